@@ -1,0 +1,95 @@
+"""Findings: every problem found in a submitted workbook, as data with a place.
+
+One catalogue holds every rule id, its severity and its Chinese message template; code creates
+findings only through `finding(rule, ...)`, so no message is written anywhere else. Messages say
+what to change, not only what is wrong.
+"""
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+
+ERROR = "error"
+WARNING = "warning"
+
+# rule id -> (severity, message template). Placeholders are filled from keyword arguments.
+# "rule/variant" keys give one rule id several messages (a password and a zip bomb are both
+# `file.unreadable`, but the department must do different things).
+CATALOGUE: dict[str, tuple[str, str]] = {
+    # The file as a whole
+    "file.unreadable": (ERROR, "文件无法读取：{reason}。请用 Excel 或 WPS 打开确认无误后，另存为 .xlsx 格式重新报送。"),
+    "file.unreadable/unsafe": (ERROR, "文件结构异常，出于安全考虑未予读取：{reason}。请使用下发的标准模板重新填写后报送。"),
+    "file.unreadable/encrypted": (ERROR, "文件设置了打开密码，无法读取。请在 Excel/WPS 中取消密码（文件→信息→保护工作簿→用密码进行加密，清空密码）后重新报送。"),
+    "file.unsupported_format": (ERROR, "不支持“{ext}”格式的文件{detail}。请在 Excel 或 WPS 中“另存为”Excel 工作簿（.xlsx）后重新报送。"),
+    "file.too_large": (ERROR, "文件超出处理上限：{reason}。请删除多余的工作表、空行和图片后重新报送。"),
+    "file.ignored": (WARNING, "{reason}，已跳过。"),
+    "template.outdated": (WARNING, "该工作簿是按旧版指标体系生成的模板（{detail}），已按现行指标体系读取。建议下次使用最新下发的模板填报。"),
+    "cell.formula_no_value": (ERROR, "单元格是公式“{formula}”，但没有保存计算结果。请在 Excel 中打开后保存一次，或直接填写数值。"),
+    # Structure
+    "sheet.missing": (ERROR, "缺少工作表“{sheet}”。请使用下发的标准模板，不要删除或重命名工作表{hint}。"),
+    "header.missing": (ERROR, "工作表“{sheet}”中找不到“{column}”{what}。请恢复该{what}（标题文字须与模板一致）。"),
+    "header.duplicate": (WARNING, "工作表“{sheet}”中有多个“{column}”列，已读取第一个（{first}列）。请删除重复的列。"),
+    # 基本信息
+    "department.missing": (ERROR, "“部门名称”未填写。请在“基本信息”表中填写本部门名称。"),
+    "department.unknown": (ERROR, "部门名称“{value}”不在本次测评的部门名单中{hint}。请填写规范的部门全称。"),
+    "info.missing": (WARNING, "“{label}”未填写，请补充。"),
+    # 自评表
+    "indicator.unknown": (ERROR, "指标编号“{value}”不在指标体系中{hint}。请核对编号，不要修改模板中的指标编号。"),
+    "indicator.duplicate": (ERROR, "指标编号“{value}”重复出现（第一次在第{first_row}行）。每个指标只填一行，请删除重复行。"),
+    "indicator.missing": (ERROR, "本部门负责的指标“{code} {name}”{what}。请填写自评得分（满分{max}分）。"),
+    "indicator.code_missing": (ERROR, "第{row}行填写了内容但没有指标编号。请填写指标编号，或删除该行。"),
+    "indicator.not_assigned": (WARNING, "指标“{code} {name}”不是本部门负责的指标，本行已忽略。"),
+    "indicator.max_mismatch": (WARNING, "表中“分值”为{shown}，与指标体系规定的{max}分不一致，已按{max}分计。请使用最新模板。"),
+    "score.not_number": (ERROR, "自评得分“{value}”不是有效数字。请填写 0 到 {max} 之间的数字，例如 {example}。"),
+    "score.out_of_range": (ERROR, "自评得分 {value} 超出范围。指标“{code}”满分{max}分，请填写 0 到 {max} 之间的数字。"),
+    "field.required": (ERROR, "自评得分（{score}分）低于分值（{max}分），必须填写“{column}”。"),
+    "status.invalid": (ERROR, "完成情况“{value}”无效。请从下拉列表中选择：{allowed}。"),
+    "date.invalid": (ERROR, "“{column}”的值“{value}”不是有效日期。请按“2026-12-31”的格式填写。"),
+    "evidence.missing": (WARNING, "指标“{code}”得分{score}分，但未填写佐证材料。请写明佐证材料名称或存放位置。"),
+    # 否决事项
+    "veto.invalid": (ERROR, "否决事项“{code}”的“是否发生”填写为“{value}”。请从下拉列表中选择“是”或“否”。"),
+    "veto.unknown": (ERROR, "否决事项编号“{value}”不在测评细则中{hint}。请不要修改模板中的否决事项编号。"),
+    "veto.duplicate": (ERROR, "否决事项编号“{value}”重复出现（第一次在第{first_row}行）。请删除重复行。"),
+    "veto.missing": (WARNING, "否决事项“{code} {name}”未列出，视为“否”。请使用最新模板逐项填写。"),
+    # 特色亮点
+    "bonus.not_number": (ERROR, "申报加分“{value}”不是有效数字。请填写 0 到 {cap} 之间的数字。"),
+    "bonus.out_of_range": (ERROR, "申报加分 {value} 超出范围。请填写 0 到 {cap} 之间的数字。"),
+    "bonus.name_missing": (ERROR, "第{row}行申报了加分但未填写“特色项目”。请填写特色项目名称，或删除该行。"),
+}
+
+
+@dataclass(frozen=True)
+class Finding:
+    rule: str
+    severity: str
+    message: str
+    sheet: str = ""
+    cell: str = ""
+    value: str = ""
+    file: str = ""
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+
+def finding(rule: str, sheet: str = "", cell: str = "", value=None, file: str = "", **params) -> Finding:
+    """Build a finding from the catalogue. `value` is the offending content as the department typed it."""
+    severity, template = CATALOGUE[rule]
+    rule = rule.split("/")[0]
+    shown = "" if value is None else str(value)
+    if len(shown) > 60:
+        shown = shown[:57] + "…"
+    params.setdefault("value", shown)
+    return Finding(rule=rule, severity=severity, message=template.format(**params), sheet=sheet,
+                   cell=cell, value=shown, file=file)
+
+
+def has_error(findings) -> bool:
+    return any(f.severity == ERROR for f in findings)
+
+
+@dataclass
+class FileProblem(Exception):
+    """Raised inside the reader when a file cannot be read at all; carries the one finding."""
+
+    finding: Finding
+    extra: list = field(default_factory=list)

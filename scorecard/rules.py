@@ -1,0 +1,524 @@
+"""rules.yaml: the indicator system, departments and thresholds (CONTRACT.md §1).
+
+`load_rules(path)` reads and checks the file once, at start-up, and returns frozen dataclasses.
+Every problem is collected (not only the first) with the file, the line and the key path, and a
+did-you-mean hint for a misspelt key; `RulesError` carries them all.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import yaml
+from yaml.constructor import ConstructorError, SafeConstructor
+
+from .text import did_you_mean, squash
+
+METHODS = ("材料审核", "实地考察", "问卷调查", "网络媒体调查", "听取汇报")
+COMBINES = ("min", "mean", "lead")
+EVIDENCE = ("required", "optional")
+DEFAULT_STATUSES = ("已完成", "推进中", "未开始")
+SECURITIES = ("starttls", "ssl", "none")
+
+
+@dataclass(frozen=True)
+class Limits:
+    """Safe-reading limits (rules.yaml `limits:`); defaults suit a department's workbook with room to spare."""
+
+    max_file_mb: float = 20
+    max_uncompressed_mb: float = 100
+    max_ratio: float = 200          # inflated / compressed bytes, for any member over 1 MB inflated
+    max_members: int = 2000
+    max_rows: int = 5000            # per sheet
+    max_cells: int = 200_000        # per workbook
+
+    @property
+    def max_file_bytes(self) -> int:
+        return int(self.max_file_mb * 1024 * 1024)
+
+    @property
+    def max_uncompressed_bytes(self) -> int:
+        return int(self.max_uncompressed_mb * 1024 * 1024)
+
+
+@dataclass(frozen=True)
+class Department:
+    name: str
+    aliases: tuple[str, ...] = ()
+    email: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Leader:
+    name: str
+    email: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Indicator:
+    code: str
+    name: str
+    max: float
+    item: str                       # the item's code
+    item_name: str
+    criteria: str = ""
+    method: str = ""
+    departments: tuple[str, ...] = ()
+    combine: str = "min"
+    evidence_required: bool = True
+
+
+@dataclass(frozen=True)
+class Item:
+    code: str
+    name: str
+    indicators: tuple[Indicator, ...]
+
+    @property
+    def max(self) -> float:
+        return sum(i.max for i in self.indicators)
+
+
+@dataclass(frozen=True)
+class Veto:
+    code: str
+    name: str
+
+
+@dataclass(frozen=True)
+class Rules:
+    path: str
+    title: str
+    organization: str
+    round: str | None
+    as_of: dt.date | None
+    pass_score: float
+    bonus_cap: float
+    gap_ratio: float
+    gap_severe_ratio: float
+    statuses: tuple[str, ...]
+    done_status: str
+    departments: tuple[Department, ...]
+    leaders: tuple[Leader, ...]
+    items: tuple[Item, ...]
+    vetoes: tuple[Veto, ...]
+    limits: Limits = field(default_factory=Limits)
+    mail: dict = field(default_factory=dict)
+    fingerprint: str = ""
+
+    @property
+    def indicators(self) -> tuple[Indicator, ...]:
+        return tuple(i for item in self.items for i in item.indicators)
+
+    @property
+    def total_max(self) -> float:
+        return sum(i.max for i in self.indicators)
+
+    def indicator(self, code: str) -> Indicator | None:
+        return _index(self)["indicators"].get(code)
+
+    def indicators_of(self, department: str) -> tuple[Indicator, ...]:
+        return tuple(i for i in self.indicators if department in i.departments)
+
+    def department(self, typed) -> Department | None:
+        """The department a typed name or alias means (spaces, width and line breaks ignored)."""
+        return _index(self)["departments"].get(squash(typed))
+
+    def department_names(self) -> list[str]:
+        return [d.name for d in self.departments]
+
+
+_INDEXES: dict[int, dict] = {}
+
+
+def _index(rules: Rules) -> dict:
+    """Look-up tables built once per Rules object (the dataclass is frozen, so they cannot go stale)."""
+    key = id(rules)
+    cached = _INDEXES.get(key)
+    if cached is None or cached["rules"] is not rules:
+        names = {}
+        for d in rules.departments:
+            for spelling in (d.name, *d.aliases):
+                names[squash(spelling)] = d
+        cached = {"rules": rules, "indicators": {i.code: i for i in rules.indicators}, "departments": names}
+        _INDEXES[key] = cached
+    return cached
+
+
+@dataclass(frozen=True)
+class RuleProblem:
+    file: str
+    line: int | None
+    key: str
+    message: str
+
+    def __str__(self) -> str:
+        where = f"{self.file}:{self.line}" if self.line else self.file
+        return f"{where}: {self.key or '(文件)'}: {self.message}"
+
+
+class RulesError(Exception):
+    """The rules file cannot be used. `problems` lists every problem found."""
+
+    def __init__(self, problems: list[RuleProblem]):
+        self.problems = problems
+        super().__init__("\n".join(str(p) for p in problems))
+
+
+# ---------------------------------------------------------------------------------------------
+# YAML with line numbers
+
+class _Located:
+    """Plain data converted from YAML, with the line of every key path."""
+
+    def __init__(self, path: str):
+        self.path = path
+        self.lines: dict[tuple, int] = {}
+        self.problems: list[RuleProblem] = []
+
+    def problem(self, keypath: tuple, message: str, line: int | None = None) -> None:
+        if line is None:
+            # The nearest key path that has a line (a missing key is reported at its parent).
+            probe = keypath
+            while probe and probe not in self.lines:
+                probe = probe[:-1]
+            line = self.lines.get(probe)
+        self.problems.append(RuleProblem(self.path, line, _keystr(keypath), message))
+
+    def convert(self, node, keypath=()):
+        self.lines.setdefault(keypath, node.start_mark.line + 1)
+        if isinstance(node, yaml.MappingNode):
+            out = {}
+            for key_node, value_node in node.value:
+                key = SafeConstructor().construct_object(key_node)
+                if not isinstance(key, str):
+                    key = str(key)
+                if key in out:
+                    self.problem(keypath + (key,), f"键“{key}”重复出现", key_node.start_mark.line + 1)
+                    continue
+                self.lines[keypath + (key,)] = key_node.start_mark.line + 1
+                out[key] = self.convert(value_node, keypath + (key,))
+            return out
+        if isinstance(node, yaml.SequenceNode):
+            return [self.convert(child, keypath + (i,)) for i, child in enumerate(node.value)]
+        try:
+            return SafeConstructor().construct_object(node)
+        except ConstructorError as exc:
+            self.problem(keypath, f"无法解析的值：{exc.problem}")
+            return None
+
+
+def _keystr(keypath: tuple) -> str:
+    out = ""
+    for part in keypath:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+    return out
+
+
+# ---------------------------------------------------------------------------------------------
+# Checking
+
+TOP_KEYS = {"version", "title", "organization", "round", "as_of", "pass_score", "bonus_cap", "gap",
+            "statuses", "done_status", "departments", "leaders", "items", "vetoes", "limits", "mail"}
+REQUIRED_TOP = ("title", "pass_score", "departments", "items")
+GAP_KEYS = {"ratio", "severe_ratio"}
+DEPARTMENT_KEYS = {"name", "aliases", "email"}
+LEADER_KEYS = {"name", "email"}
+ITEM_KEYS = {"code", "name", "indicators"}
+INDICATOR_KEYS = {"code", "name", "max", "method", "criteria", "departments", "combine", "evidence"}
+VETO_KEYS = {"code", "name"}
+LIMIT_KEYS = set(Limits.__dataclass_fields__)
+MAIL_KEYS = {"host", "port", "security", "user", "sender"}
+
+
+class _Checker:
+    def __init__(self, located: _Located):
+        self.loc = located
+
+    def problem(self, keypath, message):
+        self.loc.problem(tuple(keypath), message)
+
+    def mapping(self, value, keypath, allowed, required=()):
+        if not isinstance(value, dict):
+            self.problem(keypath, "应为键值对（映射）" if value is not None else "不能为空")
+            return {}
+        for key in value:
+            if key not in allowed:
+                self.problem(tuple(keypath) + (key,), f"未知的键“{key}”{did_you_mean(key, sorted(allowed))}")
+        for key in required:
+            if value.get(key) in (None, ""):
+                self.problem(tuple(keypath) + (key,), f"缺少必填项“{key}”")
+        return value
+
+    def sequence(self, value, keypath, allow_empty=False):
+        if value is None:
+            return []
+        if not isinstance(value, list):
+            self.problem(keypath, "应为列表")
+            return []
+        if not value and not allow_empty:
+            self.problem(keypath, "列表不能为空")
+        return value
+
+    def text(self, value, keypath, required=True) -> str:
+        if value is None or value == "":
+            if required:
+                self.problem(keypath, "不能为空")
+            return ""
+        if isinstance(value, (dict, list)) or isinstance(value, bool):
+            self.problem(keypath, "应为文字")
+            return ""
+        if isinstance(value, float) and value.is_integer():
+            value = int(value)
+        return str(value).strip()
+
+    def code(self, value, keypath) -> str:
+        # Codes are text: an unquoted 1.1 in YAML arrives as a float, which is fine; 1.10 would not be.
+        if isinstance(value, float):
+            return repr(value)
+        return self.text(value, keypath)
+
+    def number(self, value, keypath, *, positive=False, minimum=None, maximum=None, default=None):
+        if value is None:
+            return default
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            self.problem(keypath, f"应为数字（现为“{value}”）")
+            return default
+        if positive and value <= 0:
+            self.problem(keypath, f"必须大于 0（现为 {value}）")
+        if minimum is not None and value < minimum:
+            self.problem(keypath, f"不能小于 {minimum}（现为 {value}）")
+        if maximum is not None and value > maximum:
+            self.problem(keypath, f"不能大于 {maximum}（现为 {value}）")
+        return value
+
+    def strings(self, value, keypath) -> tuple[str, ...]:
+        if value is None:
+            return ()
+        if isinstance(value, str):
+            value = [value]
+        if not isinstance(value, list):
+            self.problem(keypath, "应为文字列表")
+            return ()
+        return tuple(self.text(v, tuple(keypath) + (i,)) for i, v in enumerate(value))
+
+    def choice(self, value, keypath, choices, default):
+        if value is None:
+            return default
+        if value not in choices:
+            self.problem(keypath, f"“{value}”无效，应为 {' | '.join(choices)} 之一{did_you_mean(str(value), choices)}")
+            return default
+        return value
+
+
+def load_rules(path) -> Rules:
+    """Read and check a rules file. Raises RulesError listing every problem found."""
+    path = Path(path)
+    shown = str(path)
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except FileNotFoundError:
+        raise RulesError([RuleProblem(shown, None, "", "找不到规则文件")]) from None
+    except UnicodeDecodeError as exc:
+        raise RulesError([RuleProblem(shown, None, "", f"规则文件不是 UTF-8 编码（{exc.reason}），请另存为 UTF-8")]) from exc
+    except OSError as exc:
+        raise RulesError([RuleProblem(shown, None, "", f"无法读取规则文件：{exc.strerror}")]) from exc
+    return parse_rules(text, shown)
+
+
+def parse_rules(text: str, shown: str = "rules.yaml") -> Rules:
+    loc = _Located(shown)
+    try:
+        node = yaml.compose(text, Loader=yaml.SafeLoader)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        line = mark.line + 1 if mark else None
+        raise RulesError([RuleProblem(shown, line, "", f"YAML 格式错误：{getattr(exc, 'problem', exc)}")]) from exc
+    data = loc.convert(node) if node is not None else None
+    rules = _build(data, _Checker(loc))
+    if loc.problems:
+        raise RulesError(sorted(loc.problems, key=lambda p: (p.line or 0)))
+    return rules
+
+
+def _build(data, c: _Checker) -> Rules | None:
+    top = c.mapping(data, (), TOP_KEYS, REQUIRED_TOP)
+    version = top.get("version", 1)
+    if version != 1:
+        c.problem(("version",), f"不支持的规则文件版本“{version}”，本程序支持版本 1")
+
+    departments = []
+    seen_spelling: dict[str, tuple] = {}
+    for i, d in enumerate(c.sequence(top.get("departments"), ("departments",))):
+        kp = ("departments", i)
+        d = c.mapping(d, kp, DEPARTMENT_KEYS, ("name",))
+        name = c.text(d.get("name"), kp + ("name",))
+        aliases = c.strings(d.get("aliases"), kp + ("aliases",))
+        emails = c.strings(d.get("email"), kp + ("email",))
+        for j, email in enumerate(emails):
+            if email and ("@" not in email or " " in email):
+                c.problem(kp + ("email", j), f"“{email}”不是有效的电子邮箱地址")
+        for spelling, where in [(name, kp + ("name",))] + [(a, kp + ("aliases", j)) for j, a in enumerate(aliases)]:
+            key = squash(spelling)
+            if not key:
+                continue
+            if key in seen_spelling and seen_spelling[key][0] != i:
+                other = seen_spelling[key][1]
+                c.problem(where, f"“{spelling}”与部门“{other}”的名称或别名重复，无法区分")
+            seen_spelling.setdefault(key, (i, name))
+        if name:
+            departments.append(Department(name, tuple(a for a in aliases if a), tuple(e for e in emails if e)))
+    by_spelling = {squash(s): d.name for d in departments for s in (d.name, *d.aliases)}
+
+    leaders = []
+    for i, ld in enumerate(c.sequence(top.get("leaders"), ("leaders",), allow_empty=True)):
+        kp = ("leaders", i)
+        ld = c.mapping(ld, kp, LEADER_KEYS, ("name",))
+        emails = c.strings(ld.get("email"), kp + ("email",))
+        for j, email in enumerate(emails):
+            if email and "@" not in email:
+                c.problem(kp + ("email", j), f"“{email}”不是有效的电子邮箱地址")
+        leaders.append(Leader(c.text(ld.get("name"), kp + ("name",)), emails))
+
+    statuses = c.strings(top.get("statuses"), ("statuses",)) or DEFAULT_STATUSES
+    if len(set(statuses)) != len(statuses):
+        c.problem(("statuses",), "完成情况选项有重复")
+    done = c.text(top.get("done_status"), ("done_status",), required=False) or (
+        "已完成" if "已完成" in statuses else statuses[0])
+    if done not in statuses:
+        c.problem(("done_status",), f"“{done}”不在 statuses 中")
+
+    items, codes_seen = [], {}
+    item_codes = set()
+    for i, it in enumerate(c.sequence(top.get("items"), ("items",))):
+        kp = ("items", i)
+        it = c.mapping(it, kp, ITEM_KEYS, ("code", "name", "indicators"))
+        icode = c.code(it.get("code"), kp + ("code",))
+        iname = c.text(it.get("name"), kp + ("name",))
+        if icode and icode in item_codes:
+            c.problem(kp + ("code",), f"测评项目编号“{icode}”重复")
+        item_codes.add(icode)
+        indicators = []
+        for j, ind in enumerate(c.sequence(it.get("indicators"), kp + ("indicators",))):
+            ip = kp + ("indicators", j)
+            ind = c.mapping(ind, ip, INDICATOR_KEYS, ("code", "name", "max", "departments"))
+            code = c.code(ind.get("code"), ip + ("code",))
+            if code and code in codes_seen:
+                c.problem(ip + ("code",), f"指标编号“{code}”重复（已用于 {codes_seen[code]}）")
+            codes_seen.setdefault(code, _keystr(ip))
+            maximum = c.number(ind.get("max"), ip + ("max",), positive=True, default=0)
+            method = c.text(ind.get("method"), ip + ("method",), required=False)
+            for part in filter(None, (p.strip() for p in method.replace("、", ",").replace("，", ",").split(","))):
+                if part not in METHODS:
+                    c.problem(ip + ("method",), f"测评方法“{part}”无效，应为 {' | '.join(METHODS)}{did_you_mean(part, METHODS)}")
+            depts = _indicator_departments(ind.get("departments"), ip + ("departments",), c, by_spelling, departments)
+            indicators.append(Indicator(
+                code=code, name=c.text(ind.get("name"), ip + ("name",)), max=maximum or 0, item=icode,
+                item_name=iname, criteria=c.text(ind.get("criteria"), ip + ("criteria",), required=False),
+                method=method, departments=depts,
+                combine=c.choice(ind.get("combine"), ip + ("combine",), COMBINES, "min"),
+                evidence_required=c.choice(ind.get("evidence"), ip + ("evidence",), EVIDENCE, "required") == "required"))
+        items.append(Item(icode, iname, tuple(indicators)))
+
+    vetoes, veto_codes = [], set()
+    for i, v in enumerate(c.sequence(top.get("vetoes"), ("vetoes",), allow_empty=True)):
+        kp = ("vetoes", i)
+        v = c.mapping(v, kp, VETO_KEYS, ("code", "name"))
+        code = c.code(v.get("code"), kp + ("code",))
+        if code and code in veto_codes:
+            c.problem(kp + ("code",), f"否决事项编号“{code}”重复")
+        veto_codes.add(code)
+        vetoes.append(Veto(code, c.text(v.get("name"), kp + ("name",))))
+
+    gap = c.mapping(top.get("gap") or {}, ("gap",), GAP_KEYS)
+    ratio = c.number(gap.get("ratio"), ("gap", "ratio"), minimum=0, maximum=1, default=0.9)
+    severe = c.number(gap.get("severe_ratio"), ("gap", "severe_ratio"), minimum=0, maximum=1, default=0.6)
+    if ratio is not None and severe is not None and severe > ratio:
+        c.problem(("gap", "severe_ratio"), f"严重短板线（{severe}）不能高于短板线 ratio（{ratio}）")
+
+    bonus_cap = c.number(top.get("bonus_cap"), ("bonus_cap",), minimum=0, default=0)
+    pass_score = c.number(top.get("pass_score"), ("pass_score",), positive=True, default=0)
+    total = sum(i.max for item in items for i in item.indicators)
+    if pass_score and total and pass_score > total + (bonus_cap or 0):
+        c.problem(("pass_score",), f"合格线 {pass_score} 高于可能的最高分 {total + (bonus_cap or 0):g}"
+                                   f"（指标满分 {total:g} + 加分上限 {bonus_cap or 0:g}）")
+
+    limits = _limits(top.get("limits"), c)
+    mail = dict(c.mapping(top.get("mail") or {}, ("mail",), MAIL_KEYS | {"password"}))
+    if "password" in mail:
+        c.problem(("mail", "password"), "邮箱密码不得写入规则文件，请设置环境变量 SMTP_PASSWORD")
+        mail.pop("password")
+    if "security" in mail:
+        c.choice(mail["security"], ("mail", "security"), SECURITIES, "starttls")
+    if "port" in mail:
+        c.number(mail["port"], ("mail", "port"), positive=True)
+
+    as_of = top.get("as_of")
+    if as_of is not None and not isinstance(as_of, dt.date):
+        from .text import parse_date
+
+        parsed = parse_date(as_of)
+        if parsed is None:
+            c.problem(("as_of",), f"“{as_of}”不是有效日期，应写作 2026-12-31")
+        as_of = parsed
+    if isinstance(as_of, dt.datetime):
+        as_of = as_of.date()
+
+    rules = Rules(
+        path=c.loc.path,
+        title=c.text(top.get("title"), ("title",)),
+        organization=c.text(top.get("organization"), ("organization",), required=False),
+        round=c.text(top.get("round"), ("round",), required=False) or None,
+        as_of=as_of, pass_score=pass_score or 0, bonus_cap=bonus_cap or 0,
+        gap_ratio=ratio if ratio is not None else 0.9, gap_severe_ratio=severe if severe is not None else 0.6,
+        statuses=statuses, done_status=done, departments=tuple(departments), leaders=tuple(leaders),
+        items=tuple(items), vetoes=tuple(vetoes), limits=limits, mail=mail)
+    return _with_fingerprint(rules)
+
+
+def _indicator_departments(value, kp, c: _Checker, by_spelling, departments) -> tuple[str, ...]:
+    if value == "all" or value == ["all"]:
+        return tuple(d.name for d in departments)
+    names = []
+    for j, typed in enumerate(c.strings(value, kp)):
+        if typed == "all":
+            c.problem(kp + (j,), "“all”须单独使用（departments: all），不能与部门名称混用")
+            continue
+        name = by_spelling.get(squash(typed))
+        if name is None:
+            c.problem(kp + (j,), f"部门“{typed}”未在 departments 中声明{did_you_mean(typed, list(by_spelling.values()))}")
+        elif name in names:
+            c.problem(kp + (j,), f"部门“{typed}”重复列出")
+        else:
+            names.append(name)
+    if not names and value is not None and not c.loc.problems:
+        c.problem(kp, "至少指定一个责任部门")
+    return tuple(names)
+
+
+def _limits(value, c: _Checker) -> Limits:
+    given = c.mapping(value or {}, ("limits",), LIMIT_KEYS)
+    values = {}
+    for key, spec in Limits.__dataclass_fields__.items():
+        if key in given:
+            number = c.number(given[key], ("limits", key), positive=True)
+            if number is not None:
+                values[key] = type(spec.default)(number)
+    return Limits(**values)
+
+
+def _with_fingerprint(rules: Rules) -> Rules:
+    """A short hash of what a workbook depends on: indicators, their max and departments, vetoes, statuses."""
+    shape = {
+        "items": [[it.code, it.name, [[i.code, i.name, i.max, list(i.departments)] for i in it.indicators]]
+                  for it in rules.items],
+        "vetoes": [[v.code, v.name] for v in rules.vetoes],
+        "statuses": list(rules.statuses),
+    }
+    digest = hashlib.sha256(json.dumps(shape, ensure_ascii=False, sort_keys=True).encode()).hexdigest()[:12]
+    from dataclasses import replace
+
+    return replace(rules, fingerprint=digest)
