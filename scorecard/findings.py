@@ -43,10 +43,12 @@ CATALOGUE: dict[str, tuple[str, str]] = {
     "score.out_of_range": (ERROR, "自评得分 {value} 超出范围。指标“{code}”满分{max}分，请填写 0 到 {max} 之间的数字。"),
     "field.required": (ERROR, "自评得分（{score}分）低于分值（{max}分），必须填写“{column}”。"),
     "status.invalid": (ERROR, "完成情况“{value}”无效。请从下拉列表中选择：{allowed}。"),
+    "status.invalid/empty": (ERROR, "未填写完成情况。请从下拉列表中选择：{allowed}。"),
     "date.invalid": (ERROR, "“{column}”的值“{value}”不是有效日期。请按“2026-12-31”的格式填写。"),
     "evidence.missing": (WARNING, "指标“{code}”得分{score}分，但未填写佐证材料。请写明佐证材料名称或存放位置。"),
     # 否决事项
     "veto.invalid": (ERROR, "否决事项“{code}”的“是否发生”填写为“{value}”。请从下拉列表中选择“是”或“否”。"),
+    "veto.invalid/empty": (ERROR, "否决事项“{code}”的“是否发生”未填写。请从下拉列表中选择“是”或“否”。"),
     "veto.unknown": (ERROR, "否决事项编号“{value}”不在测评细则中{hint}。请不要修改模板中的否决事项编号。"),
     "veto.duplicate": (ERROR, "否决事项编号“{value}”重复出现（第一次在第{first_row}行）。请删除重复行。"),
     "veto.missing": (WARNING, "否决事项“{code} {name}”未列出，视为“否”。请使用最新模板逐项填写。"),
@@ -79,6 +81,7 @@ def finding(rule: str, sheet: str = "", cell: str = "", value=None, file: str = 
     if len(shown) > 60:
         shown = shown[:57] + "…"
     params.setdefault("value", shown)
+    params.setdefault("sheet", sheet)
     return Finding(rule=rule, severity=severity, message=template.format(**params), sheet=sheet,
                    cell=cell, value=shown, file=file)
 

@@ -1,0 +1,53 @@
+# Two commands on a fresh machine: `make run` and `make test`. Both create .venv on first use.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+RUNTIME_STAMP := $(VENV)/.runtime-installed
+DEV_STAMP     := $(VENV)/.dev-installed
+PIP := $(BIN)/python -m pip install --disable-pip-version-check --no-input -q
+
+.PHONY: run test samples templates preview bench contract clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+
+$(RUNTIME_STAMP): requirements.txt | $(BIN)/python
+	$(PIP) -r requirements.txt
+	touch $@
+
+$(DEV_STAMP): requirements.txt requirements-dev.txt | $(BIN)/python
+	$(PIP) -r requirements-dev.txt
+	touch $(RUNTIME_STAMP) $@
+
+## Process the bundled sample workbooks (examples/input) into output/.
+run: $(RUNTIME_STAMP)
+	$(BIN)/python process.py run --input examples/input --output output
+
+## Run the whole test suite.
+test: $(DEV_STAMP)
+	$(BIN)/python -m pytest
+
+## Regenerate the bundled sample workbooks from rules.yaml.
+samples: $(RUNTIME_STAMP)
+	rm -rf examples/input
+	$(BIN)/python -m scorecard.samples examples/input
+
+## Regenerate the default Word templates in templates/.
+templates: $(RUNTIME_STAMP)
+	$(BIN)/python tools/build_templates.py
+
+## Render every Word report under output/ to PNG pages in preview/ (needs LibreOffice and poppler-utils).
+preview: $(RUNTIME_STAMP)
+	$(BIN)/python tools/preview.py output
+
+## Print reading/validation and report-rendering timings.
+bench: $(DEV_STAMP)
+	$(BIN)/python benchmarks/bench_validate.py
+	$(BIN)/python benchmarks/bench_reports.py
+
+## The shared contract smoke check.
+contract: $(RUNTIME_STAMP)
+	$(BIN)/python ../shared/contract_check.py
+
+clean:
+	rm -rf $(VENV) preview .pytest_cache

@@ -1,0 +1,166 @@
+"""Command line: arguments → one library call → exit code. No scoring, no file formats here.
+
+Exit codes (CONTRACT.md §6): 0 done, 1 rules or configuration invalid (and `check` with errors),
+2 usage error, 75 another run holds the lock.
+"""
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import sys
+from pathlib import Path
+
+from . import console
+from .fsutil import LockHeld
+from .rules import RulesError, load_rules
+from .text import parse_date
+
+EXIT_OK, EXIT_CONFIG, EXIT_USAGE, EXIT_LOCKED = 0, 1, 2, 75
+
+
+class UsageError(Exception):
+    pass
+
+
+def _date(text: str) -> dt.date:
+    parsed = parse_date(text)
+    if parsed is None:
+        raise argparse.ArgumentTypeError(f"not a date: {text!r} (use YYYY-MM-DD)")
+    return parsed
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="process.py",
+        description="Validate departments' self-assessment workbooks, score them against rules.yaml, "
+                    "and write Word/Excel reports.")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    sub.required = True
+
+    def rules_opt(p):
+        p.add_argument("--rules", type=Path, default=Path("rules.yaml"), help="rules file (default: rules.yaml)")
+
+    def run_opts(p):
+        p.add_argument("--input", type=Path, default=Path("input"), help="folder of submitted workbooks (default: input)")
+        p.add_argument("--output", type=Path, default=Path("output"), help="output folder (default: output)")
+        rules_opt(p)
+        p.add_argument("--round", dest="round_name", help="round name (default: `round` in rules.yaml)")
+        p.add_argument("--as-of", type=_date, help="day overdue deadlines are judged on (default: `as_of`, else today)")
+        p.add_argument("--templates", type=Path, default=Path("templates"),
+                       help="folder of Word templates (default: templates; missing files fall back to the bundled ones)")
+
+    p = sub.add_parser("run", help="process every workbook in the input folder")
+    run_opts(p)
+    p = sub.add_parser("watch", help="drop-folder mode: run whenever the input folder changes, until stopped")
+    run_opts(p)
+    p.add_argument("--interval", type=float, default=5.0, help="seconds between looks at the folder (default: 5)")
+
+    p = sub.add_parser("template", help="write one blank standard workbook per department")
+    rules_opt(p)
+    p.add_argument("--output", type=Path, default=Path("output"), help="folder to write into (default: output)")
+
+    p = sub.add_parser("check", help="validate workbooks and print their findings")
+    rules_opt(p)
+    p.add_argument("--json", action="store_true", help="print findings as JSON")
+    p.add_argument("files", nargs="+", type=Path, metavar="FILE")
+
+    p = sub.add_parser("check-rules", help="check the rules file and print the indicator table")
+    rules_opt(p)
+
+    p = sub.add_parser("check-templates", help="list variables the Word templates use that reports do not provide")
+    rules_opt(p)
+    p.add_argument("--templates", type=Path, default=Path("templates"), help="folder of Word templates")
+    return parser
+
+
+def main(argv=None) -> int:
+    console.setup_streams()
+    parser = build_parser()
+    args = parser.parse_args(argv)          # exits 2 on a usage error
+    try:
+        return COMMANDS[args.command](args)
+    except RulesError as exc:
+        console.rules_problems(exc)
+        return EXIT_CONFIG
+    except LockHeld as exc:
+        console.error(f"另一个处理任务正在运行（锁文件 {exc}），请稍后再试。")
+        return EXIT_LOCKED
+    except UsageError as exc:
+        console.error(str(exc))
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        console.error("已中止。")
+        return 130
+
+
+def cmd_run(args) -> int:
+    from .pipeline import run
+
+    rules = load_rules(args.rules)
+    if not args.input.is_dir():
+        raise UsageError(f"输入文件夹不存在：{args.input}")
+    result = run(rules, args.input, args.output, round_name=args.round_name, as_of=args.as_of,
+                 templates_dir=args.templates)
+    console.run_report(result.summary, result.round_dir)
+    return EXIT_OK
+
+
+def cmd_watch(args) -> int:
+    from .watch import watch
+
+    rules = load_rules(args.rules)
+    if not args.input.is_dir():
+        raise UsageError(f"输入文件夹不存在：{args.input}")
+    watch(rules, args.input, args.output, round_name=args.round_name, as_of=args.as_of,
+          templates_dir=args.templates, interval=args.interval)
+    return EXIT_OK
+
+
+def cmd_template(args) -> int:
+    from .forms import write_templates
+
+    rules = load_rules(args.rules)
+    for path in write_templates(rules, args.output):
+        console.say(f"已生成 {path}")
+    return EXIT_OK
+
+
+def cmd_check(args) -> int:
+    from .checking import check_file
+
+    rules = load_rules(args.rules)
+    subs = []
+    for path in args.files:
+        if not path.is_file():
+            raise UsageError(f"文件不存在：{path}")
+        subs.append(check_file(path, rules))
+    if args.json:
+        console.say(json.dumps([{"file": s.file, "department": s.department, "ok": s.ok,
+                                 "findings": [f.as_dict() for f in s.findings]} for s in subs],
+                               ensure_ascii=False, indent=2))
+    else:
+        console.findings_table(subs)
+    return EXIT_OK if all(s.ok for s in subs) else EXIT_CONFIG
+
+
+def cmd_check_rules(args) -> int:
+    rules = load_rules(args.rules)
+    console.indicator_table(rules)
+    return EXIT_OK
+
+
+def cmd_check_templates(args) -> int:
+    from .reports import template_problems
+
+    load_rules(args.rules)
+    problems = template_problems(args.templates)
+    for line in problems:
+        console.say(line)
+    if not problems:
+        console.say(f"模板检查通过：{args.templates}")
+    return EXIT_CONFIG if problems else EXIT_OK
+
+
+COMMANDS = {"run": cmd_run, "watch": cmd_watch, "template": cmd_template, "check": cmd_check,
+            "check-rules": cmd_check_rules, "check-templates": cmd_check_templates}

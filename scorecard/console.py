@@ -1,0 +1,116 @@
+"""What the operator reads in the terminal. Chinese text, plain tables, no reliance on UTF-8.
+
+A Chinese Windows console is GBK; characters it cannot show are replaced instead of crashing.
+"""
+from __future__ import annotations
+
+import sys
+import unicodedata
+from pathlib import Path
+
+from .text import fmt_number
+
+
+def setup_streams() -> None:
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.reconfigure(errors="replace")
+        except (AttributeError, ValueError):
+            pass
+
+
+def say(text: str = "") -> None:
+    print(text, flush=True)
+
+
+def error(text: str) -> None:
+    print(f"错误：{text}", file=sys.stderr, flush=True)
+
+
+def width(text: str) -> int:
+    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
+
+
+def pad(text: str, size: int) -> str:
+    return text + " " * max(0, size - width(text))
+
+
+def table(headers: list[str], rows: list[list[str]], max_widths: dict[int, int] | None = None) -> str:
+    max_widths = max_widths or {}
+    cells = [[str(c) for c in headers]] + [[str(c) for c in row] for row in rows]
+    for row in cells:
+        for i, text in enumerate(row):
+            limit = max_widths.get(i)
+            if limit and width(text) > limit:
+                while width(text) > limit - 1:
+                    text = text[:-1]
+                row[i] = text + "…"
+    sizes = [max(width(row[i]) for row in cells) for i in range(len(headers))]
+    lines = ["  ".join(pad(c, sizes[i]) for i, c in enumerate(row)).rstrip() for row in cells]
+    lines.insert(1, "  ".join("-" * s for s in sizes))
+    return "\n".join(lines)
+
+
+def rules_problems(exc) -> None:
+    print(f"规则文件有 {len(exc.problems)} 处问题，未执行任何处理：", file=sys.stderr)
+    for problem in exc.problems:
+        print(f"  {problem}", file=sys.stderr)
+    sys.stderr.flush()
+
+
+def indicator_table(rules) -> None:
+    say(f"{rules.title}（{rules.organization}）规则文件有效：{rules.path}")
+    say(f"{len(rules.items)} 个测评项目，{len(rules.indicators)} 项指标，满分 {fmt_number(rules.total_max)} 分；"
+        f"合格线 {fmt_number(rules.pass_score)} 分，加分上限 {fmt_number(rules.bonus_cap)} 分；"
+        f"{len(rules.departments)} 个部门，{len(rules.vetoes)} 项否决事项；指纹 {rules.fingerprint}")
+    rows = []
+    for item in rules.items:
+        for ind in item.indicators:
+            rows.append([ind.code, f"{item.code} {item.name}", ind.name, fmt_number(ind.max), ind.method,
+                         ind.combine, "、".join(ind.departments) if len(ind.departments) < len(rules.departments)
+                         else "全部部门"])
+    say(table(["编号", "测评项目", "测评指标", "分值", "测评方法", "合成", "责任部门"], rows,
+              {1: 24, 2: 30, 6: 40}))
+    say()
+    say(table(["部门", "指标数", "分值合计", "邮箱"],
+              [[d.name, str(len(rules.indicators_of(d.name))),
+                fmt_number(sum(i.max for i in rules.indicators_of(d.name))), ", ".join(d.email)]
+               for d in rules.departments]))
+
+
+SEVERITY = {"error": "错误", "warning": "提醒"}
+
+
+def findings_table(subs) -> None:
+    for sub in subs:
+        errors = sum(f.severity == "error" for f in sub.findings)
+        warnings = len(sub.findings) - errors
+        verdict = "通过" if sub.ok else "不通过"
+        say(f"{sub.file}（{sub.department or '部门未识别'}）：{verdict}，{errors} 个错误，{warnings} 个提醒")
+        if sub.findings:
+            rows = [[SEVERITY[f.severity], f.rule, f"{f.sheet}!{f.cell}" if f.cell else f.sheet, f.message]
+                    for f in sub.findings]
+            say(table(["级别", "规则", "位置", "说明"], rows))
+        say()
+
+
+def run_report(summary: dict, round_dir: Path) -> None:
+    subs = summary["submissions"]
+    count = {s: sum(x["status"] == s for x in subs) for s in ("accepted", "rejected", "superseded", "ignored")}
+    unit = summary["unit"]
+    say(f"本轮：{summary['round']}（截至 {summary['as_of']}）")
+    say(f"文件：采用 {count['accepted']} 份，退回 {count['rejected']} 份，被新版本替代 {count['superseded']} 份，"
+        f"忽略 {count['ignored']} 份")
+    for s in subs:
+        if s["status"] == "rejected":
+            first = next((f for f in s["findings"] if f["severity"] == "error"), None)
+            where = f"{first['sheet']}!{first['cell']} " if first and first["cell"] else ""
+            say(f"  退回 {s['file']}：{where}{first['message'] if first else ''}")
+    verdict = "一票否决" if unit["veto"] else ("达到合格线" if unit["passed"] else "未达合格线")
+    say(f"总分：{fmt_number(unit['total'])} 分（基础 {fmt_number(unit['score'])} + 加分 {fmt_number(unit['bonus'])}），"
+        f"合格线 {fmt_number(summary['pass_score'])} 分：{verdict}")
+    severe = sum(g["severity"] == "严重" for g in summary["gaps"])
+    say(f"问题清单：{len(summary['gaps'])} 条（严重 {severe} 条，一般 {len(summary['gaps']) - severe} 条）")
+    if summary["unsubmitted"]:
+        say(f"未报送：{'、'.join(summary['unsubmitted'])}")
+    say(f"输出：{round_dir}")

@@ -1,0 +1,239 @@
+"""`process.py template`: one standard workbook per department (CONTRACT.md §2).
+
+Pre-filled cells (codes, names, max, criteria) are locked and the sheets protected without a
+password, so a department cannot overwrite a code by accident but can still unprotect if it must.
+Input cells are unlocked and carry drop-downs. A very hidden `_meta` sheet records the template
+version and the rules fingerprint so the reader can warn when an old template comes back.
+"""
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+from openpyxl import Workbook
+from openpyxl.styles import Alignment, Border, Font, PatternFill, Protection, Side
+from openpyxl.utils import get_column_letter
+from openpyxl.worksheet.datavalidation import DataValidation
+
+from . import layout as L
+from .fsutil import atomic_save_workbook
+from .rules import Rules
+from .text import fmt_number, safe_filename
+
+FONT = "宋体"
+HEADER_FILL = PatternFill("solid", fgColor="D9E1F2")
+LOCKED_FILL = PatternFill("solid", fgColor="F2F2F2")
+THIN = Side(style="thin", color="999999")
+BORDER = Border(left=THIN, right=THIN, top=THIN, bottom=THIN)
+WRAP = Alignment(wrap_text=True, vertical="center")
+CENTER = Alignment(horizontal="center", vertical="center", wrap_text=True)
+UNLOCKED = Protection(locked=False)
+DATE_FORMAT = "yyyy-mm-dd"
+BONUS_ROWS = 15
+
+# Column widths in Excel character units (a Chinese character is about 2).
+SCORE_WIDTHS = {"code": 9, "item": 16, "name": 24, "max": 7, "score": 10, "status": 11, "evidence": 28,
+                "problem": 30, "measure": 30, "owner": 10, "deadline": 13, "criteria": 48, "method": 12}
+
+
+def write_templates(rules: Rules, out_dir: Path, *, today: dt.date | None = None) -> list[Path]:
+    """Write <out_dir>/<部门名称>.xlsx for every department; returns the paths written."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    written = []
+    for department in rules.departments:
+        path = out_dir / f"{safe_filename(department.name)}.xlsx"
+        atomic_save_workbook(build_template(rules, department.name, today=today), path)
+        written.append(path)
+    return written
+
+
+def build_template(rules: Rules, department: str, *, today: dt.date | None = None) -> Workbook:
+    wb = Workbook()
+    guide = wb.active
+    guide.title = L.GUIDE
+    _guide(guide, rules, department)
+    _info(wb.create_sheet(L.INFO), rules, department)
+    _scores(wb.create_sheet(L.SCORES), rules, department)
+    _vetoes(wb.create_sheet(L.VETOES), rules)
+    _bonus(wb.create_sheet(L.BONUS), rules)
+    meta = wb.create_sheet(L.META)
+    for row in (("template_version", L.TEMPLATE_VERSION), ("rules_fingerprint", rules.fingerprint),
+                ("department", department), ("generated", (today or dt.date.today()).isoformat())):
+        meta.append(row)
+    meta.sheet_state = "veryHidden"
+    wb.active = 1
+    for ws in wb.worksheets:
+        ws.sheet_view.tabSelected = ws.title == L.INFO
+    return wb
+
+
+def _header(ws, titles, row=1):
+    for col, title in enumerate(titles, start=1):
+        cell = ws.cell(row=row, column=col, value=title)
+        cell.font = Font(name=FONT, bold=True)
+        cell.fill = HEADER_FILL
+        cell.alignment = CENTER
+        cell.border = BORDER
+    ws.freeze_panes = ws.cell(row=row + 1, column=1)
+
+
+def _protect(ws):
+    # No password: this guards against accidents, not against the department.
+    ws.protection.sheet = True
+    ws.protection.formatColumns = False
+    ws.protection.formatRows = False
+    ws.protection.formatCells = False
+    ws.protection.autoFilter = False
+
+
+def _guide(ws, rules: Rules, department: str):
+    lines = [
+        f"{rules.title}——填报说明",
+        f"单位：{rules.organization}    部门：{department}    轮次：{rules.round or ''}",
+        "",
+        "1. 本工作簿包含“基本信息”“自评表”“否决事项”“特色亮点”四张表，请勿删除、重命名工作表，勿修改灰色单元格（指标编号、名称、分值等）。",
+        "2. 基本信息：核对部门名称，填写填报人、联系电话和填报日期（日期格式如 2026-12-31）。",
+        "3. 自评表：逐项填写“自评得分”（0 至分值之间的数字）和“完成情况”（下拉选择："
+        + "、".join(rules.statuses) + "），写明“佐证材料”的名称或存放位置。",
+        "4. 自评得分低于分值的指标，必须填写“存在问题”“整改措施”“责任人”和“完成时限”，这些内容将列入全局问题清单，逐一整改销号。",
+        "5. 否决事项：逐项选择“是”或“否”（默认“否”），如发生请在“说明”中写明情况。任一事项为“是”将导致一票否决。",
+        "6. 特色亮点：如有特色工作可申报加分，每行一项，写明申报分值、说明和佐证材料；全局加分合计不超过"
+        + f"{fmt_number(rules.bonus_cap)}分。",
+        "7. 填好后保存为 .xlsx 格式（不要设置打开密码），按创建办要求报送。如被退回，退回件首页“问题说明”会逐条列出需修改的单元格（标红），修改后重新报送即可。",
+    ]
+    for i, text in enumerate(lines, start=1):
+        cell = ws.cell(row=i, column=1, value=text)
+        cell.alignment = Alignment(wrap_text=True, vertical="top")
+        cell.font = Font(name=FONT, size=14 if i == 1 else 11, bold=i == 1)
+    ws.column_dimensions["A"].width = 110
+    for i in range(4, len(lines) + 1):
+        ws.row_dimensions[i].height = 36
+
+
+def _info(ws, rules: Rules, department: str):
+    rows = [("部门名称", department), ("填报人", None), ("联系电话", None), ("填报日期", None),
+            ("轮次", rules.round or ""), ("测评名称", rules.title)]
+    for r, (label, value) in enumerate(rows, start=1):
+        a = ws.cell(row=r, column=1, value=label)
+        a.font = Font(name=FONT, bold=True)
+        a.fill = HEADER_FILL
+        a.border = BORDER
+        a.alignment = CENTER
+        b = ws.cell(row=r, column=2, value=value)
+        b.font = Font(name=FONT)
+        b.border = BORDER
+        b.alignment = WRAP
+        if label in L.INFO_LABELS:
+            b.protection = UNLOCKED
+        else:
+            b.fill = LOCKED_FILL
+    ws["B4"].number_format = DATE_FORMAT
+    ws["B3"].number_format = "@"
+    dv = DataValidation(type="date", operator="greaterThan", formula1="36526", allow_blank=True,
+                        showErrorMessage=True, errorStyle="warning", errorTitle="日期格式",
+                        error="请按 2026-12-31 的格式填写日期。", promptTitle="填报日期",
+                        prompt="格式如 2026-12-31", showInputMessage=True)
+    dv.add("B4")
+    ws.add_data_validation(dv)
+    ws.column_dimensions["A"].width = 14
+    ws.column_dimensions["B"].width = 46
+    _protect(ws)
+
+
+def _scores(ws, rules: Rules, department: str):
+    columns = L.SCORE_COLUMNS + L.SCORE_EXTRA
+    _header(ws, [c.title for c in columns])
+    index = {c.key: i for i, c in enumerate(columns, start=1)}
+    inputs = {"score", "status", "evidence", "problem", "measure", "owner", "deadline"}
+    indicators = rules.indicators_of(department)
+    for r, ind in enumerate(indicators, start=2):
+        values = {"code": ind.code, "item": f"{ind.item} {ind.item_name}", "name": ind.name, "max": ind.max,
+                  "criteria": ind.criteria, "method": ind.method}
+        for key, col in index.items():
+            cell = ws.cell(row=r, column=col, value=values.get(key))
+            cell.border = BORDER
+            cell.font = Font(name=FONT)
+            cell.alignment = CENTER if key in ("code", "max", "score", "status", "owner", "deadline") else WRAP
+            if key in inputs:
+                cell.protection = UNLOCKED
+            else:
+                cell.fill = LOCKED_FILL
+        ws.cell(row=r, column=index["code"]).number_format = "@"
+        ws.cell(row=r, column=index["deadline"]).number_format = DATE_FORMAT
+        ws.row_dimensions[r].height = 48
+    last = max(2, len(indicators) + 1)
+    col = {k: get_column_letter(v) for k, v in index.items()}
+    status = DataValidation(type="list", formula1=_list_formula(rules.statuses), allow_blank=True,
+                            showErrorMessage=True, errorTitle="完成情况", error="请从下拉列表中选择。",
+                            promptTitle="完成情况", prompt="请从下拉列表中选择", showInputMessage=True)
+    status.add(f"{col['status']}2:{col['status']}{last}")
+    score = DataValidation(type="custom", formula1=f"AND(ISNUMBER({col['score']}2),{col['score']}2>=0,"
+                                                   f"{col['score']}2<={col['max']}2)",
+                           allow_blank=True, showErrorMessage=True, errorStyle="warning", errorTitle="自评得分",
+                           error="自评得分应为 0 到分值之间的数字。", promptTitle="自评得分",
+                           prompt="填写 0 到分值之间的数字", showInputMessage=True)
+    score.add(f"{col['score']}2:{col['score']}{last}")
+    deadline = DataValidation(type="date", operator="greaterThan", formula1="36526", allow_blank=True,
+                              showErrorMessage=True, errorStyle="warning", errorTitle="完成时限",
+                              error="请按 2026-12-31 的格式填写日期。")
+    deadline.add(f"{col['deadline']}2:{col['deadline']}{last}")
+    for dv in (status, score, deadline):
+        ws.add_data_validation(dv)
+    for key, letter in col.items():
+        ws.column_dimensions[letter].width = SCORE_WIDTHS.get(key, 12)
+    ws.auto_filter.ref = f"A1:{get_column_letter(len(columns))}{last}"
+    ws.print_title_rows = "1:1"
+    ws.page_setup.orientation = "landscape"
+    ws.page_setup.fitToWidth = 1
+    ws.page_setup.fitToHeight = 0
+    ws.sheet_properties.pageSetUpPr.fitToPage = True
+    ws.oddHeader.center.text = f"{rules.title} 自评表（{department}）"
+    _protect(ws)
+
+
+def _vetoes(ws, rules: Rules):
+    _header(ws, [c.title for c in L.VETO_COLUMNS])
+    for r, veto in enumerate(rules.vetoes, start=2):
+        for c, value in enumerate((veto.code, veto.name, L.NO, None), start=1):
+            cell = ws.cell(row=r, column=c, value=value)
+            cell.border = BORDER
+            cell.font = Font(name=FONT)
+            cell.alignment = CENTER if c in (1, 3) else WRAP
+            if c >= 3:
+                cell.protection = UNLOCKED
+            else:
+                cell.fill = LOCKED_FILL
+        ws.row_dimensions[r].height = 32
+    last = max(2, len(rules.vetoes) + 1)
+    dv = DataValidation(type="list", formula1=f'"{L.YES},{L.NO}"', allow_blank=False, showErrorMessage=True,
+                        errorTitle="是否发生", error="请选择“是”或“否”。")
+    dv.add(f"C2:C{last}")
+    ws.add_data_validation(dv)
+    for letter, width in zip("ABCD", (8, 50, 11, 50)):
+        ws.column_dimensions[letter].width = width
+    _protect(ws)
+
+
+def _bonus(ws, rules: Rules):
+    _header(ws, [c.title for c in L.BONUS_COLUMNS])
+    for r in range(2, BONUS_ROWS + 2):
+        for c in range(1, len(L.BONUS_COLUMNS) + 1):
+            cell = ws.cell(row=r, column=c)
+            cell.border = BORDER
+            cell.font = Font(name=FONT)
+            cell.alignment = WRAP
+    dv = DataValidation(type="decimal", operator="between", formula1="0", formula2=fmt_number(rules.bonus_cap),
+                        allow_blank=True, showErrorMessage=True, errorStyle="warning", errorTitle="申报加分",
+                        error=f"申报加分应为 0 到 {fmt_number(rules.bonus_cap)} 之间的数字。")
+    dv.add(f"B2:B{BONUS_ROWS + 1}")
+    ws.add_data_validation(dv)
+    for letter, width in zip("ABCD", (30, 10, 50, 36)):
+        ws.column_dimensions[letter].width = width
+
+
+def _list_formula(values) -> str:
+    # Excel limits an inline list to 255 characters; longer lists would need a range (not needed yet).
+    text = ",".join(values)
+    if len(text) > 250:
+        raise ValueError("statuses are too long for an inline drop-down list")
+    return f'"{text}"'

@@ -1,0 +1,91 @@
+"""Writing files so they appear whole or not at all: written aside, then renamed into place."""
+from __future__ import annotations
+
+import io
+import os
+import shutil
+import tempfile
+from contextlib import contextmanager
+from pathlib import Path
+
+
+def atomic_write_bytes(path: Path, data: bytes) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return path
+
+
+def atomic_write_text(path: Path, text: str) -> Path:
+    return atomic_write_bytes(path, text.encode("utf-8"))
+
+
+def atomic_save_workbook(wb, path: Path) -> Path:
+    buffer = io.BytesIO()
+    wb.save(buffer)
+    return atomic_write_bytes(path, buffer.getvalue())
+
+
+@contextmanager
+def staged_directory(target: Path):
+    """Yield an empty folder beside `target`; on success it replaces `target` whole.
+
+    If the body raises, the staging folder is removed and `target` is left exactly as it was.
+    The swap is two renames (old aside, new in place); the old copy is deleted afterwards.
+    """
+    target.parent.mkdir(parents=True, exist_ok=True)
+    stage = Path(tempfile.mkdtemp(prefix=f".{target.name}.staging-", dir=target.parent))
+    try:
+        yield stage
+    except BaseException:
+        shutil.rmtree(stage, ignore_errors=True)
+        raise
+    old = None
+    if target.exists():
+        old = Path(tempfile.mkdtemp(prefix=f".{target.name}.old-", dir=target.parent))
+        old.rmdir()
+        os.replace(target, old)
+    try:
+        os.replace(stage, target)
+    except BaseException:
+        if old is not None:
+            os.replace(old, target)
+        shutil.rmtree(stage, ignore_errors=True)
+        raise
+    if old is not None:
+        shutil.rmtree(old, ignore_errors=True)
+
+
+class LockHeld(Exception):
+    """Another run holds the output folder's lock."""
+
+
+@contextmanager
+def run_lock(output_dir: Path):
+    """An exclusive OS lock on <output>/.lock, released when the process ends, even by a crash."""
+    output_dir.mkdir(parents=True, exist_ok=True)
+    handle = open(output_dir / ".lock", "a+b")
+    try:
+        try:
+            if os.name == "nt":
+                import msvcrt
+
+                handle.seek(0)
+                msvcrt.locking(handle.fileno(), msvcrt.LK_NBLCK, 1)
+            else:
+                import fcntl
+
+                fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError as exc:
+            raise LockHeld(str(output_dir / ".lock")) from exc
+        yield
+    finally:
+        handle.close()

@@ -1,0 +1,74 @@
+"""The run history between rounds (CONTRACT.md §8): a SQLite file kept in the output folder.
+
+A round's first run fixes its place in the order; every later run of the same round replaces its
+stored summary. The previous round of R is the round first run most recently before R was.
+"""
+from __future__ import annotations
+
+import json
+import sqlite3
+from contextlib import closing
+from pathlib import Path
+
+FILE_NAME = "ledger.sqlite3"
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS rounds (
+    name       TEXT PRIMARY KEY,
+    first_run  TEXT NOT NULL,
+    last_run   TEXT NOT NULL,
+    summary    TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS runs (
+    id         INTEGER PRIMARY KEY AUTOINCREMENT,
+    round      TEXT NOT NULL,
+    started    TEXT NOT NULL,
+    total      REAL,
+    passed     INTEGER,
+    accepted   INTEGER,
+    rejected   INTEGER,
+    gaps       INTEGER
+);
+"""
+
+
+class Ledger:
+    def __init__(self, output_dir: Path):
+        self.path = output_dir / FILE_NAME
+
+    def _connect(self) -> sqlite3.Connection:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        conn = sqlite3.connect(self.path, timeout=30)
+        conn.executescript(SCHEMA)
+        return conn
+
+    def previous(self, round_name: str) -> dict | None:
+        """Summary of the round before `round_name` (by first run), or None."""
+        with closing(self._connect()) as conn:
+            row = conn.execute("SELECT first_run FROM rounds WHERE name = ?", (round_name,)).fetchone()
+            if row is None:
+                prev = conn.execute("SELECT summary FROM rounds ORDER BY first_run DESC, rowid DESC LIMIT 1")
+            else:
+                prev = conn.execute(
+                    "SELECT summary FROM rounds WHERE name != ? AND (first_run < ? OR (first_run = ? AND "
+                    "rowid < (SELECT rowid FROM rounds WHERE name = ?))) ORDER BY first_run DESC, rowid DESC LIMIT 1",
+                    (round_name, row[0], row[0], round_name))
+            found = prev.fetchone()
+        return json.loads(found[0]) if found else None
+
+    def record(self, summary: dict, started: str) -> None:
+        subs = summary.get("submissions", [])
+        with closing(self._connect()) as conn, conn:
+            conn.execute(
+                "INSERT INTO rounds (name, first_run, last_run, summary) VALUES (?, ?, ?, ?) "
+                "ON CONFLICT(name) DO UPDATE SET last_run = excluded.last_run, summary = excluded.summary",
+                (summary["round"], started, started, json.dumps(summary, ensure_ascii=False)))
+            conn.execute(
+                "INSERT INTO runs (round, started, total, passed, accepted, rejected, gaps) VALUES (?,?,?,?,?,?,?)",
+                (summary["round"], started, summary["unit"]["total"], int(summary["unit"]["passed"]),
+                 sum(s["status"] == "accepted" for s in subs), sum(s["status"] == "rejected" for s in subs),
+                 len(summary.get("gaps", []))))
+
+    def rounds(self) -> list[tuple[str, str, str]]:
+        with closing(self._connect()) as conn:
+            return conn.execute("SELECT name, first_run, last_run FROM rounds ORDER BY first_run, rowid").fetchall()

@@ -1,0 +1,106 @@
+"""rules.yaml: loading, every schema check with file, line and key, and the bundled rules."""
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+
+from conftest import ROOT, SMALL_RULES
+from scorecard.rules import RulesError, parse_rules
+
+
+def problems(text):
+    with pytest.raises(RulesError) as info:
+        parse_rules(text, "bad.yaml")
+    return info.value.problems
+
+
+def line_of(text, needle):
+    """The last line containing needle (a duplicate is reported where it appears again)."""
+    return [i for i, line in enumerate(text.splitlines(), start=1) if needle in line][-1]
+
+
+def test_small_rules_load(small_rules):
+    assert [i.code for i in small_rules.indicators] == ["1.1", "1.2", "2.1", "2.2", "2.10"]
+    assert small_rules.total_max == 20
+    assert small_rules.indicator("2.10").departments == ("办公室", "机关党委", "登记注册科")   # `all`
+    assert small_rules.indicator("1.2").combine == "mean"
+    assert small_rules.indicator("2.2").evidence_required is False
+    assert small_rules.department(" 局 办公室 ").name == "办公室"
+    assert small_rules.department("综合办").name == "办公室"
+    assert small_rules.department("财务科") is None
+
+
+@pytest.mark.parametrize("old,new,key,words", [
+    ("pass_score: 15", "pass_scor: 15", "pass_scor", "pass_score"),                       # did-you-mean
+    ("    name: 领导班子建设", "    name: 领导班子建设\n    weight: 3", "items[0].weight", "未知"),
+    ('code: "1.2"', 'code: "1.1"', "items[0].indicators[1].code", "重复"),
+    ("departments: [机关党委], evidence", "departments: [财务科], evidence", "items[1].indicators[1].departments[0]", "未在"),
+    ("max: 6", "max: 0", "items[0].indicators[1].max", "大于 0"),
+    ("max: 5", "max: -2", "items[1].indicators[0].max", "大于 0"),
+    ("pass_score: 15", "pass_score: 24", "pass_score", "高于"),
+    ("aliases: [党委办]", "aliases: [局办公室]", "departments[1].aliases[0]", "重复"),
+    ("combine: mean", "combine: average", "items[0].indicators[1].combine", "mean"),
+    ("method: 听取汇报", "method: 开会", "items[0].indicators[1].method", "测评方法"),
+    ("  - {code: V2, name: 重大安全事故}", "  - {code: V1, name: 重大安全事故}", "vetoes[1].code", "重复"),
+    ("as_of: 2026-12-31", "as_of: 年底", "as_of", "日期"),
+    ("version: 1", "version: 2", "version", "版本"),
+])
+def test_each_problem_names_line_and_key(old, new, key, words):
+    text = SMALL_RULES.replace(old, new)
+    assert text != SMALL_RULES
+    found = problems(text)
+    match = [p for p in found if p.key == key]
+    assert match, [str(p) for p in found]
+    assert words in match[0].message
+    assert match[0].file == "bad.yaml"
+    first_line = new.splitlines()[-1].strip()
+    assert match[0].line == line_of(text, first_line), str(match[0])
+
+
+def test_duplicate_yaml_key_and_several_problems_at_once():
+    text = SMALL_RULES.replace("title: 测试测评", "title: 测试测评\ntitle: 又一个").replace("max: 6", "max: 0")
+    found = problems(text)
+    keys = {p.key for p in found}
+    assert {"title", "items[0].indicators[1].max"} <= keys
+
+
+def test_yaml_syntax_error_has_a_line():
+    found = problems(SMALL_RULES.replace("pass_score: 15", "pass_score: [15"))
+    assert found[0].line is not None and "YAML" in found[0].message
+
+
+def test_missing_required_and_password_refused():
+    text = SMALL_RULES.replace("title: 测试测评\n", "") + "mail:\n  host: smtp.example.gov.cn\n  password: secret\n"
+    keys = {p.key for p in problems(text)}
+    assert {"title", "mail.password"} <= keys
+
+
+def test_bundled_rules_match_the_campaign(bundled_rules):
+    r = bundled_rules
+    assert len(r.items) == 6 and len(r.indicators) == 27 and r.total_max == 100
+    assert r.pass_score == 90 and r.bonus_cap == 10
+    assert len(r.departments) >= 8 and len(r.vetoes) >= 3 and r.leaders
+    assert all(i.criteria and i.departments for i in r.indicators)
+    assert all(d.email and d.aliases for d in r.departments)
+    assert all(e.endswith("@example.gov.cn") for d in r.departments for e in d.email)
+
+
+def cli(*args, cwd=ROOT):
+    return subprocess.run([sys.executable, str(ROOT / "process.py"), *args], capture_output=True, text=True,
+                          encoding="utf-8", cwd=cwd)
+
+
+def test_check_rules_cli(tmp_path):
+    good = cli("check-rules")
+    assert good.returncode == 0, good.stderr
+    assert "1.1" in good.stdout and "27 项指标" in good.stdout
+    bad = tmp_path / "rules.yaml"
+    bad.write_text(SMALL_RULES.replace("pass_score: 15", "pass_scor: 15"), encoding="utf-8")
+    p = cli("check-rules", "--rules", str(bad))
+    assert p.returncode == 1
+    assert f"{bad}:{line_of(bad.read_text(encoding='utf-8'), 'pass_scor')}: pass_scor" in p.stderr
+    assert "pass_score" in p.stderr          # the hint
+    missing = cli("check-rules", "--rules", str(tmp_path / "nope.yaml"))
+    assert missing.returncode == 1 and "找不到" in missing.stderr

@@ -1,0 +1,177 @@
+"""Scoring and gaps on small hand-made cases; every expected number is computed by hand below."""
+from __future__ import annotations
+
+import datetime as dt
+import os
+
+import pytest
+
+from conftest import filled, full_marks
+from scorecard.checking import check_files
+from scorecard.scoring import choose_latest, summarise
+
+DEFICIT = {"存在问题": "问题", "整改措施": "措施", "责任人": "李强", "完成时限": dt.date(2027, 3, 31), "完成情况": "推进中"}
+
+
+def rows(rules, dept, scores, **extra):
+    out = full_marks(rules, dept)
+    for code, score in scores.items():
+        out[code].update({"自评得分": score})
+        if not isinstance(score, (int, float)) or score < rules.indicator(code).max:
+            out[code].update(DEFICIT)
+    for code, values in extra.items():
+        out[code].update(values)
+    return out
+
+
+def run(rules, save, books, as_of=dt.date(2026, 12, 31)):
+    paths = [save(wb, name) for name, wb in books]
+    subs = check_files(paths, rules)
+    choose_latest(subs)
+    return summarise(rules, subs, round_name="第一轮", as_of=as_of, generated_at=dt.datetime(2026, 12, 31, 9, 0)), subs
+
+
+def scenario_a(r):
+    """办公室 3,5,4,2 · 机关党委 4,3,3,1 · 登记注册科 5,2; bonuses 2 + 2 (cap 3)."""
+    return [
+        ("办公室.xlsx", filled(r, "办公室", rows=rows(r, "办公室", {"1.1": 3, "1.2": 5, "2.1": 4, "2.10": 2}),
+                             bonuses=[{"特色项目": "品牌", "申报加分": 2}])),
+        ("机关党委.xlsx", filled(r, "机关党委", rows=rows(r, "机关党委", {"1.1": 4, "1.2": 3, "2.2": 3, "2.10": 1}),
+                              bonuses=[{"特色项目": "示范点", "申报加分": 2}])),
+        ("登记注册科.xlsx", filled(r, "登记注册科", rows=rows(r, "登记注册科", {"2.1": 5, "2.10": 2}))),
+    ]
+
+
+def by(items, key="code"):
+    return {x[key]: x for x in items}
+
+
+def test_combine_modes_items_unit_bonus_and_pass(small_rules, save):
+    s, subs = run(small_rules, save, scenario_a(small_rules))
+    assert [x.status for x in subs] == ["accepted"] * 3
+    ind = by(s["indicators"])
+    assert ind["1.1"]["score"] == 3          # min(3, 4)
+    assert ind["1.2"]["score"] == 4          # mean(5, 3)
+    assert ind["2.1"]["score"] == 5          # lead: 登记注册科 is listed first
+    assert ind["2.2"]["score"] == 3
+    assert ind["2.10"]["score"] == 1         # min(2, 1, 2) over `all`
+    assert by(s["items"])["一"]["score"] == 7 and by(s["items"])["二"]["score"] == 9
+    assert s["unit"] == {"score": 16, "max": 20, "bonus": 3, "total": 19, "veto": False, "passed": True, "rate": 0.8}
+    d = by(s["departments"], "name")
+    assert (d["办公室"]["score"], d["办公室"]["max"]) == (14, 17)
+    assert d["办公室"]["rate"] == pytest.approx(14 / 17)
+    assert (d["机关党委"]["score"], d["机关党委"]["max"]) == (11, 15)
+    assert [d[n]["rank"] for n in ("登记注册科", "办公室", "机关党委")] == [1, 2, 3]
+
+
+def test_low_score_gaps_and_severity(small_rules, save):
+    s, _ = run(small_rules, save, scenario_a(small_rules))
+    low = {(g["department"], g["indicator"]): g["severity"] for g in s["gaps"] if g["kind"] == "低分"}
+    assert low == {("办公室", "1.1"): "一般", ("办公室", "1.2"): "一般", ("办公室", "2.1"): "一般",
+                   ("机关党委", "1.2"): "严重", ("机关党委", "2.10"): "严重"}
+    gap = next(g for g in s["gaps"] if g["department"] == "办公室" and g["indicator"] == "1.1")
+    assert (gap["owner"], gap["problem"], gap["measure"], gap["deadline"]) == ("李强", "问题", "措施", "2027-03-31")
+    assert [g["severity"] for g in s["gaps"]] == sorted((g["severity"] for g in s["gaps"]), key=lambda x: x != "严重")
+
+
+def test_ties_share_a_rank(small_rules, save):
+    r = small_rules
+    books = [("a.xlsx", filled(r, "办公室")), ("b.xlsx", filled(r, "机关党委")),
+             ("c.xlsx", filled(r, "登记注册科", rows=rows(r, "登记注册科", {"2.1": 2.5, "2.10": 1})))]
+    s, _ = run(r, save, books)
+    d = by(s["departments"], "name")
+    assert [d[n]["rank"] for n in ("办公室", "机关党委", "登记注册科")] == [1, 1, 3]
+
+
+def test_unsubmitted_department_scores_zero_with_one_gap(small_rules, save):
+    r = small_rules
+    s, _ = run(r, save, scenario_a(r)[:2])
+    ind = by(s["indicators"])
+    assert ind["2.1"]["score"] == 0          # lead department did not submit
+    assert ind["2.10"]["score"] == 0         # min over all includes its 0
+    d = by(s["departments"], "name")["登记注册科"]
+    assert (d["submitted"], d["score"], d["rate"], d["rank"]) == (False, 0, 0, 3)
+    missing = [g for g in s["gaps"] if g["kind"] == "未报送"]
+    assert len(missing) == 1 and missing[0]["department"] == "登记注册科" and missing[0]["severity"] == "严重"
+    assert missing[0]["indicator"] == ""
+    assert not any(g["kind"] == "低分" and g["department"] == "登记注册科" for g in s["gaps"])
+    assert s["unsubmitted"] == ["登记注册科"]
+
+
+def test_latest_accepted_submission_wins(small_rules, save):
+    r = small_rules
+    old = filled(r, "办公室", rows=rows(r, "办公室", {"1.1": 1}), info={"填报日期": dt.date(2026, 12, 1)})
+    new = filled(r, "办公室", rows=rows(r, "办公室", {"1.1": 2}), info={"填报日期": dt.date(2026, 12, 10)})
+    broken = filled(r, "办公室", rows=rows(r, "办公室", {"1.1": "很好"}), info={"填报日期": dt.date(2026, 12, 20)})
+    s, subs = run(r, save, [("z_new.xlsx", new), ("a_old.xlsx", old), ("m_broken.xlsx", broken)])
+    status = {x.file.rsplit("/", 1)[-1]: x.status for x in subs}
+    assert status == {"z_new.xlsx": "accepted", "a_old.xlsx": "superseded", "m_broken.xlsx": "rejected"}
+    office = by([e for e in s["entries"] if e["department"] == "办公室"], "indicator")
+    assert office["1.1"]["score"] == 2
+
+
+def test_same_fill_date_then_modification_time(small_rules, save, tmp_path):
+    r = small_rules
+    first = save(filled(r, "办公室", rows=rows(r, "办公室", {"1.1": 1})), "b.xlsx")
+    second = save(filled(r, "办公室", rows=rows(r, "办公室", {"1.1": 3})), "a.xlsx")
+    os.utime(first, (1_700_000_000, 1_700_000_000))
+    os.utime(second, (1_700_000_100, 1_700_000_100))
+    subs = check_files([first, second], r)
+    chosen = choose_latest(subs)
+    assert chosen["办公室"].file.endswith("a.xlsx")
+
+
+def test_veto_fails_the_unit_and_is_a_gap(small_rules, save):
+    r = small_rules
+    books = scenario_a(r)
+    books[1] = ("机关党委.xlsx", filled(r, "机关党委", vetoes={"V1": ("是", "班子成员被立案审查")}))
+    s, _ = run(r, save, books)
+    assert s["unit"]["veto"] is True and s["unit"]["passed"] is False
+    veto = [g for g in s["gaps"] if g["kind"] == "一票否决"]
+    assert len(veto) == 1 and veto[0]["indicator"] == "V1" and veto[0]["department"] == "机关党委"
+    assert veto[0]["severity"] == "严重" and veto[0]["problem"] == "班子成员被立案审查"
+    assert s["gaps"][0]["kind"] in ("一票否决", "未报送") or s["gaps"][0]["severity"] == "严重"
+
+
+def test_bonus_below_cap_and_pass_line(small_rules, save):
+    r = small_rules
+    books = [("a.xlsx", filled(r, "办公室", rows=rows(r, "办公室", {"1.2": 0}), bonuses=[{"特色项目": "x", "申报加分": 1.5}])),
+             ("b.xlsx", filled(r, "机关党委")), ("c.xlsx", filled(r, "登记注册科"))]
+    s, _ = run(r, save, books)
+    # 1.2 = mean(0, 6) = 3, everything else full: 17 + 1.5 = 18.5
+    assert s["unit"]["score"] == 17 and s["unit"]["bonus"] == 1.5 and s["unit"]["total"] == 18.5
+    assert s["unit"]["passed"] is True
+
+
+def test_overdue_and_missing_evidence_gaps(small_rules, save):
+    r = small_rules
+    office = rows(r, "办公室", {"1.1": 4}, **{
+        "1.1": {"完成情况": "推进中", "完成时限": dt.date(2026, 12, 1)},             # overdue, full marks
+        "1.2": {"完成情况": "已完成", "完成时限": dt.date(2026, 11, 1)},             # done: not overdue
+        "2.1": {"完成情况": "推进中", "完成时限": dt.date(2026, 12, 31)},            # due on as_of: not overdue
+        "2.10": {"佐证材料": None}})
+    s, _ = run(r, save, [("a.xlsx", filled(r, "办公室", rows=office)), ("b.xlsx", filled(r, "机关党委")),
+                         ("c.xlsx", filled(r, "登记注册科"))])
+    kinds = {(g["kind"], g["indicator"]) for g in s["gaps"] if g["department"] == "办公室"}
+    assert kinds == {("逾期", "1.1"), ("佐证缺失", "2.10")}
+    overdue = next(g for g in s["gaps"] if g["kind"] == "逾期")
+    assert overdue["severity"] == "一般" and overdue["deadline"] == "2026-12-01"
+    later, _ = run(r, save, [("a.xlsx", filled(r, "办公室", rows=office))], as_of=dt.date(2027, 1, 5))
+    assert ("逾期", "2.1") in {(g["kind"], g["indicator"]) for g in later["gaps"]}
+
+
+def test_previous_round_states(small_rules, save):
+    r = small_rules
+    first, subs = run(r, save, scenario_a(r))
+    books = scenario_a(r)
+    books[0] = ("办公室.xlsx", filled(r, "办公室", rows=rows(r, "办公室", {"1.1": 3})))   # 1.2 and 2.1 closed
+    paths = [save(wb, name) for name, wb in books]
+    subs = check_files(paths, r)
+    choose_latest(subs)
+    second = summarise(r, subs, round_name="第二轮", as_of=dt.date(2026, 12, 31),
+                       generated_at=dt.datetime(2027, 1, 1), previous=first)
+    assert second["previous_round"] == "第一轮"
+    state = {(g["kind"], g["department"], g["indicator"]): g["state"] for g in second["gaps"]}
+    assert state[("低分", "办公室", "1.1")] == "持续"
+    closed = {(g["department"], g["indicator"]) for g in second["closed_gaps"]}
+    assert closed == {("办公室", "1.2"), ("办公室", "2.1")}
