@@ -40,6 +40,7 @@ ALT_NAMES = {
 PAGE_WIDTH, PAGE_HEIGHT = Mm(210), Mm(297)
 MARGIN_TOP, MARGIN_BOTTOM, MARGIN_LEFT, MARGIN_RIGHT = Mm(37), Mm(35), Mm(28), Mm(26)
 TEXT_WIDTH_MM = 210 - 28 - 26          # 156 mm between the margins
+LANDSCAPE_TEXT_WIDTH_MM = 297 - 37 - 35  # 225 mm
 TWIPS_PER_MM = 1440 / 25.4
 
 BODY_SIZE = Pt(16)      # 三号
@@ -61,6 +62,7 @@ FIGURE = "图片"
 CAPTION = "图题"
 NOTE = "说明文字"
 PAGE_NUMBER = "页码"
+SIGNATURE = "落款"
 TABLE_STYLE = "Table Grid"
 HEADER_FILL = "D9D9D9"
 
@@ -178,11 +180,19 @@ def _settings(doc) -> None:
         lang.set(qn("w:eastAsia"), "zh-CN")
 
 
-def page_setup(section) -> None:
-    section.orientation = WD_ORIENT.PORTRAIT
-    section.page_width, section.page_height = PAGE_WIDTH, PAGE_HEIGHT
-    section.top_margin, section.bottom_margin = MARGIN_TOP, MARGIN_BOTTOM
-    section.left_margin, section.right_margin = MARGIN_LEFT, MARGIN_RIGHT
+def page_setup(section, landscape: bool = False) -> None:
+    """A4 with the GB/T 9704 margins; landscape turns the portrait page (margins rotate with it),
+    for documents that are mostly one wide table."""
+    if landscape:
+        section.orientation = WD_ORIENT.LANDSCAPE
+        section.page_width, section.page_height = PAGE_HEIGHT, PAGE_WIDTH
+        section.top_margin, section.bottom_margin = MARGIN_RIGHT, MARGIN_LEFT
+        section.left_margin, section.right_margin = MARGIN_TOP, MARGIN_BOTTOM
+    else:
+        section.orientation = WD_ORIENT.PORTRAIT
+        section.page_width, section.page_height = PAGE_WIDTH, PAGE_HEIGHT
+        section.top_margin, section.bottom_margin = MARGIN_TOP, MARGIN_BOTTOM
+        section.left_margin, section.right_margin = MARGIN_LEFT, MARGIN_RIGHT
     section.header_distance = Mm(15)
     section.footer_distance = Mm(25)
     section.gutter = Mm(0)
@@ -199,7 +209,7 @@ def apply_styles(doc) -> None:
     _format(_paragraph_style(doc, TITLE), east=FONT_TITLE,
             size=TITLE_SIZE, align=WD_ALIGN_PARAGRAPH.CENTER, exact=Pt(36), after=6, keep_next=True)
     _format(_paragraph_style(doc, SUBTITLE, next_style=BODY), east=FONT_KAI, size=BODY_SIZE,
-            align=WD_ALIGN_PARAGRAPH.CENTER, exact=LINE, keep_next=True, latin=LATIN)
+            align=WD_ALIGN_PARAGRAPH.CENTER, exact=LINE, after=28, keep_next=True)
     doc.styles[TITLE].next_paragraph_style = doc.styles[SUBTITLE]
     _format(_paragraph_style(doc, HEADING1, next_style=BODY), east=FONT_HEI, size=BODY_SIZE,
             align=WD_ALIGN_PARAGRAPH.JUSTIFY, indent_chars=2, exact=LINE, keep_next=True)
@@ -211,12 +221,15 @@ def apply_styles(doc) -> None:
             align=WD_ALIGN_PARAGRAPH.CENTER)
     _format(_paragraph_style(doc, TABLE_HEADER, base=TABLE_TEXT), east=FONT_HEI, size=TABLE_SIZE,
             align=WD_ALIGN_PARAGRAPH.CENTER, bold=True, keep_next=True)
-    _format(_paragraph_style(doc, FIGURE, next_style=CAPTION), east=FONT_BODY, size=BODY_SIZE,
-            align=WD_ALIGN_PARAGRAPH.CENTER, before=6, keep_next=True)
     _format(_paragraph_style(doc, CAPTION, next_style=BODY), east=FONT_KAI, size=Pt(14),
             align=WD_ALIGN_PARAGRAPH.CENTER, after=6)
+    _format(_paragraph_style(doc, FIGURE, next_style=CAPTION), east=FONT_BODY, size=BODY_SIZE,
+            align=WD_ALIGN_PARAGRAPH.CENTER, before=6, keep_next=True)
     _format(_paragraph_style(doc, NOTE, next_style=BODY), east=FONT_BODY, size=Pt(12),
             align=WD_ALIGN_PARAGRAPH.JUSTIFY, exact=Pt(20), before=3)
+    _format(_paragraph_style(doc, SIGNATURE), east=FONT_BODY, size=BODY_SIZE, align=WD_ALIGN_PARAGRAPH.RIGHT,
+            exact=LINE)
+    doc.styles[SIGNATURE].paragraph_format.right_indent = BODY_SIZE * 4
     _format(_paragraph_style(doc, PAGE_NUMBER, base=BODY), east=FONT_SONG, size=FOOTER_SIZE,
             align=WD_ALIGN_PARAGRAPH.CENTER, latin=FONT_SONG)
     for name in ("Header", "Footer"):
@@ -257,11 +270,11 @@ def mm_to_twips(mm: float) -> int:
     return int(round(mm * TWIPS_PER_MM))
 
 
-def table_layout(table, widths_mm: list[float]) -> None:
+def table_layout(table, widths_mm: list[float], text_width_mm: float = TEXT_WIDTH_MM) -> None:
     """Fixed layout, exact column widths that add up to the text width, centred, compact cells."""
     total = sum(widths_mm)
-    if total > TEXT_WIDTH_MM + 0.01:
-        raise ValueError(f"table is {total} mm wide, more than {TEXT_WIDTH_MM} mm")
+    if total > text_width_mm + 0.01:
+        raise ValueError(f"table is {total} mm wide, more than {text_width_mm} mm")
     table.style = TABLE_STYLE
     table.alignment = WD_TABLE_ALIGNMENT.CENTER
     table.autofit = False
@@ -310,6 +323,7 @@ def header_row(row) -> None:
 
 
 def cant_split(row) -> None:
+    """Keep a row on one page (a row taller than a page still breaks)."""
     row._tr.get_or_add_trPr().append(OxmlElement("w:cantSplit"))
 
 

@@ -63,8 +63,14 @@ WORKSHEET_NAME = re.compile(r"xl/worksheets/[^/]+\.xml", re.IGNORECASE)
 WORKSHEET_ROOTS = {b"worksheet"}
 
 _PREFIX = rb"(?:[A-Za-z_][\w.\-]{0,30}:)?"
-_TAG = re.compile(rb"<" + _PREFIX + rb"(row|c|f)[\s/>]")      # <row ...>, <c ...>, <f>, <x:c ...>
+_TAG = re.compile(rb"<(row|c|f)[\s/>]")                        # <row ...>, <c ...>, <f>
 _ROOT = re.compile(rb"<(?![?!/])" + _PREFIX + rb"([A-Za-z_][\w.\-]*)")
+# A sheet may bind SpreadsheetML to a prefix (<x:row>); only such prefixes are rows to a parser
+# (<xm:f> in a data-validation extension is not a formula).
+_BINDING = re.compile(rb"""xmlns:([A-Za-z_][\w.\-]{0,30})\s*=\s*["'](?:http://schemas\.openxmlformats\.org/"""
+                      rb"""spreadsheetml/2006/main|http://purl\.oclc\.org/ooxml/spreadsheetml/main)["']""")
+BINDING_TAIL = 160             # longer than any binding we look for
+MAX_PREFIXES = 8
 _DECLARATION = re.compile(rb"<!(?:DOCTYPE|ENTITY)", re.IGNORECASE)
 _ENCODING = re.compile(rb"""\A(?:\xef\xbb\xbf)?\s*<\?xml[^>]{0,200}?encoding\s*=\s*["']([^"'>]{1,40})["']""")
 # Encodings an XML part may use; anything else (UTF-7, Python's zlib/base64 "codecs") is refused.
@@ -150,8 +156,9 @@ def _read_bounded(path: Path, limits: Limits) -> bytes:
                            reason=f"文件大小 {_size(st.st_size)}，超过上限 {_size(limits.max_file_bytes)}")
         with path.open("rb") as fh:
             data = fh.read(limits.max_file_bytes + 1)   # the file may have grown since stat
-    except OSError as exc:
-        raise _problem(path, "file.unreadable", reason=f"无法打开文件（{exc.strerror or '读取错误'}）") from exc
+    except (OSError, ValueError) as exc:      # ValueError: a NUL in the name
+        raise _problem(path, "file.unreadable",
+                       reason=f"无法打开文件（{getattr(exc, 'strerror', None) or '读取错误'}）") from exc
     if len(data) > limits.max_file_bytes:
         raise _problem(path, "file.too_large", reason=f"文件大小超过上限 {_size(limits.max_file_bytes)}")
     if not data:
@@ -210,11 +217,11 @@ def _kind_of(head: bytes) -> str | None:
     if text is None:
         return None
     low = text.lstrip("\ufeff \t\r\n").lower()
+    if "urn:schemas-microsoft-com:office:spreadsheet" in low:     # before HTML: it has <table> too
+        return "Excel 2003 XML 表格"
     if any(mark in low for mark in _HTML_MARKS):
         return "网页（HTML）文件"
     if low.startswith("<?xml"):
-        if "urn:schemas-microsoft-com:office:spreadsheet" in low:
-            return "Excel 2003 XML 表格"
         return "XML 文件"
     if low.startswith("mime-version:"):
         return "网页存档（.mht）文件"
@@ -266,7 +273,9 @@ def _check_members(path: Path, infos: list[zipfile.ZipInfo], limits: Limits) -> 
         if info.flag_bits & 0x1:
             raise _problem(path, "file.unreadable", reason="压缩包内容设置了密码")
         if info.compress_type not in SAFE_METHODS:
-            method = zipfile.compressor_names.get(info.compress_type, str(info.compress_type))
+            method = zipfile.compressor_names.get(info.compress_type)
+            if method is None:       # not a method at all: a damaged header
+                raise _problem(path, "file.unreadable", reason="文件已损坏，压缩结构有错误")
             raise _problem(path, "file.unreadable/unsafe",
                            reason=f"压缩包成员“{name[:80]}”使用了 Excel/WPS 不会使用的压缩方式（{method}）")
 
@@ -278,7 +287,8 @@ def _check_package(path: Path, zf: zipfile.ZipFile, infos: list[zipfile.ZipInfo]
         with zf.open(names["mimetype"]) as fh:
             mimetype = fh.read(200).decode("ascii", "replace").strip()
         if mimetype.startswith("application/vnd.oasis.opendocument."):
-            ext = ".ods" if mimetype.endswith("spreadsheet") else ".odt/.odp"
+            kind = mimetype.rsplit(".", 1)[-1]
+            ext = {"spreadsheet": ".ods", "text": ".odt", "presentation": ".odp"}.get(kind, ".odf")
             raise _problem(path, "file.unsupported_format", ext=ext,
                            detail="（该文件实际是 OpenDocument 格式，只是扩展名被改成了“{}”）".format(path.suffix))
     if "xl/workbook.bin" in names:
@@ -289,7 +299,8 @@ def _check_package(path: Path, zf: zipfile.ZipFile, infos: list[zipfile.ZipInfo]
         raise _problem(path, "file.unreadable", reason="该文件实际是 Word 文档，不是 Excel 工作簿")
     if "ppt/presentation.xml" in names:
         raise _problem(path, "file.unreadable", reason="该文件实际是 PowerPoint 演示文稿，不是 Excel 工作簿")
-    if "[Content_Types].xml" not in zf.NameToInfo or "xl/workbook.xml" not in names:
+    # openpyxl reads [Content_Types].xml by this exact name
+    if not any(info.filename == "[Content_Types].xml" for info in infos) or "xl/workbook.xml" not in names:
         raise _problem(path, "file.unreadable",
                        reason="压缩包中缺少 Excel 工作簿的必要部分（[Content_Types].xml 或 xl/workbook.xml），不是有效的 Excel 工作簿")
 
@@ -362,6 +373,9 @@ class _XmlPart:
         self.sheet = sheet
         self.first = True
         self.carry = b""
+        self.tail = b""                      # end of the previous region, for bindings split by a cut
+        self.prefixes: set[bytes] = set()
+        self.prefixed: re.Pattern | None = None
 
     @classmethod
     def start(cls, scan: _Scan, name: str, head: bytes) -> _XmlPart | None:
@@ -388,16 +402,31 @@ class _XmlPart:
         self._region(buf[:cut] if cut < len(buf) else buf)
 
     def _region(self, region: bytes) -> None:
-        if b"<!" in region and _DECLARATION.search(region):
+        if b"!" in region and _DECLARATION.search(region):     # "!" alone: memchr-fast, rare in XML
             raise self.scan.unsafe(f"“{self.name[:80]}”中含有 DOCTYPE/ENTITY 声明（XML 实体扩展或外部实体攻击手法）")
         if not self.sheet:
             return
+        window = self.tail + region
+        if b"spreadsheetml" in window:      # a long needle is the fast test
+            self._bind(_BINDING.findall(window))
+        self.tail = region[-BINDING_TAIL:]
         tags = _TAG.findall(region)
+        if self.prefixed is not None:
+            tags += self.prefixed.findall(region)
         if tags:
             self.scan.rows[self.name] += tags.count(b"row")
             self.scan.cells += tags.count(b"c")
             if not self.scan.formulas and b"f" in tags:
                 self.scan.formulas = True
+
+    def _bind(self, prefixes: list[bytes]) -> None:
+        if not prefixes or self.prefixes.issuperset(prefixes):
+            return
+        self.prefixes.update(prefixes)
+        if len(self.prefixes) > MAX_PREFIXES:
+            raise self.scan.unsafe(f"“{self.name[:80]}”中的命名空间声明异常（{len(self.prefixes)} 个前缀指向同一命名空间）")
+        names = b"|".join(re.escape(p) for p in sorted(self.prefixes))
+        self.prefixed = re.compile(rb"<(?:" + names + rb"):(row|c|f)[\s/>]")
 
 
 def _xml_codec(scan: _Scan, name: str, head: bytes) -> str | None:

@@ -20,8 +20,10 @@ from openpyxl.utils import get_column_letter
 from . import layout as L
 from .findings import FileProblem, Finding, finding
 from .rules import Limits
-from .safety import SafeFile, open_safely
+from .safety import SafeFile, open_safely, require_defusedxml
 from .text import is_blank, title_key
+
+require_defusedxml()        # openpyxl parses worksheets with defusedxml only when it is installed
 
 HEADER_SCAN_ROWS = 30
 LABEL_SCAN = (60, 20)       # rows, columns searched for a label on 基本信息

@@ -1,0 +1,207 @@
+"""End to end through the command line: samples, hostile files, exit codes, whole outputs, history."""
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import openpyxl
+import pytest
+from docx import Document
+
+import hostile
+from conftest import ROOT, SMALL_RULES, filled
+from scorecard.fsutil import run_lock
+from scorecard.rules import load_rules
+from scorecard.samples import write_samples
+
+CJK = re.compile(r"[\u4e00-\u9fff]")
+
+
+def cli(*args, cwd=ROOT):
+    return subprocess.run([sys.executable, str(ROOT / "process.py"), *args], capture_output=True, text=True,
+                          encoding="utf-8", cwd=cwd)
+
+
+def digest(folder: Path) -> dict:
+    return {p.relative_to(folder).as_posix(): (hashlib.sha256(p.read_bytes()).hexdigest(), p.stat().st_mtime_ns)
+            for p in folder.rglob("*") if p.is_file()}
+
+
+@pytest.fixture(scope="module")
+def sample_run(tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("samples")
+    rules = load_rules(ROOT / "rules.yaml")
+    write_samples(rules, tmp / "input")
+    before = digest(tmp / "input")
+    p = cli("run", "--input", str(tmp / "input"), "--output", str(tmp / "output"), "--as-of", "2026-12-31")
+    summary = json.loads((tmp / "output" / "2026年第四季度" / "summary.json").read_text(encoding="utf-8"))
+    return {"tmp": tmp, "proc": p, "summary": summary, "before": before, "rules": rules}
+
+
+def test_samples_run_completes_and_leaves_input_untouched(sample_run):
+    p, tmp = sample_run["proc"], sample_run["tmp"]
+    assert p.returncode == 0, p.stderr
+    assert digest(tmp / "input") == sample_run["before"]
+    for words in ("采用", "退回", "总分", "合格线", "问题清单", "未报送", "输出"):
+        assert words in p.stdout
+
+
+def test_samples_statuses(sample_run):
+    s, rules = sample_run["summary"], sample_run["rules"]
+    names = rules.department_names()
+    status = {Path(x["file"]).name: x["status"] for x in s["submissions"]}
+    assert status[f"~${names[1]}.xlsx"] == "ignored"
+    assert status[f"{names[4]}.xlsx"] == "rejected"                       # the one with mistakes
+    assert status[f"{names[7]}（初稿）.xlsx"] == "superseded"
+    assert status[f"{names[7]}（修改稿）.xlsx"] == "accepted"
+    assert status[f"{names[12]}（自制表）.xlsx"] == "accepted"               # hand-built, loose values
+    assert any(x["file"].endswith(f"第二批/{names[12]}（自制表）.xlsx") for x in s["submissions"])
+    office = next(x for x in s["submissions"] if Path(x["file"]).name == f"{names[0]}.xlsx")
+    assert office["department"] == names[0] and office["status"] == "accepted"    # alias typed with spaces
+    assert s["unsubmitted"] == [names[4], names[10]]
+    rejected = next(x for x in s["submissions"] if x["status"] == "rejected")
+    rules_hit = {f["rule"] for f in rejected["findings"]}
+    assert {"score.not_number", "score.out_of_range", "status.invalid", "field.required", "date.invalid"} <= rules_hit
+    assert all(CJK.search(f["message"]) for f in rejected["findings"])
+
+
+def test_samples_outputs_exist_and_open(sample_run):
+    s, base = sample_run["summary"], sample_run["tmp"] / "output" / "2026年第四季度"
+    for name in ("汇总报告.docx", "问题清单.docx"):
+        text = "\n".join(p.text for p in Document(base / name).paragraphs)
+        assert "{{" not in text and "{%" not in text
+    for d in s["departments"]:
+        assert (base / "部门报告" / f"{d['name']}.docx").exists()
+    gaps = openpyxl.load_workbook(base / "问题清单.xlsx")
+    assert gaps.worksheets[0].max_row == len(s["gaps"]) + 1
+    returned = [x for x in s["submissions"] if x["status"] == "rejected"]
+    for x in returned:
+        wb = openpyxl.load_workbook(base / x["returned"])
+        assert wb.sheetnames[0] == "问题说明"
+    assert not [p for p in base.parent.iterdir() if ".staging-" in p.name or ".old-" in p.name]
+
+
+def test_hostile_files_never_stop_a_run(small_rules, tmp_path):
+    rules_file = tmp_path / "rules.yaml"
+    rules_file.write_text(SMALL_RULES, encoding="utf-8")
+    inp = tmp_path / "input"
+    inp.mkdir()
+    filled(small_rules, "办公室").save(inp / "办公室.xlsx")
+    cases = {
+        "random.xlsx": (hostile.random_bytes, "file.unreadable"),
+        "empty.xlsx": (hostile.empty, "file.unreadable"),
+        "truncated.xlsx": (hostile.truncated, "file.unreadable"),
+        "bomb.xlsx": (hostile.zip_bomb, "file.unreadable"),
+        "lying_bomb.xlsx": (hostile.lying_zip_bomb, "file.unreadable"),
+        "laughs.xlsx": (hostile.entity_bomb, "file.unreadable"),
+        "external.xlsx": (hostile.external_entity, "file.unreadable"),
+        "locked.xlsx": (hostile.encrypted_workbook, "file.unreadable"),
+        "old.xlsx": (hostile.legacy_xls, "file.unsupported_format"),
+        "table.csv": (hostile.csv_renamed, "file.unsupported_format"),
+        "table.ods": (hostile.ods_renamed, "file.unsupported_format"),
+        "table.et": (hostile.legacy_xls, "file.unsupported_format"),
+        "huge.xlsx": (hostile.too_many_rows, "file.too_large"),
+    }
+    for name, (build, _) in cases.items():
+        build(inp / name)
+    (inp / "~$办公室.xlsx").write_bytes(b"\x06owner")
+    before = digest(inp)
+    p = cli("run", "--rules", str(rules_file), "--input", str(inp), "--output", str(tmp_path / "out"))
+    assert p.returncode == 0, p.stderr
+    assert "Traceback" not in p.stderr
+    assert digest(inp) == before
+    s = json.loads((tmp_path / "out" / "第一轮" / "summary.json").read_text(encoding="utf-8"))
+    got = {Path(x["file"]).name: x for x in s["submissions"]}
+    assert got["办公室.xlsx"]["status"] == "accepted"
+    assert got["~$办公室.xlsx"]["status"] == "ignored"
+    for name, (_, rule) in cases.items():
+        assert got[name]["status"] == "rejected", name
+        assert [f["rule"] for f in got[name]["findings"]] == [rule], name
+        assert CJK.search(got[name]["findings"][0]["message"])
+        assert (tmp_path / "out" / "第一轮" / got[name]["returned"]).exists(), name
+
+
+def test_exit_codes(small_rules, tmp_path):
+    rules_file = tmp_path / "rules.yaml"
+    rules_file.write_text(SMALL_RULES, encoding="utf-8")
+    inp = tmp_path / "input"
+    inp.mkdir()
+    out = tmp_path / "out"
+    assert cli("run", "--bogus").returncode == 2
+    assert cli("run", "--rules", str(rules_file), "--input", str(tmp_path / "nope"), "--output", str(out)).returncode == 2
+    assert cli("run", "--rules", str(rules_file), "--input", str(inp), "--as-of", "someday").returncode == 2
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(SMALL_RULES.replace("max: 6", "max: 0"), encoding="utf-8")
+    p = cli("run", "--rules", str(bad), "--input", str(inp), "--output", str(out))
+    assert p.returncode == 1 and "items[0].indicators[1].max" in p.stderr
+    assert not out.exists()                       # stopped before anything was read or written
+    with run_lock(out):
+        p = cli("run", "--rules", str(rules_file), "--input", str(inp), "--output", str(out))
+    assert p.returncode == 75, p.stderr
+    assert cli("run", "--rules", str(rules_file), "--input", str(inp), "--output", str(out)).returncode == 0
+
+
+def test_a_failed_run_leaves_previous_outputs_whole(small_rules, tmp_path):
+    rules_file = tmp_path / "rules.yaml"
+    rules_file.write_text(SMALL_RULES, encoding="utf-8")
+    inp, out = tmp_path / "input", tmp_path / "out"
+    inp.mkdir()
+    filled(small_rules, "办公室").save(inp / "a.xlsx")
+    assert cli("run", "--rules", str(rules_file), "--input", str(inp), "--output", str(out)).returncode == 0
+    before = digest(out / "第一轮")
+    broken = tmp_path / "tpl"
+    broken.mkdir()
+    doc = Document(ROOT / "templates" / "汇总报告.docx")
+    doc.add_paragraph("{{ no_such_value }}")
+    doc.save(broken / "汇总报告.docx")
+    filled(small_rules, "机关党委").save(inp / "b.xlsx")
+    p = cli("run", "--rules", str(rules_file), "--input", str(inp), "--output", str(out), "--templates", str(broken))
+    assert p.returncode == 1 and "no_such_value" in p.stderr
+    assert digest(out / "第一轮") == before
+    assert sorted(x.name for x in out.iterdir() if x.name.startswith(".") and x.name != ".lock") == []
+
+
+def test_rounds_are_compared(small_rules, tmp_path):
+    rules_file = tmp_path / "rules.yaml"
+    rules_file.write_text(SMALL_RULES, encoding="utf-8")
+    inp, out = tmp_path / "input", tmp_path / "out"
+    inp.mkdir()
+    deficit = {"存在问题": "问题", "整改措施": "措施", "责任人": "李强", "完成时限": dt.date(2027, 3, 31), "完成情况": "推进中"}
+    rows = {i.code: {"自评得分": i.max, "完成情况": "已完成", "佐证材料": "x"} for i in small_rules.indicators_of("办公室")}
+    rows["1.1"].update({"自评得分": 2, **deficit})
+    filled(small_rules, "办公室", rows=rows).save(inp / "a.xlsx")
+    assert cli("run", "--rules", str(rules_file), "--input", str(inp), "--output", str(out), "--round", "一季度").returncode == 0
+    first = json.loads((out / "一季度" / "summary.json").read_text(encoding="utf-8"))
+    assert "previous_round" not in first
+    rows["1.1"].update({"自评得分": 4, "完成情况": "已完成"})
+    filled(small_rules, "办公室", rows=rows, info={"填报日期": dt.date(2027, 3, 1)}).save(inp / "a.xlsx")
+    filled(small_rules, "机关党委").save(inp / "b.xlsx")
+    assert cli("run", "--rules", str(rules_file), "--input", str(inp), "--output", str(out), "--round", "二季度").returncode == 0
+    second = json.loads((out / "二季度" / "summary.json").read_text(encoding="utf-8"))
+    assert second["previous_round"] == "一季度"
+    assert ("低分", "办公室", "1.1") in {(g["kind"], g["department"], g["indicator"]) for g in second["closed_gaps"]}
+    assert all(g["state"] in ("新增", "持续") for g in second["gaps"])
+    unsub = next(g for g in second["gaps"] if g["kind"] == "未报送")
+    assert unsub["state"] == "持续" and unsub["department"] == "登记注册科"
+    # Running the first round again keeps its place: its previous round is still none.
+    assert cli("run", "--rules", str(rules_file), "--input", str(inp), "--output", str(out), "--round", "一季度").returncode == 0
+    again = json.loads((out / "一季度" / "summary.json").read_text(encoding="utf-8"))
+    assert "previous_round" not in again
+
+
+def test_watch_runs_when_the_folder_settles(small_rules, tmp_path):
+    from scorecard.watch import watch
+
+    inp, out = tmp_path / "input", tmp_path / "out"
+    inp.mkdir()
+    filled(small_rules, "办公室").save(inp / "a.xlsx")
+    looks = []
+    runs = watch(small_rules, inp, out, interval=0, max_runs=1, sleep=lambda s: looks.append(s))
+    assert runs == 1 and len(looks) == 1            # first look, second look identical, then run
+    assert (out / "第一轮" / "summary.json").exists()
