@@ -13,6 +13,7 @@ from pathlib import Path
 
 from . import console
 from .fsutil import LockHeld
+from .reports import ReportError
 from .rules import RulesError, load_rules
 from .text import parse_date
 
@@ -82,6 +83,10 @@ def main(argv=None) -> int:
         return COMMANDS[args.command](args)
     except RulesError as exc:
         console.rules_problems(exc)
+        return EXIT_CONFIG
+    except ReportError as exc:
+        console.error(f"Word 模板“{exc.template}”无法使用：{exc.message}。请运行 `python process.py check-templates` 检查模板；"
+                      "上一次的输出保持不变。")
         return EXIT_CONFIG
     except LockHeld as exc:
         console.error(f"另一个处理任务正在运行（锁文件 {exc}），请稍后再试。")

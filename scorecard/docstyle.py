@@ -9,8 +9,6 @@ and Chinese text would then fall back to the theme's Japanese/Latin font.
 """
 from __future__ import annotations
 
-import copy
-
 from docx.enum.section import WD_ORIENT
 from docx.enum.style import WD_STYLE_TYPE
 from docx.enum.table import WD_TABLE_ALIGNMENT, WD_CELL_VERTICAL_ALIGNMENT
@@ -63,6 +61,7 @@ CAPTION = "图题"
 NOTE = "说明文字"
 PAGE_NUMBER = "页码"
 SIGNATURE = "落款"
+LEAD = "引导语"          # body text kept on the page of what follows (a table, the signature)
 TABLE_STYLE = "Table Grid"
 HEADER_FILL = "D9D9D9"
 
@@ -198,8 +197,28 @@ def page_setup(section, landscape: bool = False) -> None:
     section.gutter = Mm(0)
 
 
+def _prune(doc) -> None:
+    """Drop what python-docx's default document carries but a report never uses: the ~100
+    decorative table styles (they make styles.xml 350 KB, parsed on every render and shown to
+    staff in the style gallery), Word 2010's stylesWithEffects copy (with theme fonts that would
+    come back there), the blank thumbnail and the custom XML item."""
+    root = doc.styles.element
+    for style in root.findall(qn("w:style")):
+        if style.get(qn("w:type")) == "table" and style.get(qn("w:styleId")) not in ("TableNormal", "TableGrid"):
+            root.remove(style)
+    dropped = ("stylesWithEffects", "customXml", "webSettings")
+    for rel_id, rel in list(doc.part.rels.items()):
+        if rel.reltype.rsplit("/", 1)[-1] in dropped:
+            doc.part.drop_rel(rel_id)
+    package_rels = doc.part.package.rels
+    for rel_id, rel in list(package_rels.items()):
+        if rel.reltype.rsplit("/", 1)[-1] == "thumbnail":
+            package_rels.pop(rel_id)
+
+
 def apply_styles(doc) -> None:
     """Define every named style the templates use, and the page layout of the first section."""
+    _prune(doc)
     _doc_defaults(doc)
     _font_table(doc)
     _settings(doc)
@@ -227,8 +246,10 @@ def apply_styles(doc) -> None:
             align=WD_ALIGN_PARAGRAPH.CENTER, before=6, keep_next=True)
     _format(_paragraph_style(doc, NOTE, next_style=BODY), east=FONT_BODY, size=Pt(12),
             align=WD_ALIGN_PARAGRAPH.JUSTIFY, exact=Pt(20), before=3)
+    _format(_paragraph_style(doc, LEAD), east=FONT_BODY, size=BODY_SIZE, align=WD_ALIGN_PARAGRAPH.JUSTIFY,
+            indent_chars=2, exact=LINE, keep_next=True)
     _format(_paragraph_style(doc, SIGNATURE), east=FONT_BODY, size=BODY_SIZE, align=WD_ALIGN_PARAGRAPH.RIGHT,
-            exact=LINE)
+            exact=LINE, keep_next=True)
     doc.styles[SIGNATURE].paragraph_format.right_indent = BODY_SIZE * 4
     _format(_paragraph_style(doc, PAGE_NUMBER, base=BODY), east=FONT_SONG, size=FOOTER_SIZE,
             align=WD_ALIGN_PARAGRAPH.CENTER, latin=FONT_SONG)
@@ -325,7 +346,3 @@ def header_row(row) -> None:
 def cant_split(row) -> None:
     """Keep a row on one page (a row taller than a page still breaks)."""
     row._tr.get_or_add_trPr().append(OxmlElement("w:cantSplit"))
-
-
-def clone(element):
-    return copy.deepcopy(element)

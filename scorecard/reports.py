@@ -37,7 +37,6 @@ DEPARTMENT_DIR = "部门报告"
 GAPLIST_XLSX = "问题清单.xlsx"
 TOP_GAPS = 15
 CHART_WIDTH = Mm(150)
-KIND_ORDER = ("未报送", "一票否决", "低分", "逾期", "佐证缺失")
 _CN_NUMBERS = "一二三四五六七八九十"
 
 
@@ -69,6 +68,23 @@ class _Environment(Environment):
                 self._compiled.clear()
             template = self._compiled[source] = super().from_string(source)
         return template
+
+
+class _Template(DocxTemplate):
+    """DocxTemplate that remembers patch_xml results: cleaning the template XML for Jinja (a few
+    dozen regex passes) gives the same result for every department, so do it once per run."""
+
+    def __init__(self, template_file, patched: dict[str, str] | None = None):
+        super().__init__(template_file)
+        self._patched = {} if patched is None else patched
+
+    def patch_xml(self, src_xml):
+        result = self._patched.get(src_xml)
+        if result is None:
+            if len(self._patched) > 32:
+                self._patched.clear()
+            result = self._patched[src_xml] = super().patch_xml(src_xml)
+        return result
 
 
 def make_environment(undefined=StrictUndefined) -> Environment:
@@ -394,15 +410,17 @@ def _gap_groups(summary: dict, gap_rows: list[dict]) -> list[dict]:
 
 # ---------------------------------------------------------------- rendering
 
-def _render(name: str, data: bytes, make_context, out_path: Path, env: Environment) -> Path:
-    tpl = DocxTemplate(io.BytesIO(data))
+def _render(name: str, data: bytes, make_context, out_path: Path, env: Environment,
+            patched: dict[str, str] | None = None) -> Path:
+    tpl = _Template(io.BytesIO(data), patched)
     try:
         context = make_context(tpl)
         tpl.render(context, env)
     except TemplateSyntaxError as exc:
         raise ReportError(name, _syntax_message(exc)) from exc
     except TemplateError as exc:
-        raise ReportError(name, f"模板渲染失败：{exc.message or exc}。请核对模板中的变量名称。") from exc
+        raise ReportError(name, f"模板使用了报告不提供的内容（{exc.message or exc}）。"
+                                "请核对模板中的变量名称，可用模板检查列出全部问题。") from exc
     except (PackageNotFoundError, KeyError, XMLSyntaxError, zipfile.BadZipFile) as exc:
         raise ReportError(name, f"模板文件无法打开或已损坏（{exc}）") from exc
     tpl.save(out_path)
@@ -411,7 +429,8 @@ def _render(name: str, data: bytes, make_context, out_path: Path, env: Environme
 
 def _syntax_message(exc: TemplateSyntaxError) -> str:
     near = " ".join(t.strip() for t in getattr(exc, "docx_context", []) if t.strip())[:120]
-    return f"模板标签语法错误：{exc.message}" + (f"，出错位置附近的文字：“{near}”" if near else "")
+    detail = (exc.message or "").rstrip(". ")
+    return f"模板标签语法错误：{detail}" + (f"，出错位置附近的文字：“{near}”" if near else "")
 
 
 def _unique_name(name: str, used: set[str]) -> str:
@@ -436,12 +455,13 @@ def write_reports(summary: dict, out_dir: Path, templates_dir: Path | None = Non
                        out_dir / SUMMARY_TEMPLATE, env)]
     dept_dir = out_dir / DEPARTMENT_DIR
     dept_dir.mkdir(exist_ok=True)
-    data, used = _read_template(DEPARTMENT_TEMPLATE, templates_dir), set()
+    # One template read, one patched source and one compiled Jinja template for all departments.
+    data, used, patched = _read_template(DEPARTMENT_TEMPLATE, templates_dir), set(), {}
     for dept in summary.get("departments", []):
         name = dept["name"]
         written.append(_render(DEPARTMENT_TEMPLATE, data,
                                lambda tpl, name=name: build_context(DEPARTMENT_TEMPLATE, summary, tpl, name),
-                               dept_dir / f"{_unique_name(name, used)}.docx", env))
+                               dept_dir / f"{_unique_name(name, used)}.docx", env, patched))
     written.append(_render(GAPLIST_TEMPLATE, _read_template(GAPLIST_TEMPLATE, templates_dir),
                            lambda tpl: build_context(GAPLIST_TEMPLATE, summary, tpl), out_dir / GAPLIST_TEMPLATE, env))
     written.append(write_gap_xlsx(summary, out_dir / GAPLIST_XLSX))

@@ -103,11 +103,9 @@ def gap_columns(var: str, *, department: bool, measure: bool, owner: bool, state
 
 def signature(doc):
     """落款: the issuing office and the date, kept together on one page."""
-    blank = para(doc, "")
-    office = para(doc, "{{ organization }}创建工作办公室", ds.SIGNATURE)
+    para(doc, "", ds.LEAD)
+    para(doc, "{{ organization }}创建工作办公室", ds.SIGNATURE)
     para(doc, "{{ report_date }}", ds.SIGNATURE)
-    for p in (blank, office):
-        p.paragraph_format.keep_with_next = True
 
 
 def header_block(doc, title: str, subtitle: str):
@@ -141,7 +139,7 @@ def summary_template(path: Path) -> None:
     tag(doc, "{%p endif %}")
 
     para(doc, "三、主要问题短板", ds.HEADING1)
-    para(doc, "{{ top_gaps_text }}")
+    para(doc, "{{ top_gaps_text }}", ds.LEAD)
     tag(doc, "{%p if top_gaps %}")
     loop_table(doc, gap_columns("g", department=True, measure=False, owner=False, state=False), "g in top_gaps")
     tag(doc, "{%p endif %}")
@@ -153,13 +151,13 @@ def summary_template(path: Path) -> None:
     para(doc, "{{ unsubmitted_text }}")
 
     para(doc, "五、一票否决事项", ds.HEADING1)
-    para(doc, "{{ vetoes_text }}")
+    para(doc, "{{ vetoes_text }}", ds.LEAD)
     tag(doc, "{%p for v in vetoes_occurred %}")
     para(doc, "{{ v.code }} {{ v.name }}（报告部门：{{ v.departments }}；情况说明：{{ v.notes }}）")
     tag(doc, "{%p endfor %}")
 
     para(doc, "六、特色加分", ds.HEADING1)
-    para(doc, "{{ bonus_text }}")
+    para(doc, "{{ bonus_text }}", ds.LEAD)
     tag(doc, "{%p if bonuses %}")
     loop_table(doc, [("序号", 11, "{{ b.no }}", C), ("部门", 32, "{{ b.department }}", L),
                      ("特色项目", 45, "{{ b.project }}", L), ("申报\n加分", 14, "{{ b.points }}", C),
@@ -187,7 +185,7 @@ def department_template(path: Path) -> None:
     tag(doc, "{%p endif %}")
 
     para(doc, "二、问题短板", ds.HEADING1)
-    para(doc, "{{ dept.gaps_text }}")
+    para(doc, "{{ dept.gaps_text }}", ds.LEAD)
     tag(doc, "{%p if dept.gaps %}")
     loop_table(doc, gap_columns("g", department=False, measure=False, owner=False, state=True), "g in dept.gaps")
     tag(doc, "{%p endif %}")
@@ -216,7 +214,7 @@ def gaplist_template(path: Path) -> None:
     tag(doc, "{%p endfor %}")
     tag(doc, "{%p if closed_gaps %}")
     para(doc, "已整改销号的问题", ds.HEADING1)
-    para(doc, "以下问题上轮（{{ previous_round }}）列入清单，本轮已整改到位，予以销号：")
+    para(doc, "以下问题上轮（{{ previous_round }}）列入清单，本轮已整改到位，予以销号：", ds.LEAD)
     loop_table(doc, [("序号", 11, "{{ c.no }}", C), ("部门", 40, "{{ c.department }}", L),
                      ("指标", 60, "{{ c.indicator_text }}", L), ("类型", 17, "{{ c.kind }}", C),
                      ("说明", 97, "{{ c.description }}", L)], "c in closed_gaps", wide)

@@ -1,0 +1,118 @@
+"""The Excel gap list (问题清单.xlsx), opened back with openpyxl."""
+from __future__ import annotations
+
+import datetime as dt
+from collections import Counter
+
+import openpyxl
+import pytest
+
+from scorecard.gaplist import GAP_SHEET, KINDS, STATS_SHEET, display_width, write_gap_xlsx
+from sample_summary import passing_summary, sample_summary
+
+
+@pytest.fixture(scope="module")
+def summary():
+    return sample_summary()
+
+
+@pytest.fixture(scope="module")
+def workbook(tmp_path_factory, summary):
+    path = tmp_path_factory.mktemp("gaps") / "问题清单.xlsx"
+    assert write_gap_xlsx(summary, path) == path
+    return openpyxl.load_workbook(path)
+
+
+def header(ws) -> list[str]:
+    return [c.value for c in ws[1]]
+
+
+def records(ws) -> list[dict]:
+    titles = header(ws)
+    return [dict(zip(titles, (c.value for c in row))) for row in ws.iter_rows(min_row=2)]
+
+
+def test_one_row_per_gap_in_order(workbook, summary):
+    ws = workbook[GAP_SHEET]
+    assert header(ws) == ["序号", "类型", "程度", "部门", "指标编号", "测评指标", "存在问题", "整改措施", "责任人",
+                          "完成时限", "完成情况", "状态", "说明"]
+    rows = records(ws)
+    assert len(rows) == len(summary["gaps"])
+    assert [r["序号"] for r in rows] == list(range(1, len(rows) + 1))
+    assert [(r["类型"], r["部门"]) for r in rows] == [(g["kind"], g["department"]) for g in summary["gaps"]]
+    assert [r["状态"] for r in rows] == [g["state"] for g in summary["gaps"]]
+
+
+def test_formula_looking_text_stays_text(workbook):
+    ws = workbook[GAP_SHEET]
+    cells = {c.value: c for row in ws.iter_rows(min_row=2) for c in row if isinstance(c.value, str)}
+    for text in ("=SUM(A1)", "+1 每月复核一次", "@x", "-2 补齐记录"):
+        assert text in cells, text
+        assert cells[text].data_type == "s"
+        assert cells[text].quotePrefix
+    assert not [c for row in ws.iter_rows() for c in row if c.data_type == "f"]
+
+
+def test_hostile_and_control_characters(workbook):
+    values = [c.value for row in workbook[GAP_SHEET].iter_rows(min_row=2) for c in row if isinstance(c.value, str)]
+    assert "会议纪要缺少{{ x }}签字页 & 附件未装订" in values
+    assert "<b>张三</b>" in values
+    assert any(v.startswith("材料未归档") for v in values)
+    assert not any("\x07" in v for v in values)
+
+
+def test_frozen_header_filter_and_widths(workbook):
+    ws = workbook[GAP_SHEET]
+    assert ws.freeze_panes == "A2"
+    assert ws.auto_filter.ref == f"A1:M{ws.max_row}"
+    titles = header(ws)
+    letter = {t: openpyxl.utils.get_column_letter(i) for i, t in enumerate(titles, 1)}
+    assert ws.column_dimensions[letter["存在问题"]].width >= 30        # long Chinese text: wide and wrapped
+    assert ws.column_dimensions[letter["序号"]].width <= 8
+    assert ws.cell(row=2, column=titles.index("存在问题") + 1).alignment.wrap_text
+    assert display_width("价格监督检查科") == 14 and display_width("V2") == 2
+
+
+def test_severity_colours(workbook):
+    ws = workbook[GAP_SHEET]
+    titles = header(ws)
+    for row in ws.iter_rows(min_row=2):
+        severity = row[titles.index("程度")].value
+        colour = row[0].fill.fgColor.rgb
+        assert colour.endswith({"严重": "FFC7CE", "一般": "FFF2CC"}[severity])
+
+
+def test_deadlines_are_real_dates(workbook):
+    ws = workbook[GAP_SHEET]
+    col = header(ws).index("完成时限")
+    dates = [row[col].value for row in ws.iter_rows(min_row=2) if row[col].value is not None]
+    assert dates and all(isinstance(d, dt.datetime) for d in dates)
+    assert dt.datetime(2026, 11, 30) in dates
+
+
+def test_stats_sheet_counts_match_the_gaps(workbook, summary):
+    st = workbook[STATS_SHEET]
+    titles = header(st)
+    assert titles[0] == "部门" and titles[1:1 + len(KINDS)] == list(KINDS) and "合计" in titles
+    rows = {r["部门"]: r for r in records(st)}
+    counts = Counter((g["department"], g["kind"]) for g in summary["gaps"])
+    for dept in summary["departments"]:
+        row = rows[dept["name"]]
+        for kind in KINDS:
+            assert row[kind] == counts[(dept["name"], kind)]
+        assert row["合计"] == sum(1 for g in summary["gaps"] if g["department"] == dept["name"])
+    total = rows["合计"]
+    assert total["合计"] == len(summary["gaps"])
+    for kind in KINDS:
+        assert total[kind] == sum(1 for g in summary["gaps"] if g["kind"] == kind)
+    assert total["其中严重"] == sum(1 for g in summary["gaps"] if g["severity"] == "严重")
+
+
+def test_no_gaps_and_no_history(tmp_path):
+    path = write_gap_xlsx(passing_summary(), tmp_path / "g.xlsx")
+    wb = openpyxl.load_workbook(path)
+    ws = wb[GAP_SHEET]
+    assert "状态" not in header(ws)                       # no previous round: no 新增/持续 column
+    assert ws["A2"].value == "本轮未发现问题短板。"
+    total = {r["部门"]: r for r in records(wb[STATS_SHEET])}["合计"]
+    assert total["合计"] == 0
