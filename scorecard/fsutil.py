@@ -34,6 +34,10 @@ def atomic_save_workbook(wb, path: Path) -> Path:
     return atomic_write_bytes(path, buffer.getvalue())
 
 
+class OutputBusy(Exception):
+    """The output folder cannot be replaced, typically because a file in it is open."""
+
+
 @contextmanager
 def staged_directory(target: Path):
     """Yield an empty folder beside `target`; on success it replaces `target` whole.
@@ -52,7 +56,12 @@ def staged_directory(target: Path):
     if target.exists():
         old = Path(tempfile.mkdtemp(prefix=f".{target.name}.old-", dir=target.parent))
         old.rmdir()
-        os.replace(target, old)
+        try:
+            os.replace(target, old)
+        except PermissionError as exc:
+            # Windows refuses while a file inside is open (a report in Word): keep the old outputs.
+            shutil.rmtree(stage, ignore_errors=True)
+            raise OutputBusy(str(target)) from exc
     try:
         os.replace(stage, target)
     except BaseException:

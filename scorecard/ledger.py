@@ -19,6 +19,14 @@ CREATE TABLE IF NOT EXISTS rounds (
     last_run   TEXT NOT NULL,
     summary    TEXT NOT NULL
 );
+CREATE TABLE IF NOT EXISTS accepted (
+    round        TEXT NOT NULL,
+    department   TEXT NOT NULL,
+    fingerprint  TEXT NOT NULL,
+    recorded     TEXT NOT NULL,
+    record       TEXT NOT NULL,
+    PRIMARY KEY (round, department)
+);
 CREATE TABLE IF NOT EXISTS runs (
     id         INTEGER PRIMARY KEY AUTOINCREMENT,
     round      TEXT NOT NULL,
@@ -68,6 +76,23 @@ class Ledger:
                 (summary["round"], started, summary["unit"]["total"], int(summary["unit"]["passed"]),
                  sum(s["status"] == "accepted" for s in subs), sum(s["status"] == "rejected" for s in subs),
                  len(summary.get("gaps", []))))
+
+    def keep_accepted(self, round_name: str, fingerprint: str, submissions, recorded: str) -> None:
+        """Remember each department's accepted submission of this round (replacing an older one)."""
+        with closing(self._connect()) as conn, conn:
+            conn.executemany(
+                "INSERT INTO accepted (round, department, fingerprint, recorded, record) VALUES (?, ?, ?, ?, ?) "
+                "ON CONFLICT(round, department) DO UPDATE SET fingerprint = excluded.fingerprint, "
+                "recorded = excluded.recorded, record = excluded.record",
+                [(round_name, s.department, fingerprint, recorded, json.dumps(s.to_record(), ensure_ascii=False))
+                 for s in submissions])
+
+    def accepted_before(self, round_name: str, fingerprint: str, department: str) -> dict | None:
+        """The department's last accepted submission of this round under the same rules, if any."""
+        with closing(self._connect()) as conn:
+            row = conn.execute("SELECT record FROM accepted WHERE round = ? AND department = ? AND fingerprint = ?",
+                               (round_name, department, fingerprint)).fetchone()
+        return json.loads(row[0]) if row else None
 
     def rounds(self) -> list[tuple[str, str, str]]:
         with closing(self._connect()) as conn:

@@ -17,13 +17,14 @@ from typing import Callable
 
 from .checking import check_files
 from .feedback import write_returned
+from .findings import finding
 from .fsutil import run_lock, staged_directory
 from .ledger import Ledger
 from .reports import write_reports
 from .rules import Rules
 from .scoring import choose_latest, summarise
 from .text import safe_filename
-from .validation import REJECTED, Submission
+from .validation import ACCEPTED, REJECTED, Submission
 
 RETURNED_DIR = "退回"
 
@@ -61,12 +62,13 @@ def run(rules: Rules, input_dir: Path, output_dir: Path, *, round_name: str | No
     if not input_dir.is_dir():
         raise NotADirectoryError(str(input_dir))
     with run_lock(output_dir):
-        paths = [p for p in discover(input_dir, exclude=output_dir) if p.parent.resolve() != output_dir.resolve()]
+        paths = discover(input_dir, exclude=output_dir)
         labels = {p: (input_dir / p.relative_to(input_dir)).as_posix() for p in paths}
         subs = check_files(paths, rules, labels=labels)
         choose_latest(subs)
         _name_returned(subs)
         ledger = Ledger(output_dir)
+        _carry_over(subs, ledger, rules, round_name)
         previous = ledger.previous(round_name)
         round_dir = output_dir / safe_filename(round_name)
         with staged_directory(round_dir) as stage:
@@ -77,8 +79,25 @@ def run(rules: Rules, input_dir: Path, output_dir: Path, *, round_name: str | No
                                 previous=previous)
             (stage / "summary.json").write_text(json.dumps(summary, ensure_ascii=False, indent=2), encoding="utf-8")
             write_reports(summary, stage, templates_dir)
-        ledger.record(summary, now.isoformat(timespec="microseconds"))
+        started = now.isoformat(timespec="microseconds")
+        ledger.record(summary, started)
+        ledger.keep_accepted(round_name, rules.fingerprint, [x for x in subs if x.status == ACCEPTED], started)
     return RunResult(summary, round_dir, subs)
+
+
+def _carry_over(subs: list[Submission], ledger: Ledger, rules: Rules, round_name: str) -> None:
+    """A rejected resubmission counts for nothing: the department's last accepted submission of this
+    round (from an earlier run, e.g. before the file in input/ was overwritten) still stands."""
+    accepted = {s.department for s in subs if s.status == ACCEPTED}
+    for dept in dict.fromkeys(s.department for s in subs if s.status == REJECTED and s.department):
+        record = None if dept in accepted else ledger.accepted_before(round_name, rules.fingerprint, dept)
+        if record is None:
+            continue
+        old = Submission.from_record(record)
+        old.status = ACCEPTED
+        old.findings.append(finding("submission.carried_over", file=old.file, shown=old.file,
+                                    date=old.fill_date.isoformat() if old.fill_date else "未填"))
+        subs.append(old)
 
 
 def _name_returned(subs: list[Submission]) -> None:

@@ -122,10 +122,10 @@ def write_samples(rules: Rules, out_dir: Path, *, seed: int = 2026) -> list[Path
                         "说明": "走访企业120家，获市级媒体报道3次", "佐证材料": "活动方案、媒体报道截图"}]
         if dept == roles["overdue"]:
             first = next(iter(rows))
+            problem, measure = PROBLEMS.get(rules.indicator(first).item, ("工作推进不够平衡", "制定整改方案，逐项落实"))
             rows[first].update({"完成情况": "推进中", "完成时限": dt.date(2026, 11, 30),
-                                "自评得分": rules.indicator(first).max - 1,
-                                "存在问题": "文体活动设施陈旧，职工之家尚未建成", "整改措施": "申请专项经费，完成改造",
-                                "责任人": "孙悦"})
+                                "自评得分": rules.indicator(first).max - 1, "存在问题": problem,
+                                "整改措施": measure, "责任人": "孙悦"})
             last = list(rows)[-1]
             rows[last]["佐证材料"] = None
             bonuses = [{"特色项目": "“党建+后勤服务”示范点", "申报加分": 1.5, "说明": "获评市级机关党建示范点"}]

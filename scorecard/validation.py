@@ -8,7 +8,7 @@ when the submission is accepted.
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from . import layout as L
@@ -75,6 +75,28 @@ class Submission:
     @property
     def ok(self) -> bool:
         return not has_error(self.findings)
+
+    def to_record(self) -> dict:
+        """What the ledger keeps of an accepted submission, so it can stand in a later run."""
+        return {
+            "file": self.file, "sha256": self.sha256, "mtime": self.mtime, "department": self.department,
+            "fill_date": self.fill_date.isoformat() if self.fill_date else None, "filler": self.filler,
+            "phone": self.phone, "findings": [f.as_dict() for f in self.findings],
+            "entries": [{**asdict(e), "deadline": e.deadline.isoformat() if e.deadline else None}
+                        for e in self.entries],
+            "vetoes": [asdict(v) for v in self.vetoes], "bonuses": [asdict(b) for b in self.bonuses]}
+
+    @classmethod
+    def from_record(cls, record: dict) -> "Submission":
+        def day(text):
+            return dt.date.fromisoformat(text) if text else None
+
+        return cls(
+            file=record["file"], path=None, sha256=record["sha256"], mtime=record["mtime"],
+            department=record["department"], fill_date=day(record["fill_date"]), filler=record["filler"],
+            phone=record["phone"], findings=[Finding(**f) for f in record["findings"]],
+            entries=[Entry(**{**e, "deadline": day(e["deadline"])}) for e in record["entries"]],
+            vetoes=[VetoAnswer(**v) for v in record["vetoes"]], bonuses=[BonusClaim(**b) for b in record["bonuses"]])
 
 
 def validate(parsed: ParsedWorkbook, rules: Rules, *, file: str) -> Submission:

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import io
 import warnings
-import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -194,7 +193,11 @@ class _SheetReader:
         for column in columns:
             for spelling in (column.title, *column.synonyms):
                 titles.setdefault(title_key(spelling), column.key)
-        header_row, header = self._find_header(ws, titles, columns)
+        header_row, header, duplicates = self._find_header(ws, titles, columns)
+        for key, first, again in duplicates:
+            title = next(c.title for c in columns if c.key == key)
+            self.findings.append(finding("header.duplicate", sheet=ws.title, cell=f"{get_column_letter(again)}{header_row}",
+                                         file=self.shown, column=title, first=get_column_letter(first)))
         missing = [c for c in columns if c.required and c.key not in header]
         if missing:
             # Point at the first free cell of the header row: where the column should be added back.
@@ -216,34 +219,32 @@ class _SheetReader:
             last_row = r
         return Table(ws.title, header_row, header, rows, last_row)
 
-    def _find_header(self, ws, titles: dict[str, str], columns) -> tuple[int, dict[str, int]]:
-        """The row (within the first 30) naming the most known columns, and key -> column index."""
-        best_row, best = 0, {}
+    def _find_header(self, ws, titles: dict[str, str], columns) -> tuple[int, dict[str, int], list]:
+        """The row (within the first 30) naming the most known columns, key -> column index, and
+        the columns whose title appears twice in that row (key, first column, repeated column)."""
+        best_row, best, best_dups = 0, {}, []
+        primary = {c.key: title_key(c.title) for c in columns}
         for row in ws.iter_rows(min_row=1, max_row=min(ws.max_row, HEADER_SCAN_ROWS)):
             found: dict[str, int] = {}
+            spelt: dict[str, str] = {}
+            dups = []
             for cell in row:
                 if cell.value is None:
                     continue
-                key = titles.get(title_key(cell.value))
+                typed = title_key(cell.value)
+                key = titles.get(typed)
                 if key is None:
                     continue
                 if key in found:
-                    # Exact titles beat synonyms; otherwise the first column wins.
-                    primary = next(c.title for c in columns if c.key == key)
-                    if title_key(cell.value) == title_key(primary) and \
-                            title_key(ws.cell(row=cell.row, column=found[key]).value) != title_key(primary):
-                        found[key] = cell.column
+                    if typed == spelt[key]:
+                        dups.append((key, found[key], cell.column))
+                    elif typed == primary[key]:
+                        # The exact title beats a synonym met earlier in the row.
+                        found[key], spelt[key] = cell.column, typed
                     continue
-                found[key] = cell.column
+                found[key], spelt[key] = cell.column, typed
             if len(found) > len(best):
-                best_row, best = row[0].row, found
+                best_row, best, best_dups = row[0].row, found, dups
         if len(best) < 2:
-            return 0, {}
-        return best_row, best
-
-
-def sheet_of(parsed: ParsedWorkbook, canon: str) -> str:
-    return parsed.sheet_names.get(canon, canon)
-
-
-__all__ = ["Value", "Table", "ParsedWorkbook", "read_workbook", "FileProblem", "zipfile"]
+            return 0, {}, []
+        return best_row, best, best_dups

@@ -5,7 +5,6 @@ import datetime as dt
 import hashlib
 import json
 import re
-import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -205,3 +204,36 @@ def test_watch_runs_when_the_folder_settles(small_rules, tmp_path):
     runs = watch(small_rules, inp, out, interval=0, max_runs=1, sleep=lambda s: looks.append(s))
     assert runs == 1 and len(looks) == 1            # first look, second look identical, then run
     assert (out / "第一轮" / "summary.json").exists()
+
+
+def test_a_rejected_resubmission_leaves_the_last_accepted_one_standing(small_rules, tmp_path):
+    """The department overwrites its file in input/ with a broken one: last run's accepted data stands."""
+    rules_file = tmp_path / "rules.yaml"
+    rules_file.write_text(SMALL_RULES, encoding="utf-8")
+    inp, out = tmp_path / "input", tmp_path / "out"
+    inp.mkdir()
+    rows = {i.code: {"自评得分": i.max, "完成情况": "已完成", "佐证材料": "x"} for i in small_rules.indicators_of("办公室")}
+    filled(small_rules, "办公室", rows=rows).save(inp / "办公室.xlsx")
+    args = ("run", "--rules", str(rules_file), "--input", str(inp), "--output", str(out))
+    assert cli(*args).returncode == 0
+    first = json.loads((out / "第一轮" / "summary.json").read_text(encoding="utf-8"))
+    rows["1.1"]["自评得分"] = "满分"
+    filled(small_rules, "办公室", rows=rows, info={"填报日期": dt.date(2026, 12, 28)}).save(inp / "办公室.xlsx")
+    assert cli(*args).returncode == 0
+    second = json.loads((out / "第一轮" / "summary.json").read_text(encoding="utf-8"))
+    by_status = {x["status"]: x for x in second["submissions"]}
+    assert by_status["rejected"]["file"].endswith("办公室.xlsx")
+    carried = by_status["accepted"]
+    assert carried["department"] == "办公室" and carried["sha256"] == first["submissions"][0]["sha256"]
+    assert "submission.carried_over" in [f["rule"] for f in carried["findings"]]
+    def office(summary):
+        return next(d for d in summary["departments"] if d["name"] == "办公室")
+
+    assert office(second)["score"] == office(first)["score"] and office(second)["submitted"]
+    assert "办公室" not in second["unsubmitted"]
+    # Under other rules the old data no longer fits: it is not carried over.
+    changed = tmp_path / "changed.yaml"
+    changed.write_text(SMALL_RULES.replace("max: 6", "max: 7"), encoding="utf-8")
+    assert cli("run", "--rules", str(changed), "--input", str(inp), "--output", str(out)).returncode == 0
+    third = json.loads((out / "第一轮" / "summary.json").read_text(encoding="utf-8"))
+    assert "办公室" in third["unsubmitted"]

@@ -321,7 +321,10 @@ MEMORY_PROBE = textwrap.dedent("""
             print("ok", sum(safe.sheet_rows.values()))
         except FileProblem as problem:
             print(problem.finding.rule, problem.finding.message)
-    print("peak", resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024)
+    # VmHWM is this process's own peak; ru_maxrss would carry over the parent's (pytest's) across exec.
+    status = Path("/proc/self/status")
+    hwm = [l for l in status.read_text().splitlines() if l.startswith("VmHWM")] if status.exists() else []
+    print("peak", int(hwm[0].split()[1]) // 1024 if hwm else resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024)
 """)
 
 
