@@ -8,11 +8,12 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import json
+import os
 import sys
 from pathlib import Path
 
 from . import console
-from .fsutil import LockHeld
+from .fsutil import LockHeld, OutputBusy
 from .reports import ReportError
 from .rules import RulesError, load_rules
 from .text import parse_date
@@ -88,12 +89,20 @@ def main(argv=None) -> int:
         console.error(f"Word 模板“{exc.template}”无法使用：{exc.message}。请运行 `python process.py check-templates` 检查模板；"
                       "上一次的输出保持不变。")
         return EXIT_CONFIG
+    except OutputBusy as exc:
+        console.error(f"无法替换输出文件夹 {exc}：其中有文件正被打开（例如 Word 中的报告）。请关闭后重新运行；"
+                      "上一次的输出保持不变。")
+        return EXIT_CONFIG
     except LockHeld as exc:
         console.error(f"另一个处理任务正在运行（锁文件 {exc}），请稍后再试。")
         return EXIT_LOCKED
     except UsageError as exc:
         console.error(str(exc))
         return EXIT_USAGE
+    except BrokenPipeError:
+        # Output piped into `head` or a closed pager: not an error of ours.
+        sys.stdout = open(os.devnull, "w")
+        return EXIT_OK
     except KeyboardInterrupt:
         console.error("已中止。")
         return 130
@@ -156,7 +165,7 @@ def cmd_check_rules(args) -> int:
 
 
 def cmd_check_templates(args) -> int:
-    from .reports import template_problems
+    from .templatecheck import template_problems
 
     load_rules(args.rules)
     problems = template_problems(args.templates)

@@ -88,9 +88,10 @@ def findings_table(subs) -> None:
         verdict = "通过" if sub.ok else "不通过"
         say(f"{sub.file}（{sub.department or '部门未识别'}）：{verdict}，{errors} 个错误，{warnings} 个提醒")
         if sub.findings:
-            rows = [[SEVERITY[f.severity], f.rule, f"{f.sheet}!{f.cell}" if f.cell else f.sheet, f.message]
-                    for f in sub.findings]
-            say(table(["级别", "规则", "位置", "说明"], rows))
+            # One line per finding, in the contract's order: rule id, sheet!cell, message.
+            rows = [[f.rule, f"{f.sheet}!{f.cell}" if f.cell else (f.sheet or "-"),
+                     f"[{SEVERITY[f.severity]}] {f.message}"] for f in sub.findings]
+            say(table(["规则", "位置", "说明"], rows))
         say()
 
 

@@ -6,7 +6,8 @@ every finding with a link to its cell. When the submission cannot be opened at a
 workbook with only 问题说明 is written so the department still receives an explanation.
 
 The original bytes are only ever read (openpyxl loads them from memory); values are never
-rewritten, so what the department typed stays exactly as it was.
+rewritten, so what the department typed stays exactly as it was. They must be bytes that passed
+safety.open_safely: that gate is the one zip-bomb and XML check, and none is repeated here.
 """
 from __future__ import annotations
 
@@ -16,7 +17,6 @@ import math
 import re
 import unicodedata
 import warnings
-import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -42,9 +42,6 @@ HEADER_FILL = "D9E1F2"
 # Findings that mean the reader refused the file as a whole: loading it here would repeat the
 # danger (zip bomb, entity tricks) or the cost (too many rows) the reader protected us from.
 _NOT_LOADED = {"file.unreadable", "file.unsupported_format", "file.too_large"}
-# Our own zip check, for callers that pass bytes without such a finding.
-MAX_UNCOMPRESSED = 256 * 1024 * 1024
-MAX_RATIO = 1000
 
 # Standard sheet order, for sorting findings when the workbook itself cannot tell us.
 _STANDARD_ORDER = ["基本信息", "自评表", "否决事项", "特色亮点"]
@@ -66,8 +63,12 @@ def write_returned(original: bytes | None, findings: list[Finding], out_path: Pa
                    file_label: str, department: str | None, round_name: str, rules_title: str) -> Path:
     """Write the annotated copy of a rejected submission to out_path and return out_path.
 
-    `original` is the submitted file's bytes (None when there are none to use). Never raises for
-    a bad original: it falls back to a workbook holding only the 问题说明 sheet.
+    `original` must be bytes that passed safety.open_safely (SafeFile.data, kept as
+    Submission.data), or None when there are none to use: they are loaded with no zip-bomb or
+    entity check of their own. Whatever the bytes, a file.unreadable, file.unsupported_format or
+    file.too_large finding gives the explanation-only workbook without loading them.
+
+    Never raises for a bad original: it falls back to a workbook holding only the 问题说明 sheet.
     """
     out_path = Path(out_path)
     header = _Header(f"{rules_title} 退回说明", file_label, department, round_name)
@@ -90,10 +91,6 @@ def _load(original: bytes | None, findings: list[Finding], file_label: str) -> W
     if refused:
         log.info("%s: not loading the original (%s); writing the explanation only", file_label, ", ".join(refused))
         return None
-    problem = _zip_problem(original)
-    if problem:
-        log.warning("%s: not loading the original: %s", file_label, problem)
-        return None
     try:
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
@@ -112,22 +109,6 @@ def _load(original: bytes | None, findings: list[Finding], file_label: str) -> W
         log.info("%s: openpyxl: %s", file_label, w.message)
     wb.template = False  # an .xltx/.xltm source must still be saved as a plain workbook
     return wb
-
-
-def _zip_problem(data: bytes) -> str:
-    """Why the bytes should not be unpacked (not a zip, or a zip bomb), or ''."""
-    try:
-        with zipfile.ZipFile(io.BytesIO(data)) as archive:
-            total = 0
-            for info in archive.infolist():
-                total += info.file_size
-                if info.file_size > 1024 * 1024 and info.file_size > MAX_RATIO * max(info.compress_size, 1):
-                    return f"member {info.filename} expands {info.file_size // max(info.compress_size, 1)}x"
-            if total > MAX_UNCOMPRESSED:
-                return f"expands to {total} bytes"
-    except (zipfile.BadZipFile, ValueError, OSError) as exc:
-        return f"not a zip package ({exc})"
-    return ""
 
 
 # --- annotating the original -------------------------------------------------------------------

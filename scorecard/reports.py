@@ -7,11 +7,12 @@ in an autoescaping, StrictUndefined Jinja environment, so it is shown literally 
 that asks for something the context lacks fails loudly (ReportError) instead of printing nothing.
 
 Templates: templates_dir/<name> when it exists, else the packaged default in templates/.
-`template_problems(templates_dir)` checks a user-edited template folder before a run.
+Checking a user-edited template folder before a run lives in templatecheck.py; it renders
+through this module's build_context, make_environment and _read_template, so a check and a
+real render cannot disagree about what a template may use.
 """
 from __future__ import annotations
 
-import copy
 import io
 import re
 import zipfile
@@ -20,8 +21,7 @@ from pathlib import Path
 from docx.opc.exceptions import PackageNotFoundError
 from docx.shared import Mm
 from docxtpl import DocxTemplate, InlineImage
-from jinja2 import Environment, StrictUndefined, TemplateError, TemplateSyntaxError, nodes
-from jinja2.utils import missing as _MISSING
+from jinja2 import Environment, StrictUndefined, TemplateError, TemplateSyntaxError
 from lxml.etree import XMLSyntaxError
 
 from . import charts
@@ -38,6 +38,8 @@ GAPLIST_XLSX = "问题清单.xlsx"
 TOP_GAPS = 15
 CHART_WIDTH = Mm(150)
 _CN_NUMBERS = "一二三四五六七八九十"
+# What python-docx/docxtpl raise for a template file that is not a usable .docx package.
+_BROKEN_TEMPLATE = (PackageNotFoundError, KeyError, XMLSyntaxError, zipfile.BadZipFile)
 
 
 class ReportError(Exception):
@@ -51,6 +53,20 @@ class ReportError(Exception):
 
 # ---------------------------------------------------------------- environment and templates
 
+_CACHE_SIZE = 32   # a run has a handful of distinct sources (body, headers, footers of 3 templates)
+
+
+def _cached(cache: dict, key, make):
+    """cache[key], made by make() on a miss. Emptied rather than grown past _CACHE_SIZE, so an
+    unusual template (many parts) costs recompiles, never unbounded memory."""
+    value = cache.get(key)
+    if value is None:
+        if len(cache) > _CACHE_SIZE:
+            cache.clear()
+        value = cache[key] = make()
+    return value
+
+
 class _Environment(Environment):
     """Compiles each distinct template source once: docxtpl hands the same patched XML to
     from_string for every department, and compiling it is most of a render's cost."""
@@ -62,12 +78,7 @@ class _Environment(Environment):
     def from_string(self, source, globals=None, template_class=None):
         if globals is not None or template_class is not None or not isinstance(source, str):
             return super().from_string(source, globals, template_class)
-        template = self._compiled.get(source)
-        if template is None:
-            if len(self._compiled) > 32:
-                self._compiled.clear()
-            template = self._compiled[source] = super().from_string(source)
-        return template
+        return _cached(self._compiled, source, lambda: super(_Environment, self).from_string(source))
 
 
 class _Template(DocxTemplate):
@@ -79,12 +90,7 @@ class _Template(DocxTemplate):
         self._patched = {} if patched is None else patched
 
     def patch_xml(self, src_xml):
-        result = self._patched.get(src_xml)
-        if result is None:
-            if len(self._patched) > 32:
-                self._patched.clear()
-            result = self._patched[src_xml] = super().patch_xml(src_xml)
-        return result
+        return _cached(self._patched, src_xml, lambda: super(_Template, self).patch_xml(src_xml))
 
 
 def make_environment(undefined=StrictUndefined) -> Environment:
@@ -204,7 +210,7 @@ def _ranking(summary: dict) -> list[dict]:
 def build_context(template: str, summary: dict, tpl: DocxTemplate | None = None,
                   department: str | None = None, *, chart_font: str | None = charts.AUTO) -> dict:
     """The context a template is rendered with. The same function serves real renders and
-    `template_problems`. template is one of TEMPLATE_NAMES; department is needed for 部门报告."""
+    templatecheck.template_problems. template is one of TEMPLATE_NAMES; department is needed for 部门报告."""
     summary = summary or {}
     unit = summary.get("unit", {})
     gaps = summary.get("gaps", [])
@@ -421,10 +427,14 @@ def _render(name: str, data: bytes, make_context, out_path: Path, env: Environme
     except TemplateError as exc:
         raise ReportError(name, f"模板使用了报告不提供的内容（{exc.message or exc}）。"
                                 "请核对模板中的变量名称，可用模板检查列出全部问题。") from exc
-    except (PackageNotFoundError, KeyError, XMLSyntaxError, zipfile.BadZipFile) as exc:
-        raise ReportError(name, f"模板文件无法打开或已损坏（{exc}）") from exc
+    except _BROKEN_TEMPLATE as exc:
+        raise ReportError(name, _broken_message(exc)) from exc
     tpl.save(out_path)
     return out_path
+
+
+def _broken_message(exc: Exception) -> str:
+    return f"模板文件无法打开或已损坏（{exc}）"
 
 
 def _syntax_message(exc: TemplateSyntaxError) -> str:
@@ -466,178 +476,3 @@ def write_reports(summary: dict, out_dir: Path, templates_dir: Path | None = Non
                            lambda tpl: build_context(GAPLIST_TEMPLATE, summary, tpl), out_dir / GAPLIST_TEMPLATE, env))
     written.append(write_gap_xlsx(summary, out_dir / GAPLIST_XLSX))
     return written
-
-
-# ---------------------------------------------------------------- checking user templates
-
-def template_problems(templates_dir: Path | None = None) -> list[str]:
-    """What is wrong with the templates a run would use (templates_dir first, then the defaults):
-    one Chinese sentence per problem, naming the file. An empty list means they are fine."""
-    problems: list[str] = []
-    for name in TEMPLATE_NAMES:
-        try:
-            data = _read_template(name, templates_dir)
-        except ReportError as exc:
-            problems.append(str(exc))
-            continue
-        problems.extend(f"{name}：{p}" for p in _check(name, data, check_summaries()))
-    return problems
-
-
-def _check(name: str, data: bytes, summaries: list[dict]) -> list[str]:
-    found: list[str] = []
-    records: list[tuple] = []
-    undefined = _recording_undefined(records)
-    source = None
-    for summary in summaries:
-        depts = [d["name"] for d in summary["departments"]] if name == DEPARTMENT_TEMPLATE else [None]
-        for dept in depts:
-            tpl = DocxTemplate(io.BytesIO(data))
-            env = Environment(undefined=undefined, autoescape=True)
-            try:
-                context = build_context(name, summary, tpl, dept, chart_font=None)
-                if source is None:
-                    source = _template_source(tpl)
-                    missing = tpl.get_undeclared_template_variables(env, context) - set(env.globals)
-                    found += [f"使用了报告不提供的变量“{{{{ {v} }}}}”，请改为说明中列出的变量名或删除。"
-                              for v in sorted(missing)]
-                tpl.render(context, env)
-            except TemplateSyntaxError as exc:
-                return [_syntax_message(exc) + "。请检查 {{ }}、{% %} 是否成对、for/if 是否有对应的 endfor/endif。"]
-            except (PackageNotFoundError, KeyError, XMLSyntaxError, zipfile.BadZipFile) as exc:
-                return [f"模板文件无法打开或已损坏（{exc}）。"]
-            except TemplateError as exc:
-                found.append(f"模板渲染失败：{exc.message or exc}。")
-    expressions = _expressions(make_environment(), source or "")
-    seen = set()
-    for owner, attr in records:
-        if owner is None or (owner, attr) in seen:
-            continue          # a missing top-level name is reported above
-        seen.add((owner, attr))
-        used = sorted(e for e in expressions if e.endswith(f".{attr}") or e.endswith(f"['{attr}']"))
-        shown = "、".join(f"“{{{{ {e} }}}}”" for e in used) or f"“.{attr}”"
-        keys = "、".join(list(owner)[:20]) if isinstance(owner, tuple) else ""
-        found.append(f"使用了报告不提供的内容{shown}（没有“{attr}”这一项" + (f"，可用的有：{keys}" if keys else "") + "）。")
-    return list(dict.fromkeys(found))
-
-
-def _recording_undefined(records: list):
-    """A StrictUndefined that records each use and renders as empty, so one trial render finds
-    every missing attribute instead of stopping at the first."""
-
-    class Recording(StrictUndefined):
-        __slots__ = ()
-
-        def _record(self):
-            obj = self._undefined_obj
-            owner = tuple(obj.keys()) if isinstance(obj, dict) else (None if obj is _MISSING else type(obj).__name__)
-            records.append((owner, self._undefined_name))
-
-        def __str__(self):
-            self._record()
-            return ""
-
-        def __iter__(self):
-            self._record()
-            return iter(())
-
-        def __bool__(self):
-            self._record()
-            return False
-
-        def __len__(self):
-            self._record()
-            return 0
-
-        def __getattr__(self, name):
-            if name[:2] == "__":
-                raise AttributeError(name)
-            self._record()
-            return self
-
-        __html__ = __str__
-        __eq__ = lambda self, other: (self._record(), False)[1]  # noqa: E731
-        __ne__ = lambda self, other: (self._record(), True)[1]  # noqa: E731
-        __hash__ = object.__hash__
-
-    return Recording
-
-
-def _template_source(tpl: DocxTemplate) -> str:
-    doc = tpl.get_docx()
-    xml = tpl.patch_xml(tpl.xml_to_string(doc.element.body))
-    for uri in (tpl.HEADER_URI, tpl.FOOTER_URI):
-        for _, part in tpl.get_headers_footers(uri):
-            xml += tpl.patch_xml(tpl.get_part_xml(part))
-    return xml
-
-
-def _expressions(env: Environment, source: str) -> set[str]:
-    """Dotted expressions in a template (d.name, g['x']) to name what a missing attribute was."""
-    try:
-        tree = env.parse(source)
-    except TemplateSyntaxError:
-        return set()
-
-    def text(node):
-        if isinstance(node, nodes.Name):
-            return node.name
-        if isinstance(node, nodes.Getattr):
-            inner = text(node.node)
-            return f"{inner}.{node.attr}" if inner else None
-        if isinstance(node, nodes.Getitem) and isinstance(node.arg, nodes.Const):
-            inner = text(node.node)
-            return f"{inner}['{node.arg.value}']" if inner else None
-        return None
-
-    return {e for n in tree.find_all((nodes.Getattr, nodes.Getitem)) if (e := text(n))}
-
-
-def check_summaries() -> list[dict]:
-    """Two small summaries for the trial render of template_problems: one with every list filled
-    (gaps of each kind, veto, bonus, history, an unsubmitted department, one without indicators),
-    one clean and passing; between them they take both sides of the ifs a template is likely to have."""
-    def gap(kind, severity, indicator, dept, **kw):
-        return dict(dict(kind=kind, severity=severity, indicator=indicator, department=dept, indicator_name="指标",
-                         item="一", owner="张三", problem="问题", measure="措施", deadline="2026-11-30",
-                         status="推进中", score=1, max=2, note="说明", state="新增"), **kw)
-
-    def entry(dept, code, score, submitted=True):
-        return dict(department=dept, indicator=code, item="一", item_name="项目", name="指标", max=2, score=score,
-                    status="推进中", evidence="", problem="问题", measure="措施", owner="张三",
-                    deadline="2026-11-30", submitted=submitted)
-
-    def dept(name, submitted, score, mx, rank):
-        return dict(name=name, submitted=submitted, score=score, max=mx, rate=score / mx if mx else 0, rank=rank,
-                    file="input/甲.xlsx", fill_date="2026-12-01", filler="张三", phone="1", indicator_count=2,
-                    gap_count=1)
-
-    rich = dict(
-        round="第一轮", as_of="2026-12-31", generated_at="2026-12-31 09:00", title="测评", organization="某局",
-        pass_score=3, bonus_cap=1, gap_ratio=0.9, gap_severe_ratio=0.6, previous_round="上一轮",
-        unit=dict(score=2.5, max=4, bonus=1, total=3.5, veto=True, passed=False, rate=0.625),
-        items=[dict(code="一", name="项目", max=4, score=2.5, rate=0.625)],
-        indicators=[dict(code=c, item="一", max=2, score=1, departments=["甲", "乙"], name="指标", item_name="项目",
-                         rate=0.5, combine="min", method="材料审核", criteria="标准") for c in ("1.1", "1.2")],
-        departments=[dept("甲", True, 2.5, 4, 1), dept("乙", False, 0, 4, 2), dept("丙", False, 0, 0, None)],
-        entries=[entry("甲", "1.1", 1), entry("甲", "1.2", 1.5), entry("乙", "1.1", 0, False)],
-        gaps=[gap("未报送", "严重", None, "乙"), gap("一票否决", "严重", "V1", "甲"), gap("低分", "严重", "1.1", "甲"),
-              gap("逾期", "一般", "1.1", "甲"), gap("佐证缺失", "一般", "1.2", "甲", state="持续")],
-        vetoes=[dict(code="V1", name="否决", occurred=True, departments=["甲"], notes=["说明"]),
-                dict(code="V2", name="否决", occurred=False, departments=[], notes=[])],
-        bonuses=[dict(department="甲", project="亮点", points=1, description="说明", evidence="文件")],
-        unsubmitted=["乙"],
-        submissions=[dict(file="input/乙.xlsx", sha256="0", department="乙", status="rejected", fill_date="",
-                          returned="退回/乙_退回.xlsx", findings=[])],
-        closed_gaps=[gap("低分", "一般", "1.2", "甲", state="")],
-    )
-    clean = copy.deepcopy(rich)
-    for key in ("previous_round", "closed_gaps"):
-        del clean[key]
-    clean.update(gaps=[], unsubmitted=[], bonuses=[], submissions=[],
-                 unit=dict(score=4, max=4, bonus=0, total=4, veto=False, passed=True, rate=1.0))
-    clean["vetoes"][0].update(occurred=False, departments=[], notes=[])
-    clean["departments"] = [dept("甲", True, 4, 4, 1), dept("乙", True, 4, 4, 1)]
-    for e in clean["entries"]:
-        e.update(score=2, submitted=True, status="已完成")
-    return [rich, clean]

@@ -223,7 +223,8 @@ def _keystr(keypath: tuple) -> str:
 
 TOP_KEYS = {"version", "title", "organization", "round", "as_of", "pass_score", "bonus_cap", "gap",
             "statuses", "done_status", "departments", "leaders", "items", "vetoes", "limits", "mail"}
-REQUIRED_TOP = ("title", "pass_score", "departments", "items")
+REQUIRED_TOP = ("pass_score", "departments", "items")
+DEFAULT_TITLE = "自评测评"
 GAP_KEYS = {"ratio", "severe_ratio"}
 DEPARTMENT_KEYS = {"name", "aliases", "email"}
 LEADER_KEYS = {"name", "email"}
@@ -386,6 +387,9 @@ def _build(data, c: _Checker) -> Rules | None:
     statuses = c.strings(top.get("statuses"), ("statuses",)) or DEFAULT_STATUSES
     if len(set(statuses)) != len(statuses):
         c.problem(("statuses",), "完成情况选项有重复")
+    if any("," in x or "，" in x for x in statuses) or len(",".join(statuses)) > 250:
+        # The template's drop-down is an inline list: Excel splits it on commas and caps it at 255 characters.
+        c.problem(("statuses",), "完成情况选项不能含逗号，合计不能超过 250 个字符（Excel 下拉列表的限制）")
     done = c.text(top.get("done_status"), ("done_status",), required=False) or (
         "已完成" if "已完成" in statuses else statuses[0])
     if done not in statuses:
@@ -469,7 +473,7 @@ def _build(data, c: _Checker) -> Rules | None:
 
     rules = Rules(
         path=c.loc.path,
-        title=c.text(top.get("title"), ("title",)),
+        title=c.text(top.get("title"), ("title",), required=False) or DEFAULT_TITLE,
         organization=c.text(top.get("organization"), ("organization",), required=False),
         round=c.text(top.get("round"), ("round",), required=False) or None,
         as_of=as_of, pass_score=pass_score or 0, bonus_cap=bonus_cap or 0,

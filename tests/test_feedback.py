@@ -16,7 +16,10 @@ from openpyxl.styles import Protection
 
 from scorecard import feedback
 from scorecard.feedback import ERROR_FILL, SHEET, WARNING_FILL, write_returned
-from scorecard.findings import CATALOGUE, Finding, finding
+from scorecard.findings import CATALOGUE, FileProblem, Finding, finding
+from scorecard.rules import Limits
+from scorecard.safety import open_safely
+from tests import hostile
 
 HEAD_ROW = 8  # title, 5 info rows, a blank row, then the table header
 QUOTED_SHEET = "Bob's 表"
@@ -247,9 +250,13 @@ def test_openpyxl_failure_falls_back(tmp_path):
     assert wb[SHEET]["D9"].hyperlink is None
 
 
-def test_zip_bomb_is_not_unpacked(tmp_path, original, monkeypatch):
-    monkeypatch.setattr(feedback, "MAX_UNCOMPRESSED", len(original))  # any real expansion exceeds it
-    out = _write(tmp_path, original)
+def test_zip_bomb_is_not_unpacked(tmp_path):
+    # The zip-bomb check is safety.open_safely's alone; feedback relies on its finding. The bomb
+    # is otherwise a valid workbook: without that finding it would be loaded and annotated.
+    path = hostile.zip_bomb(tmp_path / "办公室.xlsx", mib=20)
+    with pytest.raises(FileProblem) as refused:
+        open_safely(path, Limits())
+    out = _write(tmp_path, path.read_bytes(), [refused.value.finding])
     assert load_workbook(out).sheetnames == [SHEET]
 
 

@@ -11,8 +11,8 @@ from docx.oxml.ns import qn
 from docx.shared import Mm
 
 from scorecard import reports
-from scorecard.reports import (DEFAULT_TEMPLATES, ReportError, build_context, template_problems,
-                               verdict_sentence, write_reports)
+from scorecard.reports import DEFAULT_TEMPLATES, ReportError, build_context, verdict_sentence, write_reports
+from scorecard.templatecheck import template_problems
 from scorecard.text import fmt_number, safe_filename
 from sample_summary import NO_INDICATORS, UNSUBMITTED, passing_summary, sample_summary
 

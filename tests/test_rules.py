@@ -72,9 +72,10 @@ def test_yaml_syntax_error_has_a_line():
 
 
 def test_missing_required_and_password_refused():
-    text = SMALL_RULES.replace("title: 测试测评\n", "") + "mail:\n  host: smtp.example.gov.cn\n  password: secret\n"
+    text = SMALL_RULES.replace("pass_score: 15\n", "") + "mail:\n  host: smtp.example.gov.cn\n  password: secret\n"
     keys = {p.key for p in problems(text)}
-    assert {"title", "mail.password"} <= keys
+    assert {"pass_score", "mail.password"} <= keys
+    assert parse_rules(SMALL_RULES.replace("title: 测试测评\n", "")).title == "自评测评"     # optional
 
 
 def test_bundled_rules_match_the_campaign(bundled_rules):
