@@ -108,14 +108,19 @@ def main(argv=None) -> int:
         return 130
 
 
+def _run_options(args) -> dict:
+    """Rules loaded and the input folder checked: what `run` and `watch` both need."""
+    rules = load_rules(args.rules)      # a broken rules file is reported first (exit 1)
+    if not args.input.is_dir():
+        raise UsageError(f"输入文件夹不存在：{args.input}")
+    return {"rules": rules, "input_dir": args.input, "output_dir": args.output,
+            "round_name": args.round_name, "as_of": args.as_of, "templates_dir": args.templates}
+
+
 def cmd_run(args) -> int:
     from .pipeline import run
 
-    rules = load_rules(args.rules)
-    if not args.input.is_dir():
-        raise UsageError(f"输入文件夹不存在：{args.input}")
-    result = run(rules, args.input, args.output, round_name=args.round_name, as_of=args.as_of,
-                 templates_dir=args.templates)
+    result = run(**_run_options(args))
     console.run_report(result.summary, result.round_dir)
     return EXIT_OK
 
@@ -123,11 +128,9 @@ def cmd_run(args) -> int:
 def cmd_watch(args) -> int:
     from .watch import watch
 
-    rules = load_rules(args.rules)
-    if not args.input.is_dir():
-        raise UsageError(f"输入文件夹不存在：{args.input}")
-    watch(rules, args.input, args.output, round_name=args.round_name, as_of=args.as_of,
-          templates_dir=args.templates, interval=args.interval)
+    options = _run_options(args)
+    watch(options.pop("rules"), options.pop("input_dir"), options.pop("output_dir"), interval=args.interval,
+          **options)
     return EXIT_OK
 
 

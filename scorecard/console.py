@@ -5,10 +5,9 @@ A Chinese Windows console is GBK; characters it cannot show are replaced instead
 from __future__ import annotations
 
 import sys
-import unicodedata
 from pathlib import Path
 
-from .text import fmt_number
+from .text import display_width as width, fmt_number
 
 
 def setup_streams() -> None:
@@ -25,10 +24,6 @@ def say(text: str = "") -> None:
 
 def error(text: str) -> None:
     print(f"错误：{text}", file=sys.stderr, flush=True)
-
-
-def width(text: str) -> int:
-    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
 
 
 def pad(text: str, size: int) -> str:

@@ -15,7 +15,6 @@ import io
 import logging
 import math
 import re
-import unicodedata
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
@@ -28,7 +27,8 @@ from openpyxl.worksheet.hyperlink import Hyperlink
 from openpyxl.worksheet.worksheet import Worksheet
 
 from .findings import ERROR, Finding
-from .text import strip_control, title_key
+from .text import display_width, title_key, xml_safe
+from .xlsxutil import MAX_CELL_TEXT, print_landscape, set_text
 
 log = logging.getLogger(__name__)
 
@@ -45,7 +45,6 @@ _NOT_LOADED = {"file.unreadable", "file.unsupported_format", "file.too_large"}
 
 # Standard sheet order, for sorting findings when the workbook itself cannot tell us.
 _STANDARD_ORDER = ["基本信息", "自评表", "否决事项", "特色亮点"]
-_MAX_CELL_TEXT = 32767  # Excel's limit for one cell
 _MAX_ROW, _MAX_COL = 1048576, 16384
 _A1 = re.compile(r"^\$?([A-Za-z]{1,3})\$?(\d{1,7})$")
 _LEVEL = {ERROR: "错误", "warning": "提醒"}
@@ -220,7 +219,7 @@ def _annotate_cells(findings: list[Finding], targets) -> None:
         previous = cell.comment
         if previous is not None:  # the department's own note: keep it below ours
             text += _PREVIOUS.format(author=_text(previous.author or ""), text=_text(previous.text or ""))
-        cell.comment = _comment(text[:_MAX_CELL_TEXT])
+        cell.comment = _comment(text[:MAX_CELL_TEXT])
 
 
 _PREVIOUS = "\n——原有批注（{author}）——\n{text}"
@@ -239,7 +238,7 @@ def _comment(text: str) -> Comment:
     """A comment box big enough to read Chinese text without resizing (sizes are pixels)."""
     width = 340
     units_per_line = 44  # ~22 Chinese characters in Excel's default 9 pt comment font
-    lines = sum(max(1, math.ceil(_units(part) / units_per_line)) for part in text.split("\n"))
+    lines = sum(max(1, math.ceil(display_width(part) / units_per_line)) for part in text.split("\n"))
     height = min(800, max(80, 18 * lines + 20))
     return Comment(text, AUTHOR, height=height, width=width)
 
@@ -325,11 +324,7 @@ def _write_explanation(ws: Worksheet, findings: list[Finding], targets, header: 
         cell.border = _BORDER
         ws.column_dimensions[get_column_letter(col)].width = width
     ws.freeze_panes = ws.cell(row=head_row + 1, column=1)
-    ws.print_title_rows = f"{head_row}:{head_row}"
-    ws.page_setup.orientation = "landscape"
-    ws.page_setup.fitToWidth = 1
-    ws.page_setup.fitToHeight = 0
-    ws.sheet_properties.pageSetUpPr.fitToPage = True
+    print_landscape(ws, head_row)
 
     row_fill = PatternFill(fill_type="solid", start_color=ERROR_ROW_FILL, end_color=ERROR_ROW_FILL)
     for number, (f, (target_ws, anchor)) in enumerate(_sorted(findings, targets, order), 1):
@@ -371,27 +366,21 @@ def _location(sheet: str, cell: str) -> str:
 # --- text helpers ------------------------------------------------------------------------------
 
 def _text(value) -> str:
-    return strip_control("" if value is None else str(value))[:_MAX_CELL_TEXT]
+    return xml_safe("" if value is None else str(value))[:MAX_CELL_TEXT]
 
 
 def _put(ws: Worksheet, row: int, col: int, value):
     """Write a value that must display as typed: strings are never formulas."""
     cell = ws.cell(row=row, column=col)
     if isinstance(value, str):
-        cell.value = _text(value)
-        cell.data_type = "s"  # "=..." from a message or a department name stays text
+        set_text(cell, value)
     else:
         cell.value = value
     return cell
 
 
-def _units(text: str) -> int:
-    """Display width in half-width units: Chinese and full-width characters count 2."""
-    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
-
-
 def _row_height(text: str, width: float) -> float:
     """Row height in points for wrapped text in a column `width` characters wide."""
     per_line = max(1, int(width) - 2)
-    lines = sum(max(1, math.ceil(_units(part) / per_line)) for part in (text or "").split("\n"))
+    lines = sum(max(1, math.ceil(display_width(part) / per_line)) for part in (text or "").split("\n"))
     return max(1, lines) * 16 + 4

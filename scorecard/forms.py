@@ -19,6 +19,7 @@ from . import layout as L
 from .fsutil import atomic_save_workbook
 from .rules import Rules
 from .text import fmt_number, safe_filename
+from .xlsxutil import print_landscape
 
 FONT = "宋体"
 HEADER_FILL = PatternFill("solid", fgColor="D9E1F2")
@@ -182,11 +183,7 @@ def _scores(ws, rules: Rules, department: str):
     for key, letter in col.items():
         ws.column_dimensions[letter].width = SCORE_WIDTHS.get(key, 12)
     ws.auto_filter.ref = f"A1:{get_column_letter(len(columns))}{last}"
-    ws.print_title_rows = "1:1"
-    ws.page_setup.orientation = "landscape"
-    ws.page_setup.fitToWidth = 1
-    ws.page_setup.fitToHeight = 0
-    ws.sheet_properties.pageSetUpPr.fitToPage = True
+    print_landscape(ws, 1)
     ws.oddHeader.center.text = f"{rules.title} 自评表（{department}）"
     _protect(ws)
 

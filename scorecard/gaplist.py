@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-import unicodedata
 from pathlib import Path
 
 import pandas as pd
@@ -17,7 +16,8 @@ from openpyxl import Workbook
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.utils import get_column_letter
 
-from .text import fmt_number, strip_control
+from .text import display_width, fmt_number, xml_safe
+from .xlsxutil import set_text
 
 GAP_SHEET = "问题清单"
 STATS_SHEET = "统计"
@@ -29,8 +29,6 @@ THIN = Side(style="thin", color="A6A6A6")
 BORDER = Border(left=THIN, right=THIN, top=THIN, bottom=THIN)
 FONT = "宋体"
 MAX_WIDTH = {"存在问题": 40, "整改措施": 40, "说明": 44, "测评指标": 26}
-_FORMULA_START = ("=", "+", "-", "@")
-_XML_INVALID = re.compile("[\ud800-\udfff\ufffe\uffff]")
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
 # (title, how a cell is taken from the gap)
@@ -41,17 +39,12 @@ COLUMNS = [
 ]
 
 
-def display_width(text: str) -> int:
-    """Columns a text needs in Excel: East Asian wide characters count 2, others 1."""
-    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
-
-
 def _text(value) -> str:
     if value is None:
         return ""
     if isinstance(value, float) and value.is_integer():
         value = int(value)
-    return _XML_INVALID.sub("", strip_control(str(value)))
+    return xml_safe(str(value))
 
 
 def _put(cell, value) -> None:
@@ -66,10 +59,7 @@ def _put(cell, value) -> None:
                 return
             except ValueError:
                 pass
-        cell.value = value
-        cell.data_type = "s"          # openpyxl made "=..." a formula; force text
-        if value.startswith(_FORMULA_START):
-            cell.quotePrefix = True
+        set_text(cell, value)
     else:
         cell.value = value
 

@@ -26,7 +26,7 @@ from lxml.etree import XMLSyntaxError
 
 from . import charts
 from .gaplist import write_gap_xlsx
-from .text import fmt_number, safe_filename, strip_control
+from .text import fmt_number, safe_filename, xml_safe
 
 SUMMARY_TEMPLATE = "汇总报告.docx"
 DEPARTMENT_TEMPLATE = "部门报告.docx"
@@ -119,13 +119,10 @@ def _read_template(name: str, templates_dir: Path | None) -> bytes:
 
 # ---------------------------------------------------------------- formatting helpers
 
-_XML_INVALID = re.compile("[\ud800-\udfff\ufffe\uffff]")
-
-
 def _clean(value):
     """Every string made safe for XML 1.0: control characters dropped, line ends unified."""
     if isinstance(value, str):
-        return _XML_INVALID.sub("", strip_control(value.replace("\r\n", "\n").replace("\r", "\n")))
+        return xml_safe(value.replace("\r\n", "\n").replace("\r", "\n"))
     if isinstance(value, dict):
         return {k: _clean(v) for k, v in value.items()}
     if isinstance(value, (list, tuple)):

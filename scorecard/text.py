@@ -14,6 +14,8 @@ _SPACE = re.compile(r"\s+", re.UNICODE)
 # A trailing unit or hint in brackets: 自评得分（分）, 完成时限(年月日).
 _SUFFIX = re.compile(r"[(\[【][^()\[\]【】]*[)\]】]$")
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+# Characters XML 1.0 cannot carry at all (lone surrogates, U+FFFE/U+FFFF): Word and Excel files refuse them.
+_XML_INVALID = re.compile("[\ud800-\udfff\ufffe\uffff]")
 
 
 def half_width(text: str) -> str:
@@ -51,6 +53,16 @@ def clean_text(value) -> str:
 
 def strip_control(text: str) -> str:
     return _CONTROL.sub("", text)
+
+
+def xml_safe(text: str) -> str:
+    """Text that can go into a Word or Excel file: control and XML-invalid characters removed."""
+    return _XML_INVALID.sub("", _CONTROL.sub("", text))
+
+
+def display_width(text: str) -> int:
+    """Columns a text needs in a console or Excel: East Asian wide characters count 2, others 1."""
+    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
 
 
 def is_blank(value) -> bool:
