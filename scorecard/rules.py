@@ -9,7 +9,8 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from functools import cached_property
 from pathlib import Path
 
 import yaml
@@ -118,34 +119,26 @@ class Rules:
         return sum(i.max for i in self.indicators)
 
     def indicator(self, code: str) -> Indicator | None:
-        return _index(self)["indicators"].get(code)
+        return self._by_code.get(code)
 
     def indicators_of(self, department: str) -> tuple[Indicator, ...]:
         return tuple(i for i in self.indicators if department in i.departments)
 
     def department(self, typed) -> Department | None:
         """The department a typed name or alias means (spaces, width and line breaks ignored)."""
-        return _index(self)["departments"].get(squash(typed))
+        return self._by_spelling.get(squash(typed))
 
     def department_names(self) -> list[str]:
         return [d.name for d in self.departments]
 
+    # Look-up tables, built on first use; the dataclass is frozen, so they cannot go stale.
+    @cached_property
+    def _by_code(self) -> dict[str, Indicator]:
+        return {i.code: i for i in self.indicators}
 
-_INDEXES: dict[int, dict] = {}
-
-
-def _index(rules: Rules) -> dict:
-    """Look-up tables built once per Rules object (the dataclass is frozen, so they cannot go stale)."""
-    key = id(rules)
-    cached = _INDEXES.get(key)
-    if cached is None or cached["rules"] is not rules:
-        names = {}
-        for d in rules.departments:
-            for spelling in (d.name, *d.aliases):
-                names[squash(spelling)] = d
-        cached = {"rules": rules, "indicators": {i.code: i for i in rules.indicators}, "departments": names}
-        _INDEXES[key] = cached
-    return cached
+    @cached_property
+    def _by_spelling(self) -> dict[str, Department]:
+        return {squash(spelling): d for d in self.departments for spelling in (d.name, *d.aliases)}
 
 
 @dataclass(frozen=True)
@@ -523,6 +516,4 @@ def _with_fingerprint(rules: Rules) -> Rules:
         "statuses": list(rules.statuses),
     }
     digest = hashlib.sha256(json.dumps(shape, ensure_ascii=False, sort_keys=True).encode()).hexdigest()[:12]
-    from dataclasses import replace
-
     return replace(rules, fingerprint=digest)

@@ -8,7 +8,7 @@ when the submission is accepted.
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
 from . import layout as L
@@ -117,8 +117,6 @@ def validate(parsed: ParsedWorkbook, rules: Rules, *, file: str) -> Submission:
 
 
 def _with_file(f: Finding, file: str) -> Finding:
-    from dataclasses import replace
-
     return replace(f, file=file)
 
 
