@@ -122,12 +122,12 @@ def recognise(path: Path, rules: Rules, *, label: str | None = None, mtime: floa
         return None
     try:
         book = python_calamine.CalamineWorkbook.from_filelike(io.BytesIO(safe.data))
-        sheets = [(m.name, book.get_sheet_by_name(m.name).to_python(skip_empty_area=False))
-                  for m in book.sheets_metadata if m.typ == python_calamine.SheetTypeEnum.WorkSheet]
+        names = [m.name for m in book.sheets_metadata if m.typ == python_calamine.SheetTypeEnum.WorkSheet]
+        if any(title_key(name) == SCORES_SHEET for name in names):
+            return None
+        sheets = [(name, book.get_sheet_by_name(name).to_python(skip_empty_area=False)) for name in names]
     except (python_calamine.CalamineError, ValueError, KeyError) as exc:
         logger.info("%s: not read as a data workbook (%s)", shown, exc)
-        return None
-    if any(title_key(name) == SCORES_SHEET for name, _ in sheets):
         return None
     found: list[tuple[str, list, DataSource, int, dict[str, int]]] = []
     for name, grid in sheets:
