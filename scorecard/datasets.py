@@ -46,7 +46,7 @@ class DataRow:
 
     department: str
     person: str
-    values: dict[str, float | None]     # value column -> number (None: not a number, row skipped for it)
+    values: dict[str, float]            # value column -> number (a row with a non-number is skipped)
     file: str
     sheet: str
     row: int
@@ -202,6 +202,7 @@ def _read_table(rules: Rules, datafile: DataFile, sheet: str, grid: list[list], 
     spellings = [s for d in rules.departments for s in (d.name, *d.aliases)]
     add = datafile.findings.append
     width = max(used) + 1
+    seen = 0
     for r in range(header_row, len(grid)):
         row = grid[r]
         if len(row) < width:
@@ -213,6 +214,7 @@ def _read_table(rules: Rules, datafile: DataFile, sheet: str, grid: list[list], 
         typed_dept = clean_text(row[dept_col])
         if who in TOTAL_WORDS or typed_dept in TOTAL_WORDS:
             continue
+        seen += 1
         dept_cell = f"{letters[dept_col]}{number}"
         department = rules.department(typed_dept) if typed_dept else None
         if department is None:
@@ -232,8 +234,10 @@ def _read_table(rules: Rules, datafile: DataFile, sheet: str, grid: list[list], 
                 add(finding(rule, sheet=sheet, cell=cells[column], value=clean_text(raw), file=datafile.file,
                             column=column, data=source.name))
             values[column] = value
+        if any(v is None for v in values.values()):
+            continue                    # an error that skips the row (its finding names the cell)
         table.rows.append(DataRow(department.name, who, values, datafile.file, sheet, number, cells))
-    if not table.rows:
+    if not seen:
         add(finding("data.no_rows/file", sheet=sheet, cell=f"A{header_row + 1}", file=datafile.file,
                     data=source.name))
     return table

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Callable
 
 from .checking import check_file, ignore_reason, ignored
+from .datasets import compute, recognise
 from .feedback import write_returned
 from .findings import FileProblem, finding
 from .fsutil import run_lock, staged_directory
@@ -74,15 +75,18 @@ def run(rules: Rules, input_dir: Path, output_dir: Path, *, round_name: str | No
     with run_lock(output_dir):
         paths = discover(input_dir, exclude=output_dir)
         logger.info("开始处理 %s：在 %s 中找到 %d 个文件", round_name, input_dir, len(paths))
-        placed_ignored, checked = [], []
+        placed_ignored, checked, data_files = [], [], []
         for n, path in enumerate(paths, 1):
             label = (input_dir / path.relative_to(input_dir)).as_posix()
             reason = ignore_reason(path)
             if reason:
                 placed_ignored.append(Placed(ignored(path, label, reason), IGNORED))
+            elif (data := recognise(path, rules, label=label)) is not None:
+                data_files.append(data)         # a data workbook (§12): status `data`, never returned
             else:
                 checked.append(check_file(path, rules, label=label))
             progress("read", n, len(paths))
+        computation = compute(rules, data_files)
         placed = _name_returned(choose_latest(checked))
         ledger = Ledger(output_dir)
         placed += _carry_over(placed, ledger, rules, round_name)
@@ -95,7 +99,8 @@ def run(rules: Rules, input_dir: Path, output_dir: Path, *, round_name: str | No
                 _write_returned(p, stage, rules, round_name)
                 progress("returned", n, len(rejected))
             result = summarise(rules, placed, round_name=round_name, as_of=as_of, generated_at=now,
-                               resubmit_by=add_working_days(now.date(), rules.resubmit_days), previous=previous)
+                               resubmit_by=add_working_days(now.date(), rules.resubmit_days), previous=previous,
+                               computation=computation, data_files=data_files)
             summary = result.to_dict()
             (stage / "summary.json").write_text(json.dumps(summary, ensure_ascii=False, indent=2), encoding="utf-8")
             manifest = write_reports(summary, stage, templates_dir)

@@ -66,10 +66,10 @@ def test_recognised_by_columns_with_title_rows_any_sheet_name(tmp_path):
     assert f is not None and f.names == ["学习强国积分"] and f.status == "data"
     table = f.tables[0]
     assert (table.sheet, table.header_row) == ("积分排名", 3)
-    # 6 rows kept: the unknown department is skipped, the totals row is not a person
-    assert [r.person for r in table.rows] == ["张三", "李四", "王五", "赵六", "钱七", "孙八"]
-    assert [r.department for r in table.rows] == ["办公室"] * 4 + ["机关党委"] * 2     # aliases matched
-    assert [r.values["积分"] for r in table.rows] == [9000, 8000, 4000, None, 3000, 2000]
+    # 5 rows count: the unknown department and the non-number are skipped, the totals row is not a person
+    assert [r.person for r in table.rows] == ["张三", "李四", "王五", "钱七", "孙八"]
+    assert [r.department for r in table.rows] == ["办公室"] * 3 + ["机关党委"] * 2     # aliases matched
+    assert [r.values["积分"] for r in table.rows] == [9000, 8000, 4000, 3000, 2000]
 
 
 def test_bad_rows_are_findings_with_cells_and_never_reject_the_file(tmp_path):
@@ -80,7 +80,7 @@ def test_bad_rows_are_findings_with_cells_and_never_reject_the_file(tmp_path):
     assert all(x.file == "input/x.xlsx" for x in f.findings)
     assert "财务科" in f.findings[1].message and "aliases" in f.findings[1].message
     entry = f.as_submission()
-    assert entry["status"] == "data" and entry["rows"] == 6 and entry["data"] == ["学习强国积分"]
+    assert entry["status"] == "data" and entry["rows"] == 5 and entry["data"] == ["学习强国积分"]
     assert entry["findings"][0]["cell"] == "D7"
 
 
