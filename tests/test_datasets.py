@@ -252,3 +252,121 @@ def test_large_export_through_the_real_reader(tmp_path):
     # i ≡ 0 (mod 3) is 7999: a third of each department misses the target
     assert s["办公室"].meeting == sum(1 for i in range(30_000) if i % 4 in (0, 1) and i % 3 != 0)
     assert s["机关党委"].score == pytest.approx(2 * sum(1 for i in range(2, 30_000, 4) if i % 3 != 0) / 7_500)
+
+
+# ---------------------------------------------------------------------------------------------
+# End to end through scorecard.pipeline.run
+#
+# 2.10 combines by mean here. Departments fill every other indicator with full marks (18 points).
+# 办公室 still types 1 on 2.10 (shown beside the computed score, never counted), 机关党委 leaves the
+# row out, 登记注册科 types 2. The export adds two 登记注册科 rows (8000, 8500) to ROWS:
+#   办公室 4/3, 机关党委 0, 登记注册科 2 × 2/2 = 2  -> 2.10 = (4/3 + 0 + 2) / 3 = 10/9; unit 18 + 10/9.
+# Without the export self-scores count: (1 + 0 + 2) / 3 = 1; unit 19, and data.missing says so.
+
+import datetime as dt  # noqa: E402
+
+from conftest import filled, full_marks  # noqa: E402
+from scorecard.pipeline import run  # noqa: E402
+
+
+def e2e_rules():
+    computed = ("departments: all, combine: mean, computed: {data: 学习强国积分, value: 积分, target: 8000, "
+                "method: share}}")
+    return parse_rules(SMALL_RULES.replace("vetoes:\n", DATA + "vetoes:\n").replace(PLAIN, computed), "e2e.yaml")
+
+
+def department_input(rules, folder: Path) -> None:
+    typed = {"办公室": {"自评得分": 1}, "机关党委": None, "登记注册科": {"自评得分": 2}}
+    for dept, row in typed.items():
+        rows = {code: values for code, values in full_marks(rules, dept).items() if code != "2.10"}
+        if row is not None:
+            rows["2.10"] = row
+        path = folder / f"{dept}.xlsx"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        filled(rules, dept, rows=rows).save(path)
+
+
+def run_round(rules, tmp_path, with_export=True):
+    department_input(rules, tmp_path / "input")
+    if with_export:
+        export(tmp_path / "input" / "平台导出" / "学习强国.xlsx",
+               ROWS + [("吴十", "登记注册科", 8000), ("郑一", " 登记注册科 ", 8500)])
+    clock = lambda: dt.datetime(2026, 12, 31, 9, 0)  # noqa: E731
+    return run(rules, tmp_path / "input", tmp_path / "output", clock=clock).summary
+
+
+def test_end_to_end_scores_from_the_export(tmp_path):
+    s = run_round(e2e_rules(), tmp_path)
+    status = {Path(x["file"]).name: x for x in s["submissions"]}
+    assert {k: v["status"] for k, v in status.items()} == {
+        "办公室.xlsx": "accepted", "机关党委.xlsx": "accepted", "登记注册科.xlsx": "accepted", "学习强国.xlsx": "data"}
+    # 机关党委 left 2.10 out: no indicator.missing
+    assert not [f for x in s["submissions"] for f in x["findings"] if f["rule"] == "indicator.missing"]
+    data = status["学习强国.xlsx"]
+    assert data["department"] is None and data["returned"] is None and data["rows"] == 7
+    assert [(f["rule"], f["sheet"], f["cell"]) for f in data["findings"]] == [
+        ("data.not_number", "积分排名", "D7"), ("data.unknown_department", "积分排名", "C10")]
+
+    computed = {c["department"]: c for c in s["computed"]}
+    assert {d: (c["rows"], c["meeting"], c["value"], c["score"]) for d, c in computed.items()} == {
+        "办公室": (3, 2, pytest.approx(2 / 3), pytest.approx(4 / 3)), "机关党委": (2, 0, 0, 0),
+        "登记注册科": (2, 2, 1, 2)}
+    assert all(c["indicator"] == "2.10" for c in s["computed"])
+    assert computed["办公室"]["basis"].startswith("3 人中 2 人达到 8000 分，人均 7,000 分")
+    assert [p["name"] for p in computed["机关党委"]["below"]] == ["钱七", "孙八"]
+
+    ind = next(i for i in s["indicators"] if i["code"] == "2.10")
+    assert ind["score"] == pytest.approx(10 / 9)
+    assert ind["computed"] == {"data": "学习强国积分", "value": "积分", "target": 8000, "method": "share",
+                               "missing": False}
+    assert s["unit"]["score"] == pytest.approx(18 + 10 / 9)
+    entry = {e["department"]: e for e in s["entries"] if e["indicator"] == "2.10"}
+    assert entry["办公室"]["score"] == pytest.approx(4 / 3) and entry["办公室"]["computed"] is True
+    assert entry["办公室"]["reported_score"] == 1                  # typed, shown, not counted
+    assert "reported_score" not in entry["机关党委"]
+    dept = {d["name"]: d for d in s["departments"]}
+    assert dept["机关党委"]["score"] == pytest.approx(4 + 6 + 3)    # 2.10 scores 0 from the data
+
+    gaps = {(g["kind"], g["department"]): g for g in s["gaps"] if g["indicator"] == "2.10"}
+    assert set(gaps) == {("低分", "办公室"), ("低分", "机关党委")}
+    assert gaps[("低分", "机关党委")]["severity"] == "严重"
+    assert "钱七（3,000分）、孙八（2,000分）" in gaps[("低分", "机关党委")]["problem"]
+    assert "王五（4,000分）" in gaps[("低分", "办公室")]["problem"]
+
+    office = [(f["rule"], f["cell"]) for f in s["office_findings"]]
+    assert office == [("data.not_number", "D7"), ("data.unknown_department", "C10")]
+
+
+def test_end_to_end_without_an_export_self_scores_count(tmp_path):
+    s = run_round(e2e_rules(), tmp_path, with_export=False)
+    ind = next(i for i in s["indicators"] if i["code"] == "2.10")
+    assert ind["score"] == pytest.approx(1) and ind["computed"]["missing"] is True
+    assert s["unit"]["score"] == pytest.approx(19)
+    assert s["computed"] == []
+    assert [(f["rule"], f["severity"]) for f in s["office_findings"]] == [("data.missing", "warning")]
+    assert "2.10" in s["office_findings"][0]["message"]
+
+
+def test_end_to_end_department_without_rows_warns(tmp_path):
+    department_input(e2e_rules(), tmp_path / "input")
+    export(tmp_path / "input" / "学习强国.xlsx", ROWS)          # no 登记注册科 rows at all
+    s = run(e2e_rules(), tmp_path / "input", tmp_path / "output",
+            clock=lambda: dt.datetime(2026, 12, 31, 9, 0)).summary
+    no_rows = [f for f in s["office_findings"] if f["rule"] == "data.no_rows"]
+    assert len(no_rows) == 1 and "登记注册科" in no_rows[0]["message"]
+    assert next(c for c in s["computed"] if c["department"] == "登记注册科")["score"] == 0
+    gap = next(g for g in s["gaps"] if g["indicator"] == "2.10" and g["department"] == "登记注册科")
+    assert gap["severity"] == "严重" and "没有本部门的记录" in gap["problem"]
+
+
+def test_check_command_reads_a_data_workbook(tmp_path, capsys):
+    from scorecard.cli import main
+
+    rules_file = tmp_path / "rules.yaml"
+    rules_file.write_text(SMALL_RULES.replace("vetoes:\n", DATA + "vetoes:\n").replace(
+        PLAIN, "departments: all, computed: {data: 学习强国积分, value: 积分, target: 8000, method: share}}"),
+        encoding="utf-8")
+    path = export(tmp_path / "x.xlsx")
+    assert main(["check", "--rules", str(rules_file), str(path)]) == 1     # rows with errors
+    out = capsys.readouterr().out
+    assert "数据表" in out and "data.not_number" in out and "积分排名!D7" in out and "积分排名!C10" in out
