@@ -166,6 +166,14 @@ def _header(grid: list[list], source: DataSource) -> tuple[int, dict[str, int]] 
     return None
 
 
+def _text(value) -> str:
+    """clean_text, with the common cases (text without control characters, a number) short-cut."""
+    if type(value) is str:
+        text = value.strip()
+        return text if text.isprintable() else clean_text(value)
+    return clean_text(value)
+
+
 def _value_columns(rules: Rules) -> dict[str, tuple[str, ...]]:
     """data name -> the declared columns computed indicators read as numbers (in declared spelling)."""
     out: dict[str, list[str]] = defaultdict(list)
@@ -202,6 +210,9 @@ def _read_table(rules: Rules, datafile: DataFile, sheet: str, grid: list[list], 
     spellings = [s for d in rules.departments for s in (d.name, *d.aliases)]
     add = datafile.findings.append
     width = max(used) + 1
+    departments: dict = {}          # typed spelling -> Department | None (exports repeat a few spellings)
+    value_cols = [(column, columns[column], letters[columns[column]]) for column in value_columns]
+    dept_letter = letters[dept_col]
     seen = 0
     for r in range(header_row, len(grid)):
         row = grid[r]
@@ -210,33 +221,39 @@ def _read_table(rules: Rules, datafile: DataFile, sheet: str, grid: list[list], 
         if all(is_blank(row[c]) for c in used):
             continue
         number = r + 1
-        who = clean_text(row[person_col]) if person_col is not None else ""
-        typed_dept = clean_text(row[dept_col])
+        who = _text(row[person_col]) if person_col is not None else ""
+        raw_dept = row[dept_col]
+        typed_dept = _text(raw_dept)
         if who in TOTAL_WORDS or typed_dept in TOTAL_WORDS:
             continue
         seen += 1
-        dept_cell = f"{letters[dept_col]}{number}"
-        department = rules.department(typed_dept) if typed_dept else None
+        if typed_dept in departments:
+            department = departments[typed_dept]
+        else:
+            department = departments[typed_dept] = rules.department(typed_dept) if typed_dept else None
         if department is None:
             rule = "data.unknown_department" if typed_dept else "data.unknown_department/empty"
-            add(finding(rule, sheet=sheet, cell=dept_cell, value=typed_dept, file=datafile.file,
+            add(finding(rule, sheet=sheet, cell=f"{dept_letter}{number}", value=typed_dept, file=datafile.file,
                         column=source.department, data=source.name, hint=did_you_mean(typed_dept, spellings)))
             continue
-        values: dict[str, float | None] = {}
+        values: dict[str, float] = {}
         cells: dict[str, str] = {}
-        for column in value_columns:
-            c = columns[column]
+        ok = True
+        for column, c, letter in value_cols:
             raw = row[c]
-            cells[column] = f"{letters[c]}{number}"
-            value = parse_number(raw) if not is_blank(raw) else None
+            cells[column] = cell = f"{letter}{number}"
+            # calamine gives numbers as float: the common case skips the text parser
+            value = raw if type(raw) is float and raw == raw and abs(raw) != float("inf") else (
+                None if is_blank(raw) else parse_number(raw))
             if value is None:
+                ok = False
                 rule = "data.not_number/empty" if is_blank(raw) else "data.not_number"
-                add(finding(rule, sheet=sheet, cell=cells[column], value=clean_text(raw), file=datafile.file,
+                add(finding(rule, sheet=sheet, cell=cell, value=clean_text(raw), file=datafile.file,
                             column=column, data=source.name))
-            values[column] = value
-        if any(v is None for v in values.values()):
-            continue                    # an error that skips the row (its finding names the cell)
-        table.rows.append(DataRow(department.name, who, values, datafile.file, sheet, number, cells))
+            else:
+                values[column] = value
+        if ok:                          # a row with a non-number is skipped (its finding names the cell)
+            table.rows.append(DataRow(department.name, who, values, datafile.file, sheet, number, cells))
     if not seen:
         add(finding("data.no_rows/file", sheet=sheet, cell=f"A{header_row + 1}", file=datafile.file,
                     data=source.name))
