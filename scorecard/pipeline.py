@@ -8,14 +8,17 @@ exception raised by our own code fails the run (the previous outputs stay as the
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import json
 import logging
 import os
+import time
+from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Callable
 
-from .checking import check_file, ignore_reason, ignored
+from .checking import CHECKING_VERSION, check_file, file_sha256, ignore_reason, ignored
 from .datasets import compute, recognise
 from .feedback import write_returned
 from .findings import FileProblem, finding
@@ -40,6 +43,7 @@ class RunResult:
     round_dir: Path
     placed: list[Placed] = field(default_factory=list)
     manifest: list = field(default_factory=list)    # what write_reports wrote, by reader
+    timings: dict[str, float] = field(default_factory=dict)   # seconds per stage, for benchmarks and the log
 
 
 def default_round(rules: Rules, as_of: dt.date) -> str:
@@ -62,6 +66,15 @@ def _no_progress(stage: str, done: int, total: int) -> None:
     return None
 
 
+@contextmanager
+def _timed(timings: dict[str, float], stage: str):
+    start = time.perf_counter()
+    try:
+        yield
+    finally:
+        timings[stage] = timings.get(stage, 0.0) + time.perf_counter() - start
+
+
 def run(rules: Rules, input_dir: Path, output_dir: Path, *, round_name: str | None = None,
         as_of: dt.date | None = None, templates_dir: Path | None = None,
         clock: Callable[[], dt.datetime] = dt.datetime.now, progress: Progress | None = None) -> RunResult:
@@ -72,47 +85,93 @@ def run(rules: Rules, input_dir: Path, output_dir: Path, *, round_name: str | No
     round_name = round_name or default_round(rules, as_of)
     if not input_dir.is_dir():
         raise NotADirectoryError(str(input_dir))
+    timings: dict[str, float] = {}
     with run_lock(output_dir):
         paths = discover(input_dir, exclude=output_dir)
         logger.info("开始处理 %s：在 %s 中找到 %d 个文件", round_name, input_dir, len(paths))
-        placed_ignored, checked, data_files = [], [], []
-        for n, path in enumerate(paths, 1):
-            label = (input_dir / path.relative_to(input_dir)).as_posix()
-            reason = ignore_reason(path)
-            if reason:
-                placed_ignored.append(Placed(ignored(path, label, reason), IGNORED))
-            elif (data := recognise(path, rules, label=label)) is not None:
-                data_files.append(data)         # a data workbook (§12): status `data`, never returned
-            else:
-                checked.append(check_file(path, rules, label=label))
-            progress("read", n, len(paths))
-        computation = compute(rules, data_files)
-        placed = _name_returned(choose_latest(checked))
         ledger = Ledger(output_dir)
+        with _timed(timings, "read+validate"):
+            placed_ignored, checked, fresh, data_files = _check_all(paths, input_dir, rules, ledger, progress)
+            computation = compute(rules, data_files)        # §12: scores from data workbooks
+        placed = _name_returned(choose_latest(checked))
         placed += _carry_over(placed, ledger, rules, round_name)
         placed += placed_ignored
         previous = ledger.previous(round_name)
         round_dir = output_dir / safe_filename(round_name)
         with staged_directory(round_dir) as stage:
             rejected = [p for p in placed if p.status == REJECTED]
-            for n, p in enumerate(rejected, 1):
-                _write_returned(p, stage, rules, round_name)
-                progress("returned", n, len(rejected))
-            result = summarise(rules, placed, round_name=round_name, as_of=as_of, generated_at=now,
-                               resubmit_by=add_working_days(now.date(), rules.resubmit_days), previous=previous,
-                               computation=computation, data_files=data_files)
-            summary = result.to_dict()
-            (stage / "summary.json").write_text(json.dumps(summary, ensure_ascii=False, indent=2), encoding="utf-8")
-            manifest = write_reports(summary, stage, templates_dir)
+            with _timed(timings, "returned copies"):
+                for n, p in enumerate(rejected, 1):
+                    _write_returned(p, stage, rules, round_name)
+                    progress("returned", n, len(rejected))
+            with _timed(timings, "score"):
+                result = summarise(rules, placed, round_name=round_name, as_of=as_of, generated_at=now,
+                                   resubmit_by=add_working_days(now.date(), rules.resubmit_days), previous=previous,
+                                   computation=computation, data_files=data_files)
+                summary = result.to_dict()
+                (stage / "summary.json").write_text(json.dumps(summary, ensure_ascii=False, indent=2),
+                                                    encoding="utf-8")
+            with _timed(timings, "reports"):
+                manifest = write_reports(summary, stage, templates_dir)
         started = now.isoformat(timespec="microseconds")
-        ledger.record(summary, started)
-        ledger.keep_accepted(round_name, rules.fingerprint, [p.checked for p in placed if p.status == ACCEPTED],
-                             started)
+        with _timed(timings, "ledger"):
+            ledger.record(summary, started)
+            ledger.keep_checked(_check_key(rules), fresh)
+            ledger.keep_accepted(round_name, rules.fingerprint,
+                                 [p.checked for p in placed if p.status == ACCEPTED], started)
         counts = result.counts
         logger.info("处理完成：采用 %d 份，退回 %d 份；%d 个部门未报送，%d 个部门被退回；问题 %d 条；输出 %s",
                     counts.files.get(ACCEPTED, 0), counts.files.get(REJECTED, 0), counts.missing,
                     counts.returned, counts.gaps, round_dir)
-    return RunResult(summary, round_dir, placed, manifest)
+    return RunResult(summary, round_dir, placed, manifest, timings)
+
+
+def _check_key(rules: Rules) -> str:
+    """Checked files are reused while the rules and the checking code are the same."""
+    return f"{rules.fingerprint}:{CHECKING_VERSION}" + _data_key(rules)
+
+
+def _data_key(rules: Rules) -> str:
+    """Which files are data workbooks (§12) depends on `data:` too: a change there rechecks every file."""
+    if not rules.data:
+        return ""
+    shape = json.dumps([[d.name, list(d.columns), d.department, d.person] for d in rules.data], ensure_ascii=False)
+    return ":" + hashlib.sha256(shape.encode()).hexdigest()[:12]
+
+
+def _check_all(paths: list[Path], input_dir: Path, rules: Rules, ledger: Ledger, progress: Progress):
+    """Every file read and validated, except that a file whose bytes were already checked under the
+    same rules (a rerun) comes from the ledger without being parsed again.
+    A data workbook (§12) is recognised by its columns and kept apart: status `data`, never returned.
+    Returns (ignored files, checked files, the checked ones that are new to the ledger, data files)."""
+    placed_ignored, todo = [], []
+    for path in paths:
+        label = (input_dir / path.relative_to(input_dir)).as_posix()
+        reason = ignore_reason(path)
+        if reason:
+            placed_ignored.append(Placed(ignored(path, label, reason), IGNORED))
+        else:
+            todo.append((path, label, file_sha256(path)))
+    known = ledger.checked_before(_check_key(rules), [(sha, label) for _, label, sha in todo if sha])
+    checked, fresh, data_files = [], [], []
+    for n, (path, label, sha) in enumerate(todo, 1):
+        hit = known.get((sha, label))
+        if hit is not None:
+            try:
+                mtime = path.stat().st_mtime
+            except OSError:
+                hit = None
+        if hit is not None:
+            checked.append(replace(hit, path=path, mtime=mtime))
+        elif (data := recognise(path, rules, label=label)) is not None:
+            data_files.append(data)
+        else:
+            c = check_file(path, rules, label=label)
+            checked.append(c)
+            if c.sha256 == sha:         # not changed while it was read
+                fresh.append(c)
+        progress("read", n, len(todo))
+    return placed_ignored, checked, fresh, data_files
 
 
 def _carry_over(placed: list[Placed], ledger: Ledger, rules: Rules, round_name: str) -> list[Placed]:

@@ -370,3 +370,12 @@ def test_check_command_reads_a_data_workbook(tmp_path, capsys):
     assert main(["check", "--rules", str(rules_file), str(path)]) == 1     # rows with errors
     out = capsys.readouterr().out
     assert "数据表" in out and "data.not_number" in out and "积分排名!D7" in out and "积分排名!C10" in out
+
+
+def test_a_rerun_reads_the_export_again_and_scores_the_same(tmp_path):
+    rules = e2e_rules()
+    first = run_round(rules, tmp_path)
+    again = run(rules, tmp_path / "input", tmp_path / "output", clock=lambda: dt.datetime(2026, 12, 31, 10, 0)).summary
+    assert again["computed"] == first["computed"]
+    assert again["unit"] == first["unit"]
+    assert [x["status"] for x in again["submissions"]] == [x["status"] for x in first["submissions"]]
