@@ -434,15 +434,15 @@ def problem_text(s: ComputedScore) -> str:
 
 
 def method_words(spec: Computed) -> str:
-    """The rule in words, for the template: 学习强国积分，达标率（积分 ≥ 8000 的人数占比）× 分值."""
+    """The rule in words, for the template: data name, method and target."""
     target = fmt_number(spec.target)
     if spec.method == "share":
-        how = f"{spec.value}达到 {target} 的人数占比 × 分值"
+        how = f"达标率（{spec.value}达到 {target} 的人数 ÷ 总人数）× 分值"
     elif spec.method == "mean":
-        how = f"人均{spec.value} ÷ {target} × 分值（最高为满分）"
+        how = f"人均{spec.value} ÷ {target} × 分值，最高为满分"
     else:
-        how = f"{spec.value}合计 ÷ {target} × 分值（最高为满分）"
-    return f"由“{spec.data}”数据表计算：{how}"
+        how = f"{spec.value}合计 ÷ {target} × 分值，最高为满分"
+    return f"数据：“{spec.data}”；计分方法：{how}；目标：{target}"
 
 
 def _big(x) -> str:
