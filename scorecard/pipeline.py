@@ -73,10 +73,18 @@ def _timed(timings: dict[str, float], stage: str):
         timings[stage] = timings.get(stage, 0.0) + time.perf_counter() - start
 
 
+def default_workers() -> int:
+    """Processes used for reading and rendering: one per core."""
+    return os.cpu_count() or 1
+
+
 def run(rules: Rules, input_dir: Path, output_dir: Path, *, round_name: str | None = None,
         as_of: dt.date | None = None, templates_dir: Path | None = None,
-        clock: Callable[[], dt.datetime] = dt.datetime.now, progress: Progress | None = None) -> RunResult:
-    """Process every workbook in input_dir into output_dir/<round>/. Raises LockHeld when another run is on."""
+        clock: Callable[[], dt.datetime] = dt.datetime.now, progress: Progress | None = None,
+        workers: int | None = None) -> RunResult:
+    """Process every workbook in input_dir into output_dir/<round>/. Raises LockHeld when another run is on.
+    workers: processes for reading files (default: one per core; 1 reads in this process)."""
+    workers = workers or default_workers()
     progress = progress or _no_progress
     now = clock()
     as_of = as_of or rules.as_of or now.date()
@@ -89,7 +97,7 @@ def run(rules: Rules, input_dir: Path, output_dir: Path, *, round_name: str | No
         logger.info("开始处理 %s：在 %s 中找到 %d 个文件", round_name, input_dir, len(paths))
         ledger = Ledger(output_dir)
         with _timed(timings, "read+validate"):
-            placed_ignored, checked, fresh = _check_all(paths, input_dir, rules, ledger, progress)
+            placed_ignored, checked, fresh = _check_all(paths, input_dir, rules, ledger, progress, workers)
         placed = _name_returned(choose_latest(checked))
         placed += _carry_over(placed, ledger, rules, round_name)
         placed += placed_ignored
@@ -127,7 +135,11 @@ def _check_key(rules: Rules) -> str:
     return f"{rules.fingerprint}:{CHECKING_VERSION}"
 
 
-def _check_all(paths: list[Path], input_dir: Path, rules: Rules, ledger: Ledger, progress: Progress):
+PARALLEL_FROM = 40      # fewer files than this are read in this process: a pool costs more than it saves
+
+
+def _check_all(paths: list[Path], input_dir: Path, rules: Rules, ledger: Ledger, progress: Progress,
+               workers: int = 1):
     """Every file read and validated, except that a file whose bytes were already checked under the
     same rules (a rerun) comes from the ledger without being parsed again.
     Returns (ignored files, checked files, the checked ones that are new to the ledger)."""
@@ -140,23 +152,47 @@ def _check_all(paths: list[Path], input_dir: Path, rules: Rules, ledger: Ledger,
         else:
             todo.append((path, label, file_sha256(path)))
     known = ledger.checked_before(_check_key(rules), [(sha, label) for _, label, sha in todo if sha])
-    checked, fresh = [], []
-    for n, (path, label, sha) in enumerate(todo, 1):
+    checked: list[Checked | None] = [None] * len(todo)
+    missing = []
+    for n, (path, label, sha) in enumerate(todo):
         hit = known.get((sha, label))
-        if hit is not None:
-            try:
-                mtime = path.stat().st_mtime
-            except OSError:
-                hit = None
-        if hit is not None:
-            checked.append(replace(hit, path=path, mtime=mtime))
-        else:
-            c = check_file(path, rules, label=label)
-            checked.append(c)
-            if c.sha256 == sha:         # not changed while it was read
-                fresh.append(c)
-        progress("read", n, len(todo))
+        try:
+            checked[n] = replace(hit, path=path, mtime=path.stat().st_mtime) if hit is not None else None
+        except OSError:
+            pass            # gone since it was hashed: check_file reports it
+        if checked[n] is None:
+            missing.append(n)
+    fresh = []
+    for done, (n, c) in enumerate(_check_many([todo[n][:2] for n in missing], rules, workers), 1):
+        checked[missing[n]] = c
+        if c.sha256 == todo[missing[n]][2]:     # not changed while it was read
+            fresh.append(c)
+        progress("read", len(todo) - len(missing) + done, len(todo))
     return placed_ignored, checked, fresh
+
+
+def _check_chunk(args) -> list[Checked]:
+    chunk, rules = args
+    return [check_file(path, rules, label=label) for path, label in chunk]
+
+
+def _check_many(jobs: list[tuple[Path, str]], rules: Rules, workers: int):
+    """(index, Checked) for each (path, label), in a process pool when there are many. An exception
+    in a worker is a defect of ours (check_file turns every file problem into findings): it propagates."""
+    if workers <= 1 or len(jobs) < PARALLEL_FROM:
+        for n, (path, label) in enumerate(jobs):
+            yield n, check_file(path, rules, label=label)
+        return
+    from concurrent.futures import ProcessPoolExecutor
+
+    size = max(1, min(64, len(jobs) // (workers * 4)))
+    chunks = [(jobs[k:k + size], rules) for k in range(0, len(jobs), size)]
+    with ProcessPoolExecutor(max_workers=workers) as pool:
+        n = 0
+        for results in pool.map(_check_chunk, chunks):
+            for c in results:
+                yield n, c
+                n += 1
 
 
 def _carry_over(placed: list[Placed], ledger: Ledger, rules: Rules, round_name: str) -> list[Placed]:
