@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Callable
 
 from .checking import CHECKING_VERSION, check_file, file_sha256, ignore_reason, ignored
-from .datasets import compute, recognise
+from .datasets import DataFile, compute, recognise
 from .feedback import write_returned
 from .findings import FileProblem, finding
 from .fsutil import run_lock, staged_directory
@@ -75,10 +75,18 @@ def _timed(timings: dict[str, float], stage: str):
         timings[stage] = timings.get(stage, 0.0) + time.perf_counter() - start
 
 
+def default_workers() -> int:
+    """Processes used for reading and rendering: one per core."""
+    return os.cpu_count() or 1
+
+
 def run(rules: Rules, input_dir: Path, output_dir: Path, *, round_name: str | None = None,
         as_of: dt.date | None = None, templates_dir: Path | None = None,
-        clock: Callable[[], dt.datetime] = dt.datetime.now, progress: Progress | None = None) -> RunResult:
-    """Process every workbook in input_dir into output_dir/<round>/. Raises LockHeld when another run is on."""
+        clock: Callable[[], dt.datetime] = dt.datetime.now, progress: Progress | None = None,
+        workers: int | None = None) -> RunResult:
+    """Process every workbook in input_dir into output_dir/<round>/. Raises LockHeld when another run is on.
+    workers: processes for reading files (default: one per core; 1 reads in this process)."""
+    workers = workers or default_workers()
     progress = progress or _no_progress
     now = clock()
     as_of = as_of or rules.as_of or now.date()
@@ -91,7 +99,8 @@ def run(rules: Rules, input_dir: Path, output_dir: Path, *, round_name: str | No
         logger.info("开始处理 %s：在 %s 中找到 %d 个文件", round_name, input_dir, len(paths))
         ledger = Ledger(output_dir)
         with _timed(timings, "read+validate"):
-            placed_ignored, checked, fresh, data_files = _check_all(paths, input_dir, rules, ledger, progress)
+            placed_ignored, checked, fresh, data_files = _check_all(paths, input_dir, rules, ledger, progress,
+                                                                    workers)
             computation = compute(rules, data_files)        # §12: scores from data workbooks
         placed = _name_returned(choose_latest(checked))
         placed += _carry_over(placed, ledger, rules, round_name)
@@ -139,7 +148,11 @@ def _data_key(rules: Rules) -> str:
     return ":" + hashlib.sha256(shape.encode()).hexdigest()[:12]
 
 
-def _check_all(paths: list[Path], input_dir: Path, rules: Rules, ledger: Ledger, progress: Progress):
+PARALLEL_FROM = 40      # fewer files than this are read in this process: a pool costs more than it saves
+
+
+def _check_all(paths: list[Path], input_dir: Path, rules: Rules, ledger: Ledger, progress: Progress,
+               workers: int = 1):
     """Every file read and validated, except that a file whose bytes were already checked under the
     same rules (a rerun) comes from the ledger without being parsed again.
     A data workbook (§12) is recognised by its columns and kept apart: status `data`, never returned.
@@ -153,25 +166,56 @@ def _check_all(paths: list[Path], input_dir: Path, rules: Rules, ledger: Ledger,
         else:
             todo.append((path, label, file_sha256(path)))
     known = ledger.checked_before(_check_key(rules), [(sha, label) for _, label, sha in todo if sha])
-    checked, fresh, data_files = [], [], []
-    for n, (path, label, sha) in enumerate(todo, 1):
+    checked: list[Checked | None] = [None] * len(todo)
+    missing = []
+    for n, (path, label, sha) in enumerate(todo):
         hit = known.get((sha, label))
-        if hit is not None:
-            try:
-                mtime = path.stat().st_mtime
-            except OSError:
-                hit = None
-        if hit is not None:
-            checked.append(replace(hit, path=path, mtime=mtime))
-        elif (data := recognise(path, rules, label=label)) is not None:
-            data_files.append(data)
-        else:
-            c = check_file(path, rules, label=label)
-            checked.append(c)
-            if c.sha256 == sha:         # not changed while it was read
-                fresh.append(c)
-        progress("read", n, len(todo))
-    return placed_ignored, checked, fresh, data_files
+        try:
+            checked[n] = replace(hit, path=path, mtime=path.stat().st_mtime) if hit is not None else None
+        except OSError:
+            pass            # gone since it was hashed: check_file reports it
+        if checked[n] is None:
+            missing.append(n)
+    fresh, data_files = [], []
+    for done, (n, c) in enumerate(_check_many([todo[n][:2] for n in missing], rules, workers), 1):
+        progress("read", len(todo) - len(missing) + done, len(todo))
+        if isinstance(c, DataFile):
+            data_files.append(c)                # never stored as checked: recognised again each run
+            continue
+        checked[missing[n]] = c
+        if c.sha256 == todo[missing[n]][2]:     # not changed while it was read
+            fresh.append(c)
+    return placed_ignored, [c for c in checked if c is not None], fresh, data_files
+
+
+def _read_file(path: Path, label: str, rules: Rules) -> Checked | DataFile:
+    """A data workbook (§12, recognised by its columns) or a department's workbook, checked."""
+    data = recognise(path, rules, label=label)
+    return data if data is not None else check_file(path, rules, label=label)
+
+
+def _check_chunk(args) -> list[Checked]:
+    chunk, rules = args
+    return [_read_file(path, label, rules) for path, label in chunk]
+
+
+def _check_many(jobs: list[tuple[Path, str]], rules: Rules, workers: int):
+    """(index, Checked) for each (path, label), in a process pool when there are many. An exception
+    in a worker is a defect of ours (check_file turns every file problem into findings): it propagates."""
+    if workers <= 1 or len(jobs) < PARALLEL_FROM:
+        for n, (path, label) in enumerate(jobs):
+            yield n, _read_file(path, label, rules)
+        return
+    from concurrent.futures import ProcessPoolExecutor
+
+    size = max(1, min(64, len(jobs) // (workers * 4)))
+    chunks = [(jobs[k:k + size], rules) for k in range(0, len(jobs), size)]
+    with ProcessPoolExecutor(max_workers=workers) as pool:
+        n = 0
+        for results in pool.map(_check_chunk, chunks):
+            for c in results:
+                yield n, c
+                n += 1
 
 
 def _carry_over(placed: list[Placed], ledger: Ledger, rules: Rules, round_name: str) -> list[Placed]:

@@ -379,3 +379,21 @@ def test_a_rerun_reads_the_export_again_and_scores_the_same(tmp_path):
     assert again["computed"] == first["computed"]
     assert again["unit"] == first["unit"]
     assert [x["status"] for x in again["submissions"]] == [x["status"] for x in first["submissions"]]
+
+
+def test_data_workbooks_are_recognised_in_the_process_pool_too(tmp_path):
+    """Over PARALLEL_FROM files the pipeline reads in worker processes: a data workbook comes back as data."""
+    from scorecard.pipeline import PARALLEL_FROM
+
+    rules = e2e_rules()
+    department_input(rules, tmp_path / "input")
+    for k in range(PARALLEL_FROM):             # older copies: superseded, they only make the pool start
+        (tmp_path / "input" / f"旧{k}").mkdir()
+        (tmp_path / "input" / f"旧{k}" / "办公室.xlsx").write_bytes((tmp_path / "input" / "办公室.xlsx").read_bytes())
+    export(tmp_path / "input" / "平台导出" / "学习强国.xlsx", ROWS + [("吴十", "登记注册科", 8000)])
+    sequential = run(rules, tmp_path / "input", tmp_path / "out1", workers=1,
+                     clock=lambda: dt.datetime(2026, 12, 31, 9, 0)).summary
+    pooled = run(rules, tmp_path / "input", tmp_path / "out2", workers=2,
+                 clock=lambda: dt.datetime(2026, 12, 31, 9, 0)).summary
+    assert [x["status"] for x in pooled["submissions"]].count("data") == 1
+    assert pooled["computed"] == sequential["computed"] and pooled["unit"] == sequential["unit"]

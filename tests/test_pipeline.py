@@ -333,3 +333,18 @@ def test_an_unchanged_rerun_parses_nothing_again(small_rules, tmp_path, monkeypa
     third = run(small_rules, inp, out).summary
     assert read == ["b.xlsx"]
     assert [s["status"] for s in third["submissions"]] == ["accepted", "accepted"]
+
+
+def test_reading_in_a_process_pool_gives_the_same_result(small_rules, tmp_path):
+    from scorecard import pipeline
+
+    inp = tmp_path / "input"
+    inp.mkdir()
+    for k in range(pipeline.PARALLEL_FROM + 5):
+        dept = ("办公室", "机关党委", "登记注册科")[k % 3]
+        rows = {"1.1": {"自评得分": "很好"}} if k == 7 else None
+        filled(small_rules, dept, rows=rows, info={"填报日期": dt.date(2026, 12, 1 + k % 28)}).save(inp / f"{k:02d}.xlsx")
+    one = pipeline.run(small_rules, inp, tmp_path / "one", workers=1).summary
+    two = pipeline.run(small_rules, inp, tmp_path / "two", workers=2).summary
+    assert one["submissions"] == two["submissions"] and one["unit"] == two["unit"]
+    assert [s["status"] for s in one["submissions"]].count("rejected") == 1
