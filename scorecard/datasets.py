@@ -92,14 +92,6 @@ class DataFile:
     def row_count(self, data: str | None = None) -> int:
         return sum(len(t.rows) for t in self.tables if data is None or t.data == data)
 
-    def as_submission(self) -> dict:
-        """The file's entry in summary.json `submissions[]` (status `data`)."""
-        return {"file": self.file, "sha256": self.sha256, "department": None, "status": DATA,
-                "fill_date": "", "returned": None, "data": self.names, "rows": self.row_count(),
-                "replaced_by": self.replaced_by,
-                "findings": [{"severity": f.severity, "rule": f.rule, "sheet": f.sheet, "cell": f.cell,
-                              "message": f.message, "value": f.value} for f in self.findings]}
-
 
 # ---------------------------------------------------------------------------------------------
 # Recognising and reading
@@ -298,10 +290,6 @@ class Person:
     sheet: str
     cell: str
 
-    def as_dict(self) -> dict:
-        return {"name": self.name, "value": _num(self.value), "file": self.file, "sheet": self.sheet,
-                "cell": self.cell}
-
 
 @dataclass(frozen=True)
 class ComputedScore:
@@ -322,15 +310,6 @@ class ComputedScore:
     below: tuple[Person, ...] = ()  # rows with v < target (share and mean only; a sum has no per-person target)
     files: tuple[str, ...] = ()
 
-    def as_dict(self) -> dict:
-        return {"indicator": self.indicator, "department": self.department, "rows": self.rows,
-                "meeting": self.meeting, "value": None if self.value is None else _num(self.value),
-                "score": _num(self.score), "data": self.data, "method": self.method,
-                "target": _num(self.target), "max": _num(self.max),
-                "mean": None if self.mean is None else _num(self.mean), "total": _num(self.total),
-                "below": [p.as_dict() for p in self.below], "files": list(self.files),
-                "basis": basis(self)}
-
 
 @dataclass
 class Computation:
@@ -339,14 +318,10 @@ class Computation:
     missing: tuple[str, ...] = ()                               # computed indicators whose data never arrived
 
     def score(self, indicator: str, department: str) -> ComputedScore | None:
-        return self._index.get((indicator, department))
-
-    @property
-    def _index(self) -> dict:
-        return {(s.indicator, s.department): s for s in self.scores}
+        return next((s for s in self.scores if (s.indicator, s.department) == (indicator, department)), None)
 
 
-def score_department(ind: Indicator, department: str, rows: list[DataRow], person_col: str = "") -> ComputedScore:
+def score_department(ind: Indicator, department: str, rows: list[DataRow]) -> ComputedScore:
     """§12 for one department: share = max × meeting / n; mean = max × min(1, mean / target);
     sum = max × min(1, sum / target). No rows: 0."""
     spec: Computed = ind.computed
@@ -451,8 +426,3 @@ def _big(x) -> str:
         return ""
     x = round(float(x), 2)
     return f"{int(x):,}" if x.is_integer() else f"{x:,.2f}".rstrip("0").rstrip(".")
-
-
-def _num(x) -> float | int:
-    x = round(float(x), 10)
-    return int(x) if x.is_integer() else x
