@@ -66,14 +66,19 @@ class Package:
     sheets: list[SheetPart]
     repairs: list[str]                  # what had to be rewritten for readers (empty for a plain file)
     _zip: tuple | None = field(default=None, repr=False)
+    _parts: dict[str, bytes] = field(default_factory=dict, repr=False)     # entry -> inflated bytes
+    _targets: dict[str, str] = field(default_factory=dict, repr=False)     # workbook relationships
 
     def read(self, name: str) -> bytes | None:
         entry = self.entries.get(_norm(name).casefold())
         if entry is None:
             return None
-        if self._zip is None or self._zip[0] is not self.data:
-            self._zip = (self.data, zipfile.ZipFile(io.BytesIO(self.data)))
-        return self._zip[1].read(entry)
+        cached = self._parts.get(entry)
+        if cached is None:
+            if self._zip is None or self._zip[0] is not self.data:
+                self._zip = (self.data, zipfile.ZipFile(io.BytesIO(self.data)))
+            cached = self._parts[entry] = self._zip[1].read(entry)
+        return cached
 
     def extent(self, sheet: SheetPart) -> tuple[int, int]:
         """An upper bound on (rows, columns) of the sheet's used rectangle, from its cell references."""
@@ -130,11 +135,11 @@ class Package:
 
 def open_package(data: bytes) -> Package:
     """The package's own facts, and its bytes rewritten into the conventional layout where needed."""
-    with zipfile.ZipFile(io.BytesIO(data)) as zf:
-        names = [info.filename for info in zf.infolist() if not info.is_dir()]
+    zf = zipfile.ZipFile(io.BytesIO(data))
+    names = [info.filename for info in zf.infolist() if not info.is_dir()]
     entries = {_norm(n).casefold(): n for n in names}
     pkg = Package(data=data, entries=entries, workbook_part=CONVENTIONAL, strict=False, date1904=False,
-                  sheets=[], repairs=[])
+                  sheets=[], repairs=[], _zip=(data, zf))
     pkg.workbook_part = _workbook_part(pkg)
     workbook_xml = pkg.read(pkg.workbook_part)
     if workbook_xml is None:
@@ -146,6 +151,7 @@ def open_package(data: bytes) -> Package:
         if tag == "workbookPr":
             pkg.date1904 = (el.get("date1904") or "").strip().lower() in ("1", "true")
     targets = _relationships(pkg, _rels_of(pkg.workbook_part))
+    pkg._targets = targets
     base = posixpath.dirname(pkg.workbook_part)
     for el in root.iter():
         if el.tag.rpartition("}")[2] != "sheet":
@@ -279,23 +285,16 @@ def _package_level(name: str) -> bool:
 
 
 def _referenced_names(pkg: Package, names: list[str]) -> dict[str, str]:
-    """Case-folded part name -> the spelling a relationship or content-type override gives it."""
-    out: dict[str, str] = {}
-    for n in names:
-        norm = _norm(n)
-        if not norm.endswith(".rels"):
-            continue
-        folder = posixpath.dirname(posixpath.dirname(norm))      # the _rels folder's parent
-        for target in _relationships(pkg, norm).values():
-            if target and "://" not in target:
-                part = _resolve(folder, target)
-                out.setdefault(part.casefold(), part)
-    body = pkg.read(CONTENT_TYPES)
-    if body is not None:
-        for el in _xml(body, CONTENT_TYPES).iter():
-            if el.tag.rpartition("}")[2] == "Override" and el.get("PartName"):
-                part = _norm(el.get("PartName"))
-                out.setdefault(part.casefold(), part)
+    """Case-folded part name -> the spelling the workbook's relationships (shared strings, styles,
+    sheets) or the package's give it; [Content_Types].xml by its one spelling. The parts readers
+    look up by name; a mismatch elsewhere (a drawing's image) does not stop the values being read."""
+    out = {CONTENT_TYPES.casefold(): CONTENT_TYPES}
+    base = posixpath.dirname(pkg.workbook_part)
+    for target in pkg._targets.values():
+        if target and "://" not in target:
+            part = _resolve(base, target)
+            out.setdefault(part.casefold(), part)
+    out.setdefault(pkg.workbook_part.casefold(), pkg.workbook_part)
     return out
 
 

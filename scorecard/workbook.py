@@ -17,6 +17,7 @@ parser raises on the file's content. An exception from our own code escapes.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import io
 import logging
 import warnings
@@ -44,6 +45,12 @@ LABEL_SCAN = (60, 20)       # rows, columns searched for a label on 基本信息
 # which keeps only the cells that exist (one value at XFD1048576 must not cost gigabytes).
 DENSE_LIMIT = 2_000_000
 EXACT_INT = 2 ** 53
+
+
+@functools.lru_cache(maxsize=4096)
+def _key(text) -> str:
+    """title_key, remembered: the same titles and labels come back in every workbook."""
+    return title_key(text)
 
 
 @dataclass(frozen=True)
@@ -337,7 +344,7 @@ class _SheetReader:
                 text = grid.get(row, col)
                 if not isinstance(text, str):
                     continue
-                key = wanted.get(title_key(text))
+                key = wanted.get(_key(text))
                 if key is None:
                     head, sep, tail = text.replace("：", ":").partition(":")
                     key = wanted.get(title_key(head)) if sep and tail.strip() else None
@@ -405,7 +412,7 @@ class _SheetReader:
             spelt: dict[str, str] = {}
             dups = []
             for col in grid.columns(row):
-                typed = title_key(grid.get(row, col))
+                typed = _key(grid.get(row, col))
                 key = titles.get(typed)
                 if key is None:
                     continue
