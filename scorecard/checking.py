@@ -58,7 +58,10 @@ def ignore_reason(path: Path) -> str | None:
 
 
 def _hidden_on_windows(path: Path) -> bool:
-    attrs = getattr(path.stat(), "st_file_attributes", 0)
+    try:
+        attrs = getattr(path.stat(), "st_file_attributes", 0)
+    except OSError:         # gone since it was listed: reading it reports file.vanished
+        return False
     return bool(attrs & 0x2)  # FILE_ATTRIBUTE_HIDDEN
 
 

@@ -44,6 +44,10 @@ class Formula:
     cached: object = None        # None: saved without a result (a generator that never calculated)
 
 
+class Err(str):
+    """An error value (#N/A, #DIV/0!) as a formula's cached result."""
+
+
 @dataclass
 class Sheet:
     title: str
@@ -66,6 +70,18 @@ def sheets_of(wb) -> list[Sheet]:
                     cells[(cell.row, cell.column)] = value
         out.append(Sheet(ws.title, cells, [str(r) for r in ws.merged_cells.ranges], ws.sheet_state))
     return out
+
+
+def put(sheets: list[Sheet], title: str, ref: str, value) -> None:
+    """Set one cell (A1 reference) of the named sheet; None removes it."""
+    from openpyxl.utils.cell import coordinate_from_string, column_index_from_string
+
+    letters, row = coordinate_from_string(ref)
+    cells = next(s for s in sheets if s.title == title).cells
+    if value is None:
+        cells.pop((row, column_index_from_string(letters)), None)
+    else:
+        cells[(row, column_index_from_string(letters))] = value
 
 
 def write_xlsx(sheets: list[Sheet], *, strict: bool = False, shared_strings: bool = True,
@@ -187,7 +203,7 @@ def _cell(ref, value, strings, shared, epoch, iso_dates, empty_style) -> str:
     plain = ' s=""' if empty_style else ""
     if isinstance(value, Formula):
         cached = value.cached
-        kind = ' t="str"' if isinstance(cached, str) else ""
+        kind = ' t="e"' if isinstance(cached, Err) else ' t="str"' if isinstance(cached, str) else ""
         v = "" if cached is None else f"<v>{escape(str(cached))}</v>"
         return f'<c r="{ref}"{plain}{kind}><f>{escape(value.text)}</f>{v}</c>'
     if isinstance(value, bool):

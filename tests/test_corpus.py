@@ -1,0 +1,305 @@
+"""A corpus of workbooks as real tools write them, and `check` over all of it.
+
+Each case is a file built here (tests/realworld.py writes Excel's, Excel for Mac's, Strict and
+WPS's conventions by hand; LibreOffice converts where it is installed; tests/hostile.py builds the
+damaged and hostile ones) and the one outcome it must have: read with the right values, or the
+right finding variant. Every file also goes through the CLI in-process (`check --json`), which
+must agree with check_file and never crash.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import io
+import json
+import shutil
+import subprocess
+import zipfile
+from pathlib import Path
+
+import pytest
+from openpyxl.utils.datetime import CALENDAR_MAC_1904, to_excel
+
+from conftest import SMALL_RULES, filled, full_marks
+from scorecard import cli
+from scorecard.checking import check_file, check_files
+from scorecard.findings import CATALOGUE
+from scorecard.rules import parse_rules
+from scorecard.workbook import read_workbook
+from tests import hostile, realworld
+from tests.realworld import Err, Formula, put, sheets_of, write_xlsx
+
+DEFICIT = {"存在问题": "台账不全", "整改措施": "补齐台账", "责任人": "李强", "完成情况": "推进中"}
+# What every readable file of the corpus holds: indicator -> (score, status, deadline).
+EXPECTED = {"1.1": (3, "推进中", dt.date(2027, 1, 31)), "1.2": (5.5, "推进中", dt.date(2027, 2, 28)),
+            "2.1": (5, "已完成", None), "2.10": (2, "已完成", None)}
+SCORE_ROW = {"1.1": 2, "1.2": 3, "2.1": 4, "2.10": 5}    # 自评表 rows of the template
+OK = "ok"
+
+
+@pytest.fixture(scope="module")
+def rules():
+    return parse_rules(SMALL_RULES, "small.yaml")
+
+
+@pytest.fixture(scope="module")
+def rules_file(tmp_path_factory):
+    path = tmp_path_factory.mktemp("rules") / "rules.yaml"
+    path.write_text(SMALL_RULES, encoding="utf-8")
+    return path
+
+
+def department_book(rules):
+    """The 办公室 workbook every readable case carries: a number stored as text, a full-width digit,
+    a date typed as text, a status merged over two rows."""
+    rows = full_marks(rules, "办公室", **{
+        "1.1": {"自评得分": 3, **DEFICIT, "完成时限": dt.date(2027, 1, 31)},
+        "1.2": {"自评得分": "5.5", **DEFICIT, "完成时限": "2027/02/28"},
+        "2.1": {"自评得分": "５"}})
+    wb = filled(rules, "办公室", rows=rows)
+    ws = wb["自评表"]
+    assert ws["A2"].value == "1.1" and ws["A3"].value == "1.2" and ws["F1"].value == "完成情况"
+    ws["F3"] = None
+    ws.merge_cells("F2:F3")
+    return wb
+
+
+def _sheets(rules):
+    return sheets_of(department_book(rules))
+
+
+# --- the corpus: name -> builder(rules, path) writing the file; outcome expected -------------
+
+def excel(rules, path, **options):
+    path.write_bytes(write_xlsx(_sheets(rules), **options))
+
+
+def excel_with(cells: dict[tuple[str, str], object], **options):
+    def build(rules, path):
+        sheets = _sheets(rules)
+        for (title, ref), value in cells.items():
+            put(sheets, title, ref, value)
+        path.write_bytes(write_xlsx(sheets, **options))
+    return build
+
+
+def mac_1904(rules, path):
+    """Excel for Mac's 1904 date system: date cells and a deadline typed as a bare serial number."""
+    sheets = _sheets(rules)
+    put(sheets, "自评表", "K2", to_excel(dt.datetime(2027, 1, 31), CALENDAR_MAC_1904))
+    path.write_bytes(write_xlsx(sheets, date1904=True, application="Microsoft Macintosh Excel"))
+
+
+def wps(rules, path):
+    custom = ('<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\r\n<Properties xmlns='
+              '"http://schemas.openxmlformats.org/officeDocument/2006/custom-properties" xmlns:vt='
+              '"http://schemas.openxmlformats.org/officeDocument/2006/docPropsVTypes"><property fmtid='
+              '"{D5CDD505-2E9C-101B-9397-08002B2CF9AE}" pid="2" name="KSOProductBuildVer"><vt:lpwstr>2052-12.1.0.16120'
+              "</vt:lpwstr></property></Properties>").encode()
+    path.write_bytes(write_xlsx(_sheets(rules), application="WPS 表格", shared_strings=False,
+                                extra={"docProps/custom.xml": custom}))
+
+
+def damaged_sheet_xml(rules, path):
+    data = write_xlsx(_sheets(rules))
+    path.write_bytes(_replace(data, "xl/worksheets/sheet3.xml", lambda body: body[: len(body) // 2]))
+
+
+def missing_shared_strings(rules, path):
+    data = write_xlsx(_sheets(rules))
+    path.write_bytes(_replace(data, "xl/sharedStrings.xml", None))
+
+
+def strict_unreadable(rules, path):
+    """Strict, and a shared-string index past the table: no reader gets values out of it."""
+    data = write_xlsx(_sheets(rules), strict=True)
+    path.write_bytes(_replace(data, "xl/worksheets/sheet2.xml",
+                              lambda body: body.replace(b't="s"><v>', b't="s"><v>999', 1)))
+
+
+def far_cell(rules, path):
+    """One value at XFD1048576: calamine would build a 17-billion-cell grid; openpyxl reads it sparse."""
+    excel_with({("自评表", "XFD1048576"): "x"})(rules, path)
+
+
+def _replace(data: bytes, name: str, change) -> bytes:
+    out = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(data)) as src, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dst:
+        for info in src.infolist():
+            body = src.read(info)
+            if info.filename == name:
+                if change is None:
+                    continue
+                body = change(body)
+            dst.writestr(info.filename, body)
+    return out.getvalue()
+
+
+def _hostile(builder):
+    def build(rules, path):
+        getattr(hostile, builder)(path)
+    return build
+
+
+def truncated(rules, path):
+    data = write_xlsx(_sheets(rules))
+    path.write_bytes(data[: len(data) * 2 // 3])
+
+
+CORPUS = {
+    # Read with the right values
+    "excel_windows": (lambda r, p: excel(r, p), OK),
+    "excel_strict": (lambda r, p: excel(r, p, strict=True), OK),
+    "excel_strict_iso_dates": (lambda r, p: excel(r, p, strict=True, iso_dates=True), OK),
+    "empty_style_attribute": (lambda r, p: excel(r, p, empty_style=True), OK),
+    "shared_strings_case": (lambda r, p: excel(r, p, entry_case={"xl/sharedStrings.xml": "xl/SharedStrings.xml"}), OK),
+    "backslash_entries": (lambda r, p: excel(r, p, backslashes=True), OK),
+    "workbook_at_root": (lambda r, p: excel(r, p, root_workbook=True), OK),
+    "mac_pivot_cache": (lambda r, p: excel(r, p, pivot="mac", application="Microsoft Macintosh Excel"), OK),
+    "mac_1904": (mac_1904, OK),
+    "strict_backslashes_at_root": (lambda r, p: excel(r, p, strict=True, backslashes=True, root_workbook=True), OK),
+    "wps_inline_strings": (wps, OK),
+    "formula_with_cached_value": (excel_with({("自评表", "E5"): Formula("1+1", 2)}), OK),
+    "far_away_cell": (far_cell, OK),
+    # Read, with the finding the content calls for
+    "formula_without_value": (excel_with({("自评表", "E5"): Formula("1+1")}), [("cell.formula_no_value", "E5"), ("indicator.missing", "E5")]),
+    "error_cell": (excel_with({("自评表", "E4"): Formula("VLOOKUP(A4,X:Y,2,0)", Err("#N/A"))}),
+                   [("score.not_number", "E4")]),
+    # Not read, with the variant that says why and what to do
+    "strict_unreadable": (strict_unreadable, "file.unreadable/strict"),
+    "truncated_zip": (truncated, "file.unreadable/damaged"),
+    "damaged_sheet_xml": (damaged_sheet_xml, "file.unreadable/damaged"),
+    "missing_shared_strings": (missing_shared_strings, "file.unreadable/damaged"),
+    "crc_mismatch": (_hostile("crc_mismatch"), "file.unreadable/damaged"),
+    "encrypted_ole": (_hostile("encrypted_ole"), "file.unreadable/encrypted"),
+    "zip_bomb": (_hostile("zip_bomb"), "file.unreadable/unsafe"),
+    "entity_bomb": (_hostile("entity_bomb"), "file.unreadable/unsafe"),
+    "legacy_xls_renamed": (_hostile("legacy_xls"), "file.unsupported_format"),
+}
+
+
+def _expect_read(sub, rules) -> None:
+    assert sub.department == "办公室" and sub.filler == "张敏" and sub.fill_date == dt.date(2026, 12, 20)
+    got = {e.indicator: (e.score, e.status, e.deadline) for e in sub.entries}
+    assert got == EXPECTED
+
+
+def _variant_opening(key: str) -> str:
+    """The fixed words a catalogue variant's message starts with, past the shared opening."""
+    template = CATALOGUE[key][1]
+    return template.split("{")[0]
+
+
+def _check_outcome(name, sub, outcome, rules):
+    messages = [f.message for f in sub.findings]
+    if outcome == OK:
+        assert sub.findings == [], (name, messages)
+        _expect_read(sub, rules)
+    elif isinstance(outcome, list):
+        assert [(f.rule, f.cell) for f in sub.findings if f.severity == "error"] == outcome, (name, messages)
+    else:
+        assert len(sub.findings) == 1, (name, messages)
+        f = sub.findings[0]
+        assert f.rule == outcome.split("/")[0] and f.severity == "error"
+        assert f.message.startswith(_variant_opening(outcome)), (name, f.message)
+        if outcome == "file.unreadable/damaged":
+            assert "重新报送原始文件" in f.message and "修复" in f.message
+        if outcome == "file.unreadable/strict":
+            assert "Strict Open XML" in f.message and "Excel 工作簿(*.xlsx)" in f.message
+
+
+@pytest.mark.parametrize("name", list(CORPUS), ids=list(CORPUS))
+def test_corpus_file(name, rules, rules_file, tmp_path, capsys):
+    build, outcome = CORPUS[name]
+    path = tmp_path / "办公室.xlsx"
+    build(rules, path)
+    sub = check_file(path, rules)
+    _check_outcome(name, sub, outcome, rules)
+    # The CLI in-process says the same, and exits 0 only for a clean file.
+    capsys.readouterr()
+    code = cli.main(["check", "--rules", str(rules_file), "--json", str(path)])
+    printed = json.loads(capsys.readouterr().out)
+    assert code == (0 if sub.ok else 1)
+    assert [f["rule"] for f in printed[0]["findings"]] == [f.rule for f in sub.findings]
+
+
+def test_corpus_is_read_by_calamine_unless_it_cannot(rules, tmp_path):
+    """Which reader read what: calamine for everything it can, openpyxl for the far-away cell."""
+    readers = {}
+    for name in ("excel_windows", "excel_strict", "empty_style_attribute", "backslash_entries", "workbook_at_root",
+                 "mac_pivot_cache", "far_away_cell"):
+        path = tmp_path / f"{name}.xlsx"
+        CORPUS[name][0](rules, path)
+        readers[name] = read_workbook(path, rules.limits).reader
+    assert readers.pop("far_away_cell") == "openpyxl"
+    assert set(readers.values()) == {"calamine"}, readers
+
+
+def test_layout_repairs_are_recorded(rules, tmp_path):
+    path = tmp_path / "a.xlsx"
+    excel(rules, path, backslashes=True, root_workbook=True, entry_case={"xl/sharedStrings.xml": "SharedStrings.xml"})
+    parsed = read_workbook(path, rules.limits)
+    assert set(parsed.repairs) == {"backslashes", "workbook-location"}
+    with zipfile.ZipFile(io.BytesIO(parsed.readable_data)) as zf:
+        assert "xl/workbook.xml" in zf.namelist() and not any("\\" in n for n in zf.namelist())
+
+
+def test_encrypted_workbook_made_by_msoffcrypto(rules, tmp_path):
+    pytest.importorskip("msoffcrypto")
+    path = hostile.encrypted_workbook(tmp_path / "办公室.xlsx")
+    _check_outcome("encrypted", check_file(path, rules), "file.unreadable/encrypted", rules)
+
+
+def test_a_file_that_vanishes_is_reported_for_that_file(rules, tmp_path):
+    """A drop folder: a file listed for the run is gone when it is read. The others are read."""
+    first, gone, last = tmp_path / "a.xlsx", tmp_path / "b.xlsx", tmp_path / "c.xlsx"
+    for path in (first, gone, last):
+        excel(rules, path)
+    gone.unlink()
+    subs = check_files([first, gone, last], rules)
+    assert [s.ok for s in subs] == [True, False, True]
+    assert [f.rule for f in subs[1].findings] == ["file.vanished"]
+    assert "不存在" in subs[1].findings[0].message
+
+
+def test_a_file_replaced_by_a_folder_is_reported(rules, tmp_path):
+    path = tmp_path / "a.xlsx"
+    path.mkdir()
+    sub = check_file(path, rules)
+    assert [f.rule for f in sub.findings] == ["file.unreadable"]
+
+
+# --- LibreOffice, where it is installed -------------------------------------------------------
+
+SOFFICE = shutil.which("soffice") or shutil.which("libreoffice")
+
+
+@pytest.fixture(scope="module")
+def libreoffice_files(rules, tmp_path_factory):
+    if SOFFICE is None:
+        pytest.skip("LibreOffice is not installed (apt-get install libreoffice-calc-nogui)")
+    folder = tmp_path_factory.mktemp("lo")
+    source = folder / "source.xlsx"
+    department_book(rules).save(source)
+    out = folder / "out"
+    profile = (folder / "profile").as_uri()
+    for target in ("xlsx:Calc MS Excel 2007 XML", "ods"):
+        subprocess.run([SOFFICE, f"-env:UserInstallation={profile}", "--headless", "--convert-to", target,
+                        "--outdir", str(out), str(source)], check=True, capture_output=True, timeout=180)
+    return out / "source.xlsx", out / "source.ods"
+
+
+def test_libreoffice_xlsx_is_read_with_its_values(libreoffice_files, rules, rules_file, capsys):
+    xlsx, _ = libreoffice_files
+    with zipfile.ZipFile(xlsx) as zf:
+        assert "LibreOffice" in zf.read("docProps/app.xml").decode("utf-8")
+    sub = check_file(xlsx, rules)
+    assert [f.rule for f in sub.findings if f.severity == "error"] == [], [f.message for f in sub.findings]
+    _expect_read(sub, rules)
+    assert cli.main(["check", "--rules", str(rules_file), str(xlsx)]) == 0
+
+
+def test_libreoffice_ods_is_an_unsupported_format(libreoffice_files, rules):
+    _, ods = libreoffice_files
+    sub = check_file(ods, rules)
+    assert [f.rule for f in sub.findings] == ["file.unsupported_format"]
+    assert "“.ods”" in sub.findings[0].message
