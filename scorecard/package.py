@@ -320,3 +320,76 @@ def _move_content_types(body: bytes, moved_from: str) -> bytes:
 
 def cell_ref(row: int, col: int) -> str:
     return f"{get_column_letter(col)}{row}"
+
+
+# --- for openpyxl ------------------------------------------------------------------------------
+
+_EMPTY_STYLE = re.compile(rb'(<(?:[\w.\-]+:)?(?:c|row)\b[^>]*?)\ss=""')
+_PIVOT_REL = re.compile(rb'<(?:[\w.\-]+:)?Relationship\b[^>]*?Type="[^"]*/(?:pivotTable|pivotCacheDefinition)"[^>]*/>')
+_PIVOT_CACHES = re.compile(rb"<(?:[\w.\-]+:)?pivotCaches\b.*?</(?:[\w.\-]+:)?pivotCaches>", re.S)
+
+
+# ISO 29500 Strict -> Transitional namespaces (ECMA-376 Part 1 and Part 4). Longest first, so a
+# relationship type's own spelling is replaced before its namespace prefix.
+STRICT_TO_TRANSITIONAL = (
+    (b"http://purl.oclc.org/ooxml/officeDocument/relationships/extendedProperties",
+     b"http://schemas.openxmlformats.org/officeDocument/2006/relationships/extended-properties"),
+    (b"http://purl.oclc.org/ooxml/officeDocument/relationships/customProperties",
+     b"http://schemas.openxmlformats.org/officeDocument/2006/relationships/custom-properties"),
+    (b"http://purl.oclc.org/ooxml/officeDocument/relationships",
+     b"http://schemas.openxmlformats.org/officeDocument/2006/relationships"),
+    (b"http://purl.oclc.org/ooxml/officeDocument/extendedProperties",
+     b"http://schemas.openxmlformats.org/officeDocument/2006/extended-properties"),
+    (b"http://purl.oclc.org/ooxml/officeDocument/customProperties",
+     b"http://schemas.openxmlformats.org/officeDocument/2006/custom-properties"),
+    (b"http://purl.oclc.org/ooxml/officeDocument/docPropsVTypes",
+     b"http://schemas.openxmlformats.org/officeDocument/2006/docPropsVTypes"),
+    (b"http://purl.oclc.org/ooxml/officeDocument/sharedTypes",
+     b"http://schemas.openxmlformats.org/officeDocument/2006/sharedTypes"),
+    (b"http://purl.oclc.org/ooxml/officeDocument/math", b"http://schemas.openxmlformats.org/officeDocument/2006/math"),
+    (b"http://purl.oclc.org/ooxml/spreadsheetml/main", b"http://schemas.openxmlformats.org/spreadsheetml/2006/main"),
+    (b"http://purl.oclc.org/ooxml/drawingml/spreadsheetDrawing",
+     b"http://schemas.openxmlformats.org/drawingml/2006/spreadsheetDrawing"),
+    (b"http://purl.oclc.org/ooxml/drawingml/chart", b"http://schemas.openxmlformats.org/drawingml/2006/chart"),
+    (b"http://purl.oclc.org/ooxml/drawingml/main", b"http://schemas.openxmlformats.org/drawingml/2006/main"),
+    (b"http://purl.oclc.org/ooxml/schemaLibrary/main", b"http://schemas.openxmlformats.org/schemaLibrary/2006/main"),
+)
+_STRICT_MARK = b"http://purl.oclc.org/ooxml/"
+
+
+def _transitional(body: bytes) -> bytes:
+    for strict, transitional in STRICT_TO_TRANSITIONAL:
+        body = body.replace(strict, transitional)
+    return body.replace(b' conformance="strict"', b"")
+
+
+def for_openpyxl(pkg: Package) -> bytes:
+    """The package (layout already repaired) as openpyxl can load it, for reading values when
+    calamine cannot and for annotated copies: empty style attributes (s="") dropped, and pivot
+    tables with their caches unhooked (openpyxl raises on caches Excel for Mac writes; a copy
+    without the pivot table loses nothing the department filled in). Returns pkg.data itself
+    when nothing needs changing. A Strict package is given Transitional namespaces (openpyxl
+    knows only those and would load it with no sheets at all)."""
+    sheet_parts = {s.part.casefold() for s in pkg.sheets if s.part}
+    changes: dict[str, bytes] = {}
+    for key, entry in pkg.entries.items():
+        if not key.endswith((".xml", ".rels")):
+            continue
+        body = original = pkg.read(entry)
+        if pkg.strict and _STRICT_MARK in body:
+            body = _transitional(body)
+        if key in sheet_parts and b's=""' in body:
+            body = _EMPTY_STYLE.sub(rb"\1", body)
+        elif key.endswith(".rels") and b"/pivot" in body:
+            body = _PIVOT_REL.sub(b"", body)
+        elif key == pkg.workbook_part.casefold() and b"pivotCaches" in body:
+            body = _PIVOT_CACHES.sub(b"", body)
+        if body != original:
+            changes[entry] = body
+    if not changes:
+        return pkg.data
+    out = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(pkg.data)) as src, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dst:
+        for info in src.infolist():
+            dst.writestr(info.filename, changes.get(info.filename) or src.read(info))
+    return out.getvalue()

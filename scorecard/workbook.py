@@ -31,7 +31,7 @@ from openpyxl.utils.datetime import CALENDAR_MAC_1904, CALENDAR_WINDOWS_1900
 
 from . import layout as L
 from .findings import FileProblem, Finding, finding
-from .package import Package, PackageError, SheetPart, open_package
+from .package import Package, PackageError, for_openpyxl, open_package
 from .rules import Limits
 from .safety import FileGone, SafeFile, open_safely, require_defusedxml
 from .text import is_blank, title_key
@@ -214,7 +214,7 @@ def _read_grids(pkg: Package, safe: SafeFile, shown: str) -> tuple[dict[str, Gri
             return grids, "calamine"
         logger.info("%s: calamine could not read it (%s: %s); trying openpyxl", shown, type(failure).__name__, failure)
     try:
-        wb = _openpyxl_book(pkg.data)
+        wb = _openpyxl_book(for_openpyxl(pkg))
     except Exception as exc:            # noqa: BLE001 - openpyxl raises KeyError, TypeError, ValueError... on odd files
         if pkg.strict:
             raise _strict(shown) from exc

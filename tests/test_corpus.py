@@ -85,7 +85,7 @@ def excel_with(cells: dict[tuple[str, str], object], **options):
 def mac_1904(rules, path):
     """Excel for Mac's 1904 date system: date cells and a deadline typed as a bare serial number."""
     sheets = _sheets(rules)
-    put(sheets, "自评表", "K2", to_excel(dt.datetime(2027, 1, 31), CALENDAR_MAC_1904))
+    put(sheets, "自评表", "K2", int(to_excel(dt.datetime(2027, 1, 31), CALENDAR_MAC_1904)))
     path.write_bytes(write_xlsx(sheets, date1904=True, application="Microsoft Macintosh Excel"))
 
 
@@ -303,3 +303,52 @@ def test_libreoffice_ods_is_an_unsupported_format(libreoffice_files, rules):
     sub = check_file(ods, rules)
     assert [f.rule for f in sub.findings] == ["file.unsupported_format"]
     assert "“.ods”" in sub.findings[0].message
+
+
+# --- both readers agree -----------------------------------------------------------------------
+
+READABLE = [name for name, (_, outcome) in CORPUS.items() if outcome == OK and name != "far_away_cell"]
+
+
+def _grids_both_ways(path: Path) -> tuple[dict, dict]:
+    from scorecard import workbook
+    from scorecard.package import for_openpyxl, open_package
+
+    pkg = open_package(path.read_bytes())
+    wanted = workbook._wanted([(s.name, s.state) for s in pkg.sheets])
+    parts = {s.name: s for s in pkg.sheets}
+    raw = workbook._calamine_sheets(pkg.data, [name for name, _ in wanted.values()])
+    book = workbook._openpyxl_book(for_openpyxl(pkg))
+    fast, slow = {}, {}
+    for (canon, (name, state)), (rows, merges) in zip(wanted.items(), raw):
+        notes = pkg.cell_notes(parts[name])
+        fast[canon] = workbook._calamine_grid(name, state, rows, merges, notes)
+        slow[canon] = workbook._openpyxl_grid(book[name], state, notes)
+    return fast, slow
+
+
+@pytest.mark.parametrize("name", READABLE + ["formula_without_value", "error_cell"])
+def test_calamine_and_openpyxl_read_the_same_values(name, rules, tmp_path):
+    """The fallback reader is a real one: on every readable corpus file (Strict included, through
+    package.for_openpyxl) it gives the same values, of the same types, and the same merges."""
+    path = tmp_path / "a.xlsx"
+    CORPUS[name][0](rules, path)
+    fast, slow = _grids_both_ways(path)
+    assert fast.keys() == slow.keys() and len(fast) == 5          # four sheets and _meta
+    for canon in fast:
+        a, b = fast[canon], slow[canon]
+        assert a.cells == b.cells, canon
+        assert {k: type(v) for k, v in a.cells.items()} == {k: type(v) for k, v in b.cells.items()}, canon
+        assert sorted(a.merges) == sorted(b.merges) and a.formulas == b.formulas
+
+
+def test_bundled_examples_read_the_same_both_ways():
+    from conftest import ROOT
+
+    examples = sorted(p for p in (ROOT / "examples" / "input").rglob("*.xlsx") if not p.name.startswith("~$"))
+    assert len(examples) >= 10
+    for path in examples:
+        fast, slow = _grids_both_ways(path)
+        assert fast.keys() == slow.keys(), path.name
+        for canon in fast:
+            assert fast[canon].cells == slow[canon].cells, (path.name, canon)
