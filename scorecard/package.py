@@ -393,3 +393,10 @@ def for_openpyxl(pkg: Package) -> bytes:
         for info in src.infolist():
             dst.writestr(info.filename, changes.get(info.filename) or src.read(info))
     return out.getvalue()
+
+
+def openpyxl_bytes(data: bytes) -> bytes:
+    """A workbook's bytes as openpyxl can load them (layout repaired, Strict made Transitional,
+    s="" dropped, pivot caches unhooked): for annotated copies of files openpyxl would refuse.
+    Raises PackageError when the package's own XML is broken."""
+    return for_openpyxl(open_package(data))

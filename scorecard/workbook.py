@@ -45,6 +45,7 @@ LABEL_SCAN = (60, 20)       # rows, columns searched for a label on 基本信息
 # which keeps only the cells that exist (one value at XFD1048576 must not cost gigabytes).
 DENSE_LIMIT = 2_000_000
 EXACT_INT = 2 ** 53
+MERGE_BUDGET = 100_000      # merged cells followed back to their top-left, per sheet
 
 
 @functools.lru_cache(maxsize=4096)
@@ -91,7 +92,6 @@ class ParsedWorkbook:
     findings: list[Finding] = field(default_factory=list)
     reader: str = "calamine"        # which parser read the values: calamine | openpyxl
     repairs: tuple[str, ...] = ()   # layout rewrites the package needed (package.Package.repairs)
-    readable_data: bytes | None = field(default=None, repr=False)  # the bytes as rewritten, when repaired
 
 
 @dataclass
@@ -131,8 +131,7 @@ def read_workbook(path: Path, limits: Limits, *, label: str | None = None) -> Pa
     pkg = _open_package(safe, shown)
     grids, reader = _read_grids(pkg, safe, shown)
     parsed = ParsedWorkbook(safe=safe, epoch=CALENDAR_MAC_1904 if pkg.date1904 else CALENDAR_WINDOWS_1900,
-                            reader=reader, repairs=tuple(pkg.repairs),
-                            readable_data=pkg.data if pkg.repairs else None)
+                            reader=reader, repairs=tuple(pkg.repairs))
     if pkg.repairs:
         logger.info("%s: package rewritten for reading (%s)", shown, ", ".join(pkg.repairs))
     sheets = {canon: grid for canon, grid in grids.items() if canon != L.META}
@@ -213,8 +212,9 @@ def _read_grids(pkg: Package, safe: SafeFile, shown: str) -> tuple[dict[str, Gri
                 grids[canon] = _calamine_grid(name, state, rows, merges, notes[canon])
             return grids, "calamine"
         logger.info("%s: calamine could not read it (%s: %s); trying openpyxl", shown, type(failure).__name__, failure)
+    data = for_openpyxl(pkg)
     try:
-        wb = _openpyxl_book(for_openpyxl(pkg))
+        wb = _openpyxl_book(data)
     except Exception as exc:            # noqa: BLE001 - openpyxl raises KeyError, TypeError, ValueError... on odd files
         if pkg.strict:
             raise _strict(shown) from exc
@@ -310,9 +310,12 @@ class _SheetReader:
     def _merged(grid: Grid) -> dict[tuple[int, int], tuple[int, int]]:
         """(row, col) of every non-top-left merged cell -> (row, col) of its top-left."""
         out = {}
+        budget = MERGE_BUDGET
         for min_row, min_col, max_row, max_col in grid.merges:
-            if (max_row - min_row + 1) * (max_col - min_col + 1) > DENSE_LIMIT:
+            size = (max_row - min_row + 1) * (max_col - min_col + 1)
+            if size > budget:
                 continue            # a merge over a whole sheet says nothing about our cells
+            budget -= size
             for r in range(min_row, max_row + 1):
                 for c in range(min_col, max_col + 1):
                     if (r, c) != (min_row, min_col):

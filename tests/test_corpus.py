@@ -16,6 +16,7 @@ import subprocess
 import zipfile
 from pathlib import Path
 
+import openpyxl
 import pytest
 from openpyxl.utils.datetime import CALENDAR_MAC_1904, to_excel
 
@@ -23,6 +24,7 @@ from conftest import SMALL_RULES, filled, full_marks
 from scorecard import cli
 from scorecard.checking import check_file, check_files
 from scorecard.findings import CATALOGUE
+from scorecard.package import openpyxl_bytes
 from scorecard.rules import parse_rules
 from scorecard.workbook import read_workbook
 from tests import hostile, realworld
@@ -239,8 +241,19 @@ def test_layout_repairs_are_recorded(rules, tmp_path):
     excel(rules, path, backslashes=True, root_workbook=True, entry_case={"xl/sharedStrings.xml": "SharedStrings.xml"})
     parsed = read_workbook(path, rules.limits)
     assert set(parsed.repairs) == {"backslashes", "workbook-location"}
-    with zipfile.ZipFile(io.BytesIO(parsed.readable_data)) as zf:
+    with zipfile.ZipFile(io.BytesIO(openpyxl_bytes(path.read_bytes()))) as zf:
         assert "xl/workbook.xml" in zf.namelist() and not any("\\" in n for n in zf.namelist())
+
+
+@pytest.mark.parametrize("name", ["excel_strict", "empty_style_attribute", "mac_pivot_cache", "backslash_entries",
+                                  "workbook_at_root", "shared_strings_case"])
+def test_files_openpyxl_refuses_load_after_openpyxl_bytes(name, rules, tmp_path):
+    """What feedback.py needs for an annotated copy: openpyxl loads the rewritten bytes, with the
+    department's sheets and values (a Strict file otherwise loads with no sheets at all)."""
+    path = tmp_path / "a.xlsx"
+    CORPUS[name][0](rules, path)
+    wb = openpyxl.load_workbook(io.BytesIO(openpyxl_bytes(path.read_bytes())))
+    assert wb["基本信息"]["B1"].value == "办公室" and wb["自评表"]["E2"].value == 3
 
 
 def test_encrypted_workbook_made_by_msoffcrypto(rules, tmp_path):
