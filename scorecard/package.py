@@ -34,6 +34,8 @@ PACKAGE_LEVEL = (CONTENT_TYPES.casefold(), PACKAGE_RELS, "docprops/", "customxml
 _ROW_REF = re.compile(rb"<(?:[\w.\-]+:)?row\b[^>]*?\br=\"([0-9]{1,7})\"")
 _CELL_COL = re.compile(rb"<(?:[\w.\-]+:)?c\b[^>]*?\br=\"([A-Za-z]{1,3})[0-9]")
 _CELL_TAG = re.compile(rb"<(?:[\w.\-]+:)?c[\s/>]")
+_FAR = re.compile(rb' r="(?:[A-Za-z]{2}|[A-Za-z]?[0-9]{4})')      # a column past Z or a row past 999
+SMALL_EXTENT = (999, 26)
 _ERROR_OR_FORMULA = re.compile(rb"t=\"e\"|<(?:[\w.\-]+:)?f[\s/>]")
 
 
@@ -85,6 +87,10 @@ class Package:
         xml = self.read(sheet.part) if sheet.part else None
         if not xml:
             return 0, 0
+        # The common case in a few fast byte scans: every row and cell carries r="", none past Z999.
+        if (b"<c>" not in xml and b":c " not in xml and not _FAR.search(xml)
+                and xml.count(b' r="') >= xml.count(b"<c ") + xml.count(b"<row")):
+            return SMALL_EXTENT
         rows = [int(r) for r in _ROW_REF.findall(xml)]
         cols = _CELL_COL.findall(xml)
         n_rows = max([*rows, xml.count(b"<row") + xml.count(b":row ")])
@@ -133,13 +139,14 @@ class Package:
         return notes
 
 
-def open_package(data: bytes) -> Package:
-    """The package's own facts, and its bytes rewritten into the conventional layout where needed."""
+def open_package(data: bytes, parts: dict[str, bytes] | None = None) -> Package:
+    """The package's own facts, and its bytes rewritten into the conventional layout where needed.
+    `parts`: members already inflated (SafeFile.parts), by zip entry name."""
     zf = zipfile.ZipFile(io.BytesIO(data))
     names = [info.filename for info in zf.infolist() if not info.is_dir()]
     entries = {_norm(n).casefold(): n for n in names}
     pkg = Package(data=data, entries=entries, workbook_part=CONVENTIONAL, strict=False, date1904=False,
-                  sheets=[], repairs=[], _zip=(data, zf))
+                  sheets=[], repairs=[], _zip=(data, zf), _parts=dict(parts or {}))
     pkg.workbook_part = _workbook_part(pkg)
     workbook_xml = pkg.read(pkg.workbook_part)
     if workbook_xml is None:
@@ -263,6 +270,7 @@ def _repair(pkg: Package, names: list[str]) -> None:
                     body = _move_content_types(body, moved_from)
             dst.writestr(new, body)
     pkg.data = out.getvalue()
+    pkg._parts, pkg._zip = {}, None         # entry names changed: read the rewritten package afresh
     pkg.entries = {n.casefold(): n for n in rename.values()}
     pkg.sheets = [SheetPart(s.name, _moved(rename, pkg, s.part), s.state) for s in pkg.sheets]
     pkg.workbook_part = CONVENTIONAL if "workbook-location" in pkg.repairs else rename_of(rename, pkg.workbook_part)

@@ -51,6 +51,8 @@ CHUNK = 64 * 1024
 RATIO_FLOOR = 1024 * 1024      # the ratio test applies once a member has inflated this much
 OVERLAP = 64                   # longer than any tag we look for, namespace prefix included
 UNBOUNDED = 1 << 62
+KEEP_PART = 4 * 1024 * 1024    # an XML member up to this size is handed to the reader inflated
+KEEP_TOTAL = 16 * 1024 * 1024  # and no more than this in all
 
 OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 ZIP_MAGICS = (b"PK\x03\x04", b"PK\x05\x06")    # a zip with members / an empty zip
@@ -104,6 +106,9 @@ class SafeFile:
     sha256: str
     has_formulas: bool                # some worksheet XML contains an <f> element
     sheet_rows: dict[str, int]        # worksheet part name -> number of <row> elements seen
+    # XML members as inflated by the scan (small ones, up to KEEP_TOTAL in all), so the reader
+    # does not inflate them a second time: zip entry name -> bytes.
+    parts: dict[str, bytes] = field(default_factory=dict, repr=False, compare=False)
 
 
 def open_safely(path: Path, limits: Limits) -> SafeFile:
@@ -204,7 +209,7 @@ def _inspect(path: Path, data: bytes, limits: Limits) -> SafeFile:
         for info in infos:
             scan.member(zf, info)
     return SafeFile(path=path, data=data, sha256=hashlib.sha256(data).hexdigest(),
-                    has_formulas=scan.formulas, sheet_rows=dict(scan.rows))
+                    has_formulas=scan.formulas, sheet_rows=dict(scan.rows), parts=scan.kept)
 
 
 def _ole_problem(path: Path, data: bytes) -> FileProblem:
@@ -356,6 +361,8 @@ class _Scan:
         self.cells = 0
         self.formulas = False
         self.rows: dict[str, int] = {}
+        self.kept: dict[str, bytes] = {}
+        self.kept_bytes = 0
 
     def unsafe(self, reason: str) -> FileProblem:
         return _problem(self.path, "file.unreadable/unsafe", reason=reason)
@@ -371,6 +378,7 @@ class _Scan:
         ratio_base = max(min(info.compress_size, self.size), 1) * limits.max_ratio
         produced = 0
         part = None
+        keep = [] if info.file_size <= KEEP_PART and self.kept_bytes + info.file_size <= KEEP_TOTAL else None
         with zf.open(lifted) as fh:
             while chunk := fh.read(CHUNK):
                 if not produced:
@@ -385,11 +393,18 @@ class _Scan:
                                       f"解压已超过 {_size(produced)}（压缩比超过 {limits.max_ratio:g} 倍），疑似“压缩炸弹”")
                 if part is not None:
                     part.feed(chunk)
+                    if keep is not None:
+                        keep = keep if produced <= KEEP_PART else None     # headers may understate
+                        if keep is not None:
+                            keep.append(chunk)
             if part is not None:
                 part.feed(b"", final=True)
         if produced > info.file_size:
             raise self.unsafe(f"压缩包成员“{info.filename[:80]}”声明的大小为 {info.file_size} 字节，"
                               f"实际解压得到 {produced} 字节，文件头信息与内容不符")
+        if keep is not None and part is not None:
+            self.kept[info.filename] = b"".join(keep)
+            self.kept_bytes += produced
         if part is not None and part.sheet:
             rows = self.rows[info.filename]
             if rows > limits.max_rows:

@@ -162,7 +162,7 @@ def _damaged(shown: str, exc: BaseException | None, what: str = "") -> FileProbl
 
 def _open_package(safe: SafeFile, shown: str) -> Package:
     try:
-        return open_package(safe.data)
+        return open_package(safe.data, safe.parts)
     except PackageError as exc:
         raise _damaged(shown, exc, "工作簿的组成部分（XML）损坏或缺失") from exc
 

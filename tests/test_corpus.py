@@ -365,3 +365,15 @@ def test_bundled_examples_read_the_same_both_ways():
         assert fast.keys() == slow.keys(), path.name
         for canon in fast:
             assert fast[canon].cells == slow[canon].cells, (path.name, canon)
+
+
+def test_sheet_extent_bounds_what_calamine_would_allocate(rules, tmp_path):
+    from scorecard.package import SMALL_EXTENT, open_package
+
+    cases = {"A1": SMALL_EXTENT, "Z999": SMALL_EXTENT, "AA1": (5, 27), "B1000": (1000, 13), "XFD1048576": (1048576, 16384)}
+    for ref, want in cases.items():
+        path = tmp_path / f"{ref}.xlsx"
+        excel_with({("自评表", ref): "x"})(rules, path)
+        pkg = open_package(path.read_bytes())
+        sheet = next(s for s in pkg.sheets if s.name == "自评表")
+        assert pkg.extent(sheet) == want, ref
