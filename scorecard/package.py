@@ -160,7 +160,8 @@ def open_package(data: bytes, parts: dict[str, bytes] | None = None) -> Package:
     targets = _relationships(pkg, _rels_of(pkg.workbook_part))
     pkg._targets = targets
     base = posixpath.dirname(pkg.workbook_part)
-    for el in root.iter():
+    sheets = next((el for el in root if el.tag.rpartition("}")[2] == "sheets"), ())
+    for el in sheets:
         if el.tag.rpartition("}")[2] != "sheet":
             continue
         rid = next((v for k, v in el.attrib.items() if k.rpartition("}")[2] == "id"), None)

@@ -291,7 +291,7 @@ def _check_members(path: Path, infos: list[zipfile.ZipInfo], limits: Limits) -> 
         parts = name.replace("\\", "/").split("/")
         if name.startswith(("/", "\\")) or re.match(r"[A-Za-z]:", name) or ".." in parts:
             raise _problem(path, "file.unreadable/unsafe", reason=f"压缩包内含有指向外部路径的成员“{name[:80]}”")
-        key = name.casefold()   # OPC part names are case-insensitive
+        key = name.replace("\\", "/").casefold()   # OPC part names are case-insensitive; "\\" is "/" to Excel
         if key in seen:
             raise _problem(path, "file.unreadable/unsafe", reason=f"压缩包内有重名成员“{name[:80]}”")
         seen.add(key)

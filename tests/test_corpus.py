@@ -377,3 +377,60 @@ def test_sheet_extent_bounds_what_calamine_would_allocate(rules, tmp_path):
         pkg = open_package(path.read_bytes())
         sheet = next(s for s in pkg.sheets if s.name == "自评表")
         assert pkg.extent(sheet) == want, ref
+
+
+def test_one_part_twice_under_two_spellings_is_refused(rules, tmp_path):
+    """xl/workbook.xml and xl\\workbook.xml are the same part to Excel: which one counts is
+    anyone's guess, so the file is refused rather than read one way here and another in Excel."""
+    path = tmp_path / "a.xlsx"
+    data = write_xlsx(_sheets(rules))
+    with zipfile.ZipFile(io.BytesIO(data)) as src:
+        body = src.read("xl/worksheets/sheet3.xml")
+    buf = io.BytesIO(data)
+    with zipfile.ZipFile(buf, "a") as zf:
+        zf.writestr("xl\\worksheets\\sheet3.xml", body.replace(b"<v>3</v>", b"<v>0</v>"))
+    path.write_bytes(buf.getvalue())
+    sub = check_file(path, rules)
+    assert [f.rule for f in sub.findings] == ["file.unreadable"]
+    assert "重名" in sub.findings[0].message
+
+
+def test_damaged_xml_inside_a_sound_zip_gives_a_reading_or_a_finding(rules, tmp_path):
+    """Seeded damage to the XML members themselves (the zip stays sound, so the parsers see it):
+    read_workbook, which has no catch-all around it, returns a reading or raises FileProblem;
+    nothing else escapes. (Random bytes that break the zip are test_safety's.)"""
+    import random
+
+    from scorecard.findings import FileProblem
+    from scorecard.validation import validate
+
+    rng = random.Random(20261201)
+    with zipfile.ZipFile(io.BytesIO(write_xlsx(_sheets(rules)))) as zf:
+        members = {info.filename: zf.read(info) for info in zf.infolist()}
+    inserts = [b'"', b"<", b">", b' s=""', b' r="XFD1"', b"<v>", b"</c>", b't="e"', b"<f>1</f>", b"999"]
+    path = tmp_path / "x.xlsx"
+    outcomes = set()
+    for _ in range(150):
+        damaged = dict(members)
+        name = rng.choice(sorted(damaged))
+        body = bytearray(damaged[name])
+        for _ in range(rng.randrange(1, 5)):
+            at = rng.randrange(len(body))
+            if rng.random() < 0.5:
+                body[at:at] = rng.choice(inserts)
+            else:
+                del body[at:at + rng.randrange(1, 12)]
+        damaged[name] = bytes(body)
+        buf = io.BytesIO()
+        with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as zf:
+            for member, data in damaged.items():
+                zf.writestr(member, data)
+        path.write_bytes(buf.getvalue())
+        try:
+            parsed = read_workbook(path, rules.limits)
+        except FileProblem as problem:
+            outcomes.add(problem.finding.rule)
+            continue
+        validate(parsed, rules, file=str(path))
+        outcomes.add("read")
+    assert {"read", "file.unreadable"} <= outcomes
