@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import re
 import zipfile
 from dataclasses import dataclass, field
 from xml.sax.saxutils import escape, quoteattr
@@ -87,7 +88,8 @@ def put(sheets: list[Sheet], title: str, ref: str, value) -> None:
 def write_xlsx(sheets: list[Sheet], *, strict: bool = False, shared_strings: bool = True,
                entry_case: dict[str, str] | None = None, root_workbook: bool = False, backslashes: bool = False,
                date1904: bool = False, iso_dates: bool = False, empty_style: bool = False,
-               application: str = "Microsoft Excel", pivot: str | None = None,
+               application: str = "Microsoft Excel", pivot: str | None = None, prefixed: bool = False,
+               cell_refs: bool = True,
                extra: dict[str, bytes] | None = None) -> bytes:
     """A package as Excel writes it (shared strings, a date style, docProps), with the options:
 
@@ -99,6 +101,8 @@ def write_xlsx(sheets: list[Sheet], *, strict: bool = False, shared_strings: boo
     date1904        the 1904 date system (Excel for Mac before 2016)
     empty_style     every cell without a style carries s="" (written by some generators; Excel accepts it)
     pivot           "mac": a pivot table whose cache definition is as Excel for Mac 2011 writes it
+    prefixed        SpreadsheetML bound to a prefix (<x:worksheet xmlns:x=...>), as the Open XML SDK writes
+    cell_refs       False: cells without r="" (positional, as some streaming writers emit them)
     """
     ns = STRICT if strict else TRANSITIONAL
     base = "" if root_workbook else "xl/"
@@ -113,7 +117,7 @@ def write_xlsx(sheets: list[Sheet], *, strict: bool = False, shared_strings: boo
     rels = []
     for n, sheet in enumerate(sheets, 1):
         parts[f"{base}worksheets/sheet{n}.xml"] = _sheet_xml(sheet, ns, strings, shared_strings, epoch,
-                                                             iso_dates, empty_style, pivot and n == 1)
+                                                             iso_dates, empty_style, cell_refs)
         overrides[f"/{base}worksheets/sheet{n}.xml"] = SHEET_CT
         rels.append((f"rId{n}", f"{ns['rel']}/worksheet", f"worksheets/sheet{n}.xml"))
     rels.append(("rIdS", f"{ns['rel']}/styles", "styles.xml"))
@@ -159,6 +163,11 @@ def write_xlsx(sheets: list[Sheet], *, strict: bool = False, shared_strings: boo
         ("rId2", "http://schemas.openxmlformats.org/package/2006/relationships/metadata/core-properties",
          "docProps/core.xml"),
         ("rId3", f"{ns['rel']}/extended-properties", "docProps/app.xml")])
+    if prefixed:
+        main = ns["main"].encode()
+        for name in [n for n in parts if n.startswith(base) and n.endswith(".xml")]:
+            if main in parts[name]:
+                parts[name] = _prefixed(parts[name], main)
     parts.update(extra or {})
     types = "".join(f'<Override PartName="{name}" ContentType="{ct}"/>' for name, ct in overrides.items())
     content_types = _xml(f'<Types xmlns="{CT}"><Default Extension="rels" ContentType='
@@ -177,17 +186,26 @@ def _xml(body: str) -> bytes:
     return ('<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\r\n' + body).encode("utf-8")
 
 
+def _prefixed(body: bytes, main: bytes) -> bytes:
+    body = body.replace(b'xmlns="' + main + b'"', b'xmlns:x="' + main + b'"')
+    return re.sub(rb"<(/?)([A-Za-z][\w]*)(?=[\s/>])", rb"<\1x:\2", body)
+
+
 def _rels(rels) -> bytes:
     return _xml(f'<Relationships xmlns="{PKG_RELS}">'
                 + "".join(f'<Relationship Id="{i}" Type="{t}" Target="{target}"/>' for i, t, target in rels)
                 + "</Relationships>")
 
 
-def _sheet_xml(sheet: Sheet, ns, strings, shared, epoch, iso_dates, empty_style, pivot) -> bytes:
+def _sheet_xml(sheet: Sheet, ns, strings, shared, epoch, iso_dates, empty_style, cell_refs) -> bytes:
     rows: dict[int, list[str]] = {}
     for (r, c), value in sorted(sheet.cells.items()):
-        rows.setdefault(r, []).append(_cell(f"{get_column_letter(c)}{r}", value, strings, shared, epoch,
-                                            iso_dates, empty_style))
+        line = rows.setdefault(r, [])
+        if not cell_refs:       # positional cells: fill the gaps before this one
+            line.extend('<c/>' for _ in range(c - 1 - len(line)))
+        line.append(_cell(f"{get_column_letter(c)}{r}", value, strings, shared, epoch, iso_dates, empty_style))
+    if not cell_refs:
+        rows = {r: [re.sub(r'^<c r="[A-Z]+[0-9]+"', "<c", cell) for cell in line] for r, line in rows.items()}
     data = "".join(f'<row r="{r}">{"".join(cells)}</row>' for r, cells in sorted(rows.items()))
     merges = ""
     if sheet.merges:
