@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from xml.etree.ElementTree import ParseError
 
 from defusedxml.ElementTree import fromstring, iterparse
-from openpyxl.utils import column_index_from_string, get_column_letter
+from openpyxl.utils import column_index_from_string
 
 STRICT_MAIN = "http://purl.oclc.org/ooxml/spreadsheetml/main"
 CONTENT_TYPES = "[Content_Types].xml"
@@ -273,7 +273,7 @@ def _repair(pkg: Package, names: list[str]) -> None:
     pkg.data = out.getvalue()
     pkg._parts, pkg._zip = {}, None         # entry names changed: read the rewritten package afresh
     pkg.entries = {n.casefold(): n for n in rename.values()}
-    pkg.sheets = [SheetPart(s.name, _moved(rename, pkg, s.part), s.state) for s in pkg.sheets]
+    pkg.sheets = [SheetPart(s.name, rename_of(rename, s.part) if s.part else "", s.state) for s in pkg.sheets]
     pkg.workbook_part = CONVENTIONAL if "workbook-location" in pkg.repairs else rename_of(rename, pkg.workbook_part)
 
 
@@ -282,10 +282,6 @@ def rename_of(rename: dict[str, str], part: str) -> str:
         if _norm(old).casefold() == part.casefold():
             return new
     return part
-
-
-def _moved(rename: dict[str, str], pkg: Package, part: str) -> str:
-    return rename_of(rename, part) if part else ""
 
 
 def _package_level(name: str) -> bool:
@@ -325,10 +321,6 @@ def _move_content_types(body: bytes, moved_from: str) -> bytes:
         return m.group(1) + b"/xl/" + rest + b'"'
 
     return re.sub(rb'(PartName=")(/[^"]*)"', move, body)
-
-
-def cell_ref(row: int, col: int) -> str:
-    return f"{get_column_letter(col)}{row}"
 
 
 # --- for openpyxl ------------------------------------------------------------------------------

@@ -129,9 +129,9 @@ def read_workbook(path: Path, limits: Limits, *, label: str | None = None) -> Pa
     except FileGone as gone:
         raise FileProblem(finding("file.vanished", file=shown, reason=gone.reason)) from gone
     pkg = _open_package(safe, shown)
-    grids, reader = _read_grids(pkg, safe, shown)
+    grids, source = _read_grids(pkg, shown)
     parsed = ParsedWorkbook(safe=safe, epoch=CALENDAR_MAC_1904 if pkg.date1904 else CALENDAR_WINDOWS_1900,
-                            reader=reader, repairs=tuple(pkg.repairs))
+                            reader=source, repairs=tuple(pkg.repairs))
     if pkg.repairs:
         logger.info("%s: package rewritten for reading (%s)", shown, ", ".join(pkg.repairs))
     sheets = {canon: grid for canon, grid in grids.items() if canon != L.META}
@@ -141,12 +141,12 @@ def read_workbook(path: Path, limits: Limits, *, label: str | None = None) -> Pa
             present = "、".join(f"“{s.name}”" for s in pkg.sheets if s.state == "visible")
             parsed.findings.append(finding("sheet.missing", sheet=canon, file=shown,
                                            hint=f"（本文件中的工作表：{present}）" if present else ""))
-    reader_ = _SheetReader(shown, parsed.findings)
+    reader = _SheetReader(shown, parsed.findings)
     if L.INFO in sheets:
-        parsed.info = reader_.labels(sheets[L.INFO], L.INFO_LABELS)
+        parsed.info = reader.labels(sheets[L.INFO], L.INFO_LABELS)
     for canon, columns in L.TABLES.items():
         if canon in sheets:
-            table = reader_.table(sheets[canon], columns)
+            table = reader.table(sheets[canon], columns)
             if table is not None:
                 parsed.tables[canon] = table
     parsed.fingerprint = _fingerprint(grids.get(L.META))
@@ -185,7 +185,7 @@ def _wanted(names: list[tuple[str, str]]) -> dict[str, tuple[str, str]]:
     return found
 
 
-def _read_grids(pkg: Package, safe: SafeFile, shown: str) -> tuple[dict[str, Grid], str]:
+def _read_grids(pkg: Package, shown: str) -> tuple[dict[str, Grid], str]:
     """Canonical name -> Grid for the sheets we read, and which parser read them."""
     wanted = _wanted([(s.name, s.state) for s in pkg.sheets])
     parts = {s.name: s for s in pkg.sheets}

@@ -27,7 +27,7 @@ from scorecard.findings import CATALOGUE
 from scorecard.package import openpyxl_bytes
 from scorecard.rules import parse_rules
 from scorecard.workbook import read_workbook
-from tests import hostile, realworld
+from tests import hostile
 from tests.realworld import Err, Formula, put, sheets_of, write_xlsx
 
 DEFICIT = {"存在问题": "台账不全", "整改措施": "补齐台账", "责任人": "李强", "完成情况": "推进中"}
