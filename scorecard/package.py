@@ -31,8 +31,9 @@ CONVENTIONAL = "xl/workbook.xml"
 # Package-level parts that stay where they are when the workbook part is moved into xl/.
 PACKAGE_LEVEL = (CONTENT_TYPES.casefold(), PACKAGE_RELS, "docprops/", "customxml/", "[trash]/")
 
-_ROW_REF = re.compile(rb"<(?:[\w.\-]+:)?row\b[^>]*?\br=\"([0-9]{1,7})\"")
-_CELL_COL = re.compile(rb"<(?:[\w.\-]+:)?c\b[^>]*?\br=\"([A-Za-z]{1,3})[0-9]")
+_ROW_REF = re.compile(rb"<(?:[\w.\-]+:)?row\b[^>]*?\br=\"\s*([0-9]{1,12})")
+# A cell's own reference places it, whatever row element holds it (calamine goes by it).
+_CELL_REF = re.compile(rb"<(?:[\w.\-]+:)?c\b[^>]*?\br=\"\s*([A-Za-z]{1,8})\s*([0-9]{0,12})")
 _CELL_TAG = re.compile(rb"<(?:[\w.\-]+:)?c[\s/>]")
 _FAR = re.compile(rb' r="(?:[A-Za-z]{2}|[A-Za-z]?[0-9]{4})')      # a column past Z or a row past 999
 SMALL_EXTENT = (999, 26)
@@ -92,11 +93,12 @@ class Package:
                 and xml.count(b' r="') >= xml.count(b"<c ") + xml.count(b"<row")):
             return SMALL_EXTENT
         rows = [int(r) for r in _ROW_REF.findall(xml)]
-        cols = _CELL_COL.findall(xml)
+        refs = _CELL_REF.findall(xml)
+        rows += [int(r) for _, r in refs if r]
         n_rows = max([*rows, xml.count(b"<row") + xml.count(b":row ")])
         n_cells = len(_CELL_TAG.findall(xml))
-        max_col = max((_column(c) for c in set(cols)), default=0)
-        if len(cols) < n_cells:          # cells without r="" sit one after another from column A
+        max_col = max((_column(c) for c in {c for c, _ in refs}), default=0)
+        if len(refs) < n_cells:          # cells without r="" sit one after another from column A
             max_col = max(max_col, n_cells)
         return n_rows, max_col
 
@@ -257,6 +259,8 @@ def _repair(pkg: Package, names: list[str]) -> None:
             rename[n] = "xl/" + inner
     if not pkg.repairs:
         return
+    if len({n.casefold() for n in rename.values()}) < len(rename):
+        raise PackageError("two members would take the same name once the layout is repaired")
     out = io.BytesIO()
     with zipfile.ZipFile(io.BytesIO(pkg.data)) as src, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dst:
         for info in src.infolist():

@@ -381,6 +381,29 @@ def test_sheet_extent_bounds_what_calamine_would_allocate(rules, tmp_path):
         assert pkg.extent(sheet) == want, ref
 
 
+def _with_raw_cell(rules, path, ref):
+    """A cell whose own reference is ref, inside row 1's element (the row element says r="1")."""
+    cell = f'<c r="{ref}" t="inlineStr"><is><t>x</t></is></c>'.encode()
+    data = write_xlsx(_sheets(rules))
+    path.write_bytes(_replace(data, "xl/worksheets/sheet3.xml", lambda b: b.replace(b"</row>", cell + b"</row>", 1)))
+
+
+@pytest.mark.parametrize("ref", ["N99999999", "N1048577", "AAAA1"])
+def test_a_cell_reference_past_excel_limits_is_read_without_a_giant_grid(ref, rules, tmp_path):
+    """calamine places a cell by its own r="", so N99999999 inside row 1 would make it allocate
+    tens of gigabytes and abort the process: the extent check sends such a sheet to openpyxl."""
+    from scorecard.package import open_package
+
+    path = tmp_path / "a.xlsx"
+    _with_raw_cell(rules, path, ref)
+    pkg = open_package(path.read_bytes())
+    rows, cols = pkg.extent(next(s for s in pkg.sheets if s.name == "自评表"))
+    assert rows * cols > 5 * 13
+    sub = check_file(path, rules)
+    assert sub.findings == [], [f.message for f in sub.findings]
+    _expect_read(sub, rules)
+
+
 def test_one_part_twice_under_two_spellings_is_refused(rules, tmp_path):
     """xl/workbook.xml and xl\\workbook.xml are the same part to Excel: which one counts is
     anyone's guess, so the file is refused rather than read one way here and another in Excel."""
