@@ -107,7 +107,7 @@ class SafeFile:
     has_formulas: bool                # some worksheet XML contains an <f> element
     sheet_rows: dict[str, int]        # worksheet part name -> number of <row> elements seen
     # XML members as inflated by the scan (small ones, up to KEEP_TOTAL in all), so the reader
-    # does not inflate them a second time: zip entry name -> bytes.
+    # does not inflate them a second time: zip entry name -> bytes. read_workbook empties it.
     parts: dict[str, bytes] = field(default_factory=dict, repr=False, compare=False)
 
 

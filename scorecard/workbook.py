@@ -128,8 +128,11 @@ def read_workbook(path: Path, limits: Limits, *, label: str | None = None) -> Pa
         safe = open_safely(path, limits)
     except FileGone as gone:
         raise FileProblem(finding("file.vanished", file=shown, reason=gone.reason)) from gone
-    pkg = _open_package(safe, shown)
-    grids, source = _read_grids(pkg, shown)
+    try:
+        pkg = _open_package(safe, shown)
+        grids, source = _read_grids(pkg, shown)
+    finally:
+        safe.parts.clear()      # inflated XML is for this read only; a run may hold thousands of SafeFiles
     parsed = ParsedWorkbook(safe=safe, epoch=CALENDAR_MAC_1904 if pkg.date1904 else CALENDAR_WINDOWS_1900,
                             reader=source, repairs=tuple(pkg.repairs))
     if pkg.repairs:
