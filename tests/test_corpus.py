@@ -114,13 +114,29 @@ def missing_shared_strings(rules, path):
 def strict_unreadable(rules, path):
     """Strict, and a shared-string index past the table: no reader gets values out of it."""
     data = write_xlsx(_sheets(rules), strict=True)
-    path.write_bytes(_replace(data, "xl/worksheets/sheet2.xml",
-                              lambda body: body.replace(b't="s"><v>', b't="s"><v>999', 1)))
+
+    def change(body):
+        assert b't="s"><v>' in body
+        return body.replace(b't="s"><v>', b't="s"><v>999', 1)
+    path.write_bytes(_replace(data, "xl/worksheets/sheet2.xml", change))
 
 
 def far_cell(rules, path):
     """One value at XFD1048576: calamine would build a 17-billion-cell grid; openpyxl reads it sparse."""
     excel_with({("自评表", "XFD1048576"): "x"})(rules, path)
+
+
+def rich_text(rules, path):
+    """部门名称 as rich text (two runs, one bold) with a phonetic guide, as Excel keeps typed text."""
+    data = write_xlsx(_sheets(rules))
+    plain = '<t xml:space="preserve">办公室</t></si>'.encode()
+    rich = ('<r><t>办公</t></r><r><rPr><b/></rPr><t>室</t></r><rPh sb="0" eb="1"><t>ban</t></rPh>'
+            '<phoneticPr fontId="1"/></si>').encode()
+
+    def change(body):
+        assert plain in body
+        return body.replace(plain, rich)
+    path.write_bytes(_replace(data, "xl/sharedStrings.xml", change))
 
 
 def _replace(data: bytes, name: str, change) -> bytes:
@@ -162,6 +178,7 @@ CORPUS = {
     "wps_inline_strings": (wps, OK),
     "openxml_sdk_prefixed": (lambda r, p: excel(r, p, prefixed=True, application="Microsoft Excel (Open XML SDK)"), OK),
     "positional_cells": (lambda r, p: excel(r, p, cell_refs=False), OK),
+    "rich_text_with_phonetics": (rich_text, OK),
     "formula_with_cached_value": (excel_with({("自评表", "E5"): Formula("1+1", 2)}), OK),
     "far_away_cell": (far_cell, OK),
     # Read, with the finding the content calls for
