@@ -89,7 +89,7 @@ def write_xlsx(sheets: list[Sheet], *, strict: bool = False, shared_strings: boo
                entry_case: dict[str, str] | None = None, root_workbook: bool = False, backslashes: bool = False,
                date1904: bool = False, iso_dates: bool = False, empty_style: bool = False,
                application: str = "Microsoft Excel", pivot: str | None = None, prefixed: bool = False,
-               cell_refs: bool = True,
+               cell_refs: bool = True, markup_compat: bool = False,
                extra: dict[str, bytes] | None = None) -> bytes:
     """A package as Excel writes it (shared strings, a date style, docProps), with the options:
 
@@ -103,6 +103,8 @@ def write_xlsx(sheets: list[Sheet], *, strict: bool = False, shared_strings: boo
     pivot           "mac": a pivot table whose cache definition is as Excel for Mac 2011 writes it
     prefixed        SpreadsheetML bound to a prefix (<x:worksheet xmlns:x=...>), as the Open XML SDK writes
     cell_refs       False: cells without r="" (positional, as some streaming writers emit them)
+    markup_compat   what Excel 365 adds: mc:Ignorable namespaces, xr:uid attributes, x14ac:dyDescent on
+                    rows, an mc:AlternateContent block in the workbook part
     """
     ns = STRICT if strict else TRANSITIONAL
     base = "" if root_workbook else "xl/"
@@ -163,6 +165,9 @@ def write_xlsx(sheets: list[Sheet], *, strict: bool = False, shared_strings: boo
         ("rId2", "http://schemas.openxmlformats.org/package/2006/relationships/metadata/core-properties",
          "docProps/core.xml"),
         ("rId3", f"{ns['rel']}/extended-properties", "docProps/app.xml")])
+    if markup_compat:
+        for name in [n for n in parts if n.startswith(base) and n.endswith(".xml")]:
+            parts[name] = _markup_compat(parts[name], ns["main"].encode())
     if prefixed:
         main = ns["main"].encode()
         for name in [n for n in parts if n.startswith(base) and n.endswith(".xml")]:
@@ -184,6 +189,26 @@ def write_xlsx(sheets: list[Sheet], *, strict: bool = False, shared_strings: boo
 
 def _xml(body: str) -> bytes:
     return ('<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\r\n' + body).encode("utf-8")
+
+
+MC = (b'xmlns:mc="http://schemas.openxmlformats.org/markup-compatibility/2006" mc:Ignorable="x14ac xr xr2 xr3" '
+      b'xmlns:x14ac="http://schemas.microsoft.com/office/spreadsheetml/2009/9/ac" '
+      b'xmlns:xr="http://schemas.microsoft.com/office/spreadsheetml/2014/revision" '
+      b'xmlns:xr2="http://schemas.microsoft.com/office/spreadsheetml/2015/revision2" '
+      b'xmlns:xr3="http://schemas.microsoft.com/office/spreadsheetml/2016/revision3" ')
+
+
+def _markup_compat(body: bytes, main: bytes) -> bytes:
+    root = b'xmlns="' + main + b'"'
+    if root not in body:
+        return body
+    body = body.replace(root, root + b" " + MC.strip(), 1)
+    body = body.replace(b"<worksheet ", b'<worksheet xr:uid="{00000000-0001-0000-0000-000000000000}" ', 1)
+    body = re.sub(rb'<row r="([0-9]+)">', rb'<row r="\1" x14ac:dyDescent="0.25">', body)
+    return body.replace(b"<bookViews>", b'<mc:AlternateContent xmlns:mc="http://schemas.openxmlformats.org/'
+                        b'markup-compatibility/2006"><mc:Choice Requires="x15"><x15ac:absPath url="C:\\Users\\'
+                        b'\xe5\xbc\xa0\xe6\x95\x8f\\Desktop\\" xmlns:x15ac="http://schemas.microsoft.com/office/'
+                        b'spreadsheetml/2010/11/ac"/></mc:Choice></mc:AlternateContent><bookViews>', 1)
 
 
 def _prefixed(body: bytes, main: bytes) -> bytes:

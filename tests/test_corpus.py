@@ -166,6 +166,7 @@ def truncated(rules, path):
 CORPUS = {
     # Read with the right values
     "excel_windows": (lambda r, p: excel(r, p), OK),
+    "excel_365_markup": (lambda r, p: excel(r, p, markup_compat=True), OK),
     "excel_strict": (lambda r, p: excel(r, p, strict=True), OK),
     "excel_strict_iso_dates": (lambda r, p: excel(r, p, strict=True, iso_dates=True), OK),
     "empty_style_attribute": (lambda r, p: excel(r, p, empty_style=True), OK),
@@ -470,3 +471,19 @@ def test_damaged_xml_inside_a_sound_zip_gives_a_reading_or_a_finding(rules, tmp_
         validate(parsed, rules, file=str(path))
         outcomes.add("read")
     assert {"read", "file.unreadable"} <= outcomes
+
+
+def test_check_over_the_whole_corpus_at_once(rules, rules_file, tmp_path, capsys):
+    """One `check` invocation over every file: one entry per file, clean exactly where expected."""
+    paths = []
+    for name, (build, _) in CORPUS.items():
+        path = tmp_path / f"{name}.xlsx"
+        build(rules, path)
+        paths.append(path)
+    capsys.readouterr()
+    code = cli.main(["check", "--rules", str(rules_file), "--json", *map(str, paths)])
+    printed = json.loads(capsys.readouterr().out)
+    assert code == 1
+    assert [entry["ok"] for entry in printed] == [outcome == OK for _, outcome in CORPUS.values()]
+    assert all(entry["department"] == "办公室" for entry, (_, outcome) in zip(printed, CORPUS.values())
+               if outcome == OK)
