@@ -100,7 +100,7 @@ def write_xlsx(sheets: list[Sheet], *, strict: bool = False, shared_strings: boo
     backslashes     zip entry names with "\\" (written by some Windows zip tools and generators)
     date1904        the 1904 date system (Excel for Mac before 2016)
     empty_style     every cell without a style carries s="" (written by some generators; Excel accepts it)
-    pivot           "mac": a pivot table whose cache definition is as Excel for Mac 2011 writes it
+    pivot           "mac": a pivot table with a cache openpyxl refuses (see _add_pivot)
     prefixed        SpreadsheetML bound to a prefix (<x:worksheet xmlns:x=...>), as the Open XML SDK writes
     cell_refs       False: cells without r="" (positional, as some streaming writers emit them)
     markup_compat   what Excel 365 adds: mc:Ignorable namespaces, xr:uid attributes, x14ac:dyDescent on
@@ -266,9 +266,11 @@ def _cell(ref, value, strings, shared, epoch, iso_dates, empty_style) -> str:
 
 
 def _add_pivot(parts, overrides, rels, base, ns, source_sheet) -> str:
-    """A pivot table over 基本信息 with its cache as Excel for Mac 2011 writes it: the cache
-    definition's `refreshedDate` is a Mac timestamp with a comma decimal, `missingItemsLimit`
-    empty, and a cache field whose shared items mix strings and a blank item."""
+    """A pivot table over 基本信息 whose cache definition openpyxl refuses while Excel opens the
+    file: it stands in for the caches Excel for Mac writes, with attribute values openpyxl's typed
+    descriptors reject (`refreshedDate` with a decimal comma: TypeError expected float; an empty
+    `missingItemsLimit`: TypeError expected int), each enough on its own. Not a byte copy of a
+    Mac file: the reader must not depend on pivot parts at all, whatever is in them."""
     defn = (f'<pivotCacheDefinition xmlns="{ns["main"]}" xmlns:r="{ns["r"]}" r:id="rId1" '
             'refreshedBy="Microsoft Office User" refreshedDate="46376,6173" createdVersion="4" '
             'refreshedVersion="4" minRefreshableVersion="3" recordCount="2" missingItemsLimit="">'
