@@ -25,6 +25,7 @@ from jinja2 import Environment, StrictUndefined, TemplateError, TemplateSyntaxEr
 from lxml.etree import XMLSyntaxError
 
 from . import charts, docstyle
+from .errors import ReportError  # noqa: F401 (raised here, imported from here by callers)
 from .gaplist import write_gap_xlsx
 from .report_context import TOP_GAPS, Shared, summary_context, verdict_sentence  # noqa: F401 (public)
 from .report_context import build_context as _build_context
@@ -42,15 +43,6 @@ CHART_WIDTH = Mm(150)
 DEPARTMENT, LEADERS, OFFICE, RETURNED = "department", "leaders", "office", "returned"
 # What python-docx/docxtpl raise for a template file that is not a usable .docx package.
 _BROKEN_TEMPLATE = (PackageNotFoundError, KeyError, XMLSyntaxError, zipfile.BadZipFile)
-
-
-class ReportError(Exception):
-    """A template could not be opened or rendered; names the template file."""
-
-    def __init__(self, template: str, message: str):
-        super().__init__(f"{template}：{message}")
-        self.template = template
-        self.message = message
 
 
 # ---------------------------------------------------------------- environment and templates
