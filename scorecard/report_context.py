@@ -19,7 +19,7 @@ from .text import fmt_number, xml_safe
 TOP_GAPS = 15
 TOP_DEPARTMENTS = 5
 _CN_NUMBERS = "一二三四五六七八九十"
-_ISO = re.compile(r"(?<!\d)(\d{4})-(\d{1,2})-(\d{1,2})(?:[ T]\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?)?(?!\d)")
+_ISO = re.compile(r"(?<![\d“])(\d{4})-(\d{1,2})-(\d{1,2})(?:[ T]\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?)?(?!\d)")
 STATE_TEXT = {an.ACCEPTED: "已报送", an.RETURNED: "退回", an.MISSING: "未报送"}
 
 

@@ -170,22 +170,31 @@ def check_summaries() -> list[dict]:
         items=[dict(code="一", name="项目", max=4, score=2.5, rate=0.625)],
         indicators=[dict(code=c, item="一", max=2, score=1, departments=["甲", "乙"], name="指标", item_name="项目",
                          rate=0.5, combine="min", method="材料审核", criteria="标准") for c in ("1.1", "1.2")],
-        departments=[dept("甲", True, 2.5, 4, 1), dept("乙", False, 0, 4, 2), dept("丙", False, 0, 0, None)],
+        departments=[dept("甲", True, 2.5, 4, 1), dept("乙", False, 0, 4, None), dept("丙", False, 0, 0, None)]
+        + [dept(f"部门{k}", True, 2, 4, k) for k in range(2, 14)],      # enough for the top/bottom lists
         entries=[entry("甲", "1.1", 1), entry("甲", "1.2", 1.5), entry("乙", "1.1", 0, False)],
         gaps=[gap("未报送", "严重", None, "乙"), gap("一票否决", "严重", "V1", "甲"), gap("低分", "严重", "1.1", "甲"),
-              gap("逾期", "一般", "1.1", "甲"), gap("佐证缺失", "一般", "1.2", "甲", state="持续")],
+              gap("逾期", "一般", "1.1", "甲"), gap("佐证缺失", "一般", "1.2", "甲", state="持续",
+                  tracking=dict(status="整改中", note="已部署", closed_on=None, verifier=None))],
         vetoes=[dict(code="V1", name="否决", occurred=True, departments=["甲"], notes=["说明"]),
                 dict(code="V2", name="否决", occurred=False, departments=[], notes=[])],
         bonuses=[dict(department="甲", project="亮点", points=1, description="说明", evidence="文件")],
         unsubmitted=["乙"],
         submissions=[dict(file="input/乙.xlsx", sha256="0", department="乙", status="rejected", fill_date="",
-                          returned="退回/乙_退回.xlsx", findings=[])],
+                          returned="退回/乙_退回.xlsx",
+                          findings=[dict(severity="error", rule="score.not_number", sheet="自评表", cell="E2",
+                                         message="错误", value="x")])],
+        resubmit_by="2027-01-06",
+        reviews=[dict(department="甲", indicator="1.1", self_score=2, score=1, reason="佐证不足", reviewer="李四",
+                      date="2027-01-05")],
+        computed=[dict(indicator="1.2", department="甲", rows=4, meeting=3, value=0.75, score=1.5,
+                       below=[dict(name="王五", value=5000)])],
         closed_gaps=[gap("低分", "一般", "1.2", "甲", state="")],
     )
     clean = copy.deepcopy(rich)
     for key in ("previous_round", "closed_gaps"):
         del clean[key]
-    clean.update(gaps=[], unsubmitted=[], bonuses=[], submissions=[],
+    clean.update(gaps=[], unsubmitted=[], bonuses=[], submissions=[], reviews=[], computed=[],
                  unit=dict(score=4, max=4, bonus=0, total=4, veto=False, passed=True, rate=1.0))
     clean["vetoes"][0].update(occurred=False, departments=[], notes=[])
     clean["departments"] = [dept("甲", True, 4, 4, 1), dept("乙", True, 4, 4, 1)]

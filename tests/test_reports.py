@@ -58,8 +58,8 @@ def summary():
 @pytest.fixture(scope="module")
 def rendered(tmp_path_factory, summary):
     out = tmp_path_factory.mktemp("reports") / "staging"
-    paths = write_reports(copy.deepcopy(summary), out)
-    return out, paths
+    manifest = write_reports(copy.deepcopy(summary), out)
+    return out, [out / r.path for r in manifest if r.reader != reports.RETURNED]
 
 
 # ---------------------------------------------------------------- files
@@ -111,18 +111,19 @@ def test_item_and_ranking_tables(rendered, summary):
     items = table_with_header(document, "测评项目")
     assert column(items, "编号") == [i["code"] for i in summary["items"]]
     assert column(items, "得分") == [fmt_number(i["score"]) for i in summary["items"]]
-    ranking = table_with_header(document, "名次")
+    ranking = table_with_header(document, "名次")          # the appendix: ranked departments only
     names = column(ranking, "部门")
-    assert sorted(names) == sorted(d["name"] for d in summary["departments"])
-    ranks = [int(r) for r in column(ranking, "名次") if r != "—"]
+    assert sorted(names) == sorted(d["name"] for d in summary["departments"] if d["rank"] is not None
+                                   and d["name"] != UNSUBMITTED)
+    ranks = [int(r) for r in column(ranking, "名次")]
     assert ranks == sorted(ranks)
-    row = names.index(UNSUBMITTED)
-    assert column(ranking, "报送情况")[row] == "未报送"
+    unranked = table_with_header(document, "原因")         # returned and missing, listed apart
+    assert column(unranked, "部门") == [UNSUBMITTED] and column(unranked, "情况") == ["退回"]
 
 
 def test_summary_sections(rendered, summary):
     text = paragraphs_text(rendered[0] / "汇总报告.docx")
-    assert "未报送自评表" in text and UNSUBMITTED in text
+    assert "因存在错误被退回" in text and UNSUBMITTED in text
     assert "V2 发生重大安全生产责任事故" in text                       # the veto that occurred
     assert "12315“诉转案”工作获省局通报表扬" in text                   # a bonus
     assert "与上轮（2026年第三季度）相比" in text                       # history
@@ -230,7 +231,7 @@ def test_chinese_fonts_really_apply(rendered):
         assert fonts.get(qn("w:eastAsiaTheme")) is None and fonts.get(qn("w:asciiTheme")) is None
     normal = styles["Normal"]
     assert normal.font.size.pt == 16
-    assert normal.paragraph_format.line_spacing.pt == 28
+    assert abs(normal.paragraph_format.line_spacing.pt - 28.95) < 0.01     # 22 lines in 225 mm
     assert normal.element.pPr.find(qn("w:ind")).get(qn("w:firstLineChars")) == "200"
     assert styles["公文标题"].font.size.pt == 22
 
@@ -245,11 +246,14 @@ def test_one_report_per_department(rendered, summary):
         assert "下一步工作" in text
 
 
-def test_unsubmitted_department_report_says_so(rendered, summary):
-    text = paragraphs_text(rendered[0] / "部门报告" / f"{UNSUBMITTED}.docx")
-    assert "未报送" in text
-    assert "立即按创建办下发的自评表模板填报" in text
-    assert "退回/信用监管科_退回.xlsx" in text
+def test_returned_department_report_says_so(rendered, summary):
+    path = rendered[0] / "部门报告" / f"{UNSUBMITTED}.docx"
+    text = paragraphs_text(path)
+    assert "报送了自评表（信用监管科.xlsx），经审核存在1处错误，已退回" in text
+    assert "退回/信用监管科_退回.xlsx" in text and "不参与排名" in text
+    errors = table_with_header(docx.Document(str(path)), "问题及修改要求")
+    assert column(errors, "单元格") == ["E9"] and column(errors, "工作表") == ["自评表"]
+    assert column(errors, "问题及修改要求") == ["自评得分6超出该指标分值5分。请填写0至5之间的分数。"]
     none = paragraphs_text(rendered[0] / "部门报告" / f"{NO_INDICATORS}.docx")
     assert "未承担测评指标" in none
 
@@ -261,8 +265,11 @@ def test_department_report_lists_its_indicators_and_rank(rendered, summary):
     assert column(table, "测评指标") == [f"{e['indicator']} {e['name']}" for e in entries]
     dept = next(d for d in summary["departments"] if d["name"] == "办公室")
     text = paragraphs_text(rendered[0] / "部门报告" / "办公室.docx")
-    assert f"排名第{dept['rank']}名" in text
-    assert "“1.1 创建领导机构健全”自评2分（满分4分），严重短板" in text
+    assert f"第{dept['rank']}名" in text
+    gaps = table_with_header(document, "存在问题")
+    row = column(gaps, "指标").index("1.1 创建领导机构健全")
+    assert column(gaps, "类型")[row] == "低分（严重）"
+    assert len(column(gaps, "指标")) == sum(1 for g in summary["gaps"] if g["department"] == "办公室")
 
 
 def test_passing_round_without_gaps(tmp_path):
@@ -279,8 +286,8 @@ def test_department_file_names_are_safe_and_unique(tmp_path):
     summary = passing_summary()
     summary["departments"][0]["name"] = "标准化/计量科"
     summary["departments"][1]["name"] = "标准化_计量科"
-    paths = write_reports(summary, tmp_path)
-    names = {p.name for p in paths if p.parent.name == "部门报告"}
+    manifest = write_reports(summary, tmp_path)
+    names = {Path(r.path).name for r in manifest if r.reader == reports.DEPARTMENT}
     assert "标准化_计量科.docx" in names and "标准化_计量科（2）.docx" in names
     assert len(names) == len(summary["departments"])
 
@@ -289,7 +296,7 @@ def test_control_characters_never_reach_the_xml(tmp_path):
     summary = passing_summary()
     summary["title"] = "测评\x01\x0b\ufffe标题"
     write_reports(summary, tmp_path)
-    assert "测评标题汇总报告" in paragraphs_text(tmp_path / "汇总报告.docx")
+    assert "测评标题情况的报告" in paragraphs_text(tmp_path / "汇总报告.docx")
 
 
 # ---------------------------------------------------------------- templates

@@ -182,7 +182,7 @@ def summary_template(path: Path) -> None:
     para(doc, "{{ ranking_text }}")
     tag(doc, "{%p if bottom_departments %}")
     caption(doc, "得分率前{{ top_departments|length }}名和后{{ bottom_departments|length }}名的部门")
-    loop_table(doc, [("名次", 16, "{{ d.rank }}", C), ("部门", 74, "{{ d.name }}", L),
+    loop_table(doc, [("排名", 16, "{{ d.rank }}", C), ("部门", 74, "{{ d.name }}", L),
                      ("得分", 22, "{{ d.score }}", N), ("分值", 22, "{{ d.max }}", N),
                      ("得分率", 22, "{{ d.rate }}", N)], "d in top_departments + bottom_departments")
     tag(doc, "{%p endif %}")
@@ -273,7 +273,7 @@ def department_template(path: Path) -> None:
     tag(doc, "{%p if dept.reviews %}")
     para(doc, "{{ dept.review_text }}", ds.LEAD)
     caption(doc, "创建办核定情况")
-    loop_table(doc, [("测评指标", 50, "{{ r.code }} {{ r.name }}", L), ("自评\n得分", 15, "{{ r.self_score }}", N),
+    loop_table(doc, [("指标", 50, "{{ r.code }} {{ r.name }}", L), ("自评\n得分", 15, "{{ r.self_score }}", N),
                      ("核定\n得分", 15, "{{ r.score }}", N), ("核定说明", 56, "{{ r.reason }}", L),
                      ("核定人", 20, "{{ r.reviewer }}", C)], "r in dept.reviews")
     tag(doc, "{%p endif %}")
@@ -329,8 +329,8 @@ def gaplist_template(path: Path) -> None:
     para(doc, "以下问题上轮（{{ previous_round }}）列入清单，本轮已整改到位，予以销号：", ds.LEAD)
     loop_table(doc, [("序号", 11, "{{ c.no }}", C), ("部门", 40, "{{ c.department }}", L),
                      ("指标", 56, "{{ c.indicator_text }}", L), ("类型", 17, "{{ c.kind }}", C),
-                     ("说明", 65, "{{ c.description }}", L), ("销号日期", 27, "{{ c.closed_on }}", C),
-                     ("核验人", 9 + 0, "{{ c.verifier }}", C)], "c in closed_gaps", wide)
+                     ("说明", 56, "{{ c.description }}", L), ("销号日期", 27, "{{ c.closed_on }}", C),
+                     ("核验人", 18, "{{ c.verifier }}", C)], "c in closed_gaps", wide)
     tag(doc, "{%p endif %}")
     para(doc, "注：类型中“低分”指自评得分低于分值的{{ gap_ratio }}，其中低于{{ gap_severe_ratio }}的为严重；"
               "状态中“新增”“持续”与上一轮对比得出；整改状态由创建办在问题清单.xlsx中登记。"
