@@ -124,7 +124,7 @@ def test_explanation_sheet_is_first_and_active(returned):
     ws = returned[SHEET]
     assert ws["A1"].value == "创建省级文明单位自评测评 退回说明"
     texts = [ws.cell(row=r, column=3).value for r in range(2, 7)]
-    assert texts[:3] == ["input/办公室.xlsx", "办公室", "2026年第四季度"]
+    assert texts[:3] == ["办公室.xlsx", "办公室", "2026年第四季度"]     # no office folders
     assert texts[3] == "共发现 6 个错误、2 个提醒；请修改标红单元格后重新报送。"
     assert [c.value for c in ws[HEAD_ROW]][:6] == ["序号", "级别", "工作表", "单元格", "问题说明", "规则编号"]
     assert ws.freeze_panes == f"A{HEAD_ROW + 1}"
