@@ -106,7 +106,9 @@ def _tracking_status(gap: dict) -> str:
 
 
 def _overdue(gap: dict, as_of: str) -> bool:
-    if _tracking_status(gap) == CLOSED:
+    """A gap still open after its deadline. 退回/未报送 rows are left out: their deadline is the
+    resubmission date, followed up by the resubmit/submit actions."""
+    if _tracking_status(gap) == CLOSED or gap.get("kind") in ("退回", "未报送"):
         return False
     if gap.get("kind") == "逾期":
         return True

@@ -44,6 +44,7 @@ DPI = 200
 WIDTH_IN = 6.0          # ~152 mm; the report shows it at 150 mm, so type sizes stay true
 BAR_IN = 0.24           # height per bar
 MAX_BARS = 16           # beyond this, the department chart shows the first and last ranks
+EDGE = 5                # ... this many of each, as the report's top/bottom table
 
 
 def _candidates() -> list[str]:
@@ -100,13 +101,12 @@ def resolve_font(font: str | None, texts: Sequence[str]) -> str | None:
     return path
 
 
-def pick_departments(ranked: Sequence[dict], limit: int = MAX_BARS) -> tuple[list[dict], str]:
-    """The departments a chart shows (all, or the first and last limit/2 ranks) and its caption."""
+def pick_departments(ranked: Sequence[dict], limit: int = MAX_BARS, edge: int = EDGE) -> tuple[list[dict], str]:
+    """The departments a chart shows (all up to limit, else the first and last edge ranks) and its caption."""
     ranked = list(ranked)
     if len(ranked) <= limit:
         return ranked, "各部门自评得分率"
-    half = limit // 2
-    return ranked[:half] + ranked[-half:], f"自评得分率前{half}名和后{half}名部门（共{len(ranked)}个部门参与排名）"
+    return ranked[:edge] + ranked[-edge:], f"自评得分率前{edge}名和后{edge}名部门（共{len(ranked)}个部门参与排名）"
 
 
 def rate_chart(labels: Sequence[str], rates: Sequence[float | None], *, title: str | None, ascii_title: str | None,

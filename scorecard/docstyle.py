@@ -437,7 +437,8 @@ def drop_empty_columns(document) -> int:
         widths = [int(c.get(qn("w:w")) or 0) for c in cols]
         freed = sum(widths[j] for j in empty)
         keep = [j for j in range(len(cols)) if j not in empty]
-        wide = [j for j in keep if widths[j] >= mm_to_twips(30)] or keep
+        widest = max(widths[j] for j in keep)
+        wide = [j for j in keep if widths[j] >= 0.6 * widest]      # the free-text columns
         share = sum(widths[j] for j in wide) or 1
         new = {j: widths[j] + (round(freed * widths[j] / share) if j in wide else 0) for j in keep}
         new[wide[-1]] += freed - sum(new[j] - widths[j] for j in keep)

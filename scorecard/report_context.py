@@ -130,6 +130,10 @@ class Shared:
         for d in self.ranked:
             self.rank_counts[d["rank"]] = self.rank_counts.get(d["rank"], 0) + 1
         self.departments = {d["name"]: d for d in summary.get("departments", [])}
+        self.rejected_by_dept: dict[str, list[dict]] = {}
+        for sub in summary.get("submissions", []):
+            if sub.get("status") == "rejected" and sub.get("department"):
+                self.rejected_by_dept.setdefault(sub["department"], []).append(sub)
         self.gap_rows = [self.gap_row(g, k) for k, g in enumerate(summary.get("gaps", []), 1)]
         self.gaps_by_dept: dict[str, list[dict]] = {}
         for row in self.gap_rows:
@@ -137,10 +141,6 @@ class Shared:
         self.entries_by_dept: dict[str, list[dict]] = {}
         for e in summary.get("entries", []):
             self.entries_by_dept.setdefault(e.get("department"), []).append(e)
-        self.rejected_by_dept: dict[str, list[dict]] = {}
-        for sub in summary.get("submissions", []):
-            if sub.get("status") == "rejected" and sub.get("department"):
-                self.rejected_by_dept.setdefault(sub["department"], []).append(sub)
         self.reviews_by_dept: dict[str, list[dict]] = {}
         for r in summary.get("reviews") or []:
             self.reviews_by_dept.setdefault(r.get("department"), []).append(r)
@@ -165,11 +165,22 @@ class Shared:
             "owner": s(gap.get("owner")), "deadline": cn_date(deadline),
             "deadline_passed": _passed(deadline, self.as_of), "status": s(gap.get("status")),
             "score": n(gap.get("score")), "max": n(gap.get("max")), "note": prose(gap.get("note")),
-            "description": s(gap.get("problem")) or prose(gap.get("note")), "state": s(gap.get("state")),
+            "description": s(gap.get("problem")) or self._returned_text(gap) or prose(gap.get("note")),
+            "state": s(gap.get("state")),
             "tracking": (s(tracking.get("status")) or "未整改") if tracked else "",
             "tracking_note": s(tracking.get("note")), "closed_on": cn_date(tracking.get("closed_on")),
             "verifier": s(tracking.get("verifier")),
         }
+
+    def _returned_text(self, gap: dict) -> str:
+        """A 退回 gap in one line: its errors are listed in the department's report and copy."""
+        if gap.get("kind") != "退回":
+            return ""
+        subs = self.rejected_by_dept.get(gap.get("department"), [])
+        errors = sum(1 for sub in subs for f in sub.get("findings", []) if f.get("severity") == "error")
+        files = "、".join(f"《{s(sub.get('file')).replace(chr(92), '/').rsplit('/', 1)[-1]}》" for sub in subs)
+        return (f"报送的{files or '自评表'}未通过审核，已退回" + (f"（{errors}处错误）" if errors else "")
+                + "，错误清单见退回件和部门报告")
 
     def _common(self) -> dict:
         summary, a = self.summary, self.analysis
@@ -547,6 +558,8 @@ def department_context(shared: Shared, name: str) -> dict:
     errors = [{"file": s(sub.get("file")).replace("\\", "/").rsplit("/", 1)[-1], "sheet": s(f.get("sheet")) or "—",
                "cell": s(f.get("cell")) or "—", "message": s(f.get("message"))}
               for sub in rejected for f in sub.get("findings", []) if f.get("severity") == "error"]
+    if len({e["file"] for e in errors}) == 1:
+        errors = [dict(e, file="") for e in errors]        # one file: named above, column dropped
     errors = [dict(e, no=k) for k, e in enumerate(errors, 1)]
     reviews = {r.get("indicator"): r for r in shared.reviews_by_dept.get(name, [])}
     computed = {c.get("indicator"): c for c in shared.computed_by_dept.get(name, [])}
@@ -567,7 +580,8 @@ def department_context(shared: Shared, name: str) -> dict:
         overview = (f"{ind}，{scored}，得分率{pct(dept.get('rate'))}，在{n_ranked}个参与排名的部门中{rank_text}。"
                     + (f"（自评表填报：{who}）" if who else ""))
     elif state == an.RETURNED:
-        files = "、".join(dict.fromkeys(e["file"] for e in errors)) or "自评表"
+        files = "、".join(dict.fromkeys(s(sub.get("file")).replace("\\", "/").rsplit("/", 1)[-1]
+                                        for sub in rejected)) or "自评表"
         overview = (f"本部门本轮报送了自评表（{files}），经审核存在{len(errors)}处错误，已退回"
                     + (f"（退回件：{'；'.join(returned_files)}）" if returned_files else "")
                     + f"。{ind}，在重新报送并通过审核前均暂按0分计算，本轮不参与排名。"

@@ -268,7 +268,7 @@ def test_department_report_lists_its_indicators_and_rank(rendered, summary):
     assert f"第{dept['rank']}名" in text
     gaps = table_with_header(document, "存在问题")
     row = column(gaps, "指标").index("1.1 创建领导机构健全")
-    assert column(gaps, "类型")[row] == "低分（严重）"
+    assert column(gaps, "类型")[row] == "低分\n（严重）"
     assert len(column(gaps, "指标")) == sum(1 for g in summary["gaps"] if g["department"] == "办公室")
 
 

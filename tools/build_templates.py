@@ -80,7 +80,7 @@ def gap_columns(var: str, *, department: bool, measure: bool, owner: bool, state
     if severity:
         cols += [("类型", 17, f"{{{{ {var}.kind }}}}", C), ("程度", 11, f"{{{{ {var}.severity }}}}", C)]
     else:
-        cols += [("类型", 17, f"{{{{ {var}.kind }}}}（{{{{ {var}.severity }}}}）", C)]
+        cols += [("类型", 17, f"{{{{ {var}.kind }}}}\n（{{{{ {var}.severity }}}}）", C)]
     cols += [("存在问题", 0, f"{{{{ {var}.description }}}}", L)]
     if measure:
         cols.append(("整改措施", 0, f"{{{{ {var}.measure }}}}", L))
