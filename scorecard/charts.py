@@ -112,6 +112,17 @@ def pick_departments(ranked: Sequence[dict], limit: int = MAX_BARS, edge: int = 
 def rate_chart(labels: Sequence[str], rates: Sequence[float | None], *, title: str | None, ascii_title: str | None,
                ref: float | None = None, ref_label: str = "合格线", notes: Sequence[str] | None = None,
                font: str | None = AUTO, ascii_labels: Sequence[str] | None = None) -> bytes:
+    """rate_figure as PNG bytes."""
+    fig = rate_figure(labels, rates, title=title, ascii_title=ascii_title, ref=ref, ref_label=ref_label,
+                      notes=notes, font=font, ascii_labels=ascii_labels)
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png", dpi=DPI)
+    return buffer.getvalue()
+
+
+def rate_figure(labels: Sequence[str], rates: Sequence[float | None], *, title: str | None, ascii_title: str | None,
+                ref: float | None = None, ref_label: str = "合格线", notes: Sequence[str] | None = None,
+                font: str | None = AUTO, ascii_labels: Sequence[str] | None = None) -> Figure:
     """Horizontal bars of rates (0..1) with % labels and a reference line; top bar = first label.
 
     labels are used with a CJK font; without one the bars are labelled ascii_labels (default
@@ -167,9 +178,7 @@ def rate_chart(labels: Sequence[str], rates: Sequence[float | None], *, title: s
         ax.spines[side].set_visible(False)
     ax.grid(axis="x", color="#E0E0E0", linewidth=0.6)
     ax.set_axisbelow(True)
-    buffer = io.BytesIO()
-    fig.savefig(buffer, format="png", dpi=DPI)
-    return buffer.getvalue()
+    return fig
 
 
 def item_chart(items: Sequence[dict], *, ref: float | None = None, font: str | None = AUTO,

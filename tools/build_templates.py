@@ -73,7 +73,7 @@ def gap_columns(var: str, *, department: bool, measure: bool, owner: bool, state
                 severity: bool = True, width: float = ds.TEXT_WIDTH_MM) -> list:
     """Columns of a gap table; widths add up to the text width. A column nobody filled is dropped
     after rendering (docstyle.drop_empty_columns), its width going to the text columns."""
-    cols = [("序号", 9, f"{{{{ {var}.no }}}}", C)]
+    cols = [("序号", 10, f"{{{{ {var}.no }}}}", C)]
     if department:
         cols.append(("部门", 26, f"{{{{ {var}.department }}}}", L))
     cols += [("指标", 0, f"{{{{ {var}.indicator_text }}}}", L)]
