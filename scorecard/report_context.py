@@ -445,7 +445,10 @@ def _rectification_part(shared: Shared) -> dict:
     counts = r["by_state"]
     text = (f"问题清单共{r['total']}项，其中" + "、".join(f"{k}{v}项" for k, v in counts.items())
             + (f"；已超过完成时限仍未销号的{r['overdue_count']}项" if r["overdue_count"] else "")
-            + (f"；上轮问题本轮已整改销号{r['closed_since_last']}项" if r["closed_since_last"] else "") + "。")
+            + (f"；上轮问题本轮已整改销号{r['closed_since_last']}项（" + "、".join(
+                f"{c['department']}{('“' + c['indicator'] + '”') if c['indicator'] else ''}{c['kind']}"
+                for c in r["closed"]) + ("等" if r["closed_since_last"] > len(r["closed"]) else "") + "）"
+               if r["closed_since_last"] else "") + "。")
     overdue = [dict(shared.gap_rows[k], no=j) for j, k in enumerate(r["overdue"], 1)]
     return {"has_tracking_rows": True, "rectification_text": text, "overdue_rows": overdue,
             "tracking_rows": [{"state": k, "count": str(v)} for k, v in counts.items()]}

@@ -389,3 +389,54 @@ def test_context_is_the_same_for_checks_and_renders(summary):
 def test_default_templates_are_committed():
     for name in reports.TEMPLATE_NAMES:
         assert (DEFAULT_TEMPLATES / name).is_file()
+
+
+# ---------------------------------------------------------------- office pass and computed indicators
+
+def office_summary() -> dict:
+    """The sample summary plus the office's fields (§11) and a computed indicator (§12)."""
+    s = sample_summary()
+    s["resubmit_by"] = "2027-01-08"
+    s["unit"]["self_score"] = s["unit"]["score"] + 1.5
+    s["reviews"] = [{"department": "办公室", "indicator": "1.1", "self_score": 3.5, "score": 2,
+                     "reason": "会议纪要缺签字页", "reviewer": "李明", "date": "2027-01-05"}]
+    for k, g in enumerate(s["gaps"]):
+        g["tracking"] = {"status": ["未整改", "整改中", "待核验"][k % 3], "note": "", "closed_on": None, "verifier": None}
+    s["closed_gaps"][0]["tracking"] = {"status": "已销号", "note": "已整改", "closed_on": "2026-12-20",
+                                       "verifier": "王建国"}
+    s["computed"] = [{"indicator": "2.2", "department": "办公室", "rows": 42, "meeting": 38, "value": 38 / 42,
+                      "score": 4.5, "below": [{"name": "张三", "value": 7420}, {"name": "李四", "value": 120}]}]
+    for ind in s["indicators"]:
+        if ind["code"] == "2.2":
+            ind["computed"] = {"data": "学习强国积分", "value": "积分", "target": 8000, "method": "share"}
+    return s
+
+
+def test_office_pass_and_computed_basis_in_the_reports(tmp_path):
+    write_reports(office_summary(), tmp_path)
+    office = docx.Document(str(tmp_path / "部门报告" / "办公室.docx"))
+    text = paragraphs_text(tmp_path / "部门报告" / "办公室.docx")
+    assert "42人中38人达到8,000分（占90.5%），得4.5分" in text
+    assert "未达到目标的人员：张三（7,420分）、李四（120分）" in text
+    reviews = table_with_header(office, "核定说明")
+    assert column(reviews, "核定说明") == ["会议纪要缺签字页"] and column(reviews, "核定\n得分") == ["2"]
+    gaps = table_with_header(office, "存在问题")
+    assert set(column(gaps, "整改状态")) <= {"未整改", "整改中", "待核验"} and column(gaps, "整改状态")
+    summary_text = paragraphs_text(tmp_path / "汇总报告.docx")
+    assert "核减1项、共核减1.5分" in summary_text
+    assert "上轮问题本轮已整改销号1项（办公室“5.4”低分）" in summary_text
+    assert "未整改" in summary_text and "待核验" in summary_text
+    listing = docx.Document(str(tmp_path / "问题清单.docx"))
+    assert column(table_with_header(listing, "整改状态"), "整改状态")
+
+
+def test_department_context_does_not_grow_with_other_departments():
+    """The per-report part reads only its own rows: its size is the same in a bigger round."""
+    small = sample_summary()
+    big = copy.deepcopy(small)
+    for k in range(50):
+        big["departments"].append(dict(big["departments"][0], name=f"另一部门{k}", rank=None))
+        big["gaps"] += [dict(g, department=f"另一部门{k}") for g in small["gaps"][:3]]
+    a = build_context(reports.DEPARTMENT_TEMPLATE, small, None, "办公室")["dept"]
+    b = build_context(reports.DEPARTMENT_TEMPLATE, big, None, "办公室")["dept"]
+    assert a["gaps"] == b["gaps"] and a["entries"] == b["entries"]
