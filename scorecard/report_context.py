@@ -450,6 +450,8 @@ def _rectification_part(shared: Shared) -> dict:
                 for c in r["closed"]) + ("等" if r["closed_since_last"] > len(r["closed"]) else "") + "）"
                if r["closed_since_last"] else "") + "。")
     overdue = [dict(shared.gap_rows[k], no=j) for j, k in enumerate(r["overdue"], 1)]
+    if r["overdue_count"] > len(overdue):
+        text += f"下表列出超过完成时限的前{len(overdue)}项，完整情况见《问题清单》。"
     return {"has_tracking_rows": True, "rectification_text": text, "overdue_rows": overdue,
             "tracking_rows": [{"state": k, "count": str(v)} for k, v in counts.items()]}
 

@@ -85,12 +85,12 @@ def gap_columns(var: str, *, department: bool, measure: bool, owner: bool, state
     if measure:
         cols.append(("整改措施", 0, f"{{{{ {var}.measure }}}}", L))
     if owner:
-        cols.append(("责任人", 15, f"{{{{ {var}.owner }}}}", C))
+        cols.append(("责任人", 14, f"{{{{ {var}.owner }}}}", C))
         cols.append(("完成时限", 27, f"{{{{ {var}.deadline }}}}", C))
     if state:
         cols.append(("状态", 11, f"{{{{ {var}.state }}}}", C))
     if tracking:
-        cols.append(("整改状态", 15, f"{{{{ {var}.tracking }}}}", C))
+        cols.append(("整改状态", 17, f"{{{{ {var}.tracking }}}}", C))
     # Share what is left between the columns of free text (指标 gets less than 存在问题/整改措施).
     fixed = sum(w for _h, w, _t, _s in cols)
     free = width - fixed
@@ -218,8 +218,8 @@ def summary_template(path: Path) -> None:
     tag(doc, "{%p if overdue_rows %}")
     caption(doc, "超过完成时限尚未销号的问题")
     loop_table(doc, [("序号", 11, "{{ g.no }}", C), ("部门", 34, "{{ g.department }}", L),
-                     ("指标", 50, "{{ g.indicator_text }}", L), ("责任人", 18, "{{ g.owner }}", C),
-                     ("完成时限", 27, "{{ g.deadline }}", C), ("整改状态", 16, "{{ g.tracking }}", C)],
+                     ("指标", 49, "{{ g.indicator_text }}", L), ("责任人", 18, "{{ g.owner }}", C),
+                     ("完成时限", 27, "{{ g.deadline }}", C), ("整改状态", 17, "{{ g.tracking }}", C)],
                "g in overdue_rows")
     tag(doc, "{%p endif %}")
 
