@@ -14,7 +14,7 @@ from scorecard import reports
 from scorecard.reports import DEFAULT_TEMPLATES, ReportError, build_context, verdict_sentence, write_reports
 from scorecard.templatecheck import template_problems
 from scorecard.text import fmt_number, safe_filename
-from sample_summary import NO_INDICATORS, UNSUBMITTED, passing_summary, sample_summary
+from sample_summary import NO_INDICATORS, RETURNED, UNSUBMITTED, passing_summary, sample_summary
 
 HOSTILE_LITERALS = ["{{ x }}", "{% if %}", "{% endif %}"]
 
@@ -118,7 +118,7 @@ def test_item_and_ranking_tables(rendered, summary):
     ranks = [int(r) for r in column(ranking, "名次")]
     assert ranks == sorted(ranks)
     unranked = table_with_header(document, "原因")         # returned and missing, listed apart
-    assert column(unranked, "部门") == [UNSUBMITTED] and column(unranked, "情况") == ["退回"]
+    assert column(unranked, "部门") == [RETURNED, UNSUBMITTED] and column(unranked, "情况") == ["退回", "未报送"]
 
 
 def test_summary_sections(rendered, summary):
@@ -246,14 +246,19 @@ def test_one_report_per_department(rendered, summary):
         assert "下一步工作" in text
 
 
-def test_returned_department_report_says_so(rendered, summary):
-    path = rendered[0] / "部门报告" / f"{UNSUBMITTED}.docx"
-    text = paragraphs_text(path)
-    assert "报送了自评表（信用监管科.xlsx），经审核存在1处错误，已退回" in text
-    assert "退回/信用监管科_退回.xlsx" in text and "不参与排名" in text
-    errors = table_with_header(docx.Document(str(path)), "问题及修改要求")
-    assert column(errors, "单元格") == ["E9"] and column(errors, "工作表") == ["自评表"]
-    assert column(errors, "问题及修改要求") == ["自评得分6超出该指标分值5分。请填写0至5之间的分数。"]
+def test_missing_and_returned_department_reports_say_so(rendered, summary):
+    text = paragraphs_text(rendered[0] / "部门报告" / f"{UNSUBMITTED}.docx")
+    assert "本部门本轮未报送自评表" in text and "不参与排名" in text
+    assert "按创建办下发的自评表模板填报" in text
+    path = rendered[0] / "部门报告" / f"{RETURNED}.docx"
+    returned = paragraphs_text(path)
+    assert "报送了自评表" in returned and "已退回" in returned and "不参与排名" in returned
+    assert f"退回/{RETURNED}_退回.xlsx" in returned
+    errors = [f for s in summary["submissions"] if s["department"] == RETURNED and s["status"] == "rejected"
+              for f in s["findings"] if f["severity"] == "error"]
+    table = table_with_header(docx.Document(str(path)), "问题及修改要求")
+    assert column(table, "单元格") == [f["cell"] for f in errors]
+    assert column(table, "问题及修改要求") == [f["message"] for f in errors]
     none = paragraphs_text(rendered[0] / "部门报告" / f"{NO_INDICATORS}.docx")
     assert "未承担测评指标" in none
 
@@ -413,7 +418,8 @@ def office_summary() -> dict:
 
 
 def test_office_pass_and_computed_basis_in_the_reports(tmp_path):
-    write_reports(office_summary(), tmp_path)
+    summary = office_summary()
+    write_reports(summary, tmp_path)
     office = docx.Document(str(tmp_path / "部门报告" / "办公室.docx"))
     text = paragraphs_text(tmp_path / "部门报告" / "办公室.docx")
     assert "42人中38人达到8,000分（占90.5%），得4.5分" in text
@@ -424,7 +430,9 @@ def test_office_pass_and_computed_basis_in_the_reports(tmp_path):
     assert set(column(gaps, "整改状态")) <= {"未整改", "整改中", "待核验"} and column(gaps, "整改状态")
     summary_text = paragraphs_text(tmp_path / "汇总报告.docx")
     assert "核减1项、共核减1.5分" in summary_text
-    assert "上轮问题本轮已整改销号1项（办公室“5.4”低分）" in summary_text
+    first = summary["closed_gaps"][0]
+    assert (f"上轮问题本轮已整改销号{len(summary['closed_gaps'])}项（{first['department']}“{first['indicator']}”"
+            f"{first['kind']}") in summary_text
     assert "未整改" in summary_text and "待核验" in summary_text
     listing = docx.Document(str(tmp_path / "问题清单.docx"))
     assert column(table_with_header(listing, "整改状态"), "整改状态")
