@@ -415,22 +415,21 @@ def drop_empty_columns(document) -> int:
     goes to the wide text columns, so the table keeps its width. Tables with merged cells are
     left alone. Returns the number of columns dropped."""
     dropped = 0
+    tr, tc, t, tr_pr, header = qn("w:tr"), qn("w:tc"), qn("w:t"), qn("w:trPr"), qn("w:tblHeader")
     for tbl in document.element.body.iter(qn("w:tbl")):
-        rows = tbl.findall(qn("w:tr"))
-        body = [r for r in rows if r.find(qn("w:trPr")) is None or r.find(qn("w:trPr")).find(qn("w:tblHeader")) is None]
+        rows = tbl.findall(tr)
+        body = [r for r in rows if r.find(tr_pr) is None or r.find(tr_pr).find(header) is None]
         if not body or len(body) == len(rows):
             continue
-        cells = [r.findall(qn("w:tc")) for r in rows]
+        cells = [r.findall(tc) for r in rows]
         grid = tbl.find(qn("w:tblGrid"))
         cols = grid.findall(qn("w:gridCol")) if grid is not None else []
-        if len({len(c) for c in cells}) != 1 or len(cols) != len(cells[0]) or any(
-                tc.find(qn("w:tcPr")) is not None and (tc.find(qn("w:tcPr")).find(qn("w:gridSpan")) is not None
-                                                      or tc.find(qn("w:tcPr")).find(qn("w:vMerge")) is not None)
-                for row in cells for tc in row):
+        if (len({len(c) for c in cells}) != 1 or len(cols) != len(cells[0])
+                or tbl.find(f".//{qn('w:gridSpan')}") is not None or tbl.find(f".//{qn('w:vMerge')}") is not None):
             continue
-        body_cells = [r.findall(qn("w:tc")) for r in body]
+        body_cells = cells[len(rows) - len(body):] if rows[len(rows) - len(body)] is body[0] else [r.findall(tc) for r in body]
         empty = [j for j in range(len(cols))
-                 if all(not "".join(t.text or "" for t in row[j].iter(qn("w:t"))).strip() for row in body_cells)
+                 if all(not "".join(x.text or "" for x in row[j].iter(t)).strip() for row in body_cells)
                  and not row_has_drawing(body_cells, j)]
         if not empty or len(empty) == len(cols):
             continue
