@@ -79,3 +79,14 @@ def test_a_passing_unit_without_absent_departments():
     a = analyse(s)
     assert a["lost_missing"] == a["lost_returned"] == 0 and a["lost_low"] == a["lost"]
     assert a["shortfall"] == 0 and a["surplus"] == 0.5
+
+
+def test_the_result_is_plain_json_for_summary_json():
+    import json
+    import sys
+    from pathlib import Path
+    sys.path.insert(0, str(Path(__file__).parent))
+    from sample_summary import passing_summary, sample_summary
+    for s in (summary(), sample_summary(), passing_summary()):
+        a = analyse(s)
+        assert json.loads(json.dumps(a, ensure_ascii=False)) == a

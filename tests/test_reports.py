@@ -448,3 +448,20 @@ def test_department_context_does_not_grow_with_other_departments():
     a = build_context(reports.DEPARTMENT_TEMPLATE, small, None, "办公室")["dept"]
     b = build_context(reports.DEPARTMENT_TEMPLATE, big, None, "办公室")["dept"]
     assert a["gaps"] == b["gaps"] and a["entries"] == b["entries"]
+
+
+def test_manifest_names_every_document_and_its_reader(tmp_path):
+    summary = sample_summary()
+    returned = next(s["returned"] for s in summary["submissions"] if s["status"] == "rejected" and s.get("returned"))
+    (tmp_path / returned).parent.mkdir(parents=True)
+    (tmp_path / returned).write_bytes(b"copy")          # written by the pipeline before the reports
+    manifest = write_reports(summary, tmp_path)
+    by_reader = {}
+    for record in manifest:
+        assert (tmp_path / record.path).is_file() and not Path(record.path).is_absolute()
+        by_reader.setdefault(record.reader, []).append(record)
+    assert [r.path for r in by_reader["leaders"]] == ["汇总报告.docx"]
+    assert {r.path for r in by_reader["office"]} == {"问题清单.docx", "问题清单.xlsx"}
+    assert [r.department for r in by_reader["department"]] == [d["name"] for d in summary["departments"]]
+    assert [(r.path, r.department) for r in by_reader["returned"]] == [(returned, RETURNED)]
+    assert manifest[0].to_dict() == {"path": "汇总报告.docx", "reader": "leaders", "department": None}
