@@ -1,8 +1,12 @@
 """Word reports (docxtpl) and the Excel gap list, rendered from the summary dict (docs/summary.md).
 
-Nothing here computes a score: `build_context` only formats the summary's numbers and writes the
-sentences a reader needs (the verdict, what a department must do next); the templates only loop
-and test over that context. Everything a department typed reaches the template as a context value
+Nothing here computes a score: `build_context` (report_context.py) only formats the summary's
+numbers, and those of analysis.py, and writes the sentences a reader needs (the verdict, where
+the points are lost, what to do next, by whom and when); the templates only loop and test over
+that context. The parts all documents share are built once per run (report_context.Shared), so a
+department's report costs the same in a round of 10 or 1,000 departments. After rendering, a
+table column empty in every row is dropped (docstyle.drop_empty_columns). write_reports returns a
+manifest (Report records) for the mailer. Everything a department typed reaches the template as a context value
 in an autoescaping, StrictUndefined Jinja environment, so it is shown literally and a template
 that asks for something the context lacks fails loudly (ReportError) instead of printing nothing.
 
@@ -27,8 +31,9 @@ from lxml.etree import XMLSyntaxError
 from . import charts, docstyle
 from .errors import ReportError  # noqa: F401 (raised here, imported from here by callers)
 from .gaplist import write_gap_xlsx
-from .report_context import TOP_GAPS, Shared, summary_context, verdict_sentence  # noqa: F401 (public)
-from .report_context import build_context as _build_context
+from .department_report import department_context
+from .report_context import TOP_GAPS, Shared, clean, gap_groups, verdict_sentence  # noqa: F401 (public)
+from .summary_report import summary_context
 from .text import safe_filename
 
 SUMMARY_TEMPLATE = "汇总报告.docx"
@@ -116,11 +121,20 @@ def _read_template(name: str, templates_dir: Path | None) -> bytes:
 def build_context(template: str, summary: dict, tpl: DocxTemplate | None = None,
                   department: str | None = None, *, chart_font: str | None = charts.AUTO,
                   shared: Shared | None = None) -> dict:
-    """The context a template is rendered with (report_context.py builds it). The same function
-    serves real renders and templatecheck.template_problems. template is one of TEMPLATE_NAMES;
-    department is needed for 部门报告; shared: report_context.Shared(summary), built once per run."""
-    return _build_context(template, summary, tpl, department, chart_font=chart_font, shared=shared,
-                          summary_part=_summary_part)
+    """The context a template is rendered with. The same function serves real renders and
+    templatecheck.template_problems. template is one of TEMPLATE_NAMES; department is needed for
+    部门报告; shared: report_context.Shared(summary), built once per run (built here otherwise)."""
+    shared = shared or Shared(summary)
+    context = dict(shared.common)
+    if template == SUMMARY_TEMPLATE:
+        context.update(_summary_part(shared, tpl, chart_font))
+    elif template == DEPARTMENT_TEMPLATE:
+        context["dept"] = clean(department_context(shared, department))
+    elif template == GAPLIST_TEMPLATE:
+        context["gap_groups"] = gap_groups(shared)
+    else:
+        raise ValueError(f"unknown template {template!r}")
+    return context
 
 
 def _summary_part(shared: Shared, tpl, chart_font) -> dict:
