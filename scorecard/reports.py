@@ -18,6 +18,7 @@ real render cannot disagree about what a template may use.
 from __future__ import annotations
 
 import io
+import logging
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -43,6 +44,7 @@ TEMPLATE_NAMES = (SUMMARY_TEMPLATE, DEPARTMENT_TEMPLATE, GAPLIST_TEMPLATE)
 DEFAULT_TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
 DEPARTMENT_DIR = "部门报告"
 GAPLIST_XLSX = "问题清单.xlsx"
+logger = logging.getLogger(__name__)
 CHART_WIDTH = Mm(150)
 # Reader kinds of the manifest write_reports returns (for the mailer).
 DEPARTMENT, LEADERS, OFFICE, RETURNED = "department", "leaders", "office", "returned"
@@ -149,6 +151,8 @@ def _summary_part(shared: Shared, tpl, chart_font) -> dict:
     font = charts.resolve_font(chart_font, labels)
     part["chart_departments_caption"] = caption
     if not font:
+        logger.warning("no Chinese font for the charts (install fonts-noto-cjk): labels are numbers, "
+                       "and the report says so under the charts")
         part["chart_note"] = ("注：本机未安装中文字体，图中以数字代替名称：图1的数字依次对应测评项目一至末项，"
                               "图2的数字对应附件排名表的“名次”。")
     if tpl is not None:
