@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import io
 import logging
+import os
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -215,12 +216,17 @@ class Report:
         return {"path": self.path, "reader": self.reader, "department": self.department}
 
 
+PARALLEL_FROM = 24      # departments; below this a process pool costs more than it saves
+
+
 def write_reports(summary: dict, out_dir: Path, templates_dir: Path | None = None, *,
-                  chart_font: str | None = charts.AUTO) -> list[Report]:
+                  chart_font: str | None = charts.AUTO, workers: int | None = None) -> list[Report]:
     """Write 汇总报告.docx, 部门报告/<部门>.docx (every department), 问题清单.docx and 问题清单.xlsx
     into out_dir (the staging round folder). chart_font: a font family or file, None for ASCII chart
-    labels, or "auto". Returns the manifest: a Report per document written, plus one per annotated
-    copy (退回件) the summary names that exists in out_dir. Raises ReportError when a template fails."""
+    labels, or "auto". workers: processes for the department reports (default one per core; 1 or
+    fewer than PARALLEL_FROM departments renders here). Returns the manifest: a Report per document
+    written, plus one per annotated copy (退回件) the summary names that exists in out_dir.
+    Raises ReportError when a template fails."""
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     env = make_environment()
@@ -237,13 +243,19 @@ def write_reports(summary: dict, out_dir: Path, templates_dir: Path | None = Non
     dept_dir = out_dir / DEPARTMENT_DIR
     dept_dir.mkdir(exist_ok=True)
     # One template read, one patched source and one compiled Jinja template for all departments.
-    data, used, patched = _read_template(DEPARTMENT_TEMPLATE, templates_dir), set(), {}
-    for dept in summary.get("departments", []):
-        name = dept["name"]
-        path = _render(DEPARTMENT_TEMPLATE, data,
-                       lambda tpl, name=name: build_context(DEPARTMENT_TEMPLATE, summary, tpl, name, shared=shared),
-                       dept_dir / f"{_unique_name(name, used)}.docx", env, patched)
-        manifest.append(Report(rel(path), DEPARTMENT, name))
+    data, used = _read_template(DEPARTMENT_TEMPLATE, templates_dir), set()
+    jobs = [(d["name"], str(dept_dir / f"{_unique_name(d['name'], used)}.docx"))
+            for d in summary.get("departments", [])]
+    workers = workers or os.cpu_count() or 1
+    if workers <= 1 or len(jobs) < PARALLEL_FROM:
+        _init_worker(summary, data, shared)
+        failed = _render_departments(jobs)
+        _WORKER.clear()
+    else:
+        failed = _render_in_pool(summary, data, jobs, workers)
+    if failed:
+        raise ReportError(*failed)
+    manifest += [Report(rel(Path(p)), DEPARTMENT, name) for name, p in jobs]
     path = _render(GAPLIST_TEMPLATE, _read_template(GAPLIST_TEMPLATE, templates_dir),
                    lambda tpl: build_context(GAPLIST_TEMPLATE, summary, tpl, shared=shared),
                    out_dir / GAPLIST_TEMPLATE, env)
@@ -254,3 +266,41 @@ def write_reports(summary: dict, out_dir: Path, templates_dir: Path | None = Non
         if sub.get("status") == "rejected" and returned and (out_dir / returned).is_file():
             manifest.append(Report(Path(returned).as_posix(), RETURNED, sub.get("department")))
     return manifest
+
+
+# Department reports, here or in worker processes: each worker builds Shared and compiles the
+# template once, then renders its share of the departments.
+_WORKER: dict = {}
+
+
+def _init_worker(summary: dict, data: bytes, shared: Shared | None = None) -> None:
+    _WORKER.clear()
+    _WORKER.update(summary=summary, data=data, shared=shared or Shared(summary), env=make_environment(),
+                   patched={})
+
+
+def _render_departments(jobs: list[tuple[str, str]]) -> tuple[str, str] | None:
+    """Render (department, path) jobs; (template, message) of the first ReportError, else None
+    (ReportError does not pickle, so a worker returns its parts)."""
+    w = _WORKER
+    try:
+        for name, path in jobs:
+            _render(DEPARTMENT_TEMPLATE, w["data"],
+                    lambda tpl, name=name: build_context(DEPARTMENT_TEMPLATE, w["summary"], tpl, name,
+                                                         shared=w["shared"]),
+                    Path(path), w["env"], w["patched"])
+    except ReportError as exc:
+        return exc.template, exc.message
+    return None
+
+
+def _render_in_pool(summary: dict, data: bytes, jobs: list, workers: int) -> tuple[str, str] | None:
+    from concurrent.futures import ProcessPoolExecutor
+
+    size = max(1, min(50, len(jobs) // (workers * 4)))
+    chunks = [jobs[k:k + size] for k in range(0, len(jobs), size)]
+    with ProcessPoolExecutor(max_workers=workers, initializer=_init_worker, initargs=(summary, data)) as pool:
+        for failed in pool.map(_render_departments, chunks):
+            if failed:
+                return failed
+    return None

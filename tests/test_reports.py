@@ -465,3 +465,25 @@ def test_manifest_names_every_document_and_its_reader(tmp_path):
     assert [r.department for r in by_reader["department"]] == [d["name"] for d in summary["departments"]]
     assert [(r.path, r.department) for r in by_reader["returned"]] == [(returned, RETURNED)]
     assert manifest[0].to_dict() == {"path": "汇总报告.docx", "reader": "leaders", "department": None}
+
+
+def test_department_reports_in_a_process_pool_match_those_rendered_here(tmp_path):
+    summary = passing_summary()
+    base = summary["departments"][0]
+    summary["departments"] += [dict(base, name=f"{base['name']}{k}") for k in range(reports.PARALLEL_FROM)]
+    here = write_reports(summary, tmp_path / "here", workers=1)
+    pooled = write_reports(summary, tmp_path / "pool", workers=2)
+    assert here == pooled
+    for record in here:
+        if record.reader == reports.DEPARTMENT:
+            assert paragraphs_text(tmp_path / "here" / record.path) == paragraphs_text(tmp_path / "pool" / record.path)
+
+
+def test_a_template_error_in_a_worker_is_a_report_error(tmp_path):
+    summary = passing_summary()
+    base = summary["departments"][0]
+    summary["departments"] += [dict(base, name=f"{base['name']}{k}") for k in range(reports.PARALLEL_FROM)]
+    folder = edited_template(tmp_path, "部门报告.docx", lambda d: d.add_paragraph("{{ dept.nope }}"))
+    with pytest.raises(ReportError) as info:
+        write_reports(summary, tmp_path / "out", folder, workers=2)
+    assert info.value.template == "部门报告.docx" and "nope" in info.value.message
