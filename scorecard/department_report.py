@@ -3,7 +3,7 @@ gaps with their tracking state, next steps and closing; it reads only the depart
 from __future__ import annotations
 
 from . import analysis as an
-from .report_context import STATE_TEXT, Shared, below, cn_date, computed_basis, count_text, n, pct, s
+from .report_context import STATE_TEXT, Shared, below, cn_date, computed_basis, count_text, file_name, n, pct, s
 
 
 
@@ -17,7 +17,7 @@ def department_context(shared: Shared, name: str) -> dict:
     mine = [dict(g, no=k) for k, g in enumerate(shared.gaps_by_dept.get(name, []), 1)]
     rejected = shared.rejected_by_dept.get(name, [])
     returned_files = [sub["returned"] for sub in rejected if sub.get("returned")]
-    errors = [{"file": s(sub.get("file")).replace("\\", "/").rsplit("/", 1)[-1], "sheet": s(f.get("sheet")) or "—",
+    errors = [{"file": file_name(sub.get("file")), "sheet": s(f.get("sheet")) or "—",
                "cell": s(f.get("cell")) or "—", "message": s(f.get("message"))}
               for sub in rejected for f in sub.get("findings", []) if f.get("severity") == "error"]
     if len({e["file"] for e in errors}) == 1:
@@ -42,8 +42,7 @@ def department_context(shared: Shared, name: str) -> dict:
         overview = (f"{ind}，{scored}，得分率{pct(dept.get('rate'))}，在{n_ranked}个参与排名的部门中{rank_text}。"
                     + (f"（自评表填报：{who}）" if who else ""))
     elif state == an.RETURNED:
-        files = "、".join(dict.fromkeys(s(sub.get("file")).replace("\\", "/").rsplit("/", 1)[-1]
-                                        for sub in rejected)) or "自评表"
+        files = "、".join(dict.fromkeys(file_name(sub.get("file")) for sub in rejected)) or "自评表"
         overview = (f"本部门本轮报送了自评表（{files}），经审核存在{len(errors)}处错误，已退回"
                     + (f"（退回件：{'；'.join(returned_files)}）" if returned_files else "")
                     + f"。{ind}，在重新报送并通过审核前均暂按0分计算，本轮不参与排名。"

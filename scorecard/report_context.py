@@ -58,6 +58,12 @@ def s(value) -> str:
     return "" if value is None else str(value)
 
 
+def file_name(path) -> str:
+    """A submitted file by its name only ('input/sub/办公室.xlsx' -> '办公室.xlsx'): the office's
+    folders mean nothing to a department."""
+    return s(path).replace("\\", "/").rsplit("/", 1)[-1]
+
+
 def cn_date(text) -> str:
     """'2027-01-04' or '2027-01-04 09:30' -> '2027年1月4日'; other text unchanged."""
     match = re.match(r"^(\d{4})-(\d{1,2})-(\d{1,2})", s(text))
@@ -179,7 +185,7 @@ class Shared:
             return ""
         subs = self.rejected_by_dept.get(gap.get("department"), [])
         errors = sum(1 for sub in subs for f in sub.get("findings", []) if f.get("severity") == "error")
-        files = "、".join(f"《{s(sub.get('file')).replace(chr(92), '/').rsplit('/', 1)[-1]}》" for sub in subs)
+        files = "、".join(f"《{file_name(sub.get('file'))}》" for sub in subs)
         return (f"报送的{files or '自评表'}未通过审核，已退回" + (f"（{errors}处错误）" if errors else "")
                 + "，错误清单见退回件和部门报告")
 
