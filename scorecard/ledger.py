@@ -145,20 +145,22 @@ def backup(conn: sqlite3.Connection, path: Path, label: str) -> Path:
 
 def migrate(conn: sqlite3.Connection, path: Path) -> None:
     """Create the schema, or bring an older ledger up to SCHEMA_VERSION after backing it up."""
-    if conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION:
+    version = conn.execute("PRAGMA user_version").fetchone()[0]
+    if version == SCHEMA_VERSION:
         return
+    if version > SCHEMA_VERSION:
+        raise LedgerTooNew(f"{path}: schema version {version}, this program knows {SCHEMA_VERSION}")
+    if _tables(conn):
+        # A file from before versioning (user_version 0) has version 1's tables. The copy is made
+        # outside the transaction below (SQLite cannot copy a database its copier is writing).
+        saved = backup(conn, path, f"v{max(version, 1)}")
+        logger.warning("台账 %s 将从第 %d 版升级到第 %d 版，升级前已备份为 %s", path, max(version, 1),
+                       SCHEMA_VERSION, saved)
     conn.commit()
-    conn.execute("BEGIN IMMEDIATE")         # one process migrates; the others wait, then see it done
+    conn.execute("BEGIN IMMEDIATE")         # one process migrates; another waits, then finds it done
     try:
         version = conn.execute("PRAGMA user_version").fetchone()[0]
-        if version > SCHEMA_VERSION:
-            raise LedgerTooNew(f"{path}: schema version {version}, this program knows {SCHEMA_VERSION}")
         if version < SCHEMA_VERSION:
-            if _tables(conn):
-                # A file from before versioning (user_version 0) has version 1's tables.
-                saved = backup(conn, path, f"v{max(version, 1)}")
-                logger.warning("台账 %s 将从第 %d 版升级到第 %d 版，升级前已备份为 %s", path, max(version, 1),
-                               SCHEMA_VERSION, saved)
             statements = SCHEMA.split(";")
             for target in range(max(version, 1) + 1, SCHEMA_VERSION + 1):
                 statements += MIGRATIONS[target].split(";")

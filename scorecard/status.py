@@ -165,6 +165,7 @@ MAIL_STATES = {"pending": "待发送", "failed": "发送失败", "sent": "已发
 def lines(status: Status) -> list[str]:
     """The operator's Chinese report of a Status (console.table for the tables)."""
     from .console import table
+    from .text import fmt_number
 
     out = [f"输出文件夹：{status.output_dir}"]
     out.append("运行锁：" + ("被占用（有处理任务正在运行）" if status.lock_held else "空闲（没有处理任务在运行）"))
@@ -179,7 +180,7 @@ def lines(status: Status) -> list[str]:
             if r.outcome == "failed":
                 outcome = f"失败：{(r.error or '').splitlines()[0] if r.error else '见日志'}"
             else:
-                outcome = f"完成，总分 {_num(r.total)}，" + ("达到合格线" if r.passed else "未达合格线")
+                outcome = f"完成，总分 {fmt_number(r.total) if r.total is not None else '-'}，" + ("达到合格线" if r.passed else "未达合格线")
             rows.append([_when(r.started), r.round, _num(r.accepted), _num(r.rejected), _num(r.gaps),
                          "-" if r.seconds is None else f"{r.seconds:.1f}", outcome])
         out.append(table(["时间", "轮次", "采用", "退回", "问题", "用时(秒)", "结果"], rows, {6: 60}))
