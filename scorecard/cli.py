@@ -8,15 +8,18 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import json
+import logging
 import os
 import sys
 from pathlib import Path
 
 from . import console, logsetup
+from .errors import ReportError
 from .fsutil import LockHeld, OutputBusy
-from .reports import ReportError
 from .rules import RulesError, load_rules
 from .text import parse_date
+
+logger = logging.getLogger(__name__)
 
 EXIT_OK, EXIT_CONFIG, EXIT_USAGE, EXIT_LOCKED = 0, 1, 2, 75
 
@@ -52,6 +55,8 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument("--as-of", type=_date, help="day overdue deadlines are judged on (default: `as_of`, else today)")
         p.add_argument("--templates", type=Path, default=Path("templates"),
                        help="folder of Word templates (default: templates; missing files fall back to the bundled ones)")
+        p.add_argument("--workers", type=int, default=None,
+                       help="processes for reading workbooks (default: one per core; 1 = no pool)")
 
     p = sub.add_parser("run", help="process every workbook in the input folder")
     run_opts(p)
@@ -113,8 +118,14 @@ def main(argv=None) -> int:
     except KeyboardInterrupt:
         console.error("已中止。")
         return 130
+    except Exception:
+        # A defect of ours, not of any input: fail loudly with the traceback, tell no department anything.
+        logger.exception("内部错误，处理已中止")
+        console.error("程序内部错误，本次处理已中止，上一次的输出保持不变，也没有通知任何部门。"
+                      "请把上面的错误信息（或日志文件）发给技术支持。")
+        return EXIT_CONFIG
     finally:
-        logsetup.reset()
+        logsetup.reset()                    # ops
 
 
 def _run_options(args) -> dict:
@@ -123,7 +134,8 @@ def _run_options(args) -> dict:
     if not args.input.is_dir():
         raise UsageError(f"输入文件夹不存在：{args.input}")
     return {"rules": rules, "input_dir": args.input, "output_dir": args.output,
-            "round_name": args.round_name, "as_of": args.as_of, "templates_dir": args.templates}
+            "round_name": args.round_name, "as_of": args.as_of, "templates_dir": args.templates,
+            "workers": args.workers}
 
 
 def cmd_run(args) -> int:
@@ -243,7 +255,7 @@ def _configure_logging(args) -> None:
 
 
 def _progress_option(args) -> dict:
-    """progress= for pipeline.run once it takes one (a bar on a terminal, plain lines otherwise)."""
+    """progress= for pipeline.run: a bar on a terminal, plain lines otherwise, nothing with --quiet."""
     return {} if getattr(args, "quiet", False) else {"progress": console.Progress()}
 
 
@@ -257,7 +269,6 @@ def _round_of(options: dict) -> str:
 def _timed_run(args, run, options: dict):
     """pipeline.run with --wait, a stop flag for SIGTERM, the log's start and summary lines, and the
     run's duration (or its failure) in the ledger."""
-    import inspect
     import logging
     import time
 
@@ -267,12 +278,12 @@ def _timed_run(args, run, options: dict):
     stopper = Stopper()
     stopper.install()
     progress = _progress_option(args).get("progress")
-    if "progress" in inspect.signature(run).parameters:
-        def tick(stage, done, total):
-            stopper.check()
-            if progress is not None:
-                progress(stage, done, total)
-        options = {**options, "progress": tick}
+
+    def tick(stage, done, total):           # a SIGTERM stops the run at its next step, before the swap
+        stopper.check()
+        if progress is not None:
+            progress(stage, done, total)
+    options = {**options, "progress": tick}
     deadline = None if not args.wait else time.monotonic() + args.wait
     waited = False
     try:
@@ -291,8 +302,7 @@ def _timed_run(args, run, options: dict):
                 if stopper.wait(WAIT_POLL):
                     raise KeyboardInterrupt from None
                 continue
-            except Exception as exc:
-                log.exception("运行失败")
+            except Exception as exc:            # logged (with its traceback) by main()
                 _record_failure(args, exc, time.monotonic() - started, options)
                 raise
             finally:

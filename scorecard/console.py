@@ -130,7 +130,7 @@ def run_report(summary: dict, round_dir: Path) -> None:
 # ---------------------------------------------------------------------------------------------
 # Unattended operation (issue 11): progress while a run works, and the run's lines for the log.
 
-STAGE_WORDS = {"discover": "查找文件", "read": "读取文件", "check": "检查文件", "validate": "检查文件",
+STAGE_WORDS = {"discover": "查找文件", "read": "读取并检查文件", "check": "检查文件", "validate": "检查文件",
                "score": "计分", "returned": "生成退回件", "feedback": "生成退回件", "reports": "生成报告",
                "write": "写入输出", "mail": "发送邮件", "send": "发送邮件", "ledger": "记录台账"}
 BAR = 24

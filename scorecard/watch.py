@@ -17,7 +17,6 @@ Made to run unattended:
 from __future__ import annotations
 
 import hashlib
-import inspect
 import json
 import logging
 import signal
@@ -206,20 +205,12 @@ def _reload(load_rules, rules_path: Path, on_failure):
         return None
 
 
-def _accepts_progress(run_fn) -> bool:
-    try:
-        return "progress" in inspect.signature(run_fn).parameters
-    except (TypeError, ValueError):
-        return False
-
-
 def _cycle(rules, input_dir, output_dir, stopper, on_result, on_failure, run_fn, run_options):
     """One run. Returns "ok", "failed", "retry" or "stopped"."""
     started = time.monotonic()
     options = dict(run_options)
     progress = options.pop("progress", None)
-    if _accepts_progress(run_fn):
-        options["progress"] = _ticker(progress, stopper)
+    options["progress"] = _ticker(progress, stopper)
     stopper.in_run = True
     try:
         result = run_fn(rules, input_dir, output_dir, **options)
