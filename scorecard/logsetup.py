@@ -3,8 +3,8 @@
 Library modules log through `logging.getLogger("scorecard.<module>")` and never print. This module
 attaches two handlers to the "scorecard" logger:
 
-- the console (stderr): warnings and errors as "警告：…" / "错误：…", without tracebacks unless
-  --verbose (the traceback is in the log file);
+- the console (stderr): warnings and errors as "警告：…" / "错误：…"; a traceback is shortened to
+  its last line and the log file's name, unless --verbose or there is no log file;
 - `<output>/scorecard.log`, rotated at `LOG_MAX_BYTES` keeping `LOG_BACKUPS` old files: every
   record at INFO (DEBUG with --verbose), with time, level, logger and traceback.
 
@@ -41,6 +41,7 @@ class ConsoleHandler(_Tagged, logging.StreamHandler):
     def __init__(self, verbose: bool):
         super().__init__(None)          # sys.stderr at emit time (tests swap it)
         self.verbose = verbose
+        self.log_file: Path | None = None   # where the traceback is, when there is a log file
 
     @property
     def stream(self):
@@ -57,8 +58,12 @@ class ConsoleHandler(_Tagged, logging.StreamHandler):
         text = record.getMessage()
         if record.levelno >= logging.WARNING:
             text = f"{LEVEL_WORDS.get(record.levelno, record.levelname)}：{text}"
-        if record.exc_info and self.verbose:
-            text += "\n" + logging.Formatter().formatException(record.exc_info)
+        if record.exc_info:
+            if self.verbose or not self.log_file:
+                text += "\n" + logging.Formatter().formatException(record.exc_info)
+            else:
+                exc = record.exc_info[1]
+                text += f"（{type(exc).__name__}: {exc}；详细信息见日志文件 {self.log_file}）"
         return text
 
 
@@ -81,6 +86,19 @@ class FileHandler(_Tagged, logging.handlers.RotatingFileHandler):
         for earlier in pending:
             super().emit(earlier)
         super().emit(record)
+
+    def close(self):
+        # A traceback (a defect of ours) is worth a log file even when the run never made the folder.
+        if any(r.exc_info for r in self._pending):
+            try:
+                os.makedirs(os.path.dirname(self.baseFilename), exist_ok=True)
+            except OSError:
+                pass
+            else:
+                for record in self._pending:
+                    super().emit(record)
+        self._pending = []
+        super().close()
 
 
 FILE_FORMAT = "%(asctime)s %(levelname)-7s %(process)d %(name)s: %(message)s"
@@ -112,6 +130,7 @@ def configure(mode: str = NORMAL, output_dir: Path | None = None, *, max_bytes: 
     handler.setLevel(logging.DEBUG if mode == VERBOSE else logging.INFO)
     handler.setFormatter(logging.Formatter(FILE_FORMAT))
     logger.addHandler(handler)
+    console.log_file = path
     return path
 
 

@@ -206,16 +206,32 @@ def test_quiet_shows_only_errors_and_verbose_more(site, capsys):
     assert "警告：注意" in err and "不显示" not in err
 
 
-def test_console_warning_hides_the_traceback_unless_verbose(capsys):
+def test_console_shortens_a_traceback_that_is_in_the_log_file(tmp_path, capsys):
     log = logging.getLogger("scorecard.test")
-    for mode, shown in ((logsetup.NORMAL, False), (logsetup.VERBOSE, True)):
-        with logsetup.configured(mode):
+    for mode, folder, shown in ((logsetup.NORMAL, tmp_path, False), (logsetup.VERBOSE, tmp_path, True),
+                                (logsetup.NORMAL, None, True)):
+        with logsetup.configured(mode, folder):
             try:
                 raise ValueError("boom")
             except ValueError:
                 log.exception("处理失败")
         err = capsys.readouterr().err
-        assert "错误：处理失败" in err and ("Traceback" in err) == shown
+        assert "错误：处理失败" in err and "boom" in err and ("Traceback" in err) == shown
+        if not shown:
+            assert "scorecard.log" in err
+    assert "Traceback" in (tmp_path / "scorecard.log").read_text(encoding="utf-8")
+
+
+def test_a_traceback_before_the_output_folder_exists_still_reaches_a_log_file(tmp_path):
+    out = tmp_path / "out"
+    with logsetup.configured(logsetup.QUIET, out):
+        logging.getLogger("scorecard.test").info("开始")
+        try:
+            raise KeyError("x")
+        except KeyError:
+            logging.getLogger("scorecard.test").exception("内部错误")
+    text = (out / "scorecard.log").read_text(encoding="utf-8")
+    assert "开始" in text and "KeyError" in text
 
 
 def test_progress_bar_on_a_terminal_and_plain_lines_under_a_scheduler():
