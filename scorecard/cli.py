@@ -150,12 +150,14 @@ def cmd_watch(args) -> int:
     from .watch import watch
 
     options = _run_options(args)
-    known, failed = dict(options), []
+    known, failed, busy = dict(options), [], []
     watch(options.pop("rules"), options.pop("input_dir"), options.pop("output_dir"), interval=args.interval,
           settle=args.settle, once=args.once, rules_path=args.rules, load_rules=load_rules,
           on_result=lambda result, seconds: _after_run(args, result, seconds, report=True),
           on_failure=lambda exc, seconds: failed.append(_record_failure(args, exc, seconds, known)),
-          **_progress_option(args), **options)
+          on_busy=busy.append, **_progress_option(args), **options)
+    if args.once and busy:      # one pass that found the lock held (75) or a report open (1)
+        return EXIT_LOCKED if isinstance(busy[-1], LockHeld) else EXIT_CONFIG
     return EXIT_CONFIG if (args.once and failed) else EXIT_OK
 
 
@@ -232,7 +234,7 @@ def _add_watch_options(p) -> None:
                    help=f"seconds the input folder must stay unchanged before a run (default: {DEFAULT_SETTLE:g})")
     p.add_argument("--once", action="store_true",
                    help="one pass for schedulers: wait for the folder to settle, run if it changed since the "
-                        "watcher's last run, then exit (1 if that run failed)")
+                        "watcher's last run, then exit (1 if that run failed, 75 if another run holds the lock)")
 
 
 def _add_ops_commands(sub) -> None:
@@ -344,7 +346,7 @@ def _record_failure(args, exc, seconds: float, options: dict | None = None) -> s
         round_name = _round_of(options) if options else (args.round_name or "")
         ledger.record_failure(args.output, round_name, dt.datetime.now().isoformat(timespec="microseconds"),
                               seconds, text)
-    except (ledger.sqlite3.Error, OSError) as err:
+    except (ledger.sqlite3.Error, ledger.LedgerTooNew, OSError) as err:
         logging.getLogger("scorecard.cli").warning("无法在台账中记录这次失败：%s", err)
     return text
 

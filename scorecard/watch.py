@@ -115,13 +115,15 @@ def _save_state(output_dir: Path, state: tuple) -> None:
 def watch(rules, input_dir: Path, output_dir: Path, *, interval: float = 5.0, settle: float = 0.0,
           max_runs: int | None = None, once: bool = False, rules_path: Path | None = None,
           load_rules: Callable[[Path], object] | None = None, sleep=None, clock=time.monotonic,
-          stopper: Stopper | None = None, on_result=None, on_failure=None, run_fn=run, **run_options) -> int:
+          stopper: Stopper | None = None, on_result=None, on_failure=None, on_busy=None, run_fn=run,
+          **run_options) -> int:
     """Run until stopped (or `max_runs` runs, or one pass with `once`). Returns the number of runs made.
 
     `rules_path` with `load_rules`: rules.yaml is watched too and re-read when it changes (a broken
     edit is a failed cycle: logged, the previous rules stay in force until the next change).
     `on_result(result, seconds)` is called after each run (the CLI logs its summary lines there);
-    `on_failure(exc, seconds)` after each failed cycle.
+    `on_failure(exc, seconds)` after each failed cycle; `on_busy(exc)` when the lock is held or the
+    round folder cannot be replaced (retried at the next look; with `once`, the pass ends there).
     `sleep` replaces the interruptible wait (tests); `stopper` may be shared with the caller.
     """
     stopper = stopper or Stopper()
@@ -161,9 +163,9 @@ def watch(rules, input_dir: Path, output_dir: Path, *, interval: float = 5.0, se
                         wait(interval)
                         continue
                     rules = new_rules
-                outcome = _cycle(rules, input_dir, output_dir, stopper, on_result, on_failure, run_fn,
+                outcome = _cycle(rules, input_dir, output_dir, stopper, on_result, on_failure, on_busy, run_fn,
                                  run_options)
-                if outcome == "stopped":
+                if outcome == "stopped" or (outcome == "retry" and once):
                     break
                 if outcome != "retry":               # a held lock or an open report: look again next time
                     last_run = current
@@ -205,7 +207,7 @@ def _reload(load_rules, rules_path: Path, on_failure):
         return None
 
 
-def _cycle(rules, input_dir, output_dir, stopper, on_result, on_failure, run_fn, run_options):
+def _cycle(rules, input_dir, output_dir, stopper, on_result, on_failure, on_busy, run_fn, run_options):
     """One run. Returns "ok", "failed", "retry" or "stopped"."""
     started = time.monotonic()
     options = dict(run_options)
@@ -217,12 +219,16 @@ def _cycle(rules, input_dir, output_dir, stopper, on_result, on_failure, run_fn,
     except StopRequested:
         logger.warning("本次处理已中止（收到停止信号），上一次的输出保持不变。")
         return "stopped"
-    except LockHeld:
+    except LockHeld as exc:
         console.say("另一个处理任务正在运行，稍后重试。")
+        if on_busy is not None:
+            on_busy(exc)
         return "retry"
     except OutputBusy as exc:
         logger.error("无法替换输出文件夹 %s：其中有文件正被打开（例如 Word 中的报告）。请关闭该文件，"
                      "下一次检查时会自动重试；上一次的输出保持不变。", exc)
+        if on_busy is not None:
+            on_busy(exc)
         return "retry"
     except Exception as exc:  # noqa: BLE001 - the watcher's whole point: one bad cycle must not end it
         logger.exception("本次处理失败，上一次的输出保持不变；输入文件夹或规则文件下次变化时将重新处理。")

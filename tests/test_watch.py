@@ -140,6 +140,28 @@ def test_stop_flag_ends_the_watch_while_it_sleeps(small_rules, setup):
     assert time.monotonic() - started < 10       # woke from a 30 s sleep
 
 
+def test_watch_once_with_the_lock_held_exits_75(setup):
+    rules_file, inp, out = setup
+    args = ["watch", "--once", "--settle", "0", "--interval", "0.05", "--rules", str(rules_file), "--input",
+            str(inp), "--output", str(out)]
+    held, release = threading.Event(), threading.Event()
+
+    def hold():
+        with run_lock(out):
+            held.set()
+            release.wait(30)
+
+    t = threading.Thread(target=hold)
+    t.start()
+    held.wait(10)
+    try:
+        assert cli.main(args) == cli.EXIT_LOCKED
+    finally:
+        release.set()
+        t.join()
+    assert cli.main(args) == cli.EXIT_OK and (out / "第一轮" / "summary.json").exists()
+
+
 def test_run_wait_waits_for_a_held_lock(setup):
     rules_file, inp, out = setup
     args = ["run", "--rules", str(rules_file), "--input", str(inp), "--output", str(out)]
