@@ -225,7 +225,7 @@ def _add_global_options(parser, default) -> None:
 
 def _add_run_wait(p) -> None:
     p.add_argument("--wait", nargs="?", type=float, const=0.0, default=None, metavar="SECONDS",
-                   help="if another run holds the lock, wait for it (at most SECONDS; default: as long as it "
+                   help="if another run holds the lock, wait for it (at most SECONDS; none or 0: as long as it "
                         "takes) instead of exiting 75")
 
 
@@ -288,10 +288,10 @@ def _timed_run(args, run, options: dict):
     options = {**options, "progress": tick}
     deadline = None if not args.wait else time.monotonic() + args.wait
     waited = False
+    log.info("开始运行：输入 %s，输出 %s，规则 %s，轮次 %s", options["input_dir"], options["output_dir"],
+             args.rules, _round_of(options))
     try:
         while True:
-            log.info("开始运行：输入 %s，输出 %s，规则 %s，轮次 %s", options["input_dir"], options["output_dir"],
-                     args.rules, _round_of(options))
             started = time.monotonic()
             try:
                 result = run(**options)
