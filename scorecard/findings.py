@@ -19,6 +19,14 @@ CATALOGUE: dict[str, tuple[str, str]] = {
     "file.unreadable": (ERROR, "文件无法读取：{reason}。请用 Excel 或 WPS 打开确认无误后，另存为 .xlsx 格式重新报送。"),
     "file.unreadable/unsafe": (ERROR, "文件结构异常，出于安全考虑未予读取：{reason}。请使用下发的标准模板重新填写后报送。"),
     "file.unreadable/encrypted": (ERROR, "文件设置了打开密码，无法读取。请在 Excel/WPS 中取消密码（文件→信息→保护工作簿→用密码进行加密，清空密码）后重新报送。"),
+    # Every file.unreadable variant opens with the same words; the rest says which case it is and what to do.
+    "file.unreadable/damaged": (ERROR, "文件无法读取：{reason}。请用 Excel 或 WPS 打开该文件（如提示修复，请选择修复），"
+                                       "确认内容无误后“另存为”Excel 工作簿（.xlsx）重新报送；如文件无法打开，请重新报送原始文件。"),
+    "file.unreadable/strict": (ERROR, "文件无法读取：该文件以“Strict Open XML 电子表格”格式保存，本系统无法读取其内容。"
+                                      "请在 Excel 中打开，选择“文件→另存为”，保存类型选“Excel 工作簿(*.xlsx)”"
+                                      "（不要选“Strict Open XML 电子表格”）后重新报送。"),
+    "file.vanished": (ERROR, "文件在读取过程中被删除、移动、替换或被其他程序占用（{reason}），本次未能读取，不计入本轮结果。"
+                             "如文件仍在报送文件夹中，下次处理时会重新读取；否则请重新报送。"),
     "file.unsupported_format": (ERROR, "不支持“{ext}”格式的文件{detail}。请在 Excel 或 WPS 中“另存为”Excel 工作簿（.xlsx）后重新报送。"),
     "file.too_large": (ERROR, "文件超出处理上限：{reason}。请删除多余的工作表、空行和图片后重新报送。"),
     "file.ignored": (WARNING, "{reason}，已跳过。"),
@@ -57,6 +65,15 @@ CATALOGUE: dict[str, tuple[str, str]] = {
     "bonus.not_number": (ERROR, "申报加分“{value}”不是有效数字。请填写 0 到 {cap} 之间的数字。"),
     "bonus.out_of_range": (ERROR, "申报加分 {value} 超出范围。请填写 0 到 {cap} 之间的数字。"),
     "bonus.name_missing": (ERROR, "第{row}行申报了加分但未填写“特色项目”。请填写特色项目名称，或删除该行。"),
+    # Data workbooks and computed indicators (CONTRACT.md §12). Row errors skip the row, never the file.
+    "data.not_number": (ERROR, "“{column}”的值“{value}”不是有效数字，本行未计入“{data}”。请核对导出表中该单元格，改为数字后重新放入。"),
+    "data.not_number/empty": (ERROR, "“{column}”为空，本行未计入“{data}”。请核对导出表，补上数值（没有则填 0）后重新放入。"),
+    "data.unknown_department": (ERROR, "“{column}”的值“{value}”不是本次测评的部门名称或别名{hint}，本行未计入“{data}”。请改为规范的部门名称，或在 rules.yaml 该部门的 aliases 中补充这种写法。"),
+    "data.unknown_department/empty": (ERROR, "“{column}”为空，无法确定所属部门，本行未计入“{data}”。请补上部门名称后重新放入。"),
+    "data.no_rows": (WARNING, "“{data}”数据中没有“{department}”的记录，指标“{code} {name}”该部门按 0 分计。请核对导出范围，或部门名称的写法是否需要加入 rules.yaml 的 aliases。"),
+    "data.no_rows/file": (WARNING, "工作表“{sheet}”有“{data}”的表头，但表头下没有数据行。请核对导出的文件是否完整。"),
+    "data.missing": (WARNING, "本轮输入文件夹中没有“{data}”数据表（须含列：{columns}），指标 {codes} 按各部门自评得分计分。请导出该数据放入输入文件夹后重新运行。"),
+    "data.replaced": (WARNING, "该数据表已被较新的同名文件“{newer}”替代，本表数据未计入。"),
 }
 
 
