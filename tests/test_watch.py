@@ -221,9 +221,12 @@ def test_sigterm_mid_run_stops_within_seconds_and_outputs_are_whole(tmp_path):
             assert proc.poll() is None and time.monotonic() < deadline, proc.communicate()
             time.sleep(0.05)
         first = json.loads((round_dir / "summary.json").read_text(encoding="utf-8"))
-        # A change: the watcher starts a second run; SIGTERM as soon as its staging folder appears.
+        # A change: the watcher starts a second run; SIGTERM as soon as the pipeline logs its start
+        # (it holds the lock and is reading the files).
+        log = out / "scorecard.log"
+        started = log.read_text(encoding="utf-8").count("开始处理")
         shutil.copy(inp / "办公室.xlsx", inp / "办公室（再报）.xlsx")
-        while not any(".staging-" in p.name for p in out.iterdir()):
+        while log.read_text(encoding="utf-8").count("开始处理") == started:
             assert proc.poll() is None and time.monotonic() < deadline, proc.communicate()
             time.sleep(0.01)
         proc.send_signal(signal.SIGTERM)
