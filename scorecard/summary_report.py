@@ -135,7 +135,7 @@ def _analysis_texts(shared: Shared) -> dict:
     elif a["passed"]:
         shortfall = f"总分高出合格线{n(a['surplus'])}分，但仍失分{n(a['lost'])}分，须巩固提升。"
     else:
-        shortfall = f"总分距合格线{n(a['pass_score'])}分还差{n(a['shortfall'])}分。"
+        shortfall = ""          # the verdict just before it already says how far below the line
     items = a["items"][:3]
     loss = ""
     if a["lost"] > 0 and items:
