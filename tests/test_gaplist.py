@@ -35,7 +35,7 @@ def records(ws) -> list[dict]:
 def test_one_row_per_gap_in_order(workbook, summary):
     ws = workbook[GAP_SHEET]
     assert header(ws) == ["序号", "类型", "程度", "部门", "指标编号", "测评指标", "存在问题", "整改措施", "责任人",
-                          "完成时限", "完成情况", "状态", "说明"]
+                          "完成时限", "完成情况", "状态", "说明", "问题编号", "整改状态", "整改情况", "销号日期", "核验人"]
     rows = records(ws)
     assert len(rows) == len(summary["gaps"])
     assert [r["序号"] for r in rows] == list(range(1, len(rows) + 1))
@@ -64,7 +64,7 @@ def test_hostile_and_control_characters(workbook):
 def test_frozen_header_filter_and_widths(workbook):
     ws = workbook[GAP_SHEET]
     assert ws.freeze_panes == "A2"
-    assert ws.auto_filter.ref == f"A1:M{ws.max_row}"
+    assert ws.auto_filter.ref == f"A1:R{ws.max_row}"
     titles = header(ws)
     letter = {t: openpyxl.utils.get_column_letter(i) for i, t in enumerate(titles, 1)}
     assert ws.column_dimensions[letter["存在问题"]].width >= 30        # long Chinese text: wide and wrapped

@@ -1,0 +1,541 @@
+"""The office's own pass (CONTRACT.md §11): verified scores (核定分) and rectification tracking (整改销号).
+
+Two steps around scoring, both called by the pipeline:
+
+    state = load_office(rules, round_name, round_dir, office_files, ledger_path, now, submissions, previous)
+    summary = summarise(..., reviews=state.scores())           # 核定得分 replaces the self-score
+    apply_office(summary, state)                               # gap keys, tracking, reviews, findings
+
+`load_office` reads the round folder's 核定表.xlsx / 问题清单.xlsx and every office copy from the
+input folder, finds the cells that differ from what the tool wrote into that copy (office_read),
+judges them (every §11 rule id) and records each accepted edit in the ledger. Tracking edits are
+judged in `apply_office`, once this round's gaps are known.
+
+Conflicts: the newest edit of a row wins. Each recorded row keeps the modification time of the
+file its last edit came from; an edit from a file saved earlier than that (a stale copy mailed
+back) is ignored, so it cannot undo later work. Verified scores belong to their round; tracking
+follows a gap into the next round while the gap persists.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import json
+import logging
+import sqlite3
+from contextlib import closing
+from dataclasses import asdict, dataclass, field, replace
+from pathlib import Path
+
+from .findings import FileProblem, Finding, finding
+from .office_read import (CLOSED, GAP_FILE, NOT_STARTED, REVIEW, REVIEW_FILE, REVIEW_SHEET, TRACKING,
+                          TRACKING_STATES, OfficeCopy, Row, changed_cells, fmt_canonical, is_office_workbook,
+                          norm, read_copies, review_key)
+from .rules import Rules
+from .text import fmt_number, parse_date, parse_number
+
+logger = logging.getLogger(__name__)
+
+__all__ = ["Review", "Tracking", "OfficeState", "load_office", "apply_office", "is_office_workbook",
+           "gap_key", "REVIEW_FILE", "GAP_FILE", "OFFICE"]
+
+OFFICE = "office"                # submissions[].status of an office file
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS office_reviews (
+    round       TEXT NOT NULL,
+    department  TEXT NOT NULL,
+    indicator   TEXT NOT NULL,
+    score       REAL,
+    reason      TEXT NOT NULL DEFAULT '',
+    reviewer    TEXT NOT NULL DEFAULT '',
+    date        TEXT NOT NULL DEFAULT '',
+    stamp       REAL NOT NULL,
+    file        TEXT NOT NULL,
+    recorded    TEXT NOT NULL,
+    PRIMARY KEY (round, department, indicator)
+);
+CREATE TABLE IF NOT EXISTS office_tracking (
+    round       TEXT NOT NULL,
+    key         TEXT NOT NULL,
+    status      TEXT NOT NULL,
+    note        TEXT NOT NULL DEFAULT '',
+    closed_on   TEXT NOT NULL DEFAULT '',
+    verifier    TEXT NOT NULL DEFAULT '',
+    stamp       REAL NOT NULL,
+    file        TEXT NOT NULL,
+    recorded    TEXT NOT NULL,
+    PRIMARY KEY (round, key)
+);
+CREATE TABLE IF NOT EXISTS office_edits (
+    id          INTEGER PRIMARY KEY AUTOINCREMENT,
+    round       TEXT NOT NULL,
+    kind        TEXT NOT NULL,
+    row         TEXT NOT NULL,
+    field       TEXT NOT NULL,
+    old         TEXT,
+    new         TEXT,
+    file        TEXT NOT NULL,
+    sheet       TEXT NOT NULL,
+    cell        TEXT NOT NULL,
+    mtime       TEXT NOT NULL,
+    recorded    TEXT NOT NULL
+);
+"""
+FIELD_TITLES = {"score": "核定得分", "reason": "核定说明", "reviewer": "核定人", "date": "核定日期",
+                "status": "整改状态", "note": "整改情况", "closed_on": "销号日期", "verifier": "核验人"}
+
+
+def gap_key(gap: dict) -> str:
+    """`<kind>|<department>|<indicator or ->`, stable across rounds."""
+    return gap.get("key") or f"{gap.get('kind', '')}|{gap.get('department', '')}|{gap.get('indicator') or '-'}"
+
+
+@dataclass(frozen=True)
+class Review:
+    score: float | None
+    reason: str = ""
+    reviewer: str = ""
+    date: str = ""
+    file: str = ""                # where its last edit came from
+    recorded: str = ""            # when that edit was recorded (the run's clock)
+    stamp: float = 0.0            # that file's modification time
+
+    def display(self) -> dict[str, str]:
+        return {"score": "" if self.score is None else fmt_canonical(self.score), "reason": self.reason,
+                "reviewer": self.reviewer, "date": self.date}
+
+    @property
+    def empty(self) -> bool:
+        return self.score is None and not (self.reason or self.reviewer or self.date)
+
+
+@dataclass(frozen=True)
+class Tracking:
+    status: str = NOT_STARTED
+    note: str = ""
+    closed_on: str = ""
+    verifier: str = ""
+    file: str = ""
+    recorded: str = ""
+    stamp: float = 0.0
+
+    def as_dict(self) -> dict:
+        return {"status": self.status, "note": self.note, "closed_on": self.closed_on, "verifier": self.verifier}
+
+    def display(self) -> dict[str, str]:
+        return self.as_dict()
+
+
+@dataclass
+class _Edit:
+    kind: str
+    key: object                   # (department, indicator) or gap key
+    changes: dict[str, str]       # field -> normalised new value
+    row: Row
+    copy: OfficeCopy
+    order: int
+
+    @property
+    def sort_key(self):
+        return self.copy.mtime, self.order
+
+
+@dataclass
+class OfficeState:
+    round: str
+    reviews: dict[tuple[str, str], Review] = field(default_factory=dict)    # every recorded row
+    tracking: dict[str, Tracking] = field(default_factory=dict)             # recorded for this round
+    previous_tracking: dict[str, Tracking] = field(default_factory=dict)    # last round's, by gap key
+    previous_keys: set[str] = field(default_factory=set)                    # last round's gap keys
+    earlier_keys: set[str] = field(default_factory=set)                     # every gap key ever seen
+    findings: list[Finding] = field(default_factory=list)
+    files: list[str] = field(default_factory=list)                          # office files read
+    pending: list[_Edit] = field(default_factory=list)                      # tracking edits, judged later
+    self_scores: dict[tuple[str, str], float] = field(default_factory=dict)
+    ledger_path: Path | None = None
+    now: dt.datetime | None = None
+    round_file: str = ""                                                    # label of the round's gap list
+
+    def scores(self) -> dict[tuple[str, str], float]:
+        """(department, indicator) -> 核定得分, for scoring."""
+        return {k: r.score for k, r in self.reviews.items() if r.score is not None}
+
+    def review_rows(self) -> dict[tuple[str, str], dict]:
+        """Everything recorded per 核定 row, for writing 核定表.xlsx."""
+        return {k: {"score": r.score, "reason": r.reason, "reviewer": r.reviewer, "date": r.date}
+                for k, r in self.reviews.items()}
+
+    def effective(self, key: str) -> Tracking:
+        """A gap's tracking now: recorded this round, else carried from last round, else 未整改."""
+        if key in self.tracking:
+            return self.tracking[key]
+        if key in self.previous_keys and key in self.previous_tracking:
+            return self.previous_tracking[key]
+        return Tracking()
+
+    def findings_of(self, file: str) -> list[Finding]:
+        return [f for f in self.findings if f.file == file]
+
+
+# --- the ledger ------------------------------------------------------------------------------
+
+def _connect(path: Path) -> sqlite3.Connection:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    conn = sqlite3.connect(path, timeout=30)
+    conn.executescript(SCHEMA)
+    return conn
+
+
+def _load_reviews(conn, round_name: str) -> dict[tuple[str, str], Review]:
+    rows = conn.execute("SELECT department, indicator, score, reason, reviewer, date, file, recorded, stamp "
+                        "FROM office_reviews WHERE round = ?", (round_name,)).fetchall()
+    return {(d, i): Review(s, r, v, dd, f, rec, st) for d, i, s, r, v, dd, f, rec, st in rows}
+
+
+def _load_tracking(conn, round_name: str) -> dict[str, Tracking]:
+    rows = conn.execute("SELECT key, status, note, closed_on, verifier, file, recorded, stamp "
+                        "FROM office_tracking WHERE round = ?", (round_name,)).fetchall()
+    return {k: Tracking(s, n, c, v, f, rec, st) for k, s, n, c, v, f, rec, st in rows}
+
+
+def _earlier_keys(conn) -> set[str]:
+    keys = {k for (k,) in conn.execute("SELECT DISTINCT key FROM office_tracking")}
+    has_rounds = conn.execute("SELECT 1 FROM sqlite_master WHERE type='table' AND name='rounds'").fetchone()
+    if has_rounds:
+        for (text,) in conn.execute("SELECT summary FROM rounds"):
+            try:
+                summary = json.loads(text)
+            except ValueError:
+                continue
+            keys.update(gap_key(g) for g in summary.get("gaps", []) + summary.get("closed_gaps", []))
+    return keys
+
+
+def _save_review(conn, round_name: str, key: tuple[str, str], review: Review) -> None:
+    if review.empty:
+        conn.execute("DELETE FROM office_reviews WHERE round = ? AND department = ? AND indicator = ?",
+                     (round_name, *key))
+        return
+    conn.execute(
+        "INSERT INTO office_reviews (round, department, indicator, score, reason, reviewer, date, stamp, file, recorded)"
+        " VALUES (?,?,?,?,?,?,?,?,?,?) ON CONFLICT(round, department, indicator) DO UPDATE SET score = excluded.score,"
+        " reason = excluded.reason, reviewer = excluded.reviewer, date = excluded.date, stamp = excluded.stamp,"
+        " file = excluded.file, recorded = excluded.recorded",
+        (round_name, *key, review.score, review.reason, review.reviewer, review.date, review.stamp, review.file,
+         review.recorded))
+
+
+def _save_tracking(conn, round_name: str, key: str, t: Tracking) -> None:
+    conn.execute(
+        "INSERT INTO office_tracking (round, key, status, note, closed_on, verifier, stamp, file, recorded)"
+        " VALUES (?,?,?,?,?,?,?,?,?) ON CONFLICT(round, key) DO UPDATE SET status = excluded.status,"
+        " note = excluded.note, closed_on = excluded.closed_on, verifier = excluded.verifier,"
+        " stamp = excluded.stamp, file = excluded.file, recorded = excluded.recorded",
+        (round_name, key, t.status, t.note, t.closed_on, t.verifier, t.stamp, t.file, t.recorded))
+
+
+def _log_edits(conn, round_name: str, edit: _Edit, old: dict[str, str], applied: dict[str, str],
+               recorded: str) -> None:
+    row = review_key(*edit.key) if edit.kind == REVIEW else edit.key
+    mtime = dt.datetime.fromtimestamp(edit.copy.mtime).isoformat(timespec="seconds") if edit.copy.mtime else ""
+    conn.executemany(
+        "INSERT INTO office_edits (round, kind, row, field, old, new, file, sheet, cell, mtime, recorded)"
+        " VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+        [(round_name, edit.kind, row, name, old.get(name, ""), value, edit.copy.file, edit.copy.sheet,
+          edit.row.cells.get(name, ""), mtime, recorded) for name, value in applied.items()])
+
+
+def edit_history(ledger_path: Path, round_name: str | None = None) -> list[dict]:
+    """Every accepted office edit, oldest first (for audits and tests)."""
+    with closing(_connect(Path(ledger_path))) as conn:
+        conn.row_factory = sqlite3.Row
+        query = "SELECT * FROM office_edits" + (" WHERE round = ?" if round_name else "") + " ORDER BY id"
+        return [dict(r) for r in conn.execute(query, (round_name,) if round_name else ())]
+
+
+# --- step 1: before scoring ------------------------------------------------------------------
+
+def load_office(rules: Rules, round_name: str, round_dir: Path, office_files: dict[Path, str] | list[Path],
+                ledger_path: Path, now: dt.datetime, submissions=(), previous: dict | None = None) -> OfficeState:
+    """Read every office workbook, judge and record the 核定 edits, keep the tracking edits for later.
+
+    office_files: input-folder files that `is_office_workbook` recognised (path -> label shown in
+    findings, or a list of paths). submissions: this run's, to know each department's self-score.
+    previous: last round's summary (from the ledger), for tracking carried over.
+    """
+    if not isinstance(office_files, dict):
+        office_files = {Path(p): str(p) for p in office_files}
+    state = OfficeState(round=round_name, ledger_path=Path(ledger_path), now=now)
+    state.self_scores = _self_scores(rules, submissions)
+    state.round_file = (Path(round_dir) / GAP_FILE).as_posix()
+    with closing(_connect(state.ledger_path)) as conn:
+        state.reviews = _load_reviews(conn, round_name)
+        state.tracking = _load_tracking(conn, round_name)
+        state.earlier_keys = _earlier_keys(conn)
+        if previous is not None:
+            state.previous_keys = {gap_key(g) for g in previous.get("gaps", [])}
+            prev = _load_tracking(conn, previous["round"])
+            for g in previous.get("gaps", []) + previous.get("closed_gaps", []):
+                k = gap_key(g)
+                if k not in prev and isinstance(g.get("tracking"), dict):
+                    t = g["tracking"]
+                    prev[k] = Tracking(t.get("status") or NOT_STARTED, t.get("note", ""), t.get("closed_on", ""),
+                                       t.get("verifier", ""))
+            state.previous_tracking = prev
+    sources = [(Path(round_dir) / REVIEW_FILE, (Path(round_dir) / REVIEW_FILE).as_posix()),
+               (Path(round_dir) / GAP_FILE, state.round_file)]
+    sources += [(Path(p), label) for p, label in office_files.items()]
+    copies = []
+    for path, label in sources:
+        if not path.is_file():
+            continue
+        state.files.append(label)
+        try:
+            found = read_copies(path, label, rules.limits)
+        except FileProblem as problem:
+            state.findings.append(replace(problem.finding, file=label))
+            continue
+        for copy in found:
+            for title in copy.missing:
+                state.findings.append(finding("header.missing", sheet=copy.sheet, cell="A1", file=label,
+                                              column=title, what="列"))
+        copies.extend(found)
+    baseline_reviews = {k: r.display() for k, r in state.reviews.items()}
+    baseline_tracking: dict[str, dict] = {}
+    edits: list[_Edit] = []
+    for copy in copies:
+        for row in copy.rows:
+            if copy.kind == REVIEW:
+                key = _review_row_key(rules, copy, row, state)
+                if key is None:
+                    continue
+                base = _baseline(copy, review_key(*key), baseline_reviews.get(key))
+            else:
+                key = row.keys["问题编号"]
+                if key not in baseline_tracking:
+                    baseline_tracking[key] = state.effective(key).display()
+                base = _baseline(copy, key, baseline_tracking[key])
+            changes = changed_cells(row, base)
+            if changes:
+                edits.append(_Edit(copy.kind, key, changes, row, copy, len(edits)))
+    edits.sort(key=lambda e: e.sort_key)
+    with closing(_connect(state.ledger_path)) as conn, conn:
+        for edit in edits:
+            if edit.kind == REVIEW:
+                _apply_review(conn, rules, state, edit)
+            else:
+                state.pending.append(edit)
+    return state
+
+
+def _self_scores(rules: Rules, submissions) -> dict[tuple[str, str], float]:
+    scores = {}
+    for sub in submissions:
+        if getattr(sub, "status", "") != "accepted" or not sub.department:
+            continue
+        for entry in sub.entries:
+            scores[(sub.department, entry.indicator)] = entry.score
+    return {(d, i.code): scores.get((d, i.code), 0.0) for i in rules.indicators for d in i.departments}
+
+
+def _baseline(copy: OfficeCopy, row_key: str, current: dict | None) -> dict | None:
+    """What this copy showed in the row when written; for a file that is not ours (or a row we did
+    not write), what the ledger holds now, so only real changes count as edits."""
+    if copy.written is not None and row_key in copy.written:
+        return copy.written[row_key]
+    return current
+
+
+def _review_row_key(rules: Rules, copy: OfficeCopy, row: Row, state: OfficeState):
+    typed_dept, code = row.keys["部门"], row.keys["指标编号"]
+    dept = rules.department(typed_dept) if typed_dept else None
+    if dept is None:
+        state.findings.append(finding("review.unknown_row/department", sheet=copy.sheet,
+                                      cell=row.key_cells["部门"], value=typed_dept, file=copy.file,
+                                      code=code or "（空）"))
+        return None
+    if code not in {i.code for i in rules.indicators_of(dept.name)}:
+        state.findings.append(finding("review.unknown_row", sheet=copy.sheet, cell=row.key_cells["指标编号"],
+                                      value=code, file=copy.file, department=dept.name, code=code or "（空）"))
+        return None
+    return dept.name, code
+
+
+def _stale(edit: _Edit, current_stamp: float, current_file: str) -> bool:
+    """An edit from a file saved before the row's last recorded edit, or that very edit seen again."""
+    if edit.copy.mtime < current_stamp:
+        logger.info("%s %s: older than the recorded edit; ignored", edit.copy.file, edit.row.number)
+        return True
+    return edit.copy.mtime == current_stamp and edit.copy.file == current_file
+
+
+def _apply_review(conn, rules: Rules, state: OfficeState, edit: _Edit) -> None:
+    dept, code = edit.key
+    current = state.reviews.get(edit.key, Review(None))
+    if _stale(edit, current.stamp, current.file):
+        return
+    ind = rules.indicator(code)
+    where = {"sheet": edit.copy.sheet, "file": edit.copy.file}
+    cells, raw = edit.row.cells, edit.row.raw
+    problems = []
+    score = current.score
+    if "score" in edit.changes:
+        text = edit.changes["score"]
+        number = parse_number(text) if text else None
+        if text and number is None:
+            problems.append(finding("review.not_number", cell=cells["score"], value=raw.get("score"),
+                                    max=fmt_number(ind.max), **where))
+        elif number is not None and not (-1e-9 <= number <= ind.max + 1e-9):
+            problems.append(finding("review.out_of_range", cell=cells["score"], value=fmt_number(number),
+                                    code=code, max=fmt_number(ind.max), **where))
+        score = number
+    if "date" in edit.changes and edit.changes["date"] and not _is_iso(edit.changes["date"]):
+        problems.append(finding("review.date_invalid", cell=cells["date"], value=raw.get("date"), **where))
+    reason = edit.changes.get("reason", current.reason)
+    self_score = state.self_scores.get(edit.key, 0.0)
+    if (not problems and score is not None and abs(score - self_score) > 1e-9 and not reason
+            and ({"score", "reason"} & set(edit.changes))):
+        problems.append(finding("review.reason_missing", cell=cells.get("reason", cells.get("score", "")),
+                                value="", score=fmt_number(score), self_score=fmt_number(self_score), **where))
+    if problems:                  # the whole row is ignored; the previous values stand
+        state.findings.extend(problems)
+        return
+    recorded = state.now.isoformat(timespec="seconds")
+    new = Review(score=score, reason=reason, reviewer=edit.changes.get("reviewer", current.reviewer),
+                 date=edit.changes.get("date", current.date), file=edit.copy.file, recorded=recorded,
+                 stamp=edit.copy.mtime)
+    old = current.display()
+    applied = {k: v for k, v in new.display().items() if v != old.get(k)}
+    if not applied:
+        return
+    _save_review(conn, state.round, edit.key, new)
+    _log_edits(conn, state.round, edit, old, applied, recorded)
+    if new.empty:
+        state.reviews.pop(edit.key, None)
+    else:
+        state.reviews[edit.key] = new
+
+
+def _is_iso(text: str) -> bool:
+    try:
+        dt.date.fromisoformat(text)
+    except ValueError:
+        return False
+    return True
+
+
+# --- step 2: after scoring -------------------------------------------------------------------
+
+def apply_office(summary: dict, state: OfficeState) -> dict:
+    """Judge and record the tracking edits against this round's gaps, then add the §11 fields to
+    the summary: gaps[].key/tracking, closed_gaps[].tracking, rectification, reviews,
+    office_findings, and the findings of each office file in submissions[]. Returns summary."""
+    gaps = summary.get("gaps", [])
+    current = {gap_key(g) for g in gaps}
+    known = current | state.earlier_keys | set(state.tracking) | set(state.previous_tracking)
+    recorded = state.now.isoformat(timespec="seconds")
+    with closing(_connect(state.ledger_path)) as conn, conn:
+        for edit in sorted(state.pending, key=lambda e: e.sort_key):
+            _apply_tracking(conn, state, edit, known, recorded)
+        state.pending = []
+        for no, gap in enumerate(gaps):
+            key = gap_key(gap)
+            tracking = state.effective(key)
+            if key not in state.tracking:            # carried or default: pin it to this round
+                _save_tracking(conn, state.round, key, tracking)
+                state.tracking[key] = tracking
+            if tracking.status == CLOSED:
+                state.findings.append(_closed_but_open(state, gap, key, tracking, no))
+    for gap in gaps:
+        gap["key"] = gap_key(gap)
+        gap["tracking"] = state.effective(gap["key"]).as_dict()
+    for gap in summary.get("closed_gaps", []) or []:
+        key = gap["key"] = gap_key(gap)
+        if key in state.tracking:
+            gap["tracking"] = state.tracking[key].as_dict()
+        elif key in state.previous_tracking:
+            gap["tracking"] = state.previous_tracking[key].as_dict()
+        else:
+            gap.setdefault("tracking", Tracking().as_dict())
+    counts = {s: 0 for s in TRACKING_STATES}
+    for gap in gaps:
+        counts[gap["tracking"]["status"]] += 1
+    summary["rectification"] = {"total": len(gaps), **counts}
+    summary["reviews"] = _reviews_list(summary, state)
+    summary["office_findings"] = [f.as_dict() for f in state.findings]
+    for sub in summary.get("submissions", []):
+        if sub.get("status") == OFFICE:
+            sub["findings"] = [_finding_dict(f) for f in state.findings_of(sub["file"])]
+    return summary
+
+
+def _finding_dict(f: Finding) -> dict:
+    return {"severity": f.severity, "rule": f.rule, "sheet": f.sheet, "cell": f.cell, "message": f.message,
+            "value": f.value}
+
+
+def _apply_tracking(conn, state: OfficeState, edit: _Edit, known: set[str], recorded: str) -> None:
+    key = edit.key
+    cells, raw = edit.row.cells, edit.row.raw
+    where = {"sheet": edit.copy.sheet, "file": edit.copy.file}
+    if key not in known:
+        state.findings.append(finding("tracking.unknown_gap", cell=edit.row.key_cells["问题编号"], value=key, **where))
+        return
+    current = state.effective(key)
+    if _stale(edit, current.stamp, current.file):
+        return
+    accepted = dict(edit.changes)
+    if "status" in accepted and accepted["status"] not in TRACKING_STATES:
+        state.findings.append(finding("tracking.status_invalid", cell=cells["status"], value=raw.get("status"),
+                                      **where))
+        del accepted["status"]
+    if accepted.get("closed_on") and not _is_iso(accepted["closed_on"]):
+        state.findings.append(finding("tracking.date_invalid", cell=cells["closed_on"], value=raw.get("closed_on"),
+                                      **where))
+        del accepted["closed_on"]
+    merged = {**current.display(), **accepted}
+    if merged["status"] == CLOSED and not (merged["closed_on"] and merged["verifier"]):
+        missing = "、".join(t for name, t in (("closed_on", "销号日期"), ("verifier", "核验人")) if not merged[name])
+        cell = cells.get("status") if "status" in accepted else cells.get(
+            "closed_on" if not merged["closed_on"] else "verifier", "")
+        state.findings.append(finding("tracking.close_incomplete", cell=cell or "", value=raw.get("status"),
+                                      key=key, missing=missing, **where))
+        for name in ("status", "closed_on", "verifier"):
+            accepted.pop(name, None)
+        merged = {**current.display(), **accepted}
+    old = current.display()
+    applied = {k: v for k, v in merged.items() if v != old.get(k)}
+    if not applied:
+        return
+    new = Tracking(**merged, file=edit.copy.file, recorded=recorded, stamp=edit.copy.mtime)
+    _save_tracking(conn, state.round, key, new)
+    _log_edits(conn, state.round, edit, old, applied, recorded)
+    state.tracking[key] = new
+
+
+def _closed_but_open(state: OfficeState, gap: dict, key: str, tracking: Tracking, index: int) -> Finding:
+    from .gaplist import tracking_cell      # the row this gap gets in the regenerated 问题清单.xlsx
+
+    return finding("tracking.closed_but_open", sheet="问题清单", cell=tracking_cell(index), value=CLOSED,
+                   file=state.round_file, key=key, closed_on=tracking.closed_on or "未填",
+                   verifier=tracking.verifier or "未填")
+
+
+def _reviews_list(summary: dict, state: OfficeState) -> list[dict]:
+    order = {(e["department"], e["indicator"]): n for n, e in enumerate(summary.get("entries", []))}
+    out = []
+    for key in sorted(state.scores(), key=lambda k: (order.get(k, len(order)), k)):
+        r = state.reviews[key]
+        out.append({"department": key[0], "indicator": key[1], "self_score": _num(state.self_scores.get(key, 0.0)),
+                    "score": _num(r.score), "reason": r.reason, "reviewer": r.reviewer, "date": r.date,
+                    "file": r.file, "recorded": r.recorded})
+    return out
+
+
+def _num(x):
+    x = round(float(x), 10)
+    return int(x) if x.is_integer() else x
+
+
+def tracking_record(t: Tracking) -> dict:
+    return asdict(t)
