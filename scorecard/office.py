@@ -23,7 +23,7 @@ import json
 import logging
 import sqlite3
 from contextlib import closing
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from .findings import FileProblem, Finding, finding
@@ -445,7 +445,7 @@ def apply_office(summary: dict, state: OfficeState) -> dict:
                 _save_tracking(conn, state.round, key, tracking)
                 state.tracking[key] = tracking
             if tracking.status == CLOSED:
-                state.findings.append(_closed_but_open(state, gap, key, tracking, no))
+                state.findings.append(_closed_but_open(state, summary, key, tracking, no))
     for gap in gaps:
         gap["key"] = gap_key(gap)
         gap["tracking"] = state.effective(gap["key"]).as_dict()
@@ -513,10 +513,10 @@ def _apply_tracking(conn, state: OfficeState, edit: _Edit, known: set[str], reco
     state.tracking[key] = new
 
 
-def _closed_but_open(state: OfficeState, gap: dict, key: str, tracking: Tracking, index: int) -> Finding:
+def _closed_but_open(state: OfficeState, summary: dict, key: str, tracking: Tracking, index: int) -> Finding:
     from .gaplist import tracking_cell      # the row this gap gets in the regenerated 问题清单.xlsx
 
-    return finding("tracking.closed_but_open", sheet="问题清单", cell=tracking_cell(index), value=CLOSED,
+    return finding("tracking.closed_but_open", sheet="问题清单", cell=tracking_cell(summary, index), value=CLOSED,
                    file=state.round_file, key=key, closed_on=tracking.closed_on or "未填",
                    verifier=tracking.verifier or "未填")
 
@@ -537,5 +537,19 @@ def _num(x):
     return int(x) if x.is_integer() else x
 
 
-def tracking_record(t: Tracking) -> dict:
-    return asdict(t)
+def add_self_scores(summary: dict, self_summary: dict) -> dict:
+    """Put the self-assessed figures (`self_summary`: the same run scored without 核定得分) beside
+    the verified ones as `self_score`: unit, items[], indicators[], departments[], entries[]."""
+    summary["unit"]["self_score"] = self_summary["unit"]["score"]
+    summary["unit"]["self_total"] = self_summary["unit"]["total"]
+    for name, key in (("items", "code"), ("indicators", "code"), ("departments", "name")):
+        mine = {x[key]: x["score"] for x in self_summary.get(name, [])}
+        for x in summary.get(name, []):
+            x["self_score"] = mine.get(x[key], x["score"])
+    mine = {(e["department"], e["indicator"]): e["score"] for e in self_summary.get("entries", [])}
+    reviewed = {(r["department"], r["indicator"]) for r in summary.get("reviews", [])}
+    for e in summary.get("entries", []):
+        key = (e["department"], e["indicator"])
+        e["self_score"] = mine.get(key, e["score"])
+        e["reviewed"] = key in reviewed
+    return summary

@@ -15,11 +15,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
-from .checking import check_files
+from .checking import check_files, ignore_reason
 from .feedback import write_returned
 from .findings import finding
 from .fsutil import run_lock, staged_directory
 from .ledger import Ledger
+from .office import OFFICE, REVIEW_FILE, add_self_scores, apply_office, is_office_workbook, load_office
+from .office_write import write_review_xlsx
 from .reports import write_reports
 from .rules import Rules
 from .scoring import choose_latest, summarise
@@ -64,25 +66,54 @@ def run(rules: Rules, input_dir: Path, output_dir: Path, *, round_name: str | No
     with run_lock(output_dir):
         paths = discover(input_dir, exclude=output_dir)
         labels = {p: (input_dir / p.relative_to(input_dir)).as_posix() for p in paths}
-        subs = check_files(paths, rules, labels=labels)
+        office_paths = _office_files(paths)
+        subs = check_files([p for p in paths if p not in office_paths], rules, labels=labels)
         choose_latest(subs)
         _name_returned(subs)
         ledger = Ledger(output_dir)
         _carry_over(subs, ledger, rules, round_name)
         previous = ledger.previous(round_name)
         round_dir = output_dir / safe_filename(round_name)
+        # --- the office's own pass (CONTRACT.md §11): read and record its edits before scoring ---
+        office = load_office(rules, round_name, round_dir, {p: labels[p] for p in office_paths}, ledger.path,
+                             now, subs, previous)
+        subs.extend(Submission(file=labels[p], path=p, sha256=_office_sha(p), status=OFFICE) for p in office_paths)
+        # --- end office ---
         with staged_directory(round_dir) as stage:
             for sub in subs:
                 if sub.status == REJECTED:
                     _write_returned(sub, stage, rules, round_name, log)
             summary = summarise(rules, subs, round_name=round_name, as_of=as_of, generated_at=now,
-                                previous=previous)
+                                previous=previous, reviews=office.scores())
+            # --- office: self-scores beside verified ones, tracking, reviews, office findings ---
+            self_summary = summarise(rules, subs, round_name=round_name, as_of=as_of, generated_at=now,
+                                     previous=previous) if office.scores() else summary
+            apply_office(summary, office)
+            add_self_scores(summary, self_summary)
+            # --- end office ---
             (stage / "summary.json").write_text(json.dumps(summary, ensure_ascii=False, indent=2), encoding="utf-8")
             write_reports(summary, stage, templates_dir)
+            write_review_xlsx(summary, stage / REVIEW_FILE, office.review_rows(), now=now)
         started = now.isoformat(timespec="microseconds")
         ledger.record(summary, started)
         ledger.keep_accepted(round_name, rules.fingerprint, [x for x in subs if x.status == ACCEPTED], started)
     return RunResult(summary, round_dir, subs)
+
+
+def _office_files(paths: list[Path]) -> set[Path]:
+    """Office workbooks (a sheet named 核定表 or 问题清单) in the input folder: read as the office's
+    edits, never validated as a department's submission (CONTRACT.md §11)."""
+    return {p for p in paths if not ignore_reason(p) and p.suffix.lower() in (".xlsx", ".xlsm")
+            and is_office_workbook(p)}
+
+
+def _office_sha(path: Path) -> str:
+    import hashlib
+
+    try:
+        return hashlib.sha256(path.read_bytes()).hexdigest()
+    except OSError:
+        return ""
 
 
 def _carry_over(subs: list[Submission], ledger: Ledger, rules: Rules, round_name: str) -> None:

@@ -50,10 +50,15 @@ def choose_latest(submissions: list[Submission]) -> dict[str, Submission]:
 
 
 def summarise(rules: Rules, submissions: list[Submission], *, round_name: str, as_of: dt.date,
-              generated_at: dt.datetime, previous: dict | None = None) -> dict:
-    """The whole result. `previous` is the last round's summary (from the ledger), if any."""
+              generated_at: dt.datetime, previous: dict | None = None,
+              reviews: dict[tuple[str, str], float] | None = None) -> dict:
+    """The whole result. `previous` is the last round's summary (from the ledger), if any.
+    `reviews`: the office's verified scores (核定得分) by (department, indicator), used instead of
+    the self-score wherever one is recorded (CONTRACT.md §11)."""
     chosen = {s.department: s for s in submissions if s.status == ACCEPTED}
     table = _entry_table(rules, chosen)
+    if reviews:
+        _apply_reviews(table, reviews)
 
     # Unit score per indicator: combine the departments' scores (min | mean | lead).
     def combine(group: pd.DataFrame) -> float:
@@ -127,6 +132,13 @@ def _entry_table(rules: Rules, chosen: dict[str, Submission]) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=columns)
 
 
+def _apply_reviews(table: pd.DataFrame, reviews: dict[tuple[str, str], float]) -> None:
+    """核定得分 replaces the self-score in the entry table; every figure below is built from it."""
+    keys = list(zip(table["department"], table["indicator"]))
+    table["reviewed"] = [k in reviews for k in keys]
+    table["score"] = [float(reviews[k]) if k in reviews else s for k, s in zip(keys, table["score"])]
+
+
 def _entries(table: pd.DataFrame) -> list[dict]:
     dept_order = {d: i for i, d in enumerate(dict.fromkeys(table["department"]))}
     out = []
@@ -192,8 +204,9 @@ def _gaps(rules: Rules, table: pd.DataFrame, chosen, vetoes: list[dict], as_of: 
         line = rules.gap_ratio * row.max
         if row.score < line - 1e-9:
             severe = row.score < rules.gap_severe_ratio * row.max - 1e-9
+            scored = "核定得分" if getattr(row, "reviewed", False) else "自评得分"
             gaps.append(_gap(LOW, SEVERE if severe else NORMAL, row, note=(
-                f"自评得分{fmt_number(row.score)}分，低于分值{fmt_number(row.max)}分的"
+                f"{scored}{fmt_number(row.score)}分，低于分值{fmt_number(row.max)}分的"
                 f"{fmt_number(rules.gap_ratio * 100)}%（{fmt_number(line)}分）")))
         if row.status != rules.done_status and row.deadline and row.deadline < as_of:
             gaps.append(_gap(OVERDUE, NORMAL, row, note=(
