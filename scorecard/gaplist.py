@@ -203,10 +203,6 @@ def write_gap_xlsx(summary: dict, path: Path, *, copy_id: str | None = None) -> 
     ws.oddHeader.center.text = f"{_text(summary.get('title'))} 问题清单（{_text(summary.get('round'))}）"
     ws.oddFooter.center.text = "第 &P 页，共 &N 页"
     protect(ws)
-    written = {_key(g): {name: norm(name, _value(g, f"tracking.{name}"))
-                         for name in ("status", "note", "closed_on", "verifier")}
-               for g in summary.get("gaps", [])}
-    write_meta(wb, TRACKING, copy_id or uuid.uuid4().hex, _text(summary.get("round")), written)
 
     stats = stats_frame(summary)
     st = wb.create_sheet(STATS_SHEET)
@@ -227,6 +223,10 @@ def write_gap_xlsx(summary: dict, path: Path, *, copy_id: str | None = None) -> 
     fit_row_heights(st)
     print_a4(st, one_page=True)
     st.oddHeader.center.text = f"{_text(summary.get('title'))} 问题统计（{_text(summary.get('round'))}）"
+    written = {_key(g): {name: norm(name, _value(g, f"tracking.{name}"))
+                         for name in ("status", "note", "closed_on", "verifier")}
+               for g in summary.get("gaps", [])}
+    write_meta(wb, TRACKING, copy_id or uuid.uuid4().hex, _text(summary.get("round")), written)
     wb.properties.title = f"{_text(summary.get('title'))}问题清单（{_text(summary.get('round'))}）"
     wb.properties.creator = _text(summary.get("organization")) or "scorecard"
     wb.save(path)

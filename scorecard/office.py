@@ -27,11 +27,11 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from .findings import FileProblem, Finding, finding
-from .office_read import (CLOSED, GAP_FILE, NOT_STARTED, REVIEW, REVIEW_FILE, REVIEW_SHEET, TRACKING,
+from .office_read import (CLOSED, FIELDS, GAP_FILE, NOT_STARTED, REVIEW, REVIEW_FILE,
                           TRACKING_STATES, OfficeCopy, Row, changed_cells, fmt_canonical, is_office_workbook,
-                          norm, read_copies, review_key)
+                          read_copies, review_key)
 from .rules import Rules
-from .text import fmt_number, parse_date, parse_number
+from .text import fmt_number, parse_number
 
 logger = logging.getLogger(__name__)
 
@@ -296,9 +296,12 @@ def load_office(rules: Rules, round_name: str, round_dir: Path, office_files: di
             state.findings.append(replace(problem.finding, file=label))
             continue
         for copy in found:
-            for title in copy.missing:
-                state.findings.append(finding("header.missing", sheet=copy.sheet, cell="A1", file=label,
-                                              column=title, what="列"))
+            # A sheet with none of the editable columns (a gap list from before §11) has nothing to
+            # read; one missing only some lost them by hand, and the office should know.
+            if copy.missing and len(copy.missing) < len(FIELDS[copy.kind]):
+                for title in copy.missing:
+                    state.findings.append(finding("header.missing", sheet=copy.sheet, cell="A1", file=label,
+                                                  column=title, what="列"))
         copies.extend(found)
     baseline_reviews = {k: r.display() for k, r in state.reviews.items()}
     baseline_tracking: dict[str, dict] = {}

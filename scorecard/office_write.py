@@ -142,7 +142,7 @@ def write_review_xlsx(summary: dict, path: Path, rows: dict[tuple[str, str], dic
         self_score = entry.get("self_score", entry.get("score"))
         values = {"department": entry["department"], "indicator": entry["indicator"],
                   "item_name": entry.get("item_name") or ind.get("item_name", ""), "name": entry.get("name", ""),
-                  "max": entry.get("max"), "self_score": self_score if entry.get("submitted", True) else 0,
+                  "max": entry.get("max"), "self_score": self_score,
                   "score": recorded.get("score"), "reason": recorded.get("reason", ""),
                   "reviewer": recorded.get("reviewer", ""), "date": date_value(recorded.get("date", "")),
                   "criteria": ind.get("criteria", ""), "method": ind.get("method", "")}
