@@ -77,9 +77,11 @@ def titles_of(summary: dict) -> list[str]:
     return [t for t, key in COLUMNS if with_state or key != "state"]
 
 
-def tracking_cell(summary: dict, index: int) -> str:
-    """A1 cell of the 整改状态 of summary["gaps"][index] in the workbook write_gap_xlsx writes."""
-    return f"{get_column_letter(titles_of(summary).index('整改状态') + 1)}{index + 2}"
+def tracking_cell(index: int, with_state: bool) -> str:
+    """A1 cell of the 整改状态 of gap number `index` (0-based) in the workbook write_gap_xlsx writes;
+    with_state: whether it has the 状态 (新增/持续) column, i.e. an earlier round exists."""
+    titles = [t for t, key in COLUMNS if with_state or key != "state"]
+    return f"{get_column_letter(titles.index('整改状态') + 1)}{index + 2}"
 
 
 def _text(value) -> str:

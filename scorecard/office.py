@@ -19,6 +19,7 @@ follows a gap into the next round while the gap persists.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import json
 import logging
 import sqlite3
@@ -27,16 +28,19 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from .findings import FileProblem, Finding, finding
-from .office_read import (CLOSED, FIELDS, GAP_FILE, NOT_STARTED, REVIEW, REVIEW_FILE,
+from .office_read import (CLOSED, FIELDS, GAP_FILE, GAP_SHEET, NOT_STARTED, REVIEW, REVIEW_FILE,
                           TRACKING_STATES, OfficeCopy, Row, changed_cells, fmt_canonical, is_office_workbook,
                           read_copies, review_key)
+from .gaplist import tracking_cell
+from .result import FindingRecord, OfficeFinding, ReviewResult, Summary, TrackingResult, rectification
 from .rules import Rules
 from .text import fmt_number, parse_number
+from .validation import Checked
 
 logger = logging.getLogger(__name__)
 
 __all__ = ["Review", "Tracking", "OfficeState", "load_office", "apply_office", "is_office_workbook",
-           "gap_key", "REVIEW_FILE", "GAP_FILE", "OFFICE"]
+           "office_checked", "gap_key", "edit_history", "REVIEW_FILE", "GAP_FILE", "OFFICE"]
 
 OFFICE = "office"                # submissions[].status of an office file
 
@@ -331,10 +335,12 @@ def load_office(rules: Rules, round_name: str, round_dir: Path, office_files: di
     return state
 
 
-def _self_scores(rules: Rules, submissions) -> dict[tuple[str, str], float]:
+def _self_scores(rules: Rules, placed) -> dict[tuple[str, str], float]:
+    """(department, indicator) -> the self-score that counts this run (0 without an accepted file)."""
     scores = {}
-    for sub in submissions:
-        if getattr(sub, "status", "") != "accepted" or not sub.department:
+    for p in placed:
+        sub = getattr(p, "checked", p)
+        if p.status != "accepted" or not sub.department:
             continue
         for entry in sub.entries:
             scores[(sub.department, entry.indicator)] = entry.score
@@ -429,52 +435,72 @@ def _is_iso(text: str) -> bool:
 
 # --- step 2: after scoring -------------------------------------------------------------------
 
-def apply_office(summary: dict, state: OfficeState) -> dict:
-    """Judge and record the tracking edits against this round's gaps, then add the §11 fields to
-    the summary: gaps[].key/tracking, closed_gaps[].tracking, rectification, reviews,
-    office_findings, and the findings of each office file in submissions[]. Returns summary."""
-    gaps = summary.get("gaps", [])
-    current = {gap_key(g) for g in gaps}
+def apply_office(summary: Summary, state: OfficeState) -> Summary:
+    """Judge and record the tracking edits against this round's gaps; return the summary with the
+    §11 fields: gaps[].tracking, closed_gaps[].tracking, rectification, reviews, office_findings,
+    and the findings of each office file on its submissions[] entry."""
+    gaps = summary.gaps
+    current = {g.key for g in gaps}
     known = current | state.earlier_keys | set(state.tracking) | set(state.previous_tracking)
     recorded = state.now.isoformat(timespec="seconds")
+    with_state = summary.previous_round is not None or any(g.state for g in gaps)
     with closing(_connect(state.ledger_path)) as conn, conn:
         for edit in sorted(state.pending, key=lambda e: e.sort_key):
             _apply_tracking(conn, state, edit, known, recorded)
         state.pending = []
         for no, gap in enumerate(gaps):
-            key = gap_key(gap)
-            tracking = state.effective(key)
-            if key not in state.tracking:            # carried or default: pin it to this round
-                _save_tracking(conn, state.round, key, tracking)
-                state.tracking[key] = tracking
+            tracking = state.effective(gap.key)
+            if gap.key not in state.tracking:            # carried or default: pin it to this round
+                _save_tracking(conn, state.round, gap.key, tracking)
+                state.tracking[gap.key] = tracking
             if tracking.status == CLOSED:
-                state.findings.append(_closed_but_open(state, summary, key, tracking, no))
-    for gap in gaps:
-        gap["key"] = gap_key(gap)
-        gap["tracking"] = state.effective(gap["key"]).as_dict()
-    for gap in summary.get("closed_gaps", []) or []:
-        key = gap["key"] = gap_key(gap)
-        if key in state.tracking:
-            gap["tracking"] = state.tracking[key].as_dict()
-        elif key in state.previous_tracking:
-            gap["tracking"] = state.previous_tracking[key].as_dict()
-        else:
-            gap.setdefault("tracking", Tracking().as_dict())
-    counts = {s: 0 for s in TRACKING_STATES}
-    for gap in gaps:
-        counts[gap["tracking"]["status"]] += 1
-    summary["rectification"] = {"total": len(gaps), **counts}
-    summary["reviews"] = _reviews_list(summary, state)
-    summary["office_findings"] = [f.as_dict() for f in state.findings]
-    for sub in summary.get("submissions", []):
-        if sub.get("status") == OFFICE:
-            sub["findings"] = [_finding_dict(f) for f in state.findings_of(sub["file"])]
-    return summary
+                state.findings.append(_closed_but_open(state, gap.key, tracking, tracking_cell(no, with_state)))
+    gaps = tuple(replace(g, tracking=_result(state.effective(g.key))) for g in gaps)
+    closed = summary.closed_gaps
+    if closed is not None:
+        closed = tuple(replace(g, tracking=_closed_tracking(state, g)) for g in closed)
+    submissions = tuple(
+        replace(sub, findings=tuple(FindingRecord(f.severity, f.rule, f.sheet, f.cell, f.message, f.value)
+                                    for f in state.findings_of(sub.file)))
+        if sub.status == OFFICE else sub for sub in summary.submissions)
+    return replace(summary, gaps=gaps, closed_gaps=closed, submissions=submissions,
+                   reviews=_reviews(summary, state), rectification=rectification(gaps),
+                   office_findings=tuple(OfficeFinding(f.severity, f.rule, f.sheet, f.cell, f.message, f.value,
+                                                       f.file) for f in state.findings))
 
 
-def _finding_dict(f: Finding) -> dict:
-    return {"severity": f.severity, "rule": f.rule, "sheet": f.sheet, "cell": f.cell, "message": f.message,
-            "value": f.value}
+def _result(t: Tracking) -> TrackingResult:
+    return TrackingResult(t.status, t.note, t.closed_on, t.verifier)
+
+
+def _closed_tracking(state: OfficeState, gap) -> TrackingResult:
+    """A closed gap keeps its tracking: this round's edits of it, else last round's."""
+    if gap.key in state.tracking:
+        return _result(state.tracking[gap.key])
+    if gap.key in state.previous_tracking:
+        return _result(state.previous_tracking[gap.key])
+    t = gap.tracking
+    if isinstance(t, dict):                      # an earlier summary.json read back
+        return TrackingResult(t.get("status") or NOT_STARTED, t.get("note", ""), t.get("closed_on", ""),
+                              t.get("verifier", ""))
+    return t if isinstance(t, TrackingResult) else TrackingResult()
+
+
+def office_checked(path: Path, label: str) -> Checked:
+    """An office file's entry in submissions[] (status `office`); its findings are added later."""
+    digest = hashlib.sha256()
+    try:
+        with open(path, "rb") as f:
+            for chunk in iter(lambda: f.read(1 << 16), b""):
+                digest.update(chunk)
+        sha = digest.hexdigest()
+    except OSError:
+        sha = ""
+    try:
+        mtime = path.stat().st_mtime
+    except OSError:
+        mtime = 0.0
+    return Checked(file=label, path=path, sha256=sha, mtime=mtime)
 
 
 def _apply_tracking(conn, state: OfficeState, edit: _Edit, known: set[str], recorded: str) -> None:
@@ -516,43 +542,24 @@ def _apply_tracking(conn, state: OfficeState, edit: _Edit, known: set[str], reco
     state.tracking[key] = new
 
 
-def _closed_but_open(state: OfficeState, summary: dict, key: str, tracking: Tracking, index: int) -> Finding:
-    from .gaplist import tracking_cell      # the row this gap gets in the regenerated 问题清单.xlsx
+def _closed_but_open(state: OfficeState, key: str, tracking: Tracking, cell: str) -> Finding:
+    """Reported on every run while the gap is signed off but still in this round's data; the cell
+    is the gap's 整改状态 in the regenerated 问题清单.xlsx."""
+    return finding("tracking.closed_but_open", sheet=GAP_SHEET, cell=cell, value=CLOSED, file=state.round_file,
+                   key=key, closed_on=tracking.closed_on or "未填", verifier=tracking.verifier or "未填")
 
-    return finding("tracking.closed_but_open", sheet="问题清单", cell=tracking_cell(summary, index), value=CLOSED,
-                   file=state.round_file, key=key, closed_on=tracking.closed_on or "未填",
-                   verifier=tracking.verifier or "未填")
 
-
-def _reviews_list(summary: dict, state: OfficeState) -> list[dict]:
-    order = {(e["department"], e["indicator"]): n for n, e in enumerate(summary.get("entries", []))}
+def _reviews(summary: Summary, state: OfficeState) -> tuple[ReviewResult, ...]:
+    order = {(e.department, e.indicator): n for n, e in enumerate(summary.entries)}
     out = []
     for key in sorted(state.scores(), key=lambda k: (order.get(k, len(order)), k)):
         r = state.reviews[key]
-        out.append({"department": key[0], "indicator": key[1], "self_score": _num(state.self_scores.get(key, 0.0)),
-                    "score": _num(r.score), "reason": r.reason, "reviewer": r.reviewer, "date": r.date,
-                    "file": r.file, "recorded": r.recorded})
-    return out
+        out.append(ReviewResult(department=key[0], indicator=key[1],
+                                self_score=_num(state.self_scores.get(key, 0.0)), score=_num(r.score),
+                                reason=r.reason, reviewer=r.reviewer, date=r.date, file=r.file, recorded=r.recorded))
+    return tuple(out)
 
 
 def _num(x):
     x = round(float(x), 10)
     return int(x) if x.is_integer() else x
-
-
-def add_self_scores(summary: dict, self_summary: dict) -> dict:
-    """Put the self-assessed figures (`self_summary`: the same run scored without 核定得分) beside
-    the verified ones as `self_score`: unit, items[], indicators[], departments[], entries[]."""
-    summary["unit"]["self_score"] = self_summary["unit"]["score"]
-    summary["unit"]["self_total"] = self_summary["unit"]["total"]
-    for name, key in (("items", "code"), ("indicators", "code"), ("departments", "name")):
-        mine = {x[key]: x["score"] for x in self_summary.get(name, [])}
-        for x in summary.get(name, []):
-            x["self_score"] = mine.get(x[key], x["score"])
-    mine = {(e["department"], e["indicator"]): e["score"] for e in self_summary.get("entries", [])}
-    reviewed = {(r["department"], r["indicator"]) for r in summary.get("reviews", [])}
-    for e in summary.get("entries", []):
-        key = (e["department"], e["indicator"])
-        e["self_score"] = mine.get(key, e["score"])
-        e["reviewed"] = key in reviewed
-    return summary

@@ -43,7 +43,7 @@ def office(tmp_path, small_rules, save):
     clock = Clock()
 
     def again(round_name=ROUND):
-        return run(small_rules, inp, out, round_name=round_name, as_of=AS_OF, clock=clock, log=lambda *a, **k: None)
+        return run(small_rules, inp, out, round_name=round_name, as_of=AS_OF, clock=clock)
 
     return {"input": inp, "output": out, "run": again, "rules": small_rules, "round_dir": out / ROUND}
 

@@ -63,7 +63,8 @@ def test_samples_statuses(sample_run):
     assert any(x["file"].endswith(f"第二批/{names[12]}（自制表）.xlsx") for x in s["submissions"])
     office = next(x for x in s["submissions"] if Path(x["file"]).name == f"{names[0]}.xlsx")
     assert office["department"] == names[0] and office["status"] == "accepted"    # alias typed with spaces
-    assert s["unsubmitted"] == [names[4], names[10]]
+    assert s["unsubmitted"] == [names[10]]                                  # sent nothing
+    assert s["returned"] == [names[4]]                                      # sent only a rejected file
     rejected = next(x for x in s["submissions"] if x["status"] == "rejected")
     rules_hit = {f["rule"] for f in rejected["findings"]}
     assert {"score.not_number", "score.out_of_range", "status.invalid", "field.required", "date.invalid"} <= rules_hit
@@ -236,4 +237,4 @@ def test_a_rejected_resubmission_leaves_the_last_accepted_one_standing(small_rul
     changed.write_text(SMALL_RULES.replace("max: 6", "max: 7"), encoding="utf-8")
     assert cli("run", "--rules", str(changed), "--input", str(inp), "--output", str(out)).returncode == 0
     third = json.loads((out / "第一轮" / "summary.json").read_text(encoding="utf-8"))
-    assert "办公室" in third["unsubmitted"]
+    assert "办公室" in third["returned"] and "办公室" not in third["unsubmitted"]
