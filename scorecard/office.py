@@ -20,18 +20,18 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import json
 import logging
-import sqlite3
 from contextlib import closing
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
+from . import office_store as store
 from .findings import FileProblem, Finding, finding
-from .office_read import (CLOSED, FIELDS, GAP_FILE, GAP_SHEET, NOT_STARTED, REVIEW, REVIEW_FILE,
-                          TRACKING_STATES, OfficeCopy, Row, changed_cells, fmt_canonical, is_office_workbook,
-                          read_copies, review_key)
 from .gaplist import tracking_cell
+from .office_read import (CLOSED, FIELDS, GAP_FILE, GAP_SHEET, NOT_STARTED, REVIEW, REVIEW_FILE,
+                          TRACKING_STATES, OfficeCopy, Row, changed_cells, is_office_workbook, read_copies,
+                          review_key)
+from .office_store import Review, Tracking, edit_history, gap_key
 from .result import FindingRecord, OfficeFinding, ReviewResult, Summary, TrackingResult, rectification
 from .rules import Rules
 from .text import fmt_number, parse_number
@@ -44,90 +44,8 @@ __all__ = ["Review", "Tracking", "OfficeState", "load_office", "apply_office", "
 
 OFFICE = "office"                # submissions[].status of an office file
 
-SCHEMA = """
-CREATE TABLE IF NOT EXISTS office_reviews (
-    round       TEXT NOT NULL,
-    department  TEXT NOT NULL,
-    indicator   TEXT NOT NULL,
-    score       REAL,
-    reason      TEXT NOT NULL DEFAULT '',
-    reviewer    TEXT NOT NULL DEFAULT '',
-    date        TEXT NOT NULL DEFAULT '',
-    stamp       REAL NOT NULL,
-    file        TEXT NOT NULL,
-    recorded    TEXT NOT NULL,
-    PRIMARY KEY (round, department, indicator)
-);
-CREATE TABLE IF NOT EXISTS office_tracking (
-    round       TEXT NOT NULL,
-    key         TEXT NOT NULL,
-    status      TEXT NOT NULL,
-    note        TEXT NOT NULL DEFAULT '',
-    closed_on   TEXT NOT NULL DEFAULT '',
-    verifier    TEXT NOT NULL DEFAULT '',
-    stamp       REAL NOT NULL,
-    file        TEXT NOT NULL,
-    recorded    TEXT NOT NULL,
-    PRIMARY KEY (round, key)
-);
-CREATE TABLE IF NOT EXISTS office_edits (
-    id          INTEGER PRIMARY KEY AUTOINCREMENT,
-    round       TEXT NOT NULL,
-    kind        TEXT NOT NULL,
-    row         TEXT NOT NULL,
-    field       TEXT NOT NULL,
-    old         TEXT,
-    new         TEXT,
-    file        TEXT NOT NULL,
-    sheet       TEXT NOT NULL,
-    cell        TEXT NOT NULL,
-    mtime       TEXT NOT NULL,
-    recorded    TEXT NOT NULL
-);
-"""
 FIELD_TITLES = {"score": "核定得分", "reason": "核定说明", "reviewer": "核定人", "date": "核定日期",
                 "status": "整改状态", "note": "整改情况", "closed_on": "销号日期", "verifier": "核验人"}
-
-
-def gap_key(gap: dict) -> str:
-    """`<kind>|<department>|<indicator or ->`, stable across rounds."""
-    return gap.get("key") or f"{gap.get('kind', '')}|{gap.get('department', '')}|{gap.get('indicator') or '-'}"
-
-
-@dataclass(frozen=True)
-class Review:
-    score: float | None
-    reason: str = ""
-    reviewer: str = ""
-    date: str = ""
-    file: str = ""                # where its last edit came from
-    recorded: str = ""            # when that edit was recorded (the run's clock)
-    stamp: float = 0.0            # that file's modification time
-
-    def display(self) -> dict[str, str]:
-        return {"score": "" if self.score is None else fmt_canonical(self.score), "reason": self.reason,
-                "reviewer": self.reviewer, "date": self.date}
-
-    @property
-    def empty(self) -> bool:
-        return self.score is None and not (self.reason or self.reviewer or self.date)
-
-
-@dataclass(frozen=True)
-class Tracking:
-    status: str = NOT_STARTED
-    note: str = ""
-    closed_on: str = ""
-    verifier: str = ""
-    file: str = ""
-    recorded: str = ""
-    stamp: float = 0.0
-
-    def as_dict(self) -> dict:
-        return {"status": self.status, "note": self.note, "closed_on": self.closed_on, "verifier": self.verifier}
-
-    def display(self) -> dict[str, str]:
-        return self.as_dict()
 
 
 @dataclass
@@ -181,82 +99,6 @@ class OfficeState:
         return [f for f in self.findings if f.file == file]
 
 
-# --- the ledger ------------------------------------------------------------------------------
-
-def _connect(path: Path) -> sqlite3.Connection:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    conn = sqlite3.connect(path, timeout=30)
-    conn.executescript(SCHEMA)
-    return conn
-
-
-def _load_reviews(conn, round_name: str) -> dict[tuple[str, str], Review]:
-    rows = conn.execute("SELECT department, indicator, score, reason, reviewer, date, file, recorded, stamp "
-                        "FROM office_reviews WHERE round = ?", (round_name,)).fetchall()
-    return {(d, i): Review(s, r, v, dd, f, rec, st) for d, i, s, r, v, dd, f, rec, st in rows}
-
-
-def _load_tracking(conn, round_name: str) -> dict[str, Tracking]:
-    rows = conn.execute("SELECT key, status, note, closed_on, verifier, file, recorded, stamp "
-                        "FROM office_tracking WHERE round = ?", (round_name,)).fetchall()
-    return {k: Tracking(s, n, c, v, f, rec, st) for k, s, n, c, v, f, rec, st in rows}
-
-
-def _earlier_keys(conn) -> set[str]:
-    keys = {k for (k,) in conn.execute("SELECT DISTINCT key FROM office_tracking")}
-    has_rounds = conn.execute("SELECT 1 FROM sqlite_master WHERE type='table' AND name='rounds'").fetchone()
-    if has_rounds:
-        for (text,) in conn.execute("SELECT summary FROM rounds"):
-            try:
-                summary = json.loads(text)
-            except ValueError:
-                continue
-            keys.update(gap_key(g) for g in summary.get("gaps", []) + summary.get("closed_gaps", []))
-    return keys
-
-
-def _save_review(conn, round_name: str, key: tuple[str, str], review: Review) -> None:
-    if review.empty:
-        conn.execute("DELETE FROM office_reviews WHERE round = ? AND department = ? AND indicator = ?",
-                     (round_name, *key))
-        return
-    conn.execute(
-        "INSERT INTO office_reviews (round, department, indicator, score, reason, reviewer, date, stamp, file, recorded)"
-        " VALUES (?,?,?,?,?,?,?,?,?,?) ON CONFLICT(round, department, indicator) DO UPDATE SET score = excluded.score,"
-        " reason = excluded.reason, reviewer = excluded.reviewer, date = excluded.date, stamp = excluded.stamp,"
-        " file = excluded.file, recorded = excluded.recorded",
-        (round_name, *key, review.score, review.reason, review.reviewer, review.date, review.stamp, review.file,
-         review.recorded))
-
-
-def _save_tracking(conn, round_name: str, key: str, t: Tracking) -> None:
-    conn.execute(
-        "INSERT INTO office_tracking (round, key, status, note, closed_on, verifier, stamp, file, recorded)"
-        " VALUES (?,?,?,?,?,?,?,?,?) ON CONFLICT(round, key) DO UPDATE SET status = excluded.status,"
-        " note = excluded.note, closed_on = excluded.closed_on, verifier = excluded.verifier,"
-        " stamp = excluded.stamp, file = excluded.file, recorded = excluded.recorded",
-        (round_name, key, t.status, t.note, t.closed_on, t.verifier, t.stamp, t.file, t.recorded))
-
-
-def _log_edits(conn, round_name: str, edit: _Edit, old: dict[str, str], applied: dict[str, str],
-               recorded: str) -> None:
-    row = review_key(*edit.key) if edit.kind == REVIEW else edit.key
-    mtime = dt.datetime.fromtimestamp(edit.copy.mtime).isoformat(timespec="seconds") if edit.copy.mtime else ""
-    conn.executemany(
-        "INSERT INTO office_edits (round, kind, row, field, old, new, file, sheet, cell, mtime, recorded)"
-        " VALUES (?,?,?,?,?,?,?,?,?,?,?)",
-        [(round_name, edit.kind, row, name, old.get(name, ""), value, edit.copy.file, edit.copy.sheet,
-          edit.row.cells.get(name, ""), mtime, recorded) for name, value in applied.items()])
-
-
-def edit_history(ledger_path: Path, round_name: str | None = None) -> list[dict]:
-    """Every accepted office edit, oldest first (for audits and tests)."""
-    with closing(_connect(Path(ledger_path))) as conn:
-        conn.row_factory = sqlite3.Row
-        query = "SELECT * FROM office_edits" + (" WHERE round = ?" if round_name else "") + " ORDER BY id"
-        return [dict(r) for r in conn.execute(query, (round_name,) if round_name else ())]
-
-
 # --- step 1: before scoring ------------------------------------------------------------------
 
 def load_office(rules: Rules, round_name: str, round_dir: Path, office_files: dict[Path, str] | list[Path],
@@ -272,13 +114,13 @@ def load_office(rules: Rules, round_name: str, round_dir: Path, office_files: di
     state = OfficeState(round=round_name, ledger_path=Path(ledger_path), now=now)
     state.self_scores = _self_scores(rules, submissions)
     state.round_file = (Path(round_dir) / GAP_FILE).as_posix()
-    with closing(_connect(state.ledger_path)) as conn:
-        state.reviews = _load_reviews(conn, round_name)
-        state.tracking = _load_tracking(conn, round_name)
-        state.earlier_keys = _earlier_keys(conn)
+    with closing(store.connect(state.ledger_path)) as conn:
+        state.reviews = store.load_reviews(conn, round_name)
+        state.tracking = store.load_tracking(conn, round_name)
+        state.earlier_keys = store.earlier_keys(conn)
         if previous is not None:
             state.previous_keys = {gap_key(g) for g in previous.get("gaps", [])}
-            prev = _load_tracking(conn, previous["round"])
+            prev = store.load_tracking(conn, previous["round"])
             for g in previous.get("gaps", []) + previous.get("closed_gaps", []):
                 k = gap_key(g)
                 if k not in prev and isinstance(g.get("tracking"), dict):
@@ -326,7 +168,7 @@ def load_office(rules: Rules, round_name: str, round_dir: Path, office_files: di
             if changes:
                 edits.append(_Edit(copy.kind, key, changes, row, copy, len(edits)))
     edits.sort(key=lambda e: e.sort_key)
-    with closing(_connect(state.ledger_path)) as conn, conn:
+    with closing(store.connect(state.ledger_path)) as conn, conn:
         for edit in edits:
             if edit.kind == REVIEW:
                 _apply_review(conn, rules, state, edit)
@@ -417,8 +259,8 @@ def _apply_review(conn, rules: Rules, state: OfficeState, edit: _Edit) -> None:
     applied = {k: v for k, v in new.display().items() if v != old.get(k)}
     if not applied:
         return
-    _save_review(conn, state.round, edit.key, new)
-    _log_edits(conn, state.round, edit, old, applied, recorded)
+    store.save_review(conn, state.round, edit.key, new)
+    store.log_edits(conn, state.round, edit, old, applied, recorded)
     if new.empty:
         state.reviews.pop(edit.key, None)
     else:
@@ -444,14 +286,14 @@ def apply_office(summary: Summary, state: OfficeState) -> Summary:
     known = current | state.earlier_keys | set(state.tracking) | set(state.previous_tracking)
     recorded = state.now.isoformat(timespec="seconds")
     with_state = summary.previous_round is not None or any(g.state for g in gaps)
-    with closing(_connect(state.ledger_path)) as conn, conn:
+    with closing(store.connect(state.ledger_path)) as conn, conn:
         for edit in sorted(state.pending, key=lambda e: e.sort_key):
             _apply_tracking(conn, state, edit, known, recorded)
         state.pending = []
         for no, gap in enumerate(gaps):
             tracking = state.effective(gap.key)
             if gap.key not in state.tracking:            # carried or default: pin it to this round
-                _save_tracking(conn, state.round, gap.key, tracking)
+                store.save_tracking(conn, state.round, gap.key, tracking)
                 state.tracking[gap.key] = tracking
             if tracking.status == CLOSED:
                 state.findings.append(_closed_but_open(state, gap.key, tracking, tracking_cell(no, with_state)))
@@ -537,8 +379,8 @@ def _apply_tracking(conn, state: OfficeState, edit: _Edit, known: set[str], reco
     if not applied:
         return
     new = Tracking(**merged, file=edit.copy.file, recorded=recorded, stamp=edit.copy.mtime)
-    _save_tracking(conn, state.round, key, new)
-    _log_edits(conn, state.round, edit, old, applied, recorded)
+    store.save_tracking(conn, state.round, key, new)
+    store.log_edits(conn, state.round, edit, old, applied, recorded)
     state.tracking[key] = new
 
 
