@@ -142,12 +142,12 @@ def load_office(rules: Rules, round_name: str, round_dir: Path, office_files: di
             state.findings.append(replace(problem.finding, file=label))
             continue
         for copy in found:
-            # A sheet with none of the editable columns (a gap list from before §11) has nothing to
-            # read; one missing only some lost them by hand, and the office should know.
-            if copy.missing and len(copy.missing) < len(FIELDS[copy.kind]):
+            # One of our copies that lost an editable column: the office should know. A sheet of its
+            # own making may hold only some columns, and a gap list from before §11 none: not a problem.
+            if copy.written is not None and copy.missing and len(copy.missing) < len(FIELDS[copy.kind]):
                 for title in copy.missing:
-                    state.findings.append(finding("header.missing", sheet=copy.sheet, cell="A1", file=label,
-                                                  column=title, what="列"))
+                    state.findings.append(finding("header.missing", sheet=copy.sheet, cell=f"A{copy.header_row}",
+                                                  file=label, column=title, what="列"))
         copies.extend(found)
     baseline_reviews = {k: r.display() for k, r in state.reviews.items()}
     baseline_tracking: dict[str, dict] = {}

@@ -103,6 +103,7 @@ class OfficeCopy:
     round: str | None = None
     written: dict[str, dict[str, str]] | None = None   # row key -> field -> normalised value
     missing: list[str] = field(default_factory=list)   # editable titles absent from the header
+    header_row: int = 1
 
 
 def is_office_workbook(path: Path) -> bool:
@@ -187,6 +188,7 @@ def _read_sheet(ws, kind: str, epoch) -> OfficeCopy:
         copy.missing = list(KEY_TITLES[kind])
         return copy
     copy.missing = [t for t in fields if t not in columns]
+    copy.header_row = header_row
     for r, row in enumerate(ws.iter_rows(min_row=header_row + 1, values_only=True), header_row + 1):
         keys = {t: clean_text(row[columns[t] - 1]) if columns[t] - 1 < len(row) else "" for t in KEY_TITLES[kind]}
         if not any(keys.values()):

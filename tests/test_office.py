@@ -8,6 +8,7 @@ import json
 import os
 import shutil
 import subprocess
+import zipfile
 from pathlib import Path
 
 import openpyxl
@@ -512,3 +513,82 @@ def test_every_office_rule_id_is_produced_by_a_test():
     severity = {rule: CATALOGUE[rule][0] for rule in OFFICE_RULES}
     assert {r for r, s in severity.items() if s == "warning"} == {
         "review.unknown_row", "tracking.unknown_gap", "tracking.closed_but_open"}
+
+
+# --- odd copies -------------------------------------------------------------------------------
+
+def test_a_pasted_copy_without_meta_counts_only_what_differs_from_the_ledger(office):
+    office_edits_round_one(office)
+    office["run"]()
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.title = "核定表"
+    ws.append(["说明：创建办核定意见"])                            # a title row above the header
+    ws.append(["部门", "指标编号", "核定得分", "核定说明"])
+    ws.append(["局办公室", "1.2", 4, "会议记录不全"])               # an alias; same as recorded: no edit
+    ws.append(["机关党委", "2.2", 2, "抽查后上调"])                 # a real edit
+    path = office["input"] / "核定意见.xlsx"
+    wb.save(path)
+    touch(path, T0 + 60)
+    s = summary_of(office["run"]())
+    reviews = {(r["department"], r["indicator"]): r for r in s["reviews"]}
+    assert reviews[("机关党委", "2.2")]["score"] == 2 and reviews[("机关党委", "2.2")]["reason"] == "抽查后上调"
+    assert reviews[("办公室", "1.2")]["reviewer"] == "李核"          # columns it lacks are left alone
+    assert reviews[("办公室", "1.2")]["file"].endswith(REVIEW_FILE)
+    assert s["office_findings"] == []
+
+
+def test_clearing_a_tracking_state_means_not_started(office):
+    office["run"]()
+    edit_tracking(office["round_dir"] / GAP_FILE, {GAP_1_1: {"整改状态": "整改中"}}, mtime=T0)
+    assert summary_of(office["run"]())["gaps"][0]["tracking"]["status"] == "整改中"
+    edit_tracking(office["round_dir"] / GAP_FILE, {GAP_1_1: {"整改状态": None}}, mtime=T0 + 60)
+    s = summary_of(office["run"]())
+    assert s["gaps"][0]["tracking"]["status"] == "未整改" and s["office_findings"] == []
+
+
+def test_an_unreadable_office_copy_is_reported_and_changes_nothing(office):
+    office_edits_round_one(office)
+    first = summary_of(office["run"]())
+    broken = office["input"] / "核定表（坏）.xlsx"
+    with zipfile.ZipFile(broken, "w") as zf:
+        zf.writestr("[Content_Types].xml", "<Types/>")
+        zf.writestr("xl/workbook.xml", '<workbook><sheets><sheet name="核定表" sheetId="1"/></sheets></workbook>')
+    assert is_office_workbook(broken)
+    s = summary_of(office["run"]())
+    assert s["reviews"] == first["reviews"]
+    sub = next(x for x in s["submissions"] if x["file"].endswith("核定表（坏）.xlsx"))
+    assert sub["status"] == "office" and [f["rule"] for f in sub["findings"]] == ["file.unreadable"]
+    assert [f["rule"] for f in s["office_findings"]] == ["file.unreadable"]
+
+
+def test_a_department_workbook_with_an_extra_gap_sheet_is_still_a_submission(office, small_rules):
+    wb = filled(small_rules, "登记注册科")
+    wb.create_sheet("问题清单")
+    path = office["input"] / "登记注册科.xlsx"
+    wb.save(path)
+    assert not is_office_workbook(path)
+    s = summary_of(office["run"]())
+    assert {Path(x["file"]).name: x["status"] for x in s["submissions"]}["登记注册科.xlsx"] == "accepted"
+
+
+def test_a_deleted_tracking_column_is_reported(office):
+    office["run"]()
+    wb, ws, cols = sheet_rows(office["round_dir"] / GAP_FILE, "问题清单")
+    ws.cell(2, cols["整改状态"]).value = "待核验"
+    ws.delete_cols(cols["核验人"])
+    wb.save(office["round_dir"] / GAP_FILE)
+    s = summary_of(office["run"]())
+    assert s["gaps"][0]["tracking"]["status"] == "待核验"
+    missing = rules_hit(s)["header.missing"]
+    assert len(missing) == 1 and "核验人" in missing[0]["message"] and missing[0]["sheet"] == "问题清单"
+
+
+def test_is_office_workbook_is_cheap_and_safe(tmp_path):
+    assert not is_office_workbook(tmp_path / "absent.xlsx")
+    (tmp_path / "text.xlsx").write_text("not a zip", encoding="utf-8")
+    assert not is_office_workbook(tmp_path / "text.xlsx")
+    with zipfile.ZipFile(tmp_path / "gaps.xlsx", "w") as zf:
+        zf.writestr("xl/workbook.xml", '<x:workbook xmlns:x="s"><x:sheets><x:sheet name="问题清单 " sheetId="1"/>'
+                                       '</x:sheets></x:workbook>')
+    assert is_office_workbook(tmp_path / "gaps.xlsx")
