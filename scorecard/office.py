@@ -44,10 +44,6 @@ __all__ = ["Review", "Tracking", "OfficeState", "load_office", "apply_office", "
 
 OFFICE = "office"                # submissions[].status of an office file
 
-FIELD_TITLES = {"score": "核定得分", "reason": "核定说明", "reviewer": "核定人", "date": "核定日期",
-                "status": "整改状态", "note": "整改情况", "closed_on": "销号日期", "verifier": "核验人"}
-
-
 @dataclass
 class _Edit:
     kind: str
@@ -261,10 +257,7 @@ def _apply_review(conn, rules: Rules, state: OfficeState, edit: _Edit) -> None:
         return
     store.save_review(conn, state.round, edit.key, new)
     store.log_edits(conn, state.round, edit, old, applied, recorded)
-    if new.empty:
-        state.reviews.pop(edit.key, None)
-    else:
-        state.reviews[edit.key] = new
+    state.reviews[edit.key] = new
 
 
 def _is_iso(text: str) -> bool:

@@ -84,10 +84,6 @@ class Review:
         return {"score": "" if self.score is None else fmt_canonical(self.score), "reason": self.reason,
                 "reviewer": self.reviewer, "date": self.date}
 
-    @property
-    def empty(self) -> bool:
-        return self.score is None and not (self.reason or self.reviewer or self.date)
-
 
 @dataclass(frozen=True)
 class Tracking:
@@ -139,10 +135,7 @@ def earlier_keys(conn) -> set[str]:
 
 
 def save_review(conn, round_name: str, key: tuple[str, str], review: Review) -> None:
-    if review.empty:
-        conn.execute("DELETE FROM office_reviews WHERE round = ? AND department = ? AND indicator = ?",
-                     (round_name, *key))
-        return
+    # A row cleared by the office is kept (all blank): its stamp still turns away an older copy.
     conn.execute(
         "INSERT INTO office_reviews (round, department, indicator, score, reason, reviewer, date, stamp, file, recorded)"
         " VALUES (?,?,?,?,?,?,?,?,?,?) ON CONFLICT(round, department, indicator) DO UPDATE SET score = excluded.score,"

@@ -428,6 +428,12 @@ def test_a_stale_copy_does_not_undo_a_later_edit(office):
     assert [(r["score"], r["reason"]) for r in s["reviews"]] == [(2.5, "新意见")]
     # An untouched row of a stale copy is no edit at all: it does not undo anything either.
     assert by(s["indicators"])["2.2"]["score"] == 2.5
+    # Clearing the score later is an edit like any other: the stale copies do not bring it back.
+    edit_reviews(office["round_dir"] / REVIEW_FILE, {("机关党委", "2.2"): {"核定得分": None, "核定说明": None}},
+                 mtime=T0 + 7200)
+    for _ in range(2):
+        s = summary_of(office["run"]())
+        assert s["reviews"] == [] and by(s["indicators"])["2.2"]["score"] == 3
 
 
 def test_a_file_open_in_excel_is_read_and_its_owner_file_ignored(office):
