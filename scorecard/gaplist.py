@@ -23,7 +23,7 @@ from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.datavalidation import DataValidation
 
-from .office_read import TRACKING, TRACKING_STATES, norm, write_meta
+from .office_read import CLOSED_SHEET, TRACKING, TRACKING_STATES, norm, write_meta
 from .office_write import UNLOCKED, fit_row_heights, print_a4, protect
 from .text import display_width, fmt_number, xml_safe
 from .xlsxutil import set_text
@@ -109,9 +109,9 @@ def _put(cell, value) -> None:
         cell.value = value
 
 
-def _rows(summary: dict, with_state: bool) -> list[list]:
+def _rows(gaps: list[dict], with_state: bool) -> list[list]:
     rows = []
-    for no, gap in enumerate(summary.get("gaps", []), 1):
+    for no, gap in enumerate(gaps, 1):
         row = []
         for title, key in COLUMNS:
             if key == "state" and not with_state:
@@ -154,15 +154,9 @@ def stats_frame(summary: dict) -> pd.DataFrame:
     return table
 
 
-def write_gap_xlsx(summary: dict, path: Path, *, copy_id: str | None = None) -> Path:
-    """Write the gap list workbook to path and return path."""
-    path = Path(path)
-    with_state = _with_state(summary)
-    titles = titles_of(summary)
-    rows = _rows(summary, with_state)
-    wb = Workbook()
-    ws = wb.active
-    ws.title = GAP_SHEET
+def _gap_sheet(ws, gaps: list[dict], titles: list[str], with_state: bool, empty: str, heading: str) -> None:
+    """One row per gap, the tracking columns open (drop-down, date check), the rest locked."""
+    rows = _rows(gaps, with_state)
     _header(ws, titles)
     severity_col = titles.index("程度")
     editable = {titles.index(t) + 1 for t in TRACKING_TITLES}
@@ -181,8 +175,8 @@ def write_gap_xlsx(summary: dict, path: Path, *, copy_id: str | None = None) -> 
             elif fill is not None:
                 cell.fill = fill
         ws.cell(row=r, column=titles.index("销号日期") + 1).number_format = "yyyy-mm-dd"
-    if not rows:
-        ws.cell(row=2, column=1, value="本轮未发现问题短板。").font = Font(name=FONT)
+    if not rows and empty:
+        ws.cell(row=2, column=1, value=empty).font = Font(name=FONT)
     last = max(2, len(rows) + 1)
     col = {t: get_column_letter(titles.index(t) + 1) for t in TRACKING_TITLES}
     status = DataValidation(type="list", formula1='"' + ",".join(TRACKING_STATES) + '"', allow_blank=True,
@@ -202,10 +196,26 @@ def write_gap_xlsx(summary: dict, path: Path, *, copy_id: str | None = None) -> 
     fit_row_heights(ws)
     ws.row_dimensions[1].height = 22
     print_a4(ws)
-    ws.oddHeader.center.text = f"{_text(summary.get('title'))} 问题清单（{_text(summary.get('round'))}）"
+    ws.oddHeader.center.text = heading
     ws.oddFooter.center.text = "第 &P 页，共 &N 页"
     protect(ws)
 
+
+def write_gap_xlsx(summary: dict, path: Path, *, copy_id: str | None = None) -> Path:
+    """Write the gap list workbook to path and return path."""
+    path = Path(path)
+    with_state = _with_state(summary)
+    wb = Workbook()
+    ws = wb.active
+    ws.title = GAP_SHEET
+    _gap_sheet(ws, summary.get("gaps", []), titles_of(summary), with_state, "本轮未发现问题短板。",
+               f"{_text(summary.get('title'))} 问题清单（{_text(summary.get('round'))}）")
+    closed = summary.get("closed_gaps") or []
+    if closed:
+        # Last round's gaps that are gone: where the office signs them off (已销号, 销号日期, 核验人).
+        cs = wb.create_sheet(CLOSED_SHEET)
+        _gap_sheet(cs, closed, [t for t, key in COLUMNS if key != "state"], False, "",
+                   f"{_text(summary.get('title'))} 上轮问题本轮已消除（{_text(summary.get('round'))}）")
     stats = stats_frame(summary)
     st = wb.create_sheet(STATS_SHEET)
     stat_titles = [stats.index.name, *map(str, stats.columns)]
@@ -227,7 +237,7 @@ def write_gap_xlsx(summary: dict, path: Path, *, copy_id: str | None = None) -> 
     st.oddHeader.center.text = f"{_text(summary.get('title'))} 问题统计（{_text(summary.get('round'))}）"
     written = {_key(g): {name: norm(name, _value(g, f"tracking.{name}"))
                          for name in ("status", "note", "closed_on", "verifier")}
-               for g in summary.get("gaps", [])}
+               for g in list(summary.get("gaps", [])) + list(summary.get("closed_gaps") or [])}
     write_meta(wb, TRACKING, copy_id or uuid.uuid4().hex, _text(summary.get("round")), written)
     wb.properties.title = f"{_text(summary.get('title'))}问题清单（{_text(summary.get('round'))}）"
     wb.properties.creator = _text(summary.get("organization")) or "scorecard"

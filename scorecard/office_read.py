@@ -26,6 +26,7 @@ REVIEW_SHEET = "核定表"
 REVIEW_FILE = "核定表.xlsx"
 GAP_SHEET = "问题清单"
 GAP_FILE = "问题清单.xlsx"
+CLOSED_SHEET = "已消除问题"          # 问题清单.xlsx: last round's gaps that are gone, to sign off
 META_SHEET = "_meta"
 REVIEW, TRACKING = "review", "tracking"
 
@@ -36,7 +37,8 @@ TRACKING_STATES = (NOT_STARTED, IN_PROGRESS, TO_VERIFY, CLOSED)
 REVIEW_FIELDS = {"核定得分": "score", "核定说明": "reason", "核定人": "reviewer", "核定日期": "date"}
 TRACKING_FIELDS = {"整改状态": "status", "整改情况": "note", "销号日期": "closed_on", "核验人": "verifier"}
 FIELDS = {REVIEW: REVIEW_FIELDS, TRACKING: TRACKING_FIELDS}
-SHEETS = {REVIEW: REVIEW_SHEET, TRACKING: GAP_SHEET}
+SHEETS = {REVIEW: REVIEW_SHEET, TRACKING: GAP_SHEET}                 # what makes a file an office file
+READ_SHEETS = {REVIEW: (REVIEW_SHEET,), TRACKING: (GAP_SHEET, CLOSED_SHEET)}   # what is read from it
 KEY_TITLES = {REVIEW: ("部门", "指标编号"), TRACKING: ("问题编号",)}
 NUMBER_FIELDS = {"score"}
 DATE_FIELDS = {"date", "closed_on"}
@@ -157,16 +159,17 @@ def read_copies(path: Path, label: str, limits: Limits) -> list[OfficeCopy]:
                                       reason=f"工作簿内容损坏或不是标准 Excel 格式（{type(exc).__name__}）")) from exc
     meta = _meta(wb)
     copies = []
-    for kind, sheet_name in SHEETS.items():
-        ws = next((ws for ws in wb.worksheets if title_key(ws.title) == title_key(sheet_name)), None)
-        if ws is None:
-            continue
-        copy = _read_sheet(ws, kind, wb.epoch)
-        copy.file, copy.path, copy.mtime = label, path, mtime
-        info = meta.get(kind)
-        if info:
-            copy.copy_id, copy.round, copy.written = info["copy"], info.get("round"), info["values"]
-        copies.append(copy)
+    for kind, names in READ_SHEETS.items():
+        for sheet_name in names:
+            ws = next((ws for ws in wb.worksheets if title_key(ws.title) == title_key(sheet_name)), None)
+            if ws is None:
+                continue
+            copy = _read_sheet(ws, kind, wb.epoch)
+            copy.file, copy.path, copy.mtime = label, path, mtime
+            info = meta.get(kind)
+            if info:
+                copy.copy_id, copy.round, copy.written = info["copy"], info.get("round"), info["values"]
+            copies.append(copy)
     return copies
 
 

@@ -503,6 +503,20 @@ def test_tracking_follows_a_persisting_gap_and_stays_on_a_closed_one(office):
     assert s["rectification"] == {"total": 1, "未整改": 0, "整改中": 1, "待核验": 0, "已销号": 0}
     rows = read_sheet(office["output"] / "第二轮" / GAP_FILE, "问题清单", ("问题编号",))
     assert rows[GAP_1_1]["整改状态"] == "整改中" and rows[GAP_1_1]["整改情况"] == "已补充会议纪要"
+    # Last round's gaps that are gone are listed apart, to be signed off there.
+    gone = read_sheet(office["output"] / "第二轮" / GAP_FILE, "已消除问题", ("问题编号",))
+    assert set(gone) == {GAP_1_2, GAP_2_2} and gone[GAP_2_2]["整改状态"] == "已销号"
+    wb, ws, cols = sheet_rows(office["output"] / "第二轮" / GAP_FILE, "已消除问题")
+    row = next(r for r in range(2, ws.max_row + 1) if ws.cell(r, cols["问题编号"]).value == GAP_1_2)
+    ws.cell(row, cols["整改状态"]).value = "已销号"
+    ws.cell(row, cols["销号日期"]).value = "2027年3月31日"
+    ws.cell(row, cols["核验人"]).value = "赵验"
+    wb.save(office["output"] / "第二轮" / GAP_FILE)
+    touch(office["output"] / "第二轮" / GAP_FILE, T0 + 3600)
+    s = summary_of(office["run"]("第二轮"))
+    closed = {g["key"]: g for g in s["closed_gaps"]}
+    assert closed[GAP_1_2]["tracking"] == {"status": "已销号", "note": "", "closed_on": "2027-03-31", "verifier": "赵验"}
+    assert s["office_findings"] == [] and s["rectification"]["已销号"] == 0      # counted over gaps only
     # The new round's tracking is its own: editing it leaves round one's as it was.
     edit_tracking(office["output"] / "第二轮" / GAP_FILE, {GAP_1_1: {"整改状态": "待核验"}}, mtime=T0 + 7200)
     s = summary_of(office["run"]("第二轮"))
