@@ -391,7 +391,7 @@ def _reviews(summary: Summary, state: OfficeState) -> tuple[ReviewResult, ...]:
         r = state.reviews[key]
         out.append(ReviewResult(department=key[0], indicator=key[1],
                                 self_score=_num(state.self_scores.get(key, 0.0)), score=_num(r.score),
-                                reason=r.reason, reviewer=r.reviewer, date=r.date, file=r.file, recorded=r.recorded))
+                                reason=r.reason, reviewer=r.reviewer, date=r.date))
     return tuple(out)
 
 

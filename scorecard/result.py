@@ -134,9 +134,7 @@ class ReviewResult:
     score: Number
     reason: str                     # 核定说明
     reviewer: str                   # 核定人
-    date: str                       # 核定日期
-    file: str                       # the office file its last edit came from
-    recorded: str                   # when that edit was recorded
+    date: str                       # 核定日期 (the file and time of each edit are in the ledger, office_edits)
 
 
 @dataclass(frozen=True)
