@@ -98,17 +98,21 @@ class OfficeState:
 # --- step 1: before scoring ------------------------------------------------------------------
 
 def load_office(rules: Rules, round_name: str, round_dir: Path, office_files: dict[Path, str] | list[Path],
-                ledger_path: Path, now: dt.datetime, submissions=(), previous: dict | None = None) -> OfficeState:
+                ledger_path: Path, now: dt.datetime, submissions=(), previous: dict | None = None,
+                computation=None) -> OfficeState:
     """Read every office workbook, judge and record the 核定 edits, keep the tracking edits for later.
 
     office_files: input-folder files that `is_office_workbook` recognised (path -> label shown in
     findings, or a list of paths). submissions: this run's, to know each department's self-score.
-    previous: last round's summary (from the ledger), for tracking carried over.
+    previous: last round's summary (from the ledger), for tracking carried over. computation: the
+    round's computed scores (§12), which stand in for the self-score of a computed indicator.
     """
     if not isinstance(office_files, dict):
         office_files = {Path(p): str(p) for p in office_files}
     state = OfficeState(round=round_name, ledger_path=Path(ledger_path), now=now)
     state.self_scores = _self_scores(rules, submissions)
+    for c in getattr(computation, "scores", None) or ():
+        state.self_scores[(c.department, c.indicator)] = c.score
     state.round_file = (Path(round_dir) / GAP_FILE).as_posix()
     with closing(store.connect(state.ledger_path)) as conn:
         state.reviews = store.load_reviews(conn, round_name)
@@ -300,8 +304,9 @@ def apply_office(summary: Summary, state: OfficeState) -> Summary:
         if sub.status == OFFICE else sub for sub in summary.submissions)
     return replace(summary, gaps=gaps, closed_gaps=closed, submissions=submissions,
                    reviews=_reviews(summary, state), rectification=rectification(gaps),
-                   office_findings=tuple(OfficeFinding(f.severity, f.rule, f.sheet, f.cell, f.message, f.value,
-                                                       f.file) for f in state.findings))
+                   office_findings=summary.office_findings + tuple(
+                       OfficeFinding(severity=f.severity, rule=f.rule, file=f.file, sheet=f.sheet, cell=f.cell,
+                                     message=f.message, value=f.value) for f in state.findings))
 
 
 def _result(t: Tracking) -> TrackingResult:
@@ -386,11 +391,12 @@ def _closed_but_open(state: OfficeState, key: str, tracking: Tracking, cell: str
 
 def _reviews(summary: Summary, state: OfficeState) -> tuple[ReviewResult, ...]:
     order = {(e.department, e.indicator): n for n, e in enumerate(summary.entries)}
+    own = {(e.department, e.indicator): e.self_score for e in summary.entries}
     out = []
     for key in sorted(state.scores(), key=lambda k: (order.get(k, len(order)), k)):
         r = state.reviews[key]
         out.append(ReviewResult(department=key[0], indicator=key[1],
-                                self_score=_num(state.self_scores.get(key, 0.0)), score=_num(r.score),
+                                self_score=_num(own.get(key, state.self_scores.get(key, 0.0))), score=_num(r.score),
                                 reason=r.reason, reviewer=r.reviewer, date=r.date))
     return tuple(out)
 

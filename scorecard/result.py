@@ -68,6 +68,7 @@ class IndicatorResult:
     method: str
     criteria: str
     self_score: Number
+    computed: "ComputedSpec | None" = optional()     # §12: scored from data (absent for self-assessed ones)
 
 
 @dataclass(frozen=True)
@@ -107,6 +108,9 @@ class EntryResult:
     owner: str
     deadline: str
     submitted: bool
+    # §12: a computed indicator's entry holds the computed score; what the department typed, if anything
+    computed: bool = False
+    reported_score: Number | None = optional()
 
 
 # --- The office's own pass (CONTRACT.md §11); filled in by scorecard.office --------------------
@@ -135,19 +139,6 @@ class ReviewResult:
     reason: str                     # 核定说明
     reviewer: str                   # 核定人
     date: str                       # 核定日期 (the file and time of each edit are in the ledger, office_edits)
-
-
-@dataclass(frozen=True)
-class OfficeFinding:
-    """A problem in the office's own edits: a FindingRecord with the file it is in."""
-
-    severity: str
-    rule: str
-    sheet: str
-    cell: str
-    message: str
-    value: str
-    file: str
 
 
 def rectification(gaps) -> dict[str, int]:
@@ -209,6 +200,10 @@ class SubmissionResult:
     fill_date: str
     returned: str | None
     findings: tuple[FindingRecord, ...]
+    # §12, data workbooks only: the data names it holds, its rows, the newer same-named file replacing it
+    data: tuple[str, ...] | None = optional()
+    rows: int | None = optional()
+    replaced_by: str | None = optional()
 
 
 @dataclass(frozen=True)
@@ -251,13 +246,73 @@ class Summary:
     submissions: tuple[SubmissionResult, ...]
     previous_round: str | None = optional()
     closed_gaps: tuple[Gap, ...] | None = optional()
-    # §11 (scorecard.office): every recorded 核定得分, problems in the office's edits, tracking totals
+    # §12 computed indicators; office_findings holds §12's data.* and §11's review.*/tracking.*
+    computed: tuple["ComputedResult", ...] = ()
+    office_findings: tuple["OfficeFinding", ...] = ()
+    # §11 (scorecard.office): every recorded 核定得分 and the tracking totals
     reviews: tuple[ReviewResult, ...] = ()
-    office_findings: tuple[OfficeFinding, ...] = ()
     rectification: dict[str, int] = field(default_factory=lambda: rectification(()))
 
     def to_dict(self) -> dict:
         return to_json(self)
+
+
+# --- Computed indicators (CONTRACT.md §12) ------------------------------------------------------
+
+@dataclass(frozen=True)
+class ComputedSpec:
+    """How an indicator is computed (rules.yaml `computed:`), and whether its data came this round."""
+
+    data: str
+    value: str
+    target: Number
+    method: str                     # share | mean | sum
+    missing: bool                   # no data workbook this round: self-scores count (data.missing)
+
+
+@dataclass(frozen=True)
+class BelowTarget:
+    """A data row with v < target: the person, the value and where it is."""
+
+    name: str
+    value: Number
+    file: str
+    sheet: str
+    cell: str
+
+
+@dataclass(frozen=True)
+class ComputedResult:
+    """One department's computed score on one indicator (summary.json `computed[]`)."""
+
+    indicator: str
+    department: str
+    rows: int                       # n: rows with a number in the value column
+    meeting: int                    # rows with v ≥ target
+    value: Number | None            # share (0..1) | mean | sum; null when rows = 0
+    score: Number
+    data: str                       # extra from here on
+    method: str
+    target: Number
+    max: Number
+    mean: Number | None             # null when rows = 0
+    total: Number
+    basis: str                      # the basis in words: 42 人中 38 人达到 8000 分，人均 7,420 分，…
+    below: tuple[BelowTarget, ...]  # share and mean only
+    files: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class OfficeFinding:
+    """A finding for the creation office (not a department): §12 data.*, §11 review.*/tracking.*."""
+
+    severity: str
+    rule: str
+    file: str
+    sheet: str
+    cell: str
+    message: str
+    value: str
 
 
 def to_json(value: Any):
