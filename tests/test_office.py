@@ -610,3 +610,21 @@ def test_is_office_workbook_is_cheap_and_safe(tmp_path):
         zf.writestr("xl/workbook.xml", '<x:workbook xmlns:x="s"><x:sheets><x:sheet name="问题清单 " sheetId="1"/>'
                                        '</x:sheets></x:workbook>')
     assert is_office_workbook(tmp_path / "gaps.xlsx")
+
+
+def test_a_verified_score_overrides_a_computed_one(tmp_path):
+    from test_datasets import e2e_rules, run_round
+
+    rules = e2e_rules()
+    first = run_round(rules, tmp_path)                   # 2.10 computed: 办公室 4/3, 机关党委 0, 登记注册科 2
+    assert next(i for i in first["indicators"] if i["code"] == "2.10")["score"] == pytest.approx(10 / 9)
+    base = tmp_path / "output" / first["round"]
+    rows = read_sheet(base / REVIEW_FILE, "核定表", ("部门", "指标编号"))
+    assert rows[("办公室", "2.10")]["自评得分"] == pytest.approx(4 / 3)      # the score that counts now
+    edit_reviews(base / REVIEW_FILE, {("机关党委", "2.10"): {"核定得分": 2, "核定说明": "平台漏计，已补录"}}, mtime=T0)
+    s = run(rules, tmp_path / "input", tmp_path / "output", clock=lambda: dt.datetime(2027, 1, 6, 9)).summary
+    assert [(r["department"], r["indicator"], r["self_score"], r["score"]) for r in s["reviews"]] == [
+        ("机关党委", "2.10", 0, 2)]
+    ind = next(i for i in s["indicators"] if i["code"] == "2.10")
+    assert ind["score"] == pytest.approx((4 / 3 + 2 + 2) / 3) and ind["self_score"] == pytest.approx(10 / 9)
+    assert not [g for g in s["gaps"] if g["key"] == "低分|机关党委|2.10"]
