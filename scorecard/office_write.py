@@ -33,11 +33,13 @@ MAX_ROW_HEIGHT = 409             # Excel's limit
 DATE_FORMAT = "yyyy-mm-dd"
 
 # (title, entry/review key, width, editable)
+# The contract's nine columns first, in its order (A..I), then the indicator's own text for reference.
 REVIEW_COLUMNS = [
-    ("部门", "department", 14, False), ("指标编号", "indicator", 9, False), ("测评项目", "item_name", 14, False),
-    ("测评指标", "name", 22, False), ("分值", "max", 7, False), ("自评得分", "self_score", 9, False),
+    ("部门", "department", 14, False), ("指标编号", "indicator", 9, False), ("测评指标", "name", 22, False),
+    ("分值", "max", 7, False), ("自评得分", "self_score", 9, False),
     ("核定得分", "score", 9, True), ("核定说明", "reason", 30, True), ("核定人", "reviewer", 10, True),
     ("核定日期", "date", 12, True), ("测评标准", "criteria", 36, False), ("测评方法", "method", 12, False),
+    ("测评项目", "item_name", 14, False),
 ]
 
 

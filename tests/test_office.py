@@ -159,6 +159,8 @@ def test_workbook_protection_validation_and_print(office):
     assert ws.auto_filter.ref.startswith("A1:")
     assert ws.freeze_panes == "C2"
     cols = {c.value: c.column for c in ws[1]}
+    assert [c.value for c in ws[1]][:9] == ["部门", "指标编号", "测评指标", "分值", "自评得分", "核定得分", "核定说明",
+                                           "核定人", "核定日期"]                 # CONTRACT §11 order, A..I
     for title in ("核定得分", "核定说明", "核定人", "核定日期"):
         assert not ws.cell(2, cols[title]).protection.locked, title
     for title in ("部门", "指标编号", "测评指标", "分值", "自评得分"):
@@ -234,10 +236,12 @@ def test_verified_scores_replace_self_scores_in_every_figure(office):
          "date": ""},
     ]
     hit = rules_hit(s)
+    score_cell = cells[("登记注册科", "2.10")]["核定得分"]                 # 核定说明 is the next column
+    reason_cell = f"{chr(ord(score_cell[0]) + 1)}{score_cell[1:]}"
     assert {r: [(f["sheet"], f["cell"], f["severity"]) for f in fs] for r, fs in hit.items()} == {
         "review.not_number": [("核定表", cells[("办公室", "2.10")]["核定得分"], "error")],
         "review.out_of_range": [("核定表", cells[("机关党委", "1.1")]["核定得分"], "error")],
-        "review.reason_missing": [("核定表", cells[("登记注册科", "2.10")]["核定得分"].replace("G", "H"), "error")],
+        "review.reason_missing": [("核定表", reason_cell, "error")],
         "review.date_invalid": [("核定表", cells[("机关党委", "1.2")]["核定日期"], "error")],
     }
     assert "五分" in hit["review.not_number"][0]["message"]
