@@ -165,7 +165,10 @@ def load_office(rules: Rules, round_name: str, round_dir: Path, office_files: di
                     baseline_tracking[key] = state.effective(key).display()
                 base = _baseline(copy, key, baseline_tracking[key])
             changes = changed_cells(row, base)
-            if changes:
+            # A tracking row we did not write is checked against the known gaps even when it changes
+            # nothing (tracking.unknown_gap), as an unknown 核定 row is.
+            ours = copy.written is not None and (key if copy.kind != REVIEW else review_key(*key)) in copy.written
+            if changes or (copy.kind != REVIEW and not ours):
                 edits.append(_Edit(copy.kind, key, changes, row, copy, len(edits)))
     edits.sort(key=lambda e: e.sort_key)
     with closing(store.connect(state.ledger_path)) as conn, conn:
@@ -351,7 +354,7 @@ def _apply_tracking(conn, state: OfficeState, edit: _Edit, known: set[str], reco
         state.findings.append(finding("tracking.unknown_gap", cell=edit.row.key_cells["问题编号"], value=key, **where))
         return
     current = state.effective(key)
-    if _stale(edit, current.stamp, current.file):
+    if not edit.changes or _stale(edit, current.stamp, current.file):
         return
     accepted = dict(edit.changes)
     if "status" in accepted and accepted["status"] not in TRACKING_STATES:

@@ -365,13 +365,15 @@ def test_unknown_rows_and_gaps_are_warned_and_ignored(office):
     wb, ws, cols = sheet_rows(base / GAP_FILE, "问题清单")
     ws.cell(2, cols["问题编号"]).value = "低分|办公室|9.9"
     ws.cell(2, cols["整改状态"]).value = "整改中"
+    ws.cell(3, cols["问题编号"]).value = "逾期|后勤处|-"          # a row added by hand, nothing else typed
     wb.save(base / GAP_FILE)
     s = summary_of(office["run"]())
     hit = rules_hit(s)
     assert [(f["cell"], f["severity"]) for f in hit["review.unknown_row"]] == [
         (ws_cell(cols_of(base, "指标编号"), 2), "warning"), (f"A{r}", "warning")]
     assert "后勤处" in hit["review.unknown_row"][1]["message"]
-    assert hit["tracking.unknown_gap"][0]["severity"] == "warning"
+    assert [(f["cell"], f["severity"]) for f in hit["tracking.unknown_gap"]] == [
+        (ws_cell(cols["问题编号"], 2), "warning"), (ws_cell(cols["问题编号"], 3), "warning")]
     assert "低分|办公室|9.9" in hit["tracking.unknown_gap"][0]["message"]
     assert s["reviews"] == [] and s["gaps"][0]["tracking"]["status"] == "未整改"
 
