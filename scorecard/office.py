@@ -26,6 +26,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from . import office_store as store
+from .analysis import analyse
 from .findings import FileProblem, Finding, finding
 from .gaplist import tracking_cell
 from .office_read import (CLOSED, FIELDS, GAP_FILE, GAP_SHEET, NOT_STARTED, REVIEW, REVIEW_FILE,
@@ -305,11 +306,13 @@ def apply_office(summary: Summary, state: OfficeState) -> Summary:
         replace(sub, findings=tuple(FindingRecord(f.severity, f.rule, f.sheet, f.cell, f.message, f.value)
                                     for f in state.findings_of(sub.file)))
         if sub.status == OFFICE else sub for sub in summary.submissions)
-    return replace(summary, gaps=gaps, closed_gaps=closed, submissions=submissions,
-                   reviews=_reviews(summary, state), rectification=rectification(gaps),
+    done = replace(summary, gaps=gaps, closed_gaps=closed, submissions=submissions,
+                   reviews=_reviews(summary, state), rectification=rectification(gaps), analysis=None,
                    office_findings=summary.office_findings + tuple(
                        OfficeFinding(severity=f.severity, rule=f.rule, file=f.file, sheet=f.sheet, cell=f.cell,
                                      message=f.message, value=f.value) for f in state.findings))
+    # The report's analysis reads reviews and tracking too: made again from the completed summary.
+    return replace(done, analysis=analyse(done.to_dict())) if summary.analysis is not None else done
 
 
 def _result(t: Tracking) -> TrackingResult:

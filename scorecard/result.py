@@ -252,6 +252,7 @@ class Summary:
     # §11 (scorecard.office): every recorded 核定得分 and the tracking totals
     reviews: tuple[ReviewResult, ...] = ()
     rectification: dict[str, int] = field(default_factory=lambda: rectification(()))
+    analysis: dict | None = optional()      # analysis.analyse(): what the summary report analyses
 
     def to_dict(self) -> dict:
         return to_json(self)

@@ -323,6 +323,8 @@ def test_tracking_states_read_back_and_judged(office):
     # status_invalid and date_invalid: those two cells are ignored, the note is taken.
     assert gaps[GAP_2_2]["tracking"] == {"status": "未整改", "note": "公众号已恢复更新", "closed_on": "", "verifier": ""}
     assert s["rectification"] == {"total": 3, "未整改": 2, "整改中": 1, "待核验": 0, "已销号": 0}
+    assert s["analysis"]["review"]["count"] == 3                       # the report's analysis sees them too
+    assert s["analysis"]["rectification"]["by_state"]["整改中"] == 1
     hit = rules_hit(s)
     assert [(f["cell"], f["severity"]) for f in hit["tracking.status_invalid"]] == [(cells[GAP_2_2]["整改状态"], "error")]
     assert [(f["cell"], f["severity"]) for f in hit["tracking.date_invalid"]] == [(cells[GAP_2_2]["销号日期"], "error")]
