@@ -23,6 +23,7 @@ from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.datavalidation import DataValidation
 
+from .fsutil import atomic_save_workbook
 from .office_read import CLOSED_SHEET, TRACKING, TRACKING_STATES, norm, write_meta
 from .office_write import UNLOCKED, fit_row_heights, print_a4, protect
 from .text import display_width, fmt_number, xml_safe
@@ -241,5 +242,7 @@ def write_gap_xlsx(summary: dict, path: Path, *, copy_id: str | None = None) -> 
     write_meta(wb, TRACKING, copy_id or uuid.uuid4().hex, _text(summary.get("round")), written)
     wb.properties.title = f"{_text(summary.get('title'))}问题清单（{_text(summary.get('round'))}）"
     wb.properties.creator = _text(summary.get("organization")) or "scorecard"
-    wb.save(path)
+    # Replaced, never written through: the file in place may be a hard link to the last run's copy
+    # (reports' render cache), which the office may have edited.
+    atomic_save_workbook(wb, path)
     return path

@@ -636,3 +636,28 @@ def test_a_verified_score_overrides_a_computed_one(tmp_path):
     ind = next(i for i in s["indicators"] if i["code"] == "2.10")
     assert ind["score"] == pytest.approx((4 / 3 + 2 + 2) / 3) and ind["self_score"] == pytest.approx(10 / 9)
     assert not [g for g in s["gaps"] if g["key"] == "低分|机关党委|2.10"]
+
+
+def test_a_rejected_edit_is_gone_from_the_regenerated_gap_list(office):
+    """Nothing else changed, so every report could be reused from the last run; the office's own
+    workbook is still written again, showing what is recorded and not the bad value typed."""
+    office["run"]()
+    edit_tracking(office["round_dir"] / GAP_FILE, {GAP_1_1: {"整改状态": "差不多了"}}, mtime=T0)
+    for _ in range(2):
+        s = summary_of(office["run"]())
+        rows = read_sheet(office["round_dir"] / GAP_FILE, "问题清单", ("问题编号",))
+        assert rows[GAP_1_1]["整改状态"] == "未整改"
+    assert [f["rule"] for f in s["office_findings"]] == []          # reported once, on the run that read it
+
+
+def test_an_ignored_edit_is_gone_from_the_regenerated_gap_list(office):
+    office["run"]()
+    edit_tracking(office["round_dir"] / GAP_FILE, {GAP_1_1: {"整改状态": "整改中"}}, mtime=T0 + 60)
+    office["run"]()
+    office["run"]()                                      # the same summary twice: reports may be reused
+    # Typed into the current file, but the file claims to be older than the recorded edit: ignored.
+    edit_tracking(office["round_dir"] / GAP_FILE, {GAP_1_1: {"整改状态": "待核验"}}, mtime=T0)
+    s = summary_of(office["run"]())
+    assert s["gaps"][0]["tracking"]["status"] == "整改中"
+    rows = read_sheet(office["round_dir"] / GAP_FILE, "问题清单", ("问题编号",))
+    assert rows[GAP_1_1]["整改状态"] == "整改中"
