@@ -133,7 +133,8 @@ def data_report(summary: dict) -> None:
 
 def run_report(summary: dict, round_dir: Path) -> None:
     subs = summary["submissions"]
-    count = {s: sum(x["status"] == s for x in subs) for s in ("accepted", "rejected", "superseded", "ignored")}
+    files = summary["counts"]["files"]
+    count = {s: files.get(s, 0) for s in ("accepted", "rejected", "superseded", "ignored")}
     unit = summary["unit"]
     say(f"本轮：{summary['round']}（截至 {summary['as_of']}）")
     say(f"文件：采用 {count['accepted']} 份，退回 {count['rejected']} 份，被新版本替代 {count['superseded']} 份，"
@@ -146,10 +147,12 @@ def run_report(summary: dict, round_dir: Path) -> None:
     verdict = "一票否决" if unit["veto"] else ("达到合格线" if unit["passed"] else "未达合格线")
     say(f"总分：{fmt_number(unit['total'])} 分（基础 {fmt_number(unit['score'])} + 加分 {fmt_number(unit['bonus'])}），"
         f"合格线 {fmt_number(summary['pass_score'])} 分：{verdict}")
-    severe = sum(g["severity"] == "严重" for g in summary["gaps"])
-    say(f"问题清单：{len(summary['gaps'])} 条（严重 {severe} 条，一般 {len(summary['gaps']) - severe} 条）")
+    gaps, severe = summary["counts"]["gaps"], summary["counts"]["severe_gaps"]
+    say(f"问题清单：{gaps} 条（严重 {severe} 条，一般 {gaps - severe} 条）")
     if summary["unsubmitted"]:
         say(f"未报送：{'、'.join(summary['unsubmitted'])}")
+    if summary.get("returned"):
+        say(f"被退回（须于 {summary['resubmit_by']} 前重新报送）：{'、'.join(summary['returned'])}")
     office_lines(summary)
     data_report(summary)
     say(f"输出：{round_dir}")
@@ -240,11 +243,12 @@ class Progress:
 def run_log_lines(summary: dict, round_dir, seconds: float, mail: dict | None = None,
                   outputs: int | None = None) -> list[str]:
     """The lines every run leaves in the log: files, accepted/returned, outputs, mail, duration."""
-    subs = summary.get("submissions", [])
-    count = {s: sum(x.get("status") == s for x in subs) for s in ("accepted", "rejected", "superseded", "ignored")}
-    lines = [f"运行完成：轮次 {summary.get('round')}，找到文件 {len(subs)} 份（采用 {count['accepted']}，"
+    counts = summary["counts"]
+    files = counts["files"]
+    count = {s: files.get(s, 0) for s in ("accepted", "rejected", "superseded", "ignored")}
+    lines = [f"运行完成：轮次 {summary.get('round')}，找到文件 {sum(files.values())} 份（采用 {count['accepted']}，"
              f"退回 {count['rejected']}，被替代 {count['superseded']}，忽略 {count['ignored']}），"
-             f"问题 {len(summary.get('gaps', []))} 条，用时 {seconds:.1f} 秒"]
+             f"问题 {counts['gaps']} 条，用时 {seconds:.1f} 秒"]
     returned = summary.get("returned") or []
     if returned:
         lines.append(f"退回部门：{'、'.join(returned)}")
