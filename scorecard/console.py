@@ -153,8 +153,26 @@ def run_report(summary: dict, round_dir: Path) -> None:
         say(f"未报送：{'、'.join(summary['unsubmitted'])}")
     if summary.get("returned"):
         say(f"被退回（须于 {summary['resubmit_by']} 前重新报送）：{'、'.join(summary['returned'])}")
+    office_lines(summary)
     data_report(summary)
     say(f"输出：{round_dir}")
+
+
+def office_lines(summary: dict) -> None:
+    """The office's pass (CONTRACT.md §11): verified scores, tracking, and problems in its edits."""
+    reviews = summary.get("reviews") or []
+    unit = summary["unit"]
+    if reviews:
+        say(f"核定：{len(reviews)} 项核定得分，自评 {fmt_number(unit.get('self_score', unit['score']))} 分 → "
+            f"核定后 {fmt_number(unit['score'])} 分")
+    rect = summary.get("rectification")
+    if rect and rect.get("total"):
+        say("整改：" + "，".join(f"{k} {rect[k]} 条" for k in ("未整改", "整改中", "待核验", "已销号")))
+    for f in summary.get("office_findings") or []:
+        if f["rule"].startswith("data."):            # listed by data_report
+            continue
+        where = f"{f['sheet']}!{f['cell']}" if f.get("cell") else (f.get("sheet") or "")
+        say(f"  [{SEVERITY.get(f['severity'], f['severity'])}] {f.get('file', '')} {where}：{f['message']}")
 
 
 # ---------------------------------------------------------------------------------------------

@@ -65,6 +65,19 @@ CATALOGUE: dict[str, tuple[str, str]] = {
     "bonus.not_number": (ERROR, "申报加分“{value}”不是有效数字。请填写 0 到 {cap} 之间的数字。"),
     "bonus.out_of_range": (ERROR, "申报加分 {value} 超出范围。请填写 0 到 {cap} 之间的数字。"),
     "bonus.name_missing": (ERROR, "第{row}行申报了加分但未填写“特色项目”。请填写特色项目名称，或删除该行。"),
+    # The office's own workbooks (CONTRACT.md §11): 核定表 and the tracking columns of 问题清单.
+    # A cell with an error is not taken; the value recorded before it still stands.
+    "review.not_number": (ERROR, "核定得分“{value}”不是有效数字。请填写 0 到 {max} 之间的数字；本行核定未采用，仍按此前记录。"),
+    "review.out_of_range": (ERROR, "核定得分 {value} 超出范围。指标“{code}”满分{max}分，请填写 0 到 {max} 之间的数字；本行核定未采用，仍按此前记录。"),
+    "review.reason_missing": (ERROR, "核定得分（{score}分）与自评得分（{self_score}分）不同，必须在“核定说明”中写明核定理由；本行核定未采用，仍按此前记录。"),
+    "review.date_invalid": (ERROR, "核定日期“{value}”不是有效日期。请按“2026-12-31”的格式填写；本行核定未采用，仍按此前记录。"),
+    "review.unknown_row": (WARNING, "{department}没有指标“{code}”（不是该部门负责的指标），本行已忽略。请不要修改“部门”“指标编号”两列。"),
+    "review.unknown_row/department": (WARNING, "部门“{value}”不在本次测评的部门名单中（指标“{code}”），本行已忽略。请不要修改“部门”“指标编号”两列。"),
+    "tracking.status_invalid": (ERROR, "整改状态“{value}”无效。请从下拉列表中选择：未整改、整改中、待核验、已销号；该单元格未采用，仍按此前记录。"),
+    "tracking.close_incomplete": (ERROR, "问题“{key}”标为“已销号”，但未填写{missing}。销号须同时填写销号日期和核验人；本次销号未采用，仍按此前记录。"),
+    "tracking.date_invalid": (ERROR, "销号日期“{value}”不是有效日期。请按“2026-12-31”的格式填写；该单元格未采用，仍按此前记录。"),
+    "tracking.unknown_gap": (WARNING, "问题编号“{value}”不是本轮或以往轮次的问题，本行已忽略。请不要修改“问题编号”列。"),
+    "tracking.closed_but_open": (WARNING, "问题“{key}”已标为“已销号”（销号日期{closed_on}，核验人{verifier}），但本轮数据仍显示该问题存在。请核实整改情况，必要时改回“整改中”。"),
     # Data workbooks and computed indicators (CONTRACT.md §12). Row errors skip the row, never the file.
     "data.not_number": (ERROR, "“{column}”的值“{value}”不是有效数字，本行未计入“{data}”。请核对导出表中该单元格，改为数字后重新放入。"),
     "data.not_number/empty": (ERROR, "“{column}”为空，本行未计入“{data}”。请核对导出表，补上数值（没有则填 0）后重新放入。"),

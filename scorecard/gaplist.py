@@ -4,31 +4,43 @@ Rendered from summary["gaps"] (docs/summary.md), in its order (严重 first). Te
 typed is always written as text: a value that starts with = + - @ would otherwise become a live
 formula in Excel (formula injection), so such cells are stored as strings with Excel's
 quote-prefix flag, which also keeps them text when someone edits the cell later.
+
+It is also the office's tracking sheet (CONTRACT.md §11): 问题编号 (the gap's key, locked) and the
+unlocked columns 整改状态 (drop-down), 整改情况, 销号日期, 核验人, read back by scorecard.office.
+A very hidden _meta sheet records what was written into each tracking cell, so the next run can
+tell the office's edits from our own values.
 """
 from __future__ import annotations
 
 import datetime as dt
 import re
+import uuid
 from pathlib import Path
 
 import pandas as pd
 from openpyxl import Workbook
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.utils import get_column_letter
+from openpyxl.worksheet.datavalidation import DataValidation
 
+from .fsutil import atomic_save_workbook
+from .office_read import CLOSED_SHEET, TRACKING, TRACKING_STATES, norm, write_meta
+from .office_write import UNLOCKED, fit_row_heights, print_a4, protect
 from .text import display_width, fmt_number, xml_safe
 from .xlsxutil import set_text
 
 GAP_SHEET = "问题清单"
 STATS_SHEET = "统计"
-KINDS = ("低分", "逾期", "佐证缺失", "未报送", "一票否决")
+KINDS = ("低分", "逾期", "佐证缺失", "未报送", "退回", "一票否决")
 TOTAL = "合计"
 FILL = {"严重": PatternFill("solid", fgColor="FFC7CE"), "一般": PatternFill("solid", fgColor="FFF2CC")}
 HEADER_FILL = PatternFill("solid", fgColor="D9D9D9")
 THIN = Side(style="thin", color="A6A6A6")
 BORDER = Border(left=THIN, right=THIN, top=THIN, bottom=THIN)
 FONT = "宋体"
-MAX_WIDTH = {"存在问题": 40, "整改措施": 40, "说明": 44, "测评指标": 26}
+MAX_WIDTH = {"存在问题": 40, "整改措施": 40, "说明": 44, "测评指标": 26, "问题编号": 26, "整改情况": 30}
+MIN_WIDTH = {"整改状态": 10, "整改情况": 24, "销号日期": 12, "核验人": 10}
+INPUT_FILL = PatternFill("solid", fgColor="FFFFFF")
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
 # (title, how a cell is taken from the gap)
@@ -36,7 +48,41 @@ COLUMNS = [
     ("序号", None), ("类型", "kind"), ("程度", "severity"), ("部门", "department"), ("指标编号", "indicator"),
     ("测评指标", "indicator_name"), ("存在问题", "problem"), ("整改措施", "measure"), ("责任人", "owner"),
     ("完成时限", "deadline"), ("完成情况", "status"), ("状态", "state"), ("说明", "note"),
+    ("问题编号", "key"),
+    ("整改状态", "tracking.status"), ("整改情况", "tracking.note"), ("销号日期", "tracking.closed_on"),
+    ("核验人", "tracking.verifier"),
 ]
+TRACKING_TITLES = ("整改状态", "整改情况", "销号日期", "核验人")
+
+
+def _key(gap: dict) -> str:
+    return gap.get("key") or f"{gap.get('kind', '')}|{gap.get('department', '')}|{gap.get('indicator') or '-'}"
+
+
+def _value(gap: dict, key: str):
+    if key == "key":
+        return _key(gap)
+    if key.startswith("tracking."):
+        tracking = gap.get("tracking") or {}
+        name = key.split(".", 1)[1]
+        return tracking.get(name) or ("未整改" if name == "status" else "")
+    return gap.get(key)
+
+
+def _with_state(summary: dict) -> bool:
+    return any(g.get("state") for g in summary.get("gaps", [])) or bool(summary.get("previous_round"))
+
+
+def titles_of(summary: dict) -> list[str]:
+    with_state = _with_state(summary)
+    return [t for t, key in COLUMNS if with_state or key != "state"]
+
+
+def tracking_cell(index: int, with_state: bool) -> str:
+    """A1 cell of the 整改状态 of gap number `index` (0-based) in the workbook write_gap_xlsx writes;
+    with_state: whether it has the 状态 (新增/持续) column, i.e. an earlier round exists."""
+    titles = [t for t, key in COLUMNS if with_state or key != "state"]
+    return f"{get_column_letter(titles.index('整改状态') + 1)}{index + 2}"
 
 
 def _text(value) -> str:
@@ -64,14 +110,14 @@ def _put(cell, value) -> None:
         cell.value = value
 
 
-def _rows(summary: dict, with_state: bool) -> list[list]:
+def _rows(gaps: list[dict], with_state: bool) -> list[list]:
     rows = []
-    for no, gap in enumerate(summary.get("gaps", []), 1):
+    for no, gap in enumerate(gaps, 1):
         row = []
         for title, key in COLUMNS:
             if key == "state" and not with_state:
                 continue
-            row.append(no if key is None else _text(gap.get(key)))
+            row.append(no if key is None else _text(_value(gap, key)))
         rows.append(row)
     return rows
 
@@ -89,7 +135,8 @@ def _widths(ws, titles: list[str], rows: list[list]) -> None:
     for col, title in enumerate(titles, 1):
         longest = max([display_width(title)] + [max((display_width(line) for line in str(r[col - 1]).split("\n")),
                                                      default=0) for r in rows])
-        ws.column_dimensions[get_column_letter(col)].width = max(6, min(longest + 2, MAX_WIDTH.get(title, 24)))
+        width = max(6, min(longest + 2, MAX_WIDTH.get(title, 24)))
+        ws.column_dimensions[get_column_letter(col)].width = max(width, MIN_WIDTH.get(title, 0))
 
 
 def stats_frame(summary: dict) -> pd.DataFrame:
@@ -108,17 +155,12 @@ def stats_frame(summary: dict) -> pd.DataFrame:
     return table
 
 
-def write_gap_xlsx(summary: dict, path: Path) -> Path:
-    """Write the gap list workbook to path and return path."""
-    path = Path(path)
-    with_state = any(g.get("state") for g in summary.get("gaps", [])) or bool(summary.get("previous_round"))
-    titles = [t for t, key in COLUMNS if with_state or key != "state"]
-    rows = _rows(summary, with_state)
-    wb = Workbook()
-    ws = wb.active
-    ws.title = GAP_SHEET
+def _gap_sheet(ws, gaps: list[dict], titles: list[str], with_state: bool, empty: str, heading: str) -> None:
+    """One row per gap, the tracking columns open (drop-down, date check), the rest locked."""
+    rows = _rows(gaps, with_state)
     _header(ws, titles)
     severity_col = titles.index("程度")
+    editable = {titles.index(t) + 1 for t in TRACKING_TITLES}
     for r, row in enumerate(rows, 2):
         fill = FILL.get(row[severity_col])
         for c, value in enumerate(row, 1):
@@ -126,22 +168,55 @@ def write_gap_xlsx(summary: dict, path: Path) -> Path:
             _put(cell, value)
             cell.font = Font(name=FONT)
             cell.border = BORDER
-            cell.alignment = Alignment(vertical="top", wrap_text=True,
-                                       horizontal="center" if titles[c - 1] in ("序号", "类型", "程度", "状态") else None)
-            if fill is not None:
+            cell.alignment = Alignment(vertical="top", wrap_text=True, horizontal="center" if titles[c - 1] in (
+                "序号", "类型", "程度", "状态", "整改状态", "销号日期", "核验人") else None)
+            if c in editable:
+                cell.protection = UNLOCKED
+                cell.fill = INPUT_FILL
+            elif fill is not None:
                 cell.fill = fill
-    if not rows:
-        ws.cell(row=2, column=1, value="本轮未发现问题短板。").font = Font(name=FONT)
+        ws.cell(row=r, column=titles.index("销号日期") + 1).number_format = "yyyy-mm-dd"
+    if not rows and empty:
+        ws.cell(row=2, column=1, value=empty).font = Font(name=FONT)
+    last = max(2, len(rows) + 1)
+    col = {t: get_column_letter(titles.index(t) + 1) for t in TRACKING_TITLES}
+    status = DataValidation(type="list", formula1='"' + ",".join(TRACKING_STATES) + '"', allow_blank=True,
+                            showErrorMessage=True, errorStyle="stop", errorTitle="整改状态",
+                            error="请从下拉列表中选择：" + "、".join(TRACKING_STATES) + "。", promptTitle="整改状态",
+                            prompt="销号时须同时填写销号日期和核验人", showInputMessage=True)
+    status.add(f"{col['整改状态']}2:{col['整改状态']}{last}")
+    closed_on = DataValidation(type="date", operator="greaterThan", formula1="36526", allow_blank=True,
+                               showErrorMessage=True, errorStyle="stop", errorTitle="销号日期",
+                               error="请按 2026-12-31 的格式填写日期。")
+    closed_on.add(f"{col['销号日期']}2:{col['销号日期']}{last}")
+    ws.add_data_validation(status)
+    ws.add_data_validation(closed_on)
     ws.freeze_panes = "A2"
-    ws.auto_filter.ref = f"A1:{get_column_letter(len(titles))}{max(2, len(rows) + 1)}"
+    ws.auto_filter.ref = f"A1:{get_column_letter(len(titles))}{last}"
     _widths(ws, titles, rows)
-    ws.row_dimensions[1].height = 20
-    ws.page_setup.orientation = "landscape"
-    ws.page_setup.paperSize = ws.PAPERSIZE_A4
-    ws.page_setup.fitToWidth, ws.page_setup.fitToHeight = 1, 0
-    ws.sheet_properties.pageSetUpPr.fitToPage = True
-    ws.print_title_rows = "1:1"
+    fit_row_heights(ws)
+    ws.row_dimensions[1].height = 22
+    print_a4(ws)
+    ws.oddHeader.center.text = heading
+    ws.oddFooter.center.text = "第 &P 页，共 &N 页"
+    protect(ws)
 
+
+def write_gap_xlsx(summary: dict, path: Path, *, copy_id: str | None = None) -> Path:
+    """Write the gap list workbook to path and return path."""
+    path = Path(path)
+    with_state = _with_state(summary)
+    wb = Workbook()
+    ws = wb.active
+    ws.title = GAP_SHEET
+    _gap_sheet(ws, summary.get("gaps", []), titles_of(summary), with_state, "本轮未发现问题短板。",
+               f"{_text(summary.get('title'))} 问题清单（{_text(summary.get('round'))}）")
+    closed = summary.get("closed_gaps") or []
+    if closed:
+        # Last round's gaps that are gone: where the office signs them off (已销号, 销号日期, 核验人).
+        cs = wb.create_sheet(CLOSED_SHEET)
+        _gap_sheet(cs, closed, [t for t, key in COLUMNS if key != "state"], False, "",
+                   f"{_text(summary.get('title'))} 上轮问题本轮已消除（{_text(summary.get('round'))}）")
     stats = stats_frame(summary)
     st = wb.create_sheet(STATS_SHEET)
     stat_titles = [stats.index.name, *map(str, stats.columns)]
@@ -158,7 +233,16 @@ def write_gap_xlsx(summary: dict, path: Path) -> Path:
     st.freeze_panes = "B2"
     _widths(st, stat_titles, [[str(i)] + [fmt_number(v) for v in vals] for i, vals in
                               zip(stats.index, stats.values.tolist())])
+    fit_row_heights(st)
+    print_a4(st, one_page=True)
+    st.oddHeader.center.text = f"{_text(summary.get('title'))} 问题统计（{_text(summary.get('round'))}）"
+    written = {_key(g): {name: norm(name, _value(g, f"tracking.{name}"))
+                         for name in ("status", "note", "closed_on", "verifier")}
+               for g in list(summary.get("gaps", [])) + list(summary.get("closed_gaps") or [])}
+    write_meta(wb, TRACKING, copy_id or uuid.uuid4().hex, _text(summary.get("round")), written)
     wb.properties.title = f"{_text(summary.get('title'))}问题清单（{_text(summary.get('round'))}）"
     wb.properties.creator = _text(summary.get("organization")) or "scorecard"
-    wb.save(path)
+    # Replaced, never written through: the file in place may be a hard link to the last run's copy
+    # (reports' render cache), which the office may have edited.
+    atomic_save_workbook(wb, path)
     return path

@@ -24,6 +24,9 @@ from .feedback import write_returned
 from .findings import FileProblem, finding
 from .fsutil import run_lock, staged_directory
 from .ledger import Ledger
+from .gaplist import write_gap_xlsx
+from .office import GAP_FILE, OFFICE, REVIEW_FILE, apply_office, is_office_workbook, load_office, office_checked
+from .office_write import write_review_xlsx
 from .reports import write_reports
 from .rules import Rules
 from .safety import open_safely
@@ -97,6 +100,11 @@ def run(rules: Rules, input_dir: Path, output_dir: Path, *, round_name: str | No
     with run_lock(output_dir):
         paths = discover(input_dir, exclude=output_dir)
         logger.info("开始处理 %s：在 %s 中找到 %d 个文件", round_name, input_dir, len(paths))
+        # --- §11: the office's workbooks are its edits, never a department's submission ---
+        office_files = {p: (input_dir / p.relative_to(input_dir)).as_posix() for p in paths
+                        if not ignore_reason(p) and _is_office_file(p)}
+        paths = [p for p in paths if p not in office_files]
+        # --- end §11 ---
         ledger = Ledger(output_dir)
         with _timed(timings, "read+validate"):
             placed_ignored, checked, fresh, data_files = _check_all(paths, input_dir, rules, ledger, progress,
@@ -107,6 +115,11 @@ def run(rules: Rules, input_dir: Path, output_dir: Path, *, round_name: str | No
         placed += placed_ignored
         previous = ledger.previous(round_name)
         round_dir = output_dir / safe_filename(round_name)
+        # --- the office's own pass (CONTRACT.md §11): its edits are read and recorded before scoring ---
+        office = load_office(rules, round_name, round_dir, office_files, ledger.path, now, placed, previous,
+                             computation)
+        placed += [Placed(office_checked(path, label), OFFICE) for path, label in office_files.items()]
+        # --- end §11 ---
         # Counted from the report date (as_of) when that is later than today, so that a report never
         # asks for a resubmission by a day before its own date.
         resubmit_by = add_working_days(max(now.date(), as_of), rules.resubmit_days)
@@ -119,13 +132,18 @@ def run(rules: Rules, input_dir: Path, output_dir: Path, *, round_name: str | No
             with _timed(timings, "score"):
                 result = summarise(rules, placed, round_name=round_name, as_of=as_of, generated_at=now,
                                    resubmit_by=resubmit_by, previous=previous,
-                                   computation=computation, data_files=data_files)
+                                   computation=computation, data_files=data_files, reviews=office.scores())
+                result = apply_office(result, office)                               # §11
                 summary = result.to_dict()
                 (stage / "summary.json").write_text(json.dumps(summary, ensure_ascii=False, indent=2),
                                                     encoding="utf-8")
             with _timed(timings, "reports"):
                 manifest = write_reports(summary, stage, templates_dir, workers=workers,
                                          previous_dir=round_dir if round_dir.is_dir() else None)
+                # §11: the office edits these two in place, so they are always written afresh (never
+                # reused by the render cache: an edit that was ignored must not survive in them).
+                write_review_xlsx(summary, stage / REVIEW_FILE, office.review_rows(), now=now)
+                write_gap_xlsx(summary, stage / GAP_FILE)
         started = now.isoformat(timespec="microseconds")
         with _timed(timings, "ledger"):
             ledger.record(summary, started)
@@ -220,6 +238,11 @@ def _check_many(jobs: list[tuple[Path, str]], rules: Rules, workers: int):
             for c in results:
                 yield n, c
                 n += 1
+
+
+def _is_office_file(path: Path) -> bool:
+    """§11: a workbook with a sheet named 核定表 or 问题清单 (and no 自评表) is the office's."""
+    return path.suffix.lower() in (".xlsx", ".xlsm") and is_office_workbook(path)
 
 
 def _carry_over(placed: list[Placed], ledger: Ledger, rules: Rules, round_name: str) -> list[Placed]:

@@ -113,6 +113,44 @@ class EntryResult:
     reported_score: Number | None = optional()
 
 
+# --- The office's own pass (CONTRACT.md §11); filled in by scorecard.office --------------------
+
+TRACKING_STATES = ("未整改", "整改中", "待核验", "已销号")
+
+
+@dataclass(frozen=True)
+class TrackingResult:
+    """Where the rectification of a gap stands (问题清单's tracking columns)."""
+
+    status: str = "未整改"          # 未整改 | 整改中 | 待核验 | 已销号
+    note: str = ""                  # 整改情况
+    closed_on: str = ""             # 销号日期
+    verifier: str = ""              # 核验人
+
+
+@dataclass(frozen=True)
+class ReviewResult:
+    """One recorded 核定得分."""
+
+    department: str
+    indicator: str
+    self_score: Number
+    score: Number
+    reason: str                     # 核定说明
+    reviewer: str                   # 核定人
+    date: str                       # 核定日期 (the file and time of each edit are in the ledger, office_edits)
+
+
+def rectification(gaps) -> dict[str, int]:
+    """{total, 未整改, 整改中, 待核验, 已销号} over the gaps' tracking."""
+    counts = {state: 0 for state in TRACKING_STATES}
+    for gap in gaps:
+        counts[gap.tracking.status] += 1
+    return {"total": len(gaps), **counts}
+
+# --- end §11 -----------------------------------------------------------------------------------
+
+
 @dataclass(frozen=True)
 class Gap:
     kind: str
@@ -130,6 +168,7 @@ class Gap:
     score: Number | None = None
     max: Number | None = None
     note: str = ""
+    tracking: TrackingResult = TrackingResult()          # §11, carried across rounds while the gap persists
     departments: tuple[str, ...] | None = optional()     # 一票否决: every department that answered 是
     state: str | None = optional()                        # 新增 | 持续, only when a previous round exists
 
@@ -157,7 +196,7 @@ class SubmissionResult:
     file: str
     sha256: str
     department: str | None
-    status: str                     # accepted | rejected | superseded | ignored (| office | data)
+    status: str                     # accepted | rejected | superseded | ignored | office (§11) (| data)
     fill_date: str
     returned: str | None
     findings: tuple[FindingRecord, ...]
@@ -207,9 +246,12 @@ class Summary:
     submissions: tuple[SubmissionResult, ...]
     previous_round: str | None = optional()
     closed_gaps: tuple[Gap, ...] | None = optional()
-    # §12 computed indicators; office_findings also holds §11's when that lands
+    # §12 computed indicators; office_findings holds §12's data.* and §11's review.*/tracking.*
     computed: tuple["ComputedResult", ...] = ()
     office_findings: tuple["OfficeFinding", ...] = ()
+    # §11 (scorecard.office): every recorded 核定得分 and the tracking totals
+    reviews: tuple[ReviewResult, ...] = ()
+    rectification: dict[str, int] = field(default_factory=lambda: rectification(()))
     analysis: dict | None = optional()      # analysis.analyse(): what the summary report analyses
 
     def to_dict(self) -> dict:

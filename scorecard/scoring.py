@@ -9,14 +9,14 @@ from __future__ import annotations
 import datetime as dt
 from collections import Counter, defaultdict
 from dataclasses import dataclass, replace
-from typing import Iterable, Sequence
+from typing import Iterable, Mapping, Sequence
 
 import pandas as pd
 
 from .analysis import analyse
 from .result import (BelowTarget, BonusResult, ComputedResult, ComputedSpec, Counts, DepartmentResult, EntryResult,
                      FindingRecord, Gap, IndicatorResult, ItemResult, OfficeFinding, SubmissionResult, Summary,
-                     Unit, VetoResult)
+                     Unit, VetoResult, rectification)
 from .rules import Rules
 from .text import chinese_date, fmt_number
 from .validation import ACCEPTED, REJECTED, SUPERSEDED, Checked
@@ -69,14 +69,19 @@ def choose_latest(checked: Sequence[Checked]) -> list[Placed]:
 
 def summarise(rules: Rules, placed: Iterable[Placed], *, round_name: str, as_of: dt.date,
               generated_at: dt.datetime, resubmit_by: dt.date, previous: dict | None = None,
-              computation=None, data_files: Sequence = ()) -> Summary:
+              computation=None, data_files: Sequence = (),
+              reviews: Mapping[tuple[str, str], float] | None = None) -> Summary:
     """The whole result. `previous` is the last round's summary.json (from the ledger), if any.
-    `computation` (datasets.Computation) and `data_files` are the round's data workbooks (§12)."""
+    `computation` (datasets.Computation) and `data_files` are the round's data workbooks (§12).
+    `reviews`: the office's verified scores (核定得分) by (department, indicator); where one is
+    recorded it counts instead of the self-score (or computed score) in every figure (§11)."""
     placed = list(placed)
     chosen = {p.checked.department: p.checked for p in placed if p.status == ACCEPTED}
     standing = _standing(rules, placed, chosen)
     table = _entry_table(rules, chosen)
     table = _apply_computed(table, computation, chosen)
+    if reviews:
+        _apply_reviews(table, reviews)
 
     indicators = _with_specs(rules, _indicators(rules, table), computation)
     item_rows = [_item(it, [i for i in indicators if i.item == it.code]) for it in rules.items]
@@ -119,7 +124,7 @@ def summarise(rules: Rules, placed: Iterable[Placed], *, round_name: str, as_of:
         submissions=tuple(_submission(p) for p in placed) + tuple(_data_submission(f) for f in data_files),
         previous_round=previous_round, closed_gaps=closed,
         computed=tuple(_computed_result(c) for c in computation.scores) if computation else (),
-        office_findings=_office_findings(computation, data_files))
+        office_findings=_office_findings(computation, data_files), rectification=rectification(gaps))
     return replace(summary, analysis=analyse(summary.to_dict()))
 
 
@@ -153,6 +158,13 @@ def _entry_table(rules: Rules, chosen: dict[str, Checked]) -> pd.DataFrame:
                "submitted", "self_score", "score", "status", "evidence", "problem", "measure", "owner", "deadline",
                "evidence_warning"]
     return pd.DataFrame(rows, columns=columns)
+
+
+def _apply_reviews(table: pd.DataFrame, reviews: Mapping[tuple[str, str], float]) -> None:
+    """§11: a 核定得分 replaces `score` (what counts); `self_score` stays the department's own."""
+    keys = list(zip(table["department"], table["indicator"]))
+    table["reviewed"] = [k in reviews for k in keys]
+    table["score"] = [float(reviews[k]) if k in reviews else s for k, s in zip(keys, table["score"])]
 
 
 def _combined(table: pd.DataFrame, column: str) -> pd.Series:
@@ -249,8 +261,9 @@ def _gaps(rules: Rules, table: pd.DataFrame, placed: list[Placed], standing: dic
         line = rules.gap_ratio * row.max
         if row.score < line - 1e-9:
             severe = row.score < rules.gap_severe_ratio * row.max - 1e-9
+            scored = "核定得分" if getattr(row, "reviewed", False) else "得分"      # §11
             gaps.append(_row_gap(LOW, SEVERE if severe else NORMAL, row, (
-                f"得分{fmt_number(row.score)}分，低于分值{fmt_number(row.max)}分的"
+                f"{scored}{fmt_number(row.score)}分，低于分值{fmt_number(row.max)}分的"
                 f"{fmt_number(rules.gap_ratio * 100)}%（{fmt_number(line)}分）")))
         if row.status != rules.done_status and row.deadline and row.deadline < as_of:
             gaps.append(_row_gap(OVERDUE, NORMAL, row, (

@@ -35,7 +35,7 @@ def records(ws) -> list[dict]:
 def test_one_row_per_gap_in_order(workbook, summary):
     ws = workbook[GAP_SHEET]
     assert header(ws) == ["序号", "类型", "程度", "部门", "指标编号", "测评指标", "存在问题", "整改措施", "责任人",
-                          "完成时限", "完成情况", "状态", "说明"]
+                          "完成时限", "完成情况", "状态", "说明", "问题编号", "整改状态", "整改情况", "销号日期", "核验人"]
     rows = records(ws)
     assert len(rows) == len(summary["gaps"])
     assert [r["序号"] for r in rows] == list(range(1, len(rows) + 1))
@@ -64,7 +64,7 @@ def test_hostile_and_control_characters(workbook):
 def test_frozen_header_filter_and_widths(workbook):
     ws = workbook[GAP_SHEET]
     assert ws.freeze_panes == "A2"
-    assert ws.auto_filter.ref == f"A1:M{ws.max_row}"
+    assert ws.auto_filter.ref == f"A1:R{ws.max_row}"
     titles = header(ws)
     letter = {t: openpyxl.utils.get_column_letter(i) for i, t in enumerate(titles, 1)}
     assert ws.column_dimensions[letter["存在问题"]].width >= 30        # long Chinese text: wide and wrapped
@@ -116,3 +116,74 @@ def test_no_gaps_and_no_history(tmp_path):
     assert ws["A2"].value == "本轮未发现问题短板。"
     total = {r["部门"]: r for r in records(wb[STATS_SHEET])}["合计"]
     assert total["合计"] == 0
+
+
+# --- the office's tracking columns (CONTRACT.md §11) ------------------------------------------
+
+def test_tracking_columns_keys_and_protection(workbook, summary):
+    ws = workbook[GAP_SHEET]
+    titles = header(ws)
+    rows = records(ws)
+    assert [r["问题编号"] for r in rows] == [g["key"] for g in summary["gaps"]]
+    assert all(r["整改状态"] == g["tracking"]["status"] == "未整改" for r, g in zip(rows, summary["gaps"]))
+    col = {t: titles.index(t) + 1 for t in titles}
+    assert ws.protection.sheet and not ws.protection.autoFilter and not ws.protection.sort
+    for r in range(2, ws.max_row + 1):
+        assert ws.cell(r, col["问题编号"]).protection.locked and ws.cell(r, col["存在问题"]).protection.locked
+        for title in ("整改状态", "整改情况", "销号日期", "核验人"):
+            assert not ws.cell(r, col[title]).protection.locked, (r, title)
+    letter = openpyxl.utils.get_column_letter
+    by_type = {dv.type: dv for dv in ws.data_validations.dataValidation}
+    assert by_type["list"].formula1 == '"未整改,整改中,待核验,已销号"' and by_type["list"].errorStyle == "stop"
+    assert str(by_type["list"].sqref) == f"{letter(col['整改状态'])}2:{letter(col['整改状态'])}{ws.max_row}"
+    assert str(by_type["date"].sqref) == f"{letter(col['销号日期'])}2:{letter(col['销号日期'])}{ws.max_row}"
+
+
+def test_tracking_values_written_and_remembered_in_meta(tmp_path, summary):
+    import copy as _copy
+    import json
+
+    tracked = _copy.deepcopy(summary)
+    tracked["gaps"][0]["tracking"] = {"status": "已销号", "note": "已整改", "closed_on": "2027-01-08", "verifier": "赵验"}
+    wb = openpyxl.load_workbook(write_gap_xlsx(tracked, tmp_path / "g.xlsx"))
+    first = records(wb[GAP_SHEET])[0]
+    assert (first["整改状态"], first["整改情况"], first["销号日期"], first["核验人"]) == (
+        "已销号", "已整改", dt.datetime(2027, 1, 8), "赵验")
+    meta = wb["_meta"]
+    assert meta.sheet_state == "veryHidden"
+    values = json.loads("".join(str(r[1]) for r in meta.iter_rows(values_only=True) if r[0] == "values"))
+    assert values[tracked["gaps"][0]["key"]] == {"status": "已销号", "note": "已整改", "closed_on": "2027-01-08",
+                                                 "verifier": "赵验"}
+    assert set(values) == {g["key"] for g in tracked["gaps"] + tracked["closed_gaps"]}
+
+
+def test_every_sheet_prints_on_a4_with_repeated_headers(workbook):
+    for name in workbook.sheetnames:
+        ws = workbook[name]
+        if ws.sheet_state != "visible":
+            continue
+        assert int(ws.page_setup.paperSize) == 9, name
+        assert ws.print_title_rows == "$1:$1", name
+        assert ws.sheet_properties.pageSetUpPr.fitToPage and ws.page_setup.fitToWidth == 1, name
+    assert workbook[STATS_SHEET].page_setup.fitToHeight == 1                 # 统计 on one page
+    assert workbook[GAP_SHEET].page_setup.fitToHeight == 0                   # as many pages as it needs
+
+
+def test_wrapped_rows_are_tall_enough(workbook):
+    ws = workbook[GAP_SHEET]
+    titles = header(ws)
+    col = titles.index("存在问题") + 1
+    width = ws.column_dimensions[openpyxl.utils.get_column_letter(col)].width
+    for r in range(2, ws.max_row + 1):
+        text = str(ws.cell(r, col).value or "")
+        lines = max(1, -(-display_width(text) // max(1, int(width) - 1)))
+        assert ws.row_dimensions[r].height >= 14 * lines, (r, text)
+
+
+def test_closed_gaps_listed_apart_to_sign_off(workbook, summary):
+    ws = workbook["已消除问题"]
+    rows = records(ws)
+    assert [r["问题编号"] for r in rows] == [g["key"] for g in summary["closed_gaps"]]
+    titles = header(ws)
+    assert "状态" not in titles and titles[-5:] == ["问题编号", "整改状态", "整改情况", "销号日期", "核验人"]
+    assert not ws.cell(2, titles.index("整改状态") + 1).protection.locked

@@ -1,0 +1,197 @@
+"""Writing the office's workbook 核定表.xlsx (CONTRACT.md §11), and the sheet habits it shares
+with the gap list: locked/unlocked cells, protection that still allows filter and sort, A4 print
+setup, row heights for wrapped text, and the hidden _meta sheet that says what was written.
+
+Rendered from the summary alone (entries, indicators, reviews); computes no score.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import math
+import uuid
+from pathlib import Path
+
+from openpyxl import Workbook
+from openpyxl.styles import Alignment, Border, Font, PatternFill, Protection, Side
+from openpyxl.utils import get_column_letter
+from openpyxl.worksheet.datavalidation import DataValidation
+
+from .fsutil import atomic_save_workbook
+from .office_read import REVIEW, REVIEW_SHEET, fmt_canonical, norm, review_key, write_meta
+from .text import display_width, xml_safe
+from .xlsxutil import set_text
+
+FONT = "宋体"
+HEADER_FILL = PatternFill("solid", fgColor="D9D9D9")
+LOCKED_FILL = PatternFill("solid", fgColor="F2F2F2")
+INPUT_FILL = PatternFill("solid", fgColor="FFFFFF")
+THIN = Side(style="thin", color="A6A6A6")
+BORDER = Border(left=THIN, right=THIN, top=THIN, bottom=THIN)
+UNLOCKED = Protection(locked=False)
+LINE_HEIGHT = 14.5               # points per wrapped line at 11 pt
+MAX_ROW_HEIGHT = 409             # Excel's limit
+DATE_FORMAT = "yyyy-mm-dd"
+
+# (title, entry/review key, width, editable)
+# The contract's nine columns first, in its order (A..I), then the indicator's own text for reference.
+REVIEW_COLUMNS = [
+    ("部门", "department", 14, False), ("指标编号", "indicator", 9, False), ("测评指标", "name", 22, False),
+    ("分值", "max", 7, False), ("自评得分", "self_score", 9, False),
+    ("核定得分", "score", 9, True), ("核定说明", "reason", 30, True), ("核定人", "reviewer", 10, True),
+    ("核定日期", "date", 12, True), ("测评标准", "criteria", 36, False), ("测评方法", "method", 12, False),
+    ("测评项目", "item_name", 14, False),
+]
+
+
+def protect(ws) -> None:
+    """Protected without a password (against accidents), filter, sort and resizing still allowed."""
+    p = ws.protection
+    p.sheet = True
+    p.autoFilter = False
+    p.sort = False
+    p.formatColumns = False
+    p.formatRows = False
+    p.formatCells = False
+
+
+def print_a4(ws, *, landscape: bool = True, one_page: bool = False, title_rows: str | None = "1:1") -> None:
+    """A4, one page wide (or one page in all for a small table), header rows repeated on each page."""
+    ws.page_setup.paperSize = ws.PAPERSIZE_A4
+    ws.page_setup.orientation = "landscape" if landscape else "portrait"
+    ws.page_setup.fitToWidth = 1
+    ws.page_setup.fitToHeight = 1 if one_page else 0
+    ws.sheet_properties.pageSetUpPr.fitToPage = True
+    ws.print_options.horizontalCentered = True
+    ws.page_margins.left = ws.page_margins.right = 0.4
+    ws.page_margins.top = ws.page_margins.bottom = 0.6
+    if title_rows:
+        ws.print_title_rows = title_rows
+
+
+def fit_row_heights(ws, first_row: int = 2) -> None:
+    """Row heights for wrapped text (Excel does not grow rows written by a library on its own)."""
+    widths = {}
+    for col in range(1, ws.max_column + 1):
+        widths[col] = ws.column_dimensions[get_column_letter(col)].width or 8.43
+    for r in range(first_row, ws.max_row + 1):
+        lines = 1
+        for col in range(1, ws.max_column + 1):
+            value = ws.cell(row=r, column=col).value
+            if value is None:
+                continue
+            usable = max(1.0, widths[col] - 1)
+            lines = max(lines, sum(max(1, math.ceil(display_width(part) / usable))
+                                   for part in str(value).split("\n")))
+        ws.row_dimensions[r].height = min(MAX_ROW_HEIGHT, max(18.0, lines * LINE_HEIGHT + 4))
+
+
+def header(ws, titles: list[str], row: int = 1) -> None:
+    for col, title in enumerate(titles, 1):
+        cell = ws.cell(row=row, column=col, value=title)
+        cell.font = Font(name=FONT, bold=True)
+        cell.fill = HEADER_FILL
+        cell.border = BORDER
+        cell.alignment = Alignment(horizontal="center", vertical="center", wrap_text=True)
+    ws.row_dimensions[row].height = 22
+
+
+def put(cell, value) -> None:
+    """Text always as text (never a live formula); numbers as numbers; date objects as dates."""
+    if value is None or value == "":
+        return
+    if isinstance(value, str):
+        set_text(cell, value)
+    elif isinstance(value, (dt.date, dt.datetime)):
+        cell.value = value
+        cell.number_format = DATE_FORMAT
+    else:
+        cell.value = value
+
+
+def date_value(text: str):
+    """An ISO date string as a date (so Excel shows and validates it as one); other text as is."""
+    try:
+        return dt.date.fromisoformat(text) if text else None
+    except ValueError:
+        return text
+
+
+def review_rows(summary: dict) -> dict[tuple[str, str], dict]:
+    """(department, indicator) -> {score, reason, reviewer, date} from summary["reviews"]."""
+    return {(r["department"], r["indicator"]): r for r in summary.get("reviews", [])}
+
+
+def write_review_xlsx(summary: dict, path: Path, rows: dict[tuple[str, str], dict] | None = None, *,
+                      copy_id: str | None = None, now: dt.datetime | None = None) -> Path:
+    """Write 核定表.xlsx: a row per (department, assigned indicator) with everything recorded so far.
+
+    rows: the office's recorded values per (department, indicator), including ones without a
+    核定得分 (a 核定说明 typed alone); defaults to summary["reviews"].
+    """
+    path = Path(path)
+    rows = review_rows(summary) if rows is None else rows
+    indicators = {i["code"]: i for i in summary.get("indicators", [])}
+    entries = summary.get("entries", [])
+    titles = [c[0] for c in REVIEW_COLUMNS]
+    wb = Workbook()
+    ws = wb.active
+    ws.title = REVIEW_SHEET
+    header(ws, titles)
+    written: dict[str, dict[str, str]] = {}
+    for r, entry in enumerate(entries, 2):
+        ind = indicators.get(entry["indicator"], {})
+        recorded = rows.get((entry["department"], entry["indicator"]), {})
+        self_score = entry.get("self_score", entry.get("score"))
+        values = {"department": entry["department"], "indicator": entry["indicator"],
+                  "item_name": entry.get("item_name") or ind.get("item_name", ""), "name": entry.get("name", ""),
+                  "max": entry.get("max"), "self_score": self_score,
+                  "score": recorded.get("score"), "reason": recorded.get("reason", ""),
+                  "reviewer": recorded.get("reviewer", ""), "date": date_value(recorded.get("date", "")),
+                  "criteria": ind.get("criteria", ""), "method": ind.get("method", "")}
+        for c, (title, key, _, editable) in enumerate(REVIEW_COLUMNS, 1):
+            cell = ws.cell(row=r, column=c)
+            put(cell, values[key])
+            cell.font = Font(name=FONT)
+            cell.border = BORDER
+            centred = key in ("department", "indicator", "max", "self_score", "score", "reviewer", "date", "method")
+            cell.alignment = Alignment(vertical="top", wrap_text=True, horizontal="center" if centred else None)
+            if editable:
+                cell.protection = UNLOCKED
+                cell.fill = INPUT_FILL
+            else:
+                cell.fill = LOCKED_FILL
+        ws.cell(row=r, column=titles.index("指标编号") + 1).number_format = "@"
+        ws.cell(row=r, column=titles.index("核定日期") + 1).number_format = DATE_FORMAT
+        written[review_key(entry["department"], entry["indicator"])] = {
+            "score": "" if values["score"] is None else fmt_canonical(values["score"]),
+            "reason": norm("reason", values["reason"]), "reviewer": norm("reviewer", values["reviewer"]),
+            "date": norm("date", values["date"])}
+    last = max(2, len(entries) + 1)
+    col = {key: get_column_letter(i) for i, (_, key, _, _) in enumerate(REVIEW_COLUMNS, 1)}
+    score = DataValidation(type="decimal", operator="between", formula1="0", formula2=f"{col['max']}2",
+                           allow_blank=True, showErrorMessage=True, errorStyle="stop", errorTitle="核定得分",
+                           error="核定得分应为 0 到该指标分值之间的数字。", promptTitle="核定得分",
+                           prompt="填写 0 到分值之间的数字；与自评得分不同时须填写核定说明", showInputMessage=True)
+    score.add(f"{col['score']}2:{col['score']}{last}")
+    date = DataValidation(type="date", operator="greaterThan", formula1="36526", allow_blank=True,
+                          showErrorMessage=True, errorStyle="stop", errorTitle="核定日期",
+                          error="请按 2026-12-31 的格式填写日期。")
+    date.add(f"{col['date']}2:{col['date']}{last}")
+    ws.add_data_validation(score)
+    ws.add_data_validation(date)
+    for i, (_, _, width, _) in enumerate(REVIEW_COLUMNS, 1):
+        ws.column_dimensions[get_column_letter(i)].width = width
+    if not entries:
+        ws.cell(row=2, column=1, value="本轮没有需要核定的指标。").font = Font(name=FONT)
+    ws.freeze_panes = "C2"
+    ws.auto_filter.ref = f"A1:{get_column_letter(len(titles))}{last}"
+    fit_row_heights(ws)
+    print_a4(ws)
+    ws.oddHeader.center.text = xml_safe(f"{summary.get('title', '')} 核定表（{summary.get('round', '')}）")
+    ws.oddFooter.center.text = "第 &P 页，共 &N 页"
+    protect(ws)
+    write_meta(wb, REVIEW, copy_id or uuid.uuid4().hex, summary.get("round", ""), written, now)
+    wb.properties.title = xml_safe(f"{summary.get('title', '')}核定表（{summary.get('round', '')}）")
+    wb.properties.creator = xml_safe(summary.get("organization") or "scorecard")
+    atomic_save_workbook(wb, path)
+    return path
