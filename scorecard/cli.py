@@ -8,6 +8,7 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import json
+import logging
 import os
 import sys
 from pathlib import Path
@@ -54,8 +55,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("run", help="process every workbook in the input folder")
     run_opts(p)
+    mail_opts(p)
     p = sub.add_parser("watch", help="drop-folder mode: run whenever the input folder changes, until stopped")
     run_opts(p)
+    mail_opts(p)
     p.add_argument("--interval", type=float, default=5.0, help="seconds between looks at the folder (default: 5)")
 
     p = sub.add_parser("template", help="write one blank standard workbook per department")
@@ -70,10 +73,27 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("check-rules", help="check the rules file and print the indicator table")
     rules_opt(p)
 
+    p = sub.add_parser("send", help="deliver the e-mails the outbox still holds (queues the last round's first)")
+    rules_opt(p)
+    p.add_argument("--output", type=Path, default=Path("output"), help="output folder (default: output)")
+    p.add_argument("--templates", type=Path, default=Path("templates"),
+                   help="folder of templates; mail/*.j2 there override the bundled e-mail wording")
+    p.add_argument("--list", action="store_true", help="show the outbox (pending, sent, failed and why); send nothing")
+    p.add_argument("--dry-run", action="store_true",
+                   help="write each pending message as .eml under <output>/<round>/邮件/ instead of sending")
+    p.add_argument("--retry-failed", action="store_true", help="put failed messages back to pending, then send")
+
     p = sub.add_parser("check-templates", help="list variables the Word templates use that reports do not provide")
     rules_opt(p)
     p.add_argument("--templates", type=Path, default=Path("templates"), help="folder of Word templates")
     return parser
+
+
+def mail_opts(p) -> None:
+    p.add_argument("--send", action="store_true",
+                   help="after the run, e-mail every reader their report (SMTP_* settings; see README)")
+    p.add_argument("--dry-run", action="store_true",
+                   help="with --send: write each message as .eml under <output>/<round>/邮件/ instead of sending")
 
 
 def main(argv=None) -> int:
@@ -120,8 +140,11 @@ def _run_options(args) -> dict:
 def cmd_run(args) -> int:
     from .pipeline import run
 
-    result = run(**_run_options(args))
+    options = _run_options(args)
+    result = run(**options)
     console.run_report(result.summary, result.round_dir)
+    if args.send or args.dry_run:
+        return _deliver_after_run(options["rules"], args, result)
     return EXIT_OK
 
 
@@ -129,8 +152,11 @@ def cmd_watch(args) -> int:
     from .watch import watch
 
     options = _run_options(args)
+    rules = options["rules"]
+    after = ((lambda result: _deliver_after_run(rules, args, result, honour_backoff=True))
+             if args.send or args.dry_run else None)
     watch(options.pop("rules"), options.pop("input_dir"), options.pop("output_dir"), interval=args.interval,
-          **options)
+          after_run=after, **options)
     return EXIT_OK
 
 
@@ -179,5 +205,71 @@ def cmd_check_templates(args) -> int:
     return EXIT_CONFIG if problems else EXIT_OK
 
 
+# ---------------------------------------------------------------- e-mail (scorecard/delivery.py)
+
+class _ConsoleLog(logging.StreamHandler):
+    """Library log lines on the console, in whatever sys.stderr is at the moment."""
+
+    @property
+    def stream(self):
+        return sys.stderr
+
+    @stream.setter
+    def stream(self, value):
+        pass
+
+
+def _mail_logging() -> None:
+    package = logging.getLogger("scorecard")
+    if not any(isinstance(h, _ConsoleLog) for h in package.handlers):
+        handler = _ConsoleLog()
+        handler.setFormatter(logging.Formatter("%(message)s"))
+        package.addHandler(handler)
+        package.setLevel(logging.INFO)
+
+
+def _deliver_after_run(rules, args, result, honour_backoff: bool = False) -> int:
+    """Mail trouble never fails a run: the reports are written and the messages wait in the outbox."""
+    from .delivery import deliver
+    from .mail import MailTemplateError
+
+    _mail_logging()
+    try:
+        deliver(rules, args.output, result.round_dir, send=True, dry_run=args.dry_run,
+                templates_dir=args.templates, honour_backoff=honour_backoff)
+    except LockHeld:
+        console.say("邮件暂未处理：另一个任务正在使用输出文件夹。稍后运行 `python process.py send` 即可发出。")
+    except MailTemplateError as exc:
+        console.error(f"{exc}。报告已生成，邮件未生成；请修改 templates/mail/ 中的模板后运行 `python process.py send`。")
+        return EXIT_CONFIG
+    return EXIT_OK
+
+
+def cmd_send(args) -> int:
+    from .delivery import STATE_LABELS, deliver, listing, superseded_count
+    from .mail import MailTemplateError
+
+    rules = load_rules(args.rules)
+    _mail_logging()
+    if args.list:
+        rows = listing(args.output)
+        if not rows:
+            console.say(f"发件箱为空：{args.output}")
+            return EXIT_OK
+        console.say(console.table(["编号", "轮次", "状态", "类型", "收件对象", "邮箱", "说明"], rows, {6: 60}))
+        counts = {label: sum(r[2] == label for r in rows) for label in STATE_LABELS.values()}
+        console.say("合计：" + "，".join(f"{k} {v} 封" for k, v in counts.items() if v)
+                    + (f"（另有 {superseded_count(args.output)} 封旧版本已被取代，不再发送）"
+                       if superseded_count(args.output) else ""))
+        return EXIT_OK
+    try:
+        deliver(rules, args.output, None, send=True, dry_run=args.dry_run, templates_dir=args.templates,
+                retry_failed=args.retry_failed)
+    except MailTemplateError as exc:
+        console.error(f"{exc}。请修改 templates/mail/ 中的模板后重试。")
+        return EXIT_CONFIG
+    return EXIT_OK
+
+
 COMMANDS = {"run": cmd_run, "watch": cmd_watch, "template": cmd_template, "check": cmd_check,
-            "check-rules": cmd_check_rules, "check-templates": cmd_check_templates}
+            "check-rules": cmd_check_rules, "check-templates": cmd_check_templates, "send": cmd_send}

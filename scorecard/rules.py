@@ -225,7 +225,8 @@ ITEM_KEYS = {"code", "name", "indicators"}
 INDICATOR_KEYS = {"code", "name", "max", "method", "criteria", "departments", "combine", "evidence"}
 VETO_KEYS = {"code", "name"}
 LIMIT_KEYS = set(Limits.__dataclass_fields__)
-MAIL_KEYS = {"host", "port", "security", "user", "sender"}
+MAIL_KEYS = {"host", "port", "security", "user", "sender",
+             "max_mb", "timeout", "cafile"}   # mail delivery (scorecard/smtp.py): size limit, seconds, CA file
 
 
 class _Checker:
@@ -452,6 +453,9 @@ def _build(data, c: _Checker) -> Rules | None:
         c.choice(mail["security"], ("mail", "security"), SECURITIES, "starttls")
     if "port" in mail:
         c.number(mail["port"], ("mail", "port"), positive=True)
+    for key in ("max_mb", "timeout"):
+        if key in mail:
+            c.number(mail[key], ("mail", key), positive=True)
 
     as_of = top.get("as_of")
     if as_of is not None and not isinstance(as_of, dt.date):

@@ -26,8 +26,9 @@ def snapshot(input_dir: Path, output_dir: Path) -> tuple:
 
 
 def watch(rules, input_dir: Path, output_dir: Path, *, interval: float = 5.0, max_runs: int | None = None,
-          sleep=time.sleep, **run_options) -> int:
-    """Run until interrupted (or `max_runs` runs, for tests). Returns the number of runs made."""
+          sleep=time.sleep, after_run=None, **run_options) -> int:
+    """Run until interrupted (or `max_runs` runs, for tests). Returns the number of runs made.
+    after_run(result), when given, is called after each run (e-mail delivery)."""
     console.say(f"正在监视 {input_dir}（每 {interval:g} 秒检查一次，按 Ctrl+C 停止）")
     done, last_run, previous = 0, None, None
     while max_runs is None or done < max_runs:
@@ -36,6 +37,8 @@ def watch(rules, input_dir: Path, output_dir: Path, *, interval: float = 5.0, ma
             try:
                 result = run(rules, input_dir, output_dir, **run_options)
                 console.run_report(result.summary, result.round_dir)
+                if after_run is not None:
+                    after_run(result)
                 last_run = current
                 done += 1
             except LockHeld:
