@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .ledger import FILE_NAME
+from .text import fmt_number
 
 PENDING, SENT, FAILED, SUPERSEDED = "pending", "sent", "failed", "superseded"
 STATES = (PENDING, SENT, FAILED, SUPERSEDED)
@@ -215,6 +216,6 @@ class Outbox:
 
 
 def too_large_message(size: int, limit: int) -> str:
-    return (f"{TOO_LARGE}（{size / 1048576:.1f} MB，超过上限 {limit / 1048576:g} MB），未发送。"
+    return (f"{TOO_LARGE}（{size / 1048576:.2f} MB，超过上限 {fmt_number(limit / 1048576)} MB），未发送。"
             "请将附件压缩或通过其他方式送达，或在 rules.yaml 的 mail.max_mb 中调高上限"
             "（不要超过邮件服务器允许的大小），再运行 `python process.py send`")

@@ -170,6 +170,9 @@ class Connection:
                                   "如确为内网中继，请设置 SMTP_SECURITY=none；否则请改用 465 端口（SMTP_SECURITY=ssl）"
                                   "或 587 端口（SMTP_SECURITY=starttls）")
             if s.user:
+                if not (s.user + s.password).isascii():
+                    raise StopSending("SMTP_USER 或 SMTP_PASSWORD 含有中文或全角字符，邮件服务器登录只接受英文字母、"
+                                      "数字和符号。请检查是否输入法处于全角状态，或改用邮箱的客户端授权码")
                 smtp.login(s.user, s.password)
         except StopSending:
             _quietly_close(smtp)
