@@ -250,6 +250,8 @@ def cmd_send(args) -> int:
     from .mail import MailTemplateError
 
     rules = load_rules(args.rules)
+    if not args.output.is_dir():
+        raise UsageError(f"输出文件夹不存在：{args.output}（请先运行 `python process.py run`）")
     _mail_logging()
     if args.list:
         rows = listing(args.output)

@@ -7,9 +7,10 @@ into the .eml bytes that are queued and sent. Wording lives in templates/mail/*.
 templates folder is tried first); this module only prepares the values those templates display.
 
 Content identity: Word and Excel files are regenerated on every run, so their zip bytes and
-docProps change although nothing a reader sees did. `content_hash` therefore hashes the
-decompressed zip members (docProps/* left out, the run's own time masked) plus subject and
-bodies: the same data gives the same hash, a changed report a new one.
+docProps change although nothing a reader sees did. `content_hash` therefore hashes what a reader
+sees: a Word file's decompressed members (docProps/* left out, the run's own time masked), a
+workbook's visible sheets (cell values, comments, fills), plus subject and bodies. The same data
+gives the same hash, a changed report a new one.
 """
 from __future__ import annotations
 
@@ -306,27 +307,52 @@ def content_hash(draft: Draft) -> str:
         feed(label, text.encode("utf-8"))
     for att in draft.attachments:
         feed("name", att.name.encode("utf-8"))
-        feed("data", _content_digest(att.data, draft.neutral))
+        feed("data", _content_digest(att.name, att.data, draft.neutral))
     return digest.hexdigest()
 
 
-def _content_digest(data: bytes, neutral: tuple[str, ...]) -> bytes:
-    """What a reader sees of a file: for an Office zip, its members without docProps, the run's time masked."""
+def _content_digest(name: str, data: bytes, neutral: tuple[str, ...]) -> bytes:
+    """What a reader sees of a file, so that regenerating it with the same data gives the same digest."""
+    if name.lower().endswith(".xlsx"):
+        return _xlsx_digest(data)
     try:
         archive = zipfile.ZipFile(io.BytesIO(data))
     except zipfile.BadZipFile:
         return hashlib.sha256(data).digest()
+    # A Word file: its members without docProps (created/modified times), the run's own time masked.
     digest = hashlib.sha256()
     with archive:
-        for name in sorted(archive.namelist()):
-            if name.startswith("docProps/"):
+        for member_name in sorted(archive.namelist()):
+            if member_name.startswith("docProps/"):
                 continue
-            member = archive.read(name)
-            if name.endswith((".xml", ".rels")):
+            member = archive.read(member_name)
+            if member_name.endswith((".xml", ".rels")):
                 for text in neutral:
                     member = member.replace(text.encode("utf-8"), b"\0run-time\0")
-            digest.update(f"{name}:{len(member)}:".encode("utf-8"))
+            digest.update(f"{member_name}:{len(member)}:".encode("utf-8"))
             digest.update(member)
+    return digest.digest()
+
+
+def _xlsx_digest(data: bytes) -> bytes:
+    """A workbook as its reader sees it: every sheet that is not very hidden, with cell values,
+    comments and fill colours (the marks on a returned copy). A very hidden sheet holds bookkeeping
+    (a copy id, the time it was written) that changes on every run and that no reader sees."""
+    from openpyxl import load_workbook
+
+    wb = load_workbook(io.BytesIO(data))
+    digest = hashlib.sha256()
+    for ws in wb.worksheets:
+        if ws.sheet_state == "veryHidden":
+            continue
+        digest.update(f"sheet:{ws.title}:{ws.sheet_state}\n".encode("utf-8"))
+        for row in ws.iter_rows():
+            for cell in row:
+                fill = cell.fill.fgColor.rgb if cell.fill is not None and cell.fill.fill_type else None
+                comment = cell.comment.text if cell.comment is not None else None
+                if cell.value is None and fill is None and comment is None:
+                    continue
+                digest.update(repr((cell.coordinate, cell.value, fill, comment)).encode("utf-8"))
     return digest.digest()
 
 

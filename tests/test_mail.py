@@ -416,3 +416,24 @@ def test_cli_dry_run(world, monkeypatch):
     assert len(emls) == 4
     with sqlite3.connect(world / "output" / "ledger.sqlite3") as conn:
         assert {s for (s,) in conn.execute("SELECT state FROM outbox")} == {PENDING}
+
+
+def test_workbook_bookkeeping_is_not_content():
+    """A very hidden sheet (copy id, time written) changes on every run; a visible cell is content."""
+    def book(copy_id, value):
+        wb = openpyxl.Workbook()
+        wb.active.title = "问题清单"
+        wb.active["A1"] = value
+        meta = wb.create_sheet("_meta")
+        meta["A1"], meta["B1"] = "copy", copy_id
+        meta.sheet_state = "veryHidden"
+        buffer = io.BytesIO()
+        wb.save(buffer)
+        return buffer.getvalue()
+
+    def digest(data):
+        return mail.Draft(ROUND, "leaders", "", "局长", ("a@b.cn",), "s", "t", "h",
+                          (mail.Attachment("问题清单.xlsx", data),)).content_hash
+
+    assert digest(book("uuid-1", "整改中")) == digest(book("uuid-2", "整改中"))
+    assert digest(book("uuid-1", "整改中")) != digest(book("uuid-1", "已销号"))
