@@ -437,3 +437,31 @@ def test_workbook_bookkeeping_is_not_content():
 
     assert digest(book("uuid-1", "整改中")) == digest(book("uuid-2", "整改中"))
     assert digest(book("uuid-1", "整改中")) != digest(book("uuid-1", "已销号"))
+
+
+def test_bundled_rules_and_examples(tmp_path, bundled_rules):
+    """The sample corpus: a department with two addresses gets two messages; every file name decodes."""
+    from conftest import ROOT
+
+    result = run(bundled_rules, ROOT / "examples" / "input", tmp_path / "output", clock=lambda: CLOCK)
+    with smtp_server() as (server, port):
+        done = deliver(bundled_rules, tmp_path / "output", result.round_dir, env=env_for(port))
+    got = by_address(server.received)
+    expected = {a for d in bundled_rules.departments for a in d.email} | {a for ld in bundled_rules.leaders
+                                                                          for a in ld.email}
+    assert set(got) == expected and len(done.sent) == len(expected) == len(server.received)
+    both = [got["xbk@example.gov.cn"][0], got["12315zx@example.gov.cn"][0]]
+    assert [list(attachments(m)) for m in both] == [["消费者权益保护科.docx"]] * 2
+    assert both[0]["Message-ID"] != both[1]["Message-ID"]
+    assert list(attachments(got["djzck@example.gov.cn"][0])) == ["登记注册科_退回.xlsx"]
+    assert list(attachments(got["ypqxk@example.gov.cn"][0])) == ["药品医疗器械监管科.xlsx"]
+
+
+def test_watch_delivers_after_each_run(world, small_rules):
+    from scorecard.watch import watch
+
+    with smtp_server() as (server, port):
+        runs = watch(small_rules, world / "input", world / "output", max_runs=1, sleep=lambda s: None,
+                     after_run=lambda result: deliver(small_rules, world / "output", result.round_dir,
+                                                      env=env_for(port), honour_backoff=True))
+    assert runs == 1 and len(server.received) == 4
