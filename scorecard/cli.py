@@ -14,10 +14,12 @@ import sys
 from pathlib import Path
 
 from . import console
+from .errors import ReportError
 from .fsutil import LockHeld, OutputBusy
-from .reports import ReportError
 from .rules import RulesError, load_rules
 from .text import parse_date
+
+logger = logging.getLogger(__name__)
 
 EXIT_OK, EXIT_CONFIG, EXIT_USAGE, EXIT_LOCKED = 0, 1, 2, 75
 
@@ -126,6 +128,12 @@ def main(argv=None) -> int:
     except KeyboardInterrupt:
         console.error("已中止。")
         return 130
+    except Exception:
+        # A defect of ours, not of any input: fail loudly with the traceback, tell no department anything.
+        logger.exception("内部错误，处理已中止")
+        console.error("程序内部错误，本次处理已中止，上一次的输出保持不变，也没有通知任何部门。"
+                      "请把上面的错误信息（或日志文件）发给技术支持。")
+        return EXIT_CONFIG
 
 
 def _run_options(args) -> dict:

@@ -5,10 +5,15 @@ stored summary. The previous round of R is the round first run most recently bef
 """
 from __future__ import annotations
 
+import datetime as dt
 import json
 import sqlite3
 from contextlib import closing
+from dataclasses import asdict
 from pathlib import Path
+
+from .findings import Finding
+from .validation import BonusClaim, Checked, Entry, VetoAnswer
 
 FILE_NAME = "ledger.sqlite3"
 
@@ -65,6 +70,7 @@ class Ledger:
         return json.loads(found[0]) if found else None
 
     def record(self, summary: dict, started: str) -> None:
+        """Store a round's summary.json (a dict, as written) and one line in the run history."""
         subs = summary.get("submissions", [])
         with closing(self._connect()) as conn, conn:
             conn.execute(
@@ -77,23 +83,46 @@ class Ledger:
                  sum(s["status"] == "accepted" for s in subs), sum(s["status"] == "rejected" for s in subs),
                  len(summary.get("gaps", []))))
 
-    def keep_accepted(self, round_name: str, fingerprint: str, submissions, recorded: str) -> None:
+    def keep_accepted(self, round_name: str, fingerprint: str, submissions: list[Checked], recorded: str) -> None:
         """Remember each department's accepted submission of this round (replacing an older one)."""
         with closing(self._connect()) as conn, conn:
             conn.executemany(
                 "INSERT INTO accepted (round, department, fingerprint, recorded, record) VALUES (?, ?, ?, ?, ?) "
                 "ON CONFLICT(round, department) DO UPDATE SET fingerprint = excluded.fingerprint, "
                 "recorded = excluded.recorded, record = excluded.record",
-                [(round_name, s.department, fingerprint, recorded, json.dumps(s.to_record(), ensure_ascii=False))
+                [(round_name, s.department, fingerprint, recorded, json.dumps(checked_record(s), ensure_ascii=False))
                  for s in submissions])
 
-    def accepted_before(self, round_name: str, fingerprint: str, department: str) -> dict | None:
+    def accepted_before(self, round_name: str, fingerprint: str, department: str) -> Checked | None:
         """The department's last accepted submission of this round under the same rules, if any."""
         with closing(self._connect()) as conn:
             row = conn.execute("SELECT record FROM accepted WHERE round = ? AND department = ? AND fingerprint = ?",
                                (round_name, department, fingerprint)).fetchone()
-        return json.loads(row[0]) if row else None
+        return checked_from_record(json.loads(row[0])) if row else None
 
     def rounds(self) -> list[tuple[str, str, str]]:
         with closing(self._connect()) as conn:
             return conn.execute("SELECT name, first_run, last_run FROM rounds ORDER BY first_run, rowid").fetchall()
+
+
+def checked_record(c: Checked) -> dict:
+    """What the ledger keeps of a checked file, so it can stand in a later run without its bytes."""
+    return {
+        "file": c.file, "sha256": c.sha256, "mtime": c.mtime, "department": c.department,
+        "fill_date": c.fill_date.isoformat() if c.fill_date else None, "filler": c.filler,
+        "phone": c.phone, "findings": [f.as_dict() for f in c.findings],
+        "entries": [{**asdict(e), "deadline": e.deadline.isoformat() if e.deadline else None} for e in c.entries],
+        "vetoes": [asdict(v) for v in c.vetoes], "bonuses": [asdict(b) for b in c.bonuses]}
+
+
+def checked_from_record(record: dict) -> Checked:
+    def day(text):
+        return dt.date.fromisoformat(text) if text else None
+
+    return Checked(
+        file=record["file"], path=None, sha256=record["sha256"], mtime=record["mtime"],
+        department=record["department"], fill_date=day(record["fill_date"]), filler=record["filler"],
+        phone=record["phone"], findings=tuple(Finding(**f) for f in record["findings"]),
+        entries=tuple(Entry(**{**e, "deadline": day(e["deadline"])}) for e in record["entries"]),
+        vetoes=tuple(VetoAnswer(**v) for v in record["vetoes"]),
+        bonuses=tuple(BonusClaim(**b) for b in record["bonuses"]))

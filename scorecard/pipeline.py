@@ -2,38 +2,43 @@
 
 discover files → read safely → validate → choose the latest accepted per department → score →
 write every output into a staging folder → swap it into place → record the round in the ledger.
-The clock is passed in; nothing here decides a score.
+The clock is passed in; nothing here decides a score. A file can only ever cause findings; an
+exception raised by our own code fails the run (the previous outputs stay as they were).
 """
 from __future__ import annotations
 
 import datetime as dt
 import json
+import logging
 import os
-import sys
-import traceback
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Callable
 
-from .checking import check_files
+from .checking import check_file, ignore_reason, ignored
 from .feedback import write_returned
-from .findings import finding
+from .findings import FileProblem, finding
 from .fsutil import run_lock, staged_directory
 from .ledger import Ledger
 from .reports import write_reports
 from .rules import Rules
-from .scoring import choose_latest, summarise
-from .text import safe_filename
-from .validation import ACCEPTED, REJECTED, Submission
+from .safety import open_safely
+from .scoring import Placed, choose_latest, summarise
+from .text import add_working_days, safe_filename
+from .validation import ACCEPTED, IGNORED, REJECTED, Checked
 
 RETURNED_DIR = "退回"
+logger = logging.getLogger(__name__)
+
+Progress = Callable[[str, int, int], None]      # (stage, done, total)
 
 
 @dataclass
 class RunResult:
-    summary: dict
+    summary: dict                   # summary.json as written
     round_dir: Path
-    submissions: list[Submission] = field(default_factory=list)
+    placed: list[Placed] = field(default_factory=list)
+    manifest: list = field(default_factory=list)    # what write_reports wrote, by reader
 
 
 def default_round(rules: Rules, as_of: dt.date) -> str:
@@ -52,10 +57,15 @@ def discover(input_dir: Path, exclude: Path | None = None) -> list[Path]:
     return found
 
 
+def _no_progress(stage: str, done: int, total: int) -> None:
+    return None
+
+
 def run(rules: Rules, input_dir: Path, output_dir: Path, *, round_name: str | None = None,
         as_of: dt.date | None = None, templates_dir: Path | None = None,
-        clock: Callable[[], dt.datetime] = dt.datetime.now, log=print) -> RunResult:
+        clock: Callable[[], dt.datetime] = dt.datetime.now, progress: Progress | None = None) -> RunResult:
     """Process every workbook in input_dir into output_dir/<round>/. Raises LockHeld when another run is on."""
+    progress = progress or _no_progress
     now = clock()
     as_of = as_of or rules.as_of or now.date()
     round_name = round_name or default_round(rules, as_of)
@@ -63,68 +73,100 @@ def run(rules: Rules, input_dir: Path, output_dir: Path, *, round_name: str | No
         raise NotADirectoryError(str(input_dir))
     with run_lock(output_dir):
         paths = discover(input_dir, exclude=output_dir)
-        labels = {p: (input_dir / p.relative_to(input_dir)).as_posix() for p in paths}
-        subs = check_files(paths, rules, labels=labels)
-        choose_latest(subs)
-        _name_returned(subs)
+        logger.info("开始处理 %s：在 %s 中找到 %d 个文件", round_name, input_dir, len(paths))
+        placed_ignored, checked = [], []
+        for n, path in enumerate(paths, 1):
+            label = (input_dir / path.relative_to(input_dir)).as_posix()
+            reason = ignore_reason(path)
+            if reason:
+                placed_ignored.append(Placed(ignored(path, label, reason), IGNORED))
+            else:
+                checked.append(check_file(path, rules, label=label))
+            progress("read", n, len(paths))
+        placed = _name_returned(choose_latest(checked))
         ledger = Ledger(output_dir)
-        _carry_over(subs, ledger, rules, round_name)
+        placed += _carry_over(placed, ledger, rules, round_name)
+        placed += placed_ignored
         previous = ledger.previous(round_name)
         round_dir = output_dir / safe_filename(round_name)
         with staged_directory(round_dir) as stage:
-            for sub in subs:
-                if sub.status == REJECTED:
-                    _write_returned(sub, stage, rules, round_name, log)
-            summary = summarise(rules, subs, round_name=round_name, as_of=as_of, generated_at=now,
-                                previous=previous)
+            rejected = [p for p in placed if p.status == REJECTED]
+            for n, p in enumerate(rejected, 1):
+                _write_returned(p, stage, rules, round_name)
+                progress("returned", n, len(rejected))
+            result = summarise(rules, placed, round_name=round_name, as_of=as_of, generated_at=now,
+                               resubmit_by=add_working_days(now.date(), rules.resubmit_days), previous=previous)
+            summary = result.to_dict()
             (stage / "summary.json").write_text(json.dumps(summary, ensure_ascii=False, indent=2), encoding="utf-8")
-            write_reports(summary, stage, templates_dir)
+            manifest = write_reports(summary, stage, templates_dir)
         started = now.isoformat(timespec="microseconds")
         ledger.record(summary, started)
-        ledger.keep_accepted(round_name, rules.fingerprint, [x for x in subs if x.status == ACCEPTED], started)
-    return RunResult(summary, round_dir, subs)
+        ledger.keep_accepted(round_name, rules.fingerprint, [p.checked for p in placed if p.status == ACCEPTED],
+                             started)
+        counts = result.counts
+        logger.info("处理完成：采用 %d 份，退回 %d 份；%d 个部门未报送，%d 个部门被退回；问题 %d 条；输出 %s",
+                    counts.files.get(ACCEPTED, 0), counts.files.get(REJECTED, 0), counts.missing,
+                    counts.returned, counts.gaps, round_dir)
+    return RunResult(summary, round_dir, placed, manifest)
 
 
-def _carry_over(subs: list[Submission], ledger: Ledger, rules: Rules, round_name: str) -> None:
+def _carry_over(placed: list[Placed], ledger: Ledger, rules: Rules, round_name: str) -> list[Placed]:
     """A rejected resubmission counts for nothing: the department's last accepted submission of this
     round (from an earlier run, e.g. before the file in input/ was overwritten) still stands."""
-    accepted = {s.department for s in subs if s.status == ACCEPTED}
-    for dept in dict.fromkeys(s.department for s in subs if s.status == REJECTED and s.department):
-        record = None if dept in accepted else ledger.accepted_before(round_name, rules.fingerprint, dept)
-        if record is None:
+    accepted = {p.checked.department for p in placed if p.status == ACCEPTED}
+    extra = []
+    for dept in dict.fromkeys(p.checked.department for p in placed if p.status == REJECTED and p.checked.department):
+        old = None if dept in accepted else ledger.accepted_before(round_name, rules.fingerprint, dept)
+        if old is None:
             continue
-        old = Submission.from_record(record)
-        old.status = ACCEPTED
-        old.findings.append(finding("submission.carried_over", file=old.file, shown=old.file,
-                                    date=old.fill_date.isoformat() if old.fill_date else "未填"))
-        subs.append(old)
+        note = finding("submission.carried_over", file=old.file, shown=old.file,
+                       date=old.fill_date.isoformat() if old.fill_date else "未填")
+        extra.append(Placed(replace(old, findings=old.findings + (note,)), ACCEPTED))
+    return extra
 
 
-def _name_returned(subs: list[Submission]) -> None:
-    used = set()
-    for sub in subs:
-        if sub.status != REJECTED:
-            continue
-        stem = safe_filename(Path(sub.file).stem)
-        name, n = f"{stem}_退回.xlsx", 2
-        while name in used:
-            name, n = f"{stem}_{n}_退回.xlsx", n + 1
-        used.add(name)
-        sub.returned = f"{RETURNED_DIR}/{name}"
+def _name_returned(placed: list[Placed]) -> list[Placed]:
+    """Give each rejected file the name of its annotated copy, unique within the round folder."""
+    used, out = set(), []
+    for p in placed:
+        if p.status == REJECTED:
+            stem = safe_filename(Path(p.checked.file).stem)
+            name, n = f"{stem}_退回.xlsx", 2
+            while name in used:
+                name, n = f"{stem}_{n}_退回.xlsx", n + 1
+            used.add(name)
+            p = replace(p, returned=f"{RETURNED_DIR}/{name}")
+        out.append(p)
+    return out
 
 
-def _write_returned(sub: Submission, stage: Path, rules: Rules, round_name: str, log) -> None:
-    target = stage / sub.returned
+def _write_returned(p: Placed, stage: Path, rules: Rules, round_name: str) -> None:
+    """The annotated copy: the department's own file marked up, or (when the file itself could not
+    be read, or has changed or gone since it was checked) a workbook that only lists the problems."""
+    target = stage / p.returned
     target.parent.mkdir(parents=True, exist_ok=True)
-    original = None if _file_level(sub) else sub.data
+    c = p.checked
+    original = None if _file_level(c) else _same_bytes(c, rules)
+    kwargs = dict(file_label=c.file, department=c.department, round_name=round_name, rules_title=rules.title)
+    if original is not None:
+        try:
+            write_returned(original, c.findings, target, **kwargs)
+            return
+        except Exception:  # noqa: BLE001 - openpyxl re-parsing the department's file may raise anything
+            logger.warning("无法在 %s 的原文件上标注问题，改为生成问题说明表", c.file, exc_info=True)
+    write_returned(None, c.findings, target, **kwargs)
+
+
+def _same_bytes(c: Checked, rules: Rules) -> bytes | None:
+    """The file's bytes again, through the safety gate, if they are still the ones that were checked."""
+    if c.path is None:
+        return None
     try:
-        write_returned(original, sub.findings, target, file_label=sub.file, department=sub.department,
-                       round_name=round_name, rules_title=rules.title)
-    except Exception:  # an annotated copy that cannot be written must not lose the run
-        log(f"警告：无法为 {sub.file} 生成退回件，已跳过。", file=sys.stderr)
-        traceback.print_exc()
-        sub.returned = None
+        safe = open_safely(c.path, rules.limits)
+    except FileProblem:
+        return None
+    return safe.data if safe.sha256 == c.sha256 else None
 
 
-def _file_level(sub: Submission) -> bool:
-    return any(f.rule.startswith("file.") for f in sub.findings)
+def _file_level(c: Checked) -> bool:
+    return any(f.rule.startswith("file.") for f in c.findings)

@@ -25,6 +25,7 @@ from jinja2 import Environment, StrictUndefined, TemplateError, TemplateSyntaxEr
 from lxml.etree import XMLSyntaxError
 
 from . import charts
+from .errors import ReportError
 from .gaplist import write_gap_xlsx
 from .text import fmt_number, safe_filename, xml_safe
 
@@ -40,15 +41,6 @@ CHART_WIDTH = Mm(150)
 _CN_NUMBERS = "一二三四五六七八九十"
 # What python-docx/docxtpl raise for a template file that is not a usable .docx package.
 _BROKEN_TEMPLATE = (PackageNotFoundError, KeyError, XMLSyntaxError, zipfile.BadZipFile)
-
-
-class ReportError(Exception):
-    """A template could not be opened or rendered; names the template file."""
-
-    def __init__(self, template: str, message: str):
-        super().__init__(f"{template}：{message}")
-        self.template = template
-        self.message = message
 
 
 # ---------------------------------------------------------------- environment and templates
@@ -174,7 +166,7 @@ def verdict_sentence(summary: dict) -> str:
 
 def _gap_row(gap: dict, no: int) -> dict:
     code, name, kind = _s(gap.get("indicator")), _s(gap.get("indicator_name")), gap.get("kind", "")
-    if kind == "未报送":
+    if kind in ("未报送", "退回"):
         indicator_text = "全部承担指标"
     else:
         indicator_text = f"{code} {name}".strip()
@@ -373,7 +365,7 @@ def _next_steps(dept: dict, entries: list[dict], gaps: list[dict], returned: lis
     for g in gaps:
         ind, owner = f"“{g['indicator_text']}”", g["owner"] or "部门负责人"
         by = f"于{g['deadline']}前" if g["deadline"] else "尽快"
-        if g["kind"] == "未报送":
+        if g["kind"] in ("未报送", "退回"):
             step = (f"立即按创建办下发的自评表模板填报本部门承担的{len(entries)}项指标，逐项填写自评得分、佐证材料，"
                     "得分未达满分的写明存在问题、整改措施、责任人和完成时限，经部门负责人审核后报送创建办。")
             if returned:

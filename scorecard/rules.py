@@ -50,6 +50,7 @@ class Department:
     name: str
     aliases: tuple[str, ...] = ()
     email: tuple[str, ...] = ()
+    head: str = ""                  # 负责人: owner of the department's 未报送/退回 gap
 
 
 @dataclass(frozen=True)
@@ -108,6 +109,7 @@ class Rules:
     vetoes: tuple[Veto, ...]
     limits: Limits = field(default_factory=Limits)
     mail: dict = field(default_factory=dict)
+    resubmit_days: int = 3          # working days after a run by which a returned/missing department resubmits
     fingerprint: str = ""
 
     @property
@@ -215,11 +217,12 @@ def _keystr(keypath: tuple) -> str:
 # Checking
 
 TOP_KEYS = {"version", "title", "organization", "round", "as_of", "pass_score", "bonus_cap", "gap",
-            "statuses", "done_status", "departments", "leaders", "items", "vetoes", "limits", "mail"}
+            "statuses", "done_status", "departments", "leaders", "items", "vetoes", "limits", "mail",
+            "resubmit_days"}
 REQUIRED_TOP = ("pass_score", "departments", "items")
 DEFAULT_TITLE = "自评测评"
 GAP_KEYS = {"ratio", "severe_ratio"}
-DEPARTMENT_KEYS = {"name", "aliases", "email"}
+DEPARTMENT_KEYS = {"name", "aliases", "email", "head"}
 LEADER_KEYS = {"name", "email"}
 ITEM_KEYS = {"code", "name", "indicators"}
 INDICATOR_KEYS = {"code", "name", "max", "method", "criteria", "departments", "combine", "evidence"}
@@ -339,23 +342,54 @@ def parse_rules(text: str, shown: str = "rules.yaml") -> Rules:
     return rules
 
 
-def _build(data, c: _Checker) -> Rules | None:
+def _build(data, c: _Checker) -> Rules:
+    """Every section is checked whatever the others hold, so one run of check-rules lists all."""
     top = c.mapping(data, (), TOP_KEYS, REQUIRED_TOP)
     version = top.get("version", 1)
     if version != 1:
         c.problem(("version",), f"不支持的规则文件版本“{version}”，本程序支持版本 1")
+    departments = _departments(top.get("departments"), c)
+    statuses, done = _statuses(top, c)
+    items = _items(top.get("items"), c, departments)
+    ratio, severe = _gap_lines(top.get("gap"), c)
+    bonus_cap = c.number(top.get("bonus_cap"), ("bonus_cap",), minimum=0, default=0)
+    pass_score = _pass_score(top.get("pass_score"), c, items, bonus_cap or 0)
+    resubmit_days = c.number(top.get("resubmit_days"), ("resubmit_days",), minimum=0, default=3)
+    if isinstance(resubmit_days, float) and not resubmit_days.is_integer():
+        c.problem(("resubmit_days",), f"应为整数（工作日数），现为 {resubmit_days}")
+    rules = Rules(
+        path=c.loc.path,
+        title=c.text(top.get("title"), ("title",), required=False) or DEFAULT_TITLE,
+        organization=c.text(top.get("organization"), ("organization",), required=False),
+        round=c.text(top.get("round"), ("round",), required=False) or None,
+        as_of=_as_of(top.get("as_of"), c), pass_score=pass_score or 0, bonus_cap=bonus_cap or 0,
+        gap_ratio=ratio if ratio is not None else 0.9, gap_severe_ratio=severe if severe is not None else 0.6,
+        statuses=statuses, done_status=done, departments=departments, leaders=_leaders(top.get("leaders"), c),
+        items=items, vetoes=_vetoes(top.get("vetoes"), c), limits=_limits(top.get("limits"), c),
+        mail=_mail(top.get("mail"), c), resubmit_days=int(resubmit_days or 0))
+    return _with_fingerprint(rules)
 
+
+def _emails(value, kp, c: _Checker) -> tuple[str, ...]:
+    """Addresses checked one way for departments and leaders alike: one @, no spaces, a dot after @."""
+    emails = c.strings(value, kp + ("email",))
+    for j, email in enumerate(emails):
+        local, at, domain = email.partition("@")
+        if email and (not at or not local or "@" in domain or "." not in domain or any(ch.isspace() for ch in email)):
+            c.problem(kp + ("email", j), f"“{email}”不是有效的电子邮箱地址")
+    return tuple(e for e in emails if e)
+
+
+def _departments(value, c: _Checker) -> tuple[Department, ...]:
     departments = []
     seen_spelling: dict[str, tuple] = {}
-    for i, d in enumerate(c.sequence(top.get("departments"), ("departments",))):
+    for i, d in enumerate(c.sequence(value, ("departments",))):
         kp = ("departments", i)
         d = c.mapping(d, kp, DEPARTMENT_KEYS, ("name",))
         name = c.text(d.get("name"), kp + ("name",))
         aliases = c.strings(d.get("aliases"), kp + ("aliases",))
-        emails = c.strings(d.get("email"), kp + ("email",))
-        for j, email in enumerate(emails):
-            if email and ("@" not in email or " " in email):
-                c.problem(kp + ("email", j), f"“{email}”不是有效的电子邮箱地址")
+        emails = _emails(d.get("email"), kp, c)
+        head = c.text(d.get("head"), kp + ("head",), required=False)
         for spelling, where in [(name, kp + ("name",))] + [(a, kp + ("aliases", j)) for j, a in enumerate(aliases)]:
             key = squash(spelling)
             if not key:
@@ -365,19 +399,20 @@ def _build(data, c: _Checker) -> Rules | None:
                 c.problem(where, f"“{spelling}”与部门“{other}”的名称或别名重复，无法区分")
             seen_spelling.setdefault(key, (i, name))
         if name:
-            departments.append(Department(name, tuple(a for a in aliases if a), tuple(e for e in emails if e)))
-    by_spelling = {squash(s): d.name for d in departments for s in (d.name, *d.aliases)}
+            departments.append(Department(name, tuple(a for a in aliases if a), emails, head))
+    return tuple(departments)
 
+
+def _leaders(value, c: _Checker) -> tuple[Leader, ...]:
     leaders = []
-    for i, ld in enumerate(c.sequence(top.get("leaders"), ("leaders",), allow_empty=True)):
+    for i, ld in enumerate(c.sequence(value, ("leaders",), allow_empty=True)):
         kp = ("leaders", i)
         ld = c.mapping(ld, kp, LEADER_KEYS, ("name",))
-        emails = c.strings(ld.get("email"), kp + ("email",))
-        for j, email in enumerate(emails):
-            if email and "@" not in email:
-                c.problem(kp + ("email", j), f"“{email}”不是有效的电子邮箱地址")
-        leaders.append(Leader(c.text(ld.get("name"), kp + ("name",)), emails))
+        leaders.append(Leader(c.text(ld.get("name"), kp + ("name",)), _emails(ld.get("email"), kp, c)))
+    return tuple(leaders)
 
+
+def _statuses(top: dict, c: _Checker) -> tuple[tuple[str, ...], str]:
     statuses = c.strings(top.get("statuses"), ("statuses",)) or DEFAULT_STATUSES
     if len(set(statuses)) != len(statuses):
         c.problem(("statuses",), "完成情况选项有重复")
@@ -388,10 +423,13 @@ def _build(data, c: _Checker) -> Rules | None:
         "已完成" if "已完成" in statuses else statuses[0])
     if done not in statuses:
         c.problem(("done_status",), f"“{done}”不在 statuses 中")
+    return statuses, done
 
-    items, codes_seen = [], {}
-    item_codes = set()
-    for i, it in enumerate(c.sequence(top.get("items"), ("items",))):
+
+def _items(value, c: _Checker, departments: tuple[Department, ...]) -> tuple[Item, ...]:
+    by_spelling = {squash(s): d.name for d in departments for s in (d.name, *d.aliases)}
+    items, codes_seen, item_codes = [], {}, set()
+    for i, it in enumerate(c.sequence(value, ("items",))):
         kp = ("items", i)
         it = c.mapping(it, kp, ITEM_KEYS, ("code", "name", "indicators"))
         icode = c.code(it.get("code"), kp + ("code",))
@@ -420,9 +458,12 @@ def _build(data, c: _Checker) -> Rules | None:
                 combine=c.choice(ind.get("combine"), ip + ("combine",), COMBINES, "min"),
                 evidence_required=c.choice(ind.get("evidence"), ip + ("evidence",), EVIDENCE, "required") == "required"))
         items.append(Item(icode, iname, tuple(indicators)))
+    return tuple(items)
 
+
+def _vetoes(value, c: _Checker) -> tuple[Veto, ...]:
     vetoes, veto_codes = [], set()
-    for i, v in enumerate(c.sequence(top.get("vetoes"), ("vetoes",), allow_empty=True)):
+    for i, v in enumerate(c.sequence(value, ("vetoes",), allow_empty=True)):
         kp = ("vetoes", i)
         v = c.mapping(v, kp, VETO_KEYS, ("code", "name"))
         code = c.code(v.get("code"), kp + ("code",))
@@ -430,22 +471,29 @@ def _build(data, c: _Checker) -> Rules | None:
             c.problem(kp + ("code",), f"否决事项编号“{code}”重复")
         veto_codes.add(code)
         vetoes.append(Veto(code, c.text(v.get("name"), kp + ("name",))))
+    return tuple(vetoes)
 
-    gap = c.mapping(top.get("gap") or {}, ("gap",), GAP_KEYS)
+
+def _gap_lines(value, c: _Checker) -> tuple:
+    gap = c.mapping(value or {}, ("gap",), GAP_KEYS)
     ratio = c.number(gap.get("ratio"), ("gap", "ratio"), minimum=0, maximum=1, default=0.9)
     severe = c.number(gap.get("severe_ratio"), ("gap", "severe_ratio"), minimum=0, maximum=1, default=0.6)
     if ratio is not None and severe is not None and severe > ratio:
         c.problem(("gap", "severe_ratio"), f"严重短板线（{severe}）不能高于短板线 ratio（{ratio}）")
+    return ratio, severe
 
-    bonus_cap = c.number(top.get("bonus_cap"), ("bonus_cap",), minimum=0, default=0)
-    pass_score = c.number(top.get("pass_score"), ("pass_score",), positive=True, default=0)
+
+def _pass_score(value, c: _Checker, items, bonus_cap: float):
+    pass_score = c.number(value, ("pass_score",), positive=True, default=0)
     total = sum(i.max for item in items for i in item.indicators)
-    if pass_score and total and pass_score > total + (bonus_cap or 0):
-        c.problem(("pass_score",), f"合格线 {pass_score} 高于可能的最高分 {total + (bonus_cap or 0):g}"
-                                   f"（指标满分 {total:g} + 加分上限 {bonus_cap or 0:g}）")
+    if pass_score and total and pass_score > total + bonus_cap:
+        c.problem(("pass_score",), f"合格线 {pass_score} 高于可能的最高分 {total + bonus_cap:g}"
+                                   f"（指标满分 {total:g} + 加分上限 {bonus_cap:g}）")
+    return pass_score
 
-    limits = _limits(top.get("limits"), c)
-    mail = dict(c.mapping(top.get("mail") or {}, ("mail",), MAIL_KEYS | {"password"}))
+
+def _mail(value, c: _Checker) -> dict:
+    mail = dict(c.mapping(value or {}, ("mail",), MAIL_KEYS | {"password"}))
     if "password" in mail:
         c.problem(("mail", "password"), "邮箱密码不得写入规则文件，请设置环境变量 SMTP_PASSWORD")
         mail.pop("password")
@@ -456,46 +504,40 @@ def _build(data, c: _Checker) -> Rules | None:
     for key in ("max_mb", "timeout"):
         if key in mail:
             c.number(mail[key], ("mail", key), positive=True)
+    return mail
 
-    as_of = top.get("as_of")
-    if as_of is not None and not isinstance(as_of, dt.date):
-        from .text import parse_date
 
-        parsed = parse_date(as_of)
-        if parsed is None:
-            c.problem(("as_of",), f"“{as_of}”不是有效日期，应写作 2026-12-31")
-        as_of = parsed
-    if isinstance(as_of, dt.datetime):
-        as_of = as_of.date()
+def _as_of(value, c: _Checker) -> dt.date | None:
+    if value is None or (isinstance(value, dt.date) and not isinstance(value, dt.datetime)):
+        return value
+    if isinstance(value, dt.datetime):
+        return value.date()
+    from .text import parse_date
 
-    rules = Rules(
-        path=c.loc.path,
-        title=c.text(top.get("title"), ("title",), required=False) or DEFAULT_TITLE,
-        organization=c.text(top.get("organization"), ("organization",), required=False),
-        round=c.text(top.get("round"), ("round",), required=False) or None,
-        as_of=as_of, pass_score=pass_score or 0, bonus_cap=bonus_cap or 0,
-        gap_ratio=ratio if ratio is not None else 0.9, gap_severe_ratio=severe if severe is not None else 0.6,
-        statuses=statuses, done_status=done, departments=tuple(departments), leaders=tuple(leaders),
-        items=tuple(items), vetoes=tuple(vetoes), limits=limits, mail=mail)
-    return _with_fingerprint(rules)
+    parsed = parse_date(value)
+    if parsed is None:
+        c.problem(("as_of",), f"“{value}”不是有效日期，应写作 2026-12-31")
+    return parsed
 
 
 def _indicator_departments(value, kp, c: _Checker, by_spelling, departments) -> tuple[str, ...]:
     if value == "all" or value == ["all"]:
         return tuple(d.name for d in departments)
-    names = []
+    names, bad = [], False      # bad: an entry already reported (undeclared, or all mixed in)
     for j, typed in enumerate(c.strings(value, kp)):
         if typed == "all":
+            bad = True
             c.problem(kp + (j,), "“all”须单独使用（departments: all），不能与部门名称混用")
             continue
         name = by_spelling.get(squash(typed))
         if name is None:
+            bad = True
             c.problem(kp + (j,), f"部门“{typed}”未在 departments 中声明{did_you_mean(typed, list(by_spelling.values()))}")
         elif name in names:
             c.problem(kp + (j,), f"部门“{typed}”重复列出")
         else:
             names.append(name)
-    if not names and value is not None and not c.loc.problems:
+    if not names and value is not None and not bad:
         c.problem(kp, "至少指定一个责任部门")
     return tuple(names)
 

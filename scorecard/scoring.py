@@ -1,22 +1,39 @@
-"""Scores, gaps and the result object (CONTRACT.md §4, §5, §7). Pure: no I/O, no clock.
+"""Scores, gaps and the result (CONTRACT.md §4, §5, §7). Pure: no I/O, no clock.
 
-`choose_latest` marks which submission of each department counts; `summarise` turns the counted
-submissions into the summary dict that every output renders (docs/summary.md).
+`choose_latest` decides which checked file of each department counts and returns each file's place
+in the run (`Placed`), changing nothing it is given; `summarise` turns the placed files into the
+`result.Summary` that every output renders.
 """
 from __future__ import annotations
 
 import datetime as dt
-from collections import defaultdict
+from collections import Counter, defaultdict
+from dataclasses import dataclass, replace
+from typing import Iterable, Sequence
 
 import pandas as pd
 
+from .result import (BonusResult, Counts, DepartmentResult, EntryResult, FindingRecord, Gap, IndicatorResult,
+                     ItemResult, SubmissionResult, Summary, Unit, VetoResult)
 from .rules import Rules
-from .text import fmt_number
-from .validation import ACCEPTED, IGNORED, REJECTED, SUPERSEDED, Submission
+from .text import chinese_date, fmt_number
+from .validation import ACCEPTED, REJECTED, SUPERSEDED, Checked
 
 SEVERE, NORMAL = "严重", "一般"
-LOW, OVERDUE, NO_EVIDENCE, NOT_SUBMITTED, VETO = "低分", "逾期", "佐证缺失", "未报送", "一票否决"
-KIND_ORDER = {VETO: 0, NOT_SUBMITTED: 1, LOW: 2, OVERDUE: 3, NO_EVIDENCE: 4}
+LOW, OVERDUE, NO_EVIDENCE, NOT_SUBMITTED, RETURNED, VETO = "低分", "逾期", "佐证缺失", "未报送", "退回", "一票否决"
+KIND_ORDER = {VETO: 0, RETURNED: 1, NOT_SUBMITTED: 2, LOW: 3, OVERDUE: 4, NO_EVIDENCE: 5}
+# A department's standing this round (departments[].submission).
+SUB_ACCEPTED, SUB_RETURNED, SUB_MISSING = "accepted", "returned", "missing"
+FIRST_ERRORS = 3        # how many errors a 退回 gap's note quotes
+
+
+@dataclass(frozen=True)
+class Placed:
+    """A checked file's place in the run: its status, and the annotated copy if it was rejected."""
+
+    checked: Checked
+    status: str
+    returned: str | None = None     # annotated copy, relative to the round folder
 
 
 def _num(x) -> float | int:
@@ -25,87 +42,88 @@ def _num(x) -> float | int:
     return int(x) if x.is_integer() else x
 
 
-def choose_latest(submissions: list[Submission]) -> dict[str, Submission]:
-    """Set each submission's status; return department -> the accepted one.
-
-    Latest by 填报日期, then file modification time (then file name, so the choice is stable).
-    Statuses already set (ignored) are left alone.
-    """
-    by_dept: dict[str, list[Submission]] = defaultdict(list)
-    for sub in submissions:
-        if sub.status == IGNORED:
-            continue
-        if not sub.ok or not sub.department:
-            sub.status = REJECTED
-            continue
-        by_dept[sub.department].append(sub)
-    chosen = {}
-    for dept, subs in by_dept.items():
-        subs.sort(key=lambda s: (s.fill_date or dt.date.min, s.mtime, s.file))
-        for sub in subs[:-1]:
-            sub.status = SUPERSEDED
-        subs[-1].status = ACCEPTED
-        chosen[dept] = subs[-1]
-    return chosen
+def gap_key(kind: str, department: str, indicator: str) -> str:
+    """A gap's identity across rounds (CONTRACT §11): 低分|办公室|1.1, 未报送|信用监管科|-."""
+    return f"{kind}|{department}|{indicator or '-'}"
 
 
-def summarise(rules: Rules, submissions: list[Submission], *, round_name: str, as_of: dt.date,
-              generated_at: dt.datetime, previous: dict | None = None) -> dict:
-    """The whole result. `previous` is the last round's summary (from the ledger), if any."""
-    chosen = {s.department: s for s in submissions if s.status == ACCEPTED}
+def choose_latest(checked: Sequence[Checked]) -> list[Placed]:
+    """Each file's status, in the order given: rejected (an error, or no department), superseded,
+    or accepted (the department's latest by 填报日期, then modification time, then file name)."""
+    status: dict[int, str] = {}
+    by_dept: dict[str, list[int]] = defaultdict(list)
+    for n, c in enumerate(checked):
+        if not c.ok or not c.department:
+            status[n] = REJECTED
+        else:
+            by_dept[c.department].append(n)
+    for numbers in by_dept.values():
+        numbers.sort(key=lambda n: (checked[n].fill_date or dt.date.min, checked[n].mtime, checked[n].file))
+        for n in numbers[:-1]:
+            status[n] = SUPERSEDED
+        status[numbers[-1]] = ACCEPTED
+    return [Placed(c, status[n]) for n, c in enumerate(checked)]
+
+
+def summarise(rules: Rules, placed: Iterable[Placed], *, round_name: str, as_of: dt.date,
+              generated_at: dt.datetime, resubmit_by: dt.date, previous: dict | None = None) -> Summary:
+    """The whole result. `previous` is the last round's summary.json (from the ledger), if any."""
+    placed = list(placed)
+    chosen = {p.checked.department: p.checked for p in placed if p.status == ACCEPTED}
+    standing = _standing(rules, placed, chosen)
     table = _entry_table(rules, chosen)
 
-    # Unit score per indicator: combine the departments' scores (min | mean | lead).
-    def combine(group: pd.DataFrame) -> float:
-        how = group["combine"].iat[0]
-        if how == "lead":
-            return group.sort_values("order")["score"].iat[0]
-        return group["score"].mean() if how == "mean" else group["score"].min()
+    indicators = _indicators(rules, table)
+    item_rows = [_item(it, [i for i in indicators if i.item == it.code]) for it in rules.items]
+    unit_score = sum(i.score for i in indicators)
+    self_score = sum(i.self_score for i in indicators)
 
-    unit_scores = table.groupby("indicator", sort=False)[["combine", "order", "score"]].apply(combine)
-    indicators = []
-    for ind in rules.indicators:
-        score = float(unit_scores.get(ind.code, 0.0))
-        indicators.append({
-            "code": ind.code, "item": ind.item, "max": _num(ind.max), "score": _num(score),
-            "departments": list(ind.departments), "name": ind.name, "item_name": ind.item_name,
-            "rate": _num(score / ind.max), "combine": ind.combine, "method": ind.method,
-            "criteria": ind.criteria})
-    ind_frame = pd.DataFrame(indicators, columns=["code", "item", "max", "score"])
-    item_scores = ind_frame.groupby("item", sort=False)["score"].sum()
-    items = [{"code": it.code, "name": it.name, "max": _num(it.max), "score": _num(item_scores.get(it.code, 0)),
-              "rate": _num(item_scores.get(it.code, 0) / it.max) if it.max else 0} for it in rules.items]
-    unit_score = float(ind_frame["score"].sum())
-
-    bonuses = [{"department": dept, "project": b.project, "points": _num(b.points), "description": b.description,
-                "evidence": b.evidence}
-               for dept in rules.department_names() if dept in chosen for b in chosen[dept].bonuses]
-    bonus = min(rules.bonus_cap, sum(b["points"] for b in bonuses))
+    bonuses = tuple(BonusResult(dept, b.project, _num(b.points), b.description, b.evidence)
+                    for dept in rules.department_names() if dept in chosen for b in chosen[dept].bonuses)
+    bonus = min(rules.bonus_cap, sum(b.points for b in bonuses))
     vetoes = _vetoes(rules, chosen)
-    veto = any(v["occurred"] for v in vetoes)
+    veto = any(v.occurred for v in vetoes)
     total = unit_score + bonus
-    unit = {"score": _num(unit_score), "max": _num(rules.total_max), "bonus": _num(bonus), "total": _num(total),
-            "veto": veto, "passed": (not veto) and total >= rules.pass_score - 1e-9,
-            "rate": _num(unit_score / rules.total_max) if rules.total_max else 0}
+    unit = Unit(score=_num(unit_score), max=_num(rules.total_max), bonus=_num(bonus), total=_num(total), veto=veto,
+                passed=(not veto) and total >= rules.pass_score - 1e-9,
+                rate=_num(unit_score / rules.total_max) if rules.total_max else 0, self_score=_num(self_score))
 
-    gaps = _gaps(rules, table, chosen, vetoes, as_of)
-    departments = _departments(rules, table, chosen, gaps)
-    summary = {
-        "round": round_name, "as_of": as_of.isoformat(), "generated_at": generated_at.strftime("%Y-%m-%d %H:%M"),
-        "title": rules.title, "organization": rules.organization, "pass_score": _num(rules.pass_score),
-        "bonus_cap": _num(rules.bonus_cap), "gap_ratio": rules.gap_ratio, "gap_severe_ratio": rules.gap_severe_ratio,
-        "unit": unit, "items": items, "indicators": indicators, "departments": departments,
-        "entries": _entries(table), "gaps": gaps, "vetoes": vetoes, "bonuses": bonuses,
-        "unsubmitted": [d["name"] for d in departments if not d["submitted"] and d["max"] > 0],
-        "submissions": [_submission(s) for s in submissions],
-    }
+    gaps = _gaps(rules, table, placed, standing, vetoes, as_of, resubmit_by)
+    departments = _departments(rules, table, chosen, standing, gaps)
+    previous_round = closed = None
     if previous is not None:
-        _compare(summary, previous)
-    return summary
+        gaps, closed = _compare(gaps, previous)
+        previous_round = previous["round"]
+    with_indicators = [d for d in departments if d.max > 0]
+    return Summary(
+        round=round_name, as_of=as_of.isoformat(), generated_at=generated_at.strftime("%Y-%m-%d %H:%M"),
+        resubmit_by=resubmit_by.isoformat(), title=rules.title, organization=rules.organization,
+        pass_score=_num(rules.pass_score), bonus_cap=_num(rules.bonus_cap), gap_ratio=rules.gap_ratio,
+        gap_severe_ratio=rules.gap_severe_ratio, unit=unit, items=tuple(item_rows), indicators=tuple(indicators),
+        departments=tuple(departments), entries=_entries(table), gaps=tuple(gaps), vetoes=vetoes, bonuses=bonuses,
+        unsubmitted=tuple(d.name for d in with_indicators if d.submission == SUB_MISSING),
+        returned=tuple(d.name for d in with_indicators if d.submission == SUB_RETURNED),
+        counts=Counts(
+            departments=len(with_indicators),
+            accepted=sum(d.submission == SUB_ACCEPTED for d in with_indicators),
+            returned=sum(d.submission == SUB_RETURNED for d in with_indicators),
+            missing=sum(d.submission == SUB_MISSING for d in with_indicators),
+            gaps=len(gaps), severe_gaps=sum(g.severity == SEVERE for g in gaps),
+            gaps_by_kind=dict(Counter(g.kind for g in gaps)), files=dict(Counter(p.status for p in placed))),
+        submissions=tuple(_submission(p) for p in placed),
+        previous_round=previous_round, closed_gaps=closed)
 
 
-def _entry_table(rules: Rules, chosen: dict[str, Submission]) -> pd.DataFrame:
-    """One row per (department, assigned indicator) with the department's latest accepted values."""
+def _standing(rules: Rules, placed: list[Placed], chosen: dict[str, Checked]) -> dict[str, str]:
+    """Department -> accepted | returned (sent files, every one rejected) | missing (sent nothing)."""
+    sent = {p.checked.department for p in placed if p.status == REJECTED and p.checked.department}
+    return {d: SUB_ACCEPTED if d in chosen else SUB_RETURNED if d in sent else SUB_MISSING
+            for d in rules.department_names()}
+
+
+def _entry_table(rules: Rules, chosen: dict[str, Checked]) -> pd.DataFrame:
+    """One row per (department, assigned indicator) with the department's latest accepted values.
+    `self_score` is what the department gave itself; `score` is what counts (the same here)."""
     rows = []
     for ind_order, ind in enumerate(rules.indicators):
         for order, dept in enumerate(ind.departments):
@@ -113,124 +131,183 @@ def _entry_table(rules: Rules, chosen: dict[str, Submission]) -> pd.DataFrame:
             entry = next((e for e in sub.entries if e.indicator == ind.code), None) if sub else None
             warned = bool(sub and entry and any(
                 f.rule == "evidence.missing" and f.cell == entry.refs.get("evidence") for f in sub.findings))
+            score = entry.score if entry else 0.0
             rows.append({
                 "department": dept, "indicator": ind.code, "ind_order": ind_order, "order": order,
                 "combine": ind.combine, "max": ind.max, "name": ind.name, "item": ind.item,
-                "item_name": ind.item_name, "submitted": sub is not None,
-                "score": entry.score if entry else 0.0, "status": entry.status if entry else "",
-                "evidence": entry.evidence if entry else "", "problem": entry.problem if entry else "",
-                "measure": entry.measure if entry else "", "owner": entry.owner if entry else "",
-                "deadline": entry.deadline if entry else None, "evidence_warning": warned})
+                "item_name": ind.item_name, "submitted": sub is not None, "self_score": score, "score": score,
+                "status": entry.status if entry else "", "evidence": entry.evidence if entry else "",
+                "problem": entry.problem if entry else "", "measure": entry.measure if entry else "",
+                "owner": entry.owner if entry else "", "deadline": entry.deadline if entry else None,
+                "evidence_warning": warned})
     columns = ["department", "indicator", "ind_order", "order", "combine", "max", "name", "item", "item_name",
-               "submitted", "score", "status", "evidence", "problem", "measure", "owner", "deadline",
+               "submitted", "self_score", "score", "status", "evidence", "problem", "measure", "owner", "deadline",
                "evidence_warning"]
     return pd.DataFrame(rows, columns=columns)
 
 
-def _entries(table: pd.DataFrame) -> list[dict]:
-    dept_order = {d: i for i, d in enumerate(dict.fromkeys(table["department"]))}
+def _combined(table: pd.DataFrame, column: str) -> pd.Series:
+    """Unit score per indicator: its departments' scores combined by min | mean | lead."""
+    def combine(group: pd.DataFrame) -> float:
+        how = group["combine"].iat[0]
+        if how == "lead":
+            return group.sort_values("order")[column].iat[0]
+        return group[column].mean() if how == "mean" else group[column].min()
+
+    return table.groupby("indicator", sort=False)[["combine", "order", column]].apply(combine)
+
+
+def _indicators(rules: Rules, table: pd.DataFrame) -> list[IndicatorResult]:
+    scores, selfs = _combined(table, "score"), _combined(table, "self_score")
     out = []
-    for row in sorted(table.itertuples(index=False), key=lambda r: (dept_order[r.department], r.ind_order)):
-        out.append({"department": row.department, "indicator": row.indicator, "item": row.item,
-                    "item_name": row.item_name, "name": row.name, "max": _num(row.max), "score": _num(row.score),
-                    "status": row.status, "evidence": row.evidence, "problem": row.problem,
-                    "measure": row.measure, "owner": row.owner,
-                    "deadline": row.deadline.isoformat() if row.deadline else "", "submitted": bool(row.submitted)})
+    for ind in rules.indicators:
+        score = float(scores.get(ind.code, 0.0))
+        out.append(IndicatorResult(
+            code=ind.code, item=ind.item, max=_num(ind.max), score=_num(score), departments=tuple(ind.departments),
+            name=ind.name, item_name=ind.item_name, rate=_num(score / ind.max), combine=ind.combine,
+            method=ind.method, criteria=ind.criteria, self_score=_num(selfs.get(ind.code, 0.0))))
     return out
 
 
-def _departments(rules: Rules, table: pd.DataFrame, chosen: dict[str, Submission], gaps: list[dict]) -> list[dict]:
-    sums = table.groupby("department", sort=False)[["score", "max"]].sum()
+def _item(item, indicators: list[IndicatorResult]) -> ItemResult:
+    score = sum(i.score for i in indicators)
+    return ItemResult(code=item.code, name=item.name, max=_num(item.max), score=_num(score),
+                      rate=_num(score / item.max) if item.max else 0,
+                      self_score=_num(sum(i.self_score for i in indicators)))
+
+
+def _entries(table: pd.DataFrame) -> tuple[EntryResult, ...]:
+    dept_order = {d: i for i, d in enumerate(dict.fromkeys(table["department"]))}
+    rows = sorted(table.itertuples(index=False), key=lambda r: (dept_order[r.department], r.ind_order))
+    return tuple(EntryResult(
+        department=r.department, indicator=r.indicator, item=r.item, item_name=r.item_name, name=r.name,
+        max=_num(r.max), score=_num(r.score), self_score=_num(r.self_score), status=r.status, evidence=r.evidence,
+        problem=r.problem, measure=r.measure, owner=r.owner, deadline=r.deadline.isoformat() if r.deadline else "",
+        submitted=bool(r.submitted)) for r in rows)
+
+
+def _departments(rules: Rules, table: pd.DataFrame, chosen: dict[str, Checked], standing: dict[str, str],
+                 gaps: list[Gap]) -> list[DepartmentResult]:
+    sums = table.groupby("department", sort=False)[["score", "self_score", "max"]].sum()
     frame = pd.DataFrame({"name": rules.department_names()})
-    frame["score"] = frame["name"].map(sums["score"]).fillna(0.0)
-    frame["max"] = frame["name"].map(sums["max"]).fillna(0.0)
+    for column in ("score", "self_score", "max"):
+        frame[column] = frame["name"].map(sums[column]).fillna(0.0)
     frame["rate"] = (frame["score"] / frame["max"].where(frame["max"] > 0)).round(10)
-    frame["rank"] = frame["rate"].rank(method="min", ascending=False)
-    gap_count = defaultdict(int)
-    for g in gaps:
-        gap_count[g["department"]] += 1
+    # Only departments whose submission counts are ranked; returned and missing ones are listed apart.
+    rankable = frame["rate"].where(frame["name"].map(standing) == SUB_ACCEPTED)
+    frame["rank"] = rankable.rank(method="min", ascending=False)
+    gap_count, severe_count = Counter(g.department for g in gaps), Counter(
+        g.department for g in gaps if g.severity == SEVERE)
+    heads = {d.name: d.head for d in rules.departments}
     out = []
     for row in frame.itertuples(index=False):
         sub = chosen.get(row.name)
-        out.append({
-            "name": row.name, "submitted": sub is not None, "score": _num(row.score), "max": _num(row.max),
-            "rate": _num(row.rate) if pd.notna(row.rate) else 0, "rank": int(row.rank) if pd.notna(row.rank) else None,
-            "file": sub.file if sub else "", "fill_date": sub.fill_date.isoformat() if sub and sub.fill_date else "",
-            "filler": sub.filler if sub else "", "phone": sub.phone if sub else "",
-            "indicator_count": len(rules.indicators_of(row.name)), "gap_count": gap_count[row.name]})
+        out.append(DepartmentResult(
+            name=row.name, submitted=sub is not None, submission=standing[row.name], score=_num(row.score),
+            self_score=_num(row.self_score), max=_num(row.max), rate=_num(row.rate) if pd.notna(row.rate) else 0,
+            rank=int(row.rank) if pd.notna(row.rank) else None, head=heads.get(row.name, ""),
+            file=sub.file if sub else "", fill_date=sub.fill_date.isoformat() if sub and sub.fill_date else "",
+            filler=sub.filler if sub else "", phone=sub.phone if sub else "",
+            indicator_count=len(rules.indicators_of(row.name)), gap_count=gap_count[row.name],
+            severe_gap_count=severe_count[row.name]))
     return out
 
 
-def _vetoes(rules: Rules, chosen: dict[str, Submission]) -> list[dict]:
+def _vetoes(rules: Rules, chosen: dict[str, Checked]) -> tuple[VetoResult, ...]:
     out = []
     for veto in rules.vetoes:
         answers = [(dept, a) for dept in rules.department_names() if dept in chosen
                    for a in chosen[dept].vetoes if a.code == veto.code and a.occurred]
-        out.append({"code": veto.code, "name": veto.name, "occurred": bool(answers),
-                    "departments": [d for d, _ in answers], "notes": [a.note for _, a in answers if a.note]})
-    return out
+        out.append(VetoResult(veto.code, veto.name, bool(answers), tuple(d for d, _ in answers),
+                              tuple(a.note for _, a in answers if a.note)))
+    return tuple(out)
 
 
-def _gap(kind, severity, row=None, **extra) -> dict:
-    gap = {"kind": kind, "severity": severity, "indicator": "", "department": "", "indicator_name": "", "item": "",
-           "owner": "", "problem": "", "measure": "", "deadline": "", "status": "", "score": None, "max": None,
-           "note": ""}
-    if row is not None:
-        gap.update({"indicator": row.indicator, "department": row.department, "indicator_name": row.name,
-                    "item": row.item, "owner": row.owner, "problem": row.problem, "measure": row.measure,
-                    "deadline": row.deadline.isoformat() if row.deadline else "", "status": row.status,
-                    "score": _num(row.score), "max": _num(row.max)})
-    gap.update(extra)
-    return gap
+def _row_gap(kind: str, severity: str, row, note: str) -> Gap:
+    return Gap(kind=kind, severity=severity, indicator=row.indicator, department=row.department,
+               key=gap_key(kind, row.department, row.indicator), indicator_name=row.name, item=row.item,
+               owner=row.owner, problem=row.problem, measure=row.measure,
+               deadline=row.deadline.isoformat() if row.deadline else "", status=row.status,
+               score=_num(row.score), max=_num(row.max), note=note)
 
 
-def _gaps(rules: Rules, table: pd.DataFrame, chosen, vetoes: list[dict], as_of: dt.date) -> list[dict]:
+def _gaps(rules: Rules, table: pd.DataFrame, placed: list[Placed], standing: dict[str, str],
+          vetoes: tuple[VetoResult, ...], as_of: dt.date, resubmit_by: dt.date) -> list[Gap]:
     gaps = []
     dept_order = {d: i for i, d in enumerate(rules.department_names())}
-    submitted = table[table["submitted"]]
-    for row in submitted.itertuples(index=False):
+    for row in table[table["submitted"]].itertuples(index=False):
         line = rules.gap_ratio * row.max
         if row.score < line - 1e-9:
             severe = row.score < rules.gap_severe_ratio * row.max - 1e-9
-            gaps.append(_gap(LOW, SEVERE if severe else NORMAL, row, note=(
-                f"自评得分{fmt_number(row.score)}分，低于分值{fmt_number(row.max)}分的"
+            gaps.append(_row_gap(LOW, SEVERE if severe else NORMAL, row, (
+                f"得分{fmt_number(row.score)}分，低于分值{fmt_number(row.max)}分的"
                 f"{fmt_number(rules.gap_ratio * 100)}%（{fmt_number(line)}分）")))
         if row.status != rules.done_status and row.deadline and row.deadline < as_of:
-            gaps.append(_gap(OVERDUE, NORMAL, row, note=(
-                f"完成时限{row.deadline.isoformat()}已过（截至{as_of.isoformat()}），完成情况为“{row.status or '未填写'}”")))
+            gaps.append(_row_gap(OVERDUE, NORMAL, row, (
+                f"完成时限{chinese_date(row.deadline)}已过，完成情况为“{row.status or '未填写'}”")))
         if row.evidence_warning:
-            gaps.append(_gap(NO_EVIDENCE, NORMAL, row, note="得分但未填写佐证材料"))
+            gaps.append(_row_gap(NO_EVIDENCE, NORMAL, row, "得分但未填写佐证材料"))
+    heads = {d.name: d.head for d in rules.departments}
     for dept in rules.department_names():
-        if dept not in chosen and rules.indicators_of(dept):
-            gaps.append(_gap(NOT_SUBMITTED, SEVERE, department=dept,
-                             note=f"未报送或报送未通过审核，负责的{len(rules.indicators_of(dept))}项指标均按0分计"))
+        count = len(rules.indicators_of(dept))
+        if not count or standing[dept] == SUB_ACCEPTED:
+            continue
+        common = dict(severity=SEVERE, indicator="", department=dept, owner=heads.get(dept, ""),
+                      deadline=resubmit_by.isoformat())
+        if standing[dept] == SUB_MISSING:
+            gaps.append(Gap(kind=NOT_SUBMITTED, key=gap_key(NOT_SUBMITTED, dept, ""), **common,
+                            measure="按模板填报自评表并报送创建办",
+                            note=f"本轮未报送自评表，负责的{count}项指标均按0分计"))
+        else:
+            gaps.append(Gap(kind=RETURNED, key=gap_key(RETURNED, dept, ""), **common,
+                            measure="按退回件标注逐项修改后重新报送",
+                            note=_returned_note(dept, placed, count)))
     for veto in vetoes:
-        if veto["occurred"]:
-            gaps.append(_gap(VETO, SEVERE, indicator=veto["code"], indicator_name=veto["name"],
-                             department=veto["departments"][0], departments=veto["departments"],
-                             problem="；".join(veto["notes"]), note=f"发生否决事项“{veto['name']}”"))
+        if veto.occurred:
+            gaps.append(Gap(kind=VETO, severity=SEVERE, indicator=veto.code, department=veto.departments[0],
+                            key=gap_key(VETO, veto.departments[0], veto.code), indicator_name=veto.name,
+                            problem="；".join(veto.notes), note=f"发生否决事项“{veto.name}”",
+                            departments=veto.departments))
     ind_order = {i.code: n for n, i in enumerate(rules.indicators)}
-    gaps.sort(key=lambda g: (g["severity"] != SEVERE, dept_order.get(g["department"], len(dept_order)),
-                             ind_order.get(g["indicator"], -1), KIND_ORDER[g["kind"]]))
+    gaps.sort(key=lambda g: (g.severity != SEVERE, dept_order.get(g.department, len(dept_order)),
+                             ind_order.get(g.indicator, -1), KIND_ORDER[g.kind]))
     return gaps
 
 
-def _submission(sub: Submission) -> dict:
-    return {"file": sub.file, "sha256": sub.sha256, "department": sub.department, "status": sub.status,
-            "fill_date": sub.fill_date.isoformat() if sub.fill_date else "", "returned": sub.returned,
-            "findings": [{"severity": f.severity, "rule": f.rule, "sheet": f.sheet, "cell": f.cell,
-                          "message": f.message, "value": f.value} for f in sub.findings]}
+def _returned_note(dept: str, placed: list[Placed], count: int) -> str:
+    files = [p for p in placed if p.status == REJECTED and p.checked.department == dept]
+    errors = [f for p in files for f in p.checked.findings if f.severity == "error"]
+    quoted = "；".join(f"{f.sheet}!{f.cell} {f.message}" if f.cell else f.message for f in errors[:FIRST_ERRORS])
+    more = f"等{len(errors)}处错误" if len(errors) > FIRST_ERRORS else ""
+    names = "、".join(f"《{p.checked.file.rsplit('/', 1)[-1]}》" for p in files)
+    return (f"报送的{names}未通过审核，已退回（{quoted}{more}），负责的{count}项指标暂按0分计")
 
 
-def gap_key(gap: dict) -> tuple:
-    return gap["kind"], gap["department"], gap["indicator"]
+def _submission(p: Placed) -> SubmissionResult:
+    c = p.checked
+    return SubmissionResult(
+        file=c.file, sha256=c.sha256, department=c.department, status=p.status,
+        fill_date=c.fill_date.isoformat() if c.fill_date else "", returned=p.returned,
+        findings=tuple(FindingRecord(f.severity, f.rule, f.sheet, f.cell, f.message, f.value) for f in c.findings))
 
 
-def _compare(summary: dict, previous: dict) -> None:
-    """Mark each gap 新增/持续 against the last round and list last round's gaps that are gone."""
-    before = {gap_key(g) for g in previous.get("gaps", [])}
-    now = {gap_key(g) for g in summary["gaps"]}
-    for gap in summary["gaps"]:
-        gap["state"] = "持续" if gap_key(gap) in before else "新增"
-    summary["previous_round"] = previous["round"]
-    summary["closed_gaps"] = [g for g in previous.get("gaps", []) if gap_key(g) not in now]
+_GAP_FIELDS = set(Gap.__dataclass_fields__)
+
+
+def gap_from_dict(data: dict) -> Gap:
+    """A gap as stored in an earlier summary.json (older ledgers lack `key`)."""
+    values = {k: (tuple(v) if isinstance(v, list) else v) for k, v in data.items() if k in _GAP_FIELDS}
+    values.setdefault("key", gap_key(data["kind"], data["department"], data.get("indicator") or ""))
+    values["indicator"] = values.get("indicator") or ""
+    values["state"] = None
+    return Gap(**values)
+
+
+def _compare(gaps: list[Gap], previous: dict) -> tuple[list[Gap], tuple[Gap, ...]]:
+    """Mark each gap 新增/持续 against the last round; last round's gaps that are gone are closed."""
+    before = [gap_from_dict(g) for g in previous.get("gaps", [])]
+    before_keys = {g.key for g in before}
+    now_keys = {g.key for g in gaps}
+    marked = [replace(g, state="持续" if g.key in before_keys else "新增") for g in gaps]
+    return marked, tuple(g for g in before if g.key not in now_keys)
+

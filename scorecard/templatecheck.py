@@ -8,7 +8,6 @@ render uses, so the check and a run cannot disagree about what a template may us
 """
 from __future__ import annotations
 
-import copy
 import io
 from pathlib import Path
 
@@ -17,6 +16,7 @@ from jinja2 import Environment, StrictUndefined, TemplateError, TemplateSyntaxEr
 from jinja2.utils import missing as _MISSING
 
 # reports' underscored helpers too: a check words a broken or mistyped template as a render does.
+from .trial import trial_summaries
 from .reports import (_BROKEN_TEMPLATE, DEPARTMENT_TEMPLATE, TEMPLATE_NAMES, ReportError, _broken_message,
                       _read_template, _syntax_message, build_context, make_environment)
 
@@ -145,50 +145,5 @@ def _expressions(env: Environment, source: str) -> set[str]:
 
 
 def check_summaries() -> list[dict]:
-    """Two small summaries for the trial render of template_problems: one with every list filled
-    (gaps of each kind, veto, bonus, history, an unsubmitted department, one without indicators),
-    one clean and passing; between them they take both sides of the ifs a template is likely to have."""
-    def gap(kind, severity, indicator, dept, **kw):
-        return dict(dict(kind=kind, severity=severity, indicator=indicator, department=dept, indicator_name="指标",
-                         item="一", owner="张三", problem="问题", measure="措施", deadline="2026-11-30",
-                         status="推进中", score=1, max=2, note="说明", state="新增"), **kw)
-
-    def entry(dept, code, score, submitted=True):
-        return dict(department=dept, indicator=code, item="一", item_name="项目", name="指标", max=2, score=score,
-                    status="推进中", evidence="", problem="问题", measure="措施", owner="张三",
-                    deadline="2026-11-30", submitted=submitted)
-
-    def dept(name, submitted, score, mx, rank):
-        return dict(name=name, submitted=submitted, score=score, max=mx, rate=score / mx if mx else 0, rank=rank,
-                    file="input/甲.xlsx", fill_date="2026-12-01", filler="张三", phone="1", indicator_count=2,
-                    gap_count=1)
-
-    rich = dict(
-        round="第一轮", as_of="2026-12-31", generated_at="2026-12-31 09:00", title="测评", organization="某局",
-        pass_score=3, bonus_cap=1, gap_ratio=0.9, gap_severe_ratio=0.6, previous_round="上一轮",
-        unit=dict(score=2.5, max=4, bonus=1, total=3.5, veto=True, passed=False, rate=0.625),
-        items=[dict(code="一", name="项目", max=4, score=2.5, rate=0.625)],
-        indicators=[dict(code=c, item="一", max=2, score=1, departments=["甲", "乙"], name="指标", item_name="项目",
-                         rate=0.5, combine="min", method="材料审核", criteria="标准") for c in ("1.1", "1.2")],
-        departments=[dept("甲", True, 2.5, 4, 1), dept("乙", False, 0, 4, 2), dept("丙", False, 0, 0, None)],
-        entries=[entry("甲", "1.1", 1), entry("甲", "1.2", 1.5), entry("乙", "1.1", 0, False)],
-        gaps=[gap("未报送", "严重", None, "乙"), gap("一票否决", "严重", "V1", "甲"), gap("低分", "严重", "1.1", "甲"),
-              gap("逾期", "一般", "1.1", "甲"), gap("佐证缺失", "一般", "1.2", "甲", state="持续")],
-        vetoes=[dict(code="V1", name="否决", occurred=True, departments=["甲"], notes=["说明"]),
-                dict(code="V2", name="否决", occurred=False, departments=[], notes=[])],
-        bonuses=[dict(department="甲", project="亮点", points=1, description="说明", evidence="文件")],
-        unsubmitted=["乙"],
-        submissions=[dict(file="input/乙.xlsx", sha256="0", department="乙", status="rejected", fill_date="",
-                          returned="退回/乙_退回.xlsx", findings=[])],
-        closed_gaps=[gap("低分", "一般", "1.2", "甲", state="")],
-    )
-    clean = copy.deepcopy(rich)
-    for key in ("previous_round", "closed_gaps"):
-        del clean[key]
-    clean.update(gaps=[], unsubmitted=[], bonuses=[], submissions=[],
-                 unit=dict(score=4, max=4, bonus=0, total=4, veto=False, passed=True, rate=1.0))
-    clean["vetoes"][0].update(occurred=False, departments=[], notes=[])
-    clean["departments"] = [dept("甲", True, 4, 4, 1), dept("乙", True, 4, 4, 1)]
-    for e in clean["entries"]:
-        e.update(score=2, submitted=True, status="已完成")
-    return [rich, clean]
+    """The summaries a template is tried against: made by the real scoring code (trial.py)."""
+    return trial_summaries()

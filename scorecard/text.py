@@ -159,3 +159,25 @@ def fmt_number(value: float | int | None) -> str:
         return ""
     value = round(float(value), 2)
     return str(int(value)) if value.is_integer() else f"{value:g}"
+
+
+def chinese_date(value: dt.date | str | None) -> str:
+    """2027-03-31 (a date or its ISO text) -> '2027年3月31日', the way dates are written in prose."""
+    if not value:
+        return ""
+    if isinstance(value, str):
+        try:
+            value = dt.date.fromisoformat(value[:10])
+        except ValueError:
+            return value
+    return f"{value.year}年{value.month}月{value.day}日"
+
+
+def add_working_days(start: dt.date, days: int) -> dt.date:
+    """The day `days` working days (Monday to Friday) after `start`."""
+    day, left = start, days
+    while left > 0:
+        day += dt.timedelta(days=1)
+        if day.weekday() < 5:
+            left -= 1
+    return day

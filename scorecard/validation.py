@@ -1,6 +1,6 @@
 """Rows × rules → findings and clean data (CONTRACT.md §3). Never raises for bad data.
 
-`validate(parsed, rules)` judges every value of a parsed workbook and returns a `Submission`:
+`validate(parsed, rules)` judges every value of a parsed workbook and returns a `Checked`:
 the department it is from, every finding at once (each with sheet, A1 cell, value and a Chinese
 message from the catalogue), and the clean entries, vetoes and bonus claims that scoring uses
 when the submission is accepted.
@@ -8,7 +8,7 @@ when the submission is accepted.
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from . import layout as L
@@ -22,7 +22,7 @@ from .workbook import ParsedWorkbook, Table, Value
 ACCEPTED, REJECTED, SUPERSEDED, IGNORED = "accepted", "rejected", "superseded", "ignored"
 
 
-@dataclass
+@dataclass(frozen=True)
 class Entry:
     """One indicator row of an accepted workbook, as scoring sees it."""
 
@@ -37,7 +37,7 @@ class Entry:
     refs: dict[str, str] = field(default_factory=dict)     # column key -> A1 cell
 
 
-@dataclass
+@dataclass(frozen=True)
 class VetoAnswer:
     code: str
     occurred: bool
@@ -45,7 +45,7 @@ class VetoAnswer:
     cell: str
 
 
-@dataclass
+@dataclass(frozen=True)
 class BonusClaim:
     project: str
     points: float
@@ -54,8 +54,14 @@ class BonusClaim:
     cell: str
 
 
-@dataclass
-class Submission:
+@dataclass(frozen=True)
+class Checked:
+    """What validation found in one file: who it is from, every finding, and the clean values.
+
+    It carries no bytes and no place in the run (accepted, superseded...): those belong to the
+    pipeline (scoring.Placed); how the ledger stores it belongs to ledger.py.
+    """
+
     file: str                       # as shown to people and in summary.json
     path: Path | None
     sha256: str = ""
@@ -64,43 +70,32 @@ class Submission:
     fill_date: dt.date | None = None
     filler: str = ""
     phone: str = ""
-    findings: list[Finding] = field(default_factory=list)
-    entries: list[Entry] = field(default_factory=list)
-    vetoes: list[VetoAnswer] = field(default_factory=list)
-    bonuses: list[BonusClaim] = field(default_factory=list)
-    status: str = ""                # accepted | rejected | superseded | ignored (set by the pipeline)
-    returned: str | None = None     # annotated copy, relative to the round folder
-    data: bytes | None = field(default=None, repr=False)   # the bytes that were read, for the annotated copy
+    findings: tuple[Finding, ...] = ()
+    entries: tuple[Entry, ...] = ()
+    vetoes: tuple[VetoAnswer, ...] = ()
+    bonuses: tuple[BonusClaim, ...] = ()
 
     @property
     def ok(self) -> bool:
         return not has_error(self.findings)
 
-    def to_record(self) -> dict:
-        """What the ledger keeps of an accepted submission, so it can stand in a later run."""
-        return {
-            "file": self.file, "sha256": self.sha256, "mtime": self.mtime, "department": self.department,
-            "fill_date": self.fill_date.isoformat() if self.fill_date else None, "filler": self.filler,
-            "phone": self.phone, "findings": [f.as_dict() for f in self.findings],
-            "entries": [{**asdict(e), "deadline": e.deadline.isoformat() if e.deadline else None}
-                        for e in self.entries],
-            "vetoes": [asdict(v) for v in self.vetoes], "bonuses": [asdict(b) for b in self.bonuses]}
 
-    @classmethod
-    def from_record(cls, record: dict) -> "Submission":
-        def day(text):
-            return dt.date.fromisoformat(text) if text else None
+@dataclass
+class _Draft:
+    """The mutable form of Checked while validation fills it in."""
 
-        return cls(
-            file=record["file"], path=None, sha256=record["sha256"], mtime=record["mtime"],
-            department=record["department"], fill_date=day(record["fill_date"]), filler=record["filler"],
-            phone=record["phone"], findings=[Finding(**f) for f in record["findings"]],
-            entries=[Entry(**{**e, "deadline": day(e["deadline"])}) for e in record["entries"]],
-            vetoes=[VetoAnswer(**v) for v in record["vetoes"]], bonuses=[BonusClaim(**b) for b in record["bonuses"]])
+    department: str | None = None
+    fill_date: dt.date | None = None
+    filler: str = ""
+    phone: str = ""
+    findings: list[Finding] = field(default_factory=list)
+    entries: list[Entry] = field(default_factory=list)
+    vetoes: list[VetoAnswer] = field(default_factory=list)
+    bonuses: list[BonusClaim] = field(default_factory=list)
 
 
-def validate(parsed: ParsedWorkbook, rules: Rules, *, file: str) -> Submission:
-    sub = Submission(file=file, path=parsed.safe.path, sha256=parsed.safe.sha256, data=parsed.safe.data)
+def validate(parsed: ParsedWorkbook, rules: Rules, *, file: str, mtime: float = 0.0) -> Checked:
+    sub = _Draft()
     sub.findings.extend(f if f.file else _with_file(f, file) for f in parsed.findings)
     check = _Checker(sub, rules, parsed, file)
     check.info()
@@ -113,7 +108,10 @@ def validate(parsed: ParsedWorkbook, rules: Rules, *, file: str) -> Submission:
         check.vetoes(parsed.tables[L.VETOES])
     if L.BONUS in parsed.tables:
         check.bonuses(parsed.tables[L.BONUS])
-    return sub
+    return Checked(file=file, path=parsed.safe.path, sha256=parsed.safe.sha256, mtime=mtime,
+                   department=sub.department, fill_date=sub.fill_date, filler=sub.filler, phone=sub.phone,
+                   findings=tuple(sub.findings), entries=tuple(sub.entries), vetoes=tuple(sub.vetoes),
+                   bonuses=tuple(sub.bonuses))
 
 
 def _with_file(f: Finding, file: str) -> Finding:
@@ -121,7 +119,7 @@ def _with_file(f: Finding, file: str) -> Finding:
 
 
 class _Checker:
-    def __init__(self, sub: Submission, rules: Rules, parsed: ParsedWorkbook, file: str):
+    def __init__(self, sub: _Draft, rules: Rules, parsed: ParsedWorkbook, file: str):
         self.sub, self.rules, self.parsed, self.file = sub, rules, parsed, file
 
     def add(self, rule: str, *, sheet: str, cell: str, value=None, **params) -> None:

@@ -1,15 +1,21 @@
-"""A realistic summary dict (docs/summary.md) for the report tests and the benchmark.
+"""A realistic summary for the report tests and the benchmark, built by the real scoring code.
 
-27 indicators in 6 items (100 points), 11 departments (one unsubmitted, one with no indicators),
-gaps of every kind, a veto, bonuses, a previous round, and department texts that try to break
-the templates (`{{ x }}`, `{% if %}`, `<b>`, `&`, `=SUM(A1)`, `+1`, `-2`, `@x`, a \\x07 control
-character). The numbers are computed here, like scoring would, so that they are consistent;
-the renderer under test never computes them.
+27 indicators in 6 items (100 points), 11 departments: one that sent nothing (UNSUBMITTED), one
+whose only file was rejected (RETURNED), one with no indicators (NO_INDICATORS); gaps of every
+kind, a veto, bonuses, a previous round, and department texts that try to break the templates
+(`{{ x }}`, `{% if %}`, `<b>`, `&`, `=SUM(A1)`, `+1`, `-2`, `@x`, a \\x07 control character).
+The rules and the checked submissions are made here (deterministically, without workbooks);
+`scoring.summarise` computes every number, exactly as a run does.
 """
 from __future__ import annotations
 
-import copy
+import datetime as dt
 import random
+
+from scorecard.findings import finding
+from scorecard.rules import parse_rules
+from scorecard.scoring import Placed, choose_latest, summarise
+from scorecard.validation import IGNORED, BonusClaim, Checked, Entry, VetoAnswer
 
 HOSTILE = {
     "jinja_var": "{{ x }}",
@@ -27,7 +33,12 @@ DEPARTMENTS = [
     "价格监督检查和反不正当竞争科", "消费者权益保护科", "执法稽查支队", "机关服务中心", "计量标准化科",
 ]
 UNSUBMITTED = "信用监管科"
+RETURNED = "综合规划和法规科"
 NO_INDICATORS = "计量标准化科"
+HEADS = {"信用监管科": "孙科长", "综合规划和法规科": "钱科长", "办公室": "周主任"}
+AS_OF = dt.date(2026, 12, 31)
+GENERATED = dt.datetime(2027, 1, 4, 9, 30)
+RESUBMIT_BY = dt.date(2027, 1, 7)
 
 # code, name, max, method, combine, departments ("all" = every department with indicators), evidence required
 ITEMS = [
@@ -114,165 +125,117 @@ def _half(value: float) -> float:
     return round(value * 2) / 2
 
 
-def _note(kind, dept, code, name, score=None, mx=None, deadline="", status=""):
-    if kind == "低分":
-        return f"{dept}“{code} {name}”自评{score:g}分（满分{mx:g}分），低于短板线。"
-    if kind == "逾期":
-        return f"{dept}“{code} {name}”完成时限为{deadline}，目前{status}，已逾期。"
-    if kind == "佐证缺失":
-        return f"{dept}“{code} {name}”未提供佐证材料。"
-    if kind == "未报送":
-        return f"{dept}本轮未报送自评表，所负责指标均按0分计。"
-    return f"{dept}报告发生否决事项“{code} {name}”。"
+def _yaml_list(values) -> str:
+    return "[" + ", ".join(f'"{v}"' for v in values) + "]"
+
+
+def sample_rules():
+    active = [d for d in DEPARTMENTS if d != NO_INDICATORS]
+    lines = ["version: 1", "title: 创建省级文明单位自评测评", "organization: 某市市场监督管理局", "round: 2026年第四季度",
+             "as_of: 2026-12-31", "pass_score: 90", "bonus_cap: 10", "gap: {ratio: 0.9, severe_ratio: 0.6}",
+             "departments:"]
+    for n, dept in enumerate(DEPARTMENTS):
+        lines.append(f"  - name: {dept}")
+        lines.append(f"    email: [d{n}@example.gov.cn]")
+        if dept in HEADS:
+            lines.append(f"    head: {HEADS[dept]}")
+    lines += ["leaders:", "  - {name: 局长, email: [leader@example.gov.cn]}", "items:"]
+    for item_code, item_name, inds in ITEMS:
+        lines += [f'  - code: "{item_code}"', f"    name: {item_name}", "    indicators:"]
+        for code, name, mx, method, combine, depts, evidence in inds:
+            depts = active if depts == "all" else depts
+            lines.append(f'      - {{code: "{code}", name: "{name}", max: {mx}, method: {method}, combine: {combine}, '
+                         f'criteria: "{name}的达标标准：有制度、有台账、有佐证。", departments: {_yaml_list(depts)}, '
+                         f'evidence: {"required" if evidence else "optional"}}}')
+    lines.append("vetoes:")
+    lines += [f"  - {{code: {c}, name: {n}}}" for c, n in VETOES]
+    return parse_rules("\n".join(lines) + "\n", "sample.yaml")
+
+
+def _department_file(rules, dept: str, rng: random.Random, *, perfect: bool, veto: bool, overrides: dict) -> Checked:
+    entries, findings = [], []
+    for row, ind in enumerate(rules.indicators_of(dept), 2):
+        fraction = 1 if perfect else rng.choice([1, 1, 1, 1, 1, 0.95, 0.9, 0.85, 0.8, 0.7])
+        values = dict(score=_half(ind.max * fraction), status="已完成", evidence=f"{ind.code}佐证材料.pdf",
+                      problem="", measure="", owner="", deadline="")
+        if values["score"] < ind.max:
+            k = rng.randrange(len(PROBLEMS))
+            values.update(problem=PROBLEMS[k], measure=MEASURES[k], owner=rng.choice(OWNERS),
+                          deadline=rng.choice(["2027-01-31", "2027-02-28", "2027-03-31"]),
+                          status=rng.choice(["推进中", "未开始"]))
+        values.update(overrides.get((dept, ind.code), {}))
+        refs = {"code": f"A{row}", "score": f"E{row}", "evidence": f"G{row}"}
+        if ind.evidence_required and not values["evidence"] and values["score"] > 0:
+            findings.append(finding("evidence.missing", sheet="自评表", cell=refs["evidence"], code=ind.code,
+                                    score=values["score"], file=f"input/{dept}.xlsx"))
+        typed = values.pop("deadline")
+        deadline = dt.date.fromisoformat(typed) if typed else None
+        entries.append(Entry(indicator=ind.code, deadline=deadline, refs=refs, **values))
+    vetoes = [VetoAnswer(code, False, "", f"C{n}") for n, (code, _) in enumerate(VETOES, 2)]
+    if veto and dept == "机关服务中心":
+        vetoes[1] = VetoAnswer("V2", True, "@x 食堂燃气泄漏致1人受伤 & 已上报{{ x }}", "C3")
+    bonuses = [BonusClaim(project, points, description, evidence, "B2")
+               for d, project, points, description, evidence in BONUSES if d == dept]
+    return Checked(file=f"input/{dept}.xlsx", path=None, sha256=f"{DEPARTMENTS.index(dept):064x}", mtime=1.0,
+                   department=dept, fill_date=dt.date(2026, 12, 25), filler=rng.choice(OWNERS),
+                   phone="0571-8888" + str(DEPARTMENTS.index(dept)).zfill(4), findings=tuple(findings),
+                   entries=tuple(entries), vetoes=tuple(vetoes), bonuses=tuple(bonuses))
+
+
+BONUSES = [
+    ("消费者权益保护科", "12315“诉转案”工作获省局通报表扬", 2, "省局通报表扬文件1份", "省市监函〔2026〕18号.pdf"),
+    ("机关党委", "“红色市监”党建品牌", 1.5, "{{ x }} & <b>品牌</b> 获市直机关工委推广", "推广通知.pdf"),
+]
+
+
+def _returned_file(rules) -> Checked:
+    label = f"input/{RETURNED}.xlsx"
+    findings = (
+        finding("score.out_of_range", sheet="自评表", cell="E9", value=6, code="4.6", max=3, file=label),
+        finding("field.required", sheet="自评表", cell="H4", score=2, max=3, column="存在问题", file=label),
+        finding("date.invalid", sheet="自评表", cell="K4", value="下月底", column="完成时限", file=label),
+    )
+    return Checked(file=label, path=None, sha256="1" * 64, mtime=1.0, department=RETURNED,
+                   fill_date=dt.date(2026, 12, 26), filler="钱敏", phone="0571-88880003", findings=findings)
+
+
+def _placed(rules, *, perfect: bool, veto: bool, overrides: dict, seed: int = 2026) -> list[Placed]:
+    rng = random.Random(seed)
+    files = [_department_file(rules, d, rng, perfect=perfect, veto=veto, overrides=overrides)
+             for d in DEPARTMENTS if rules.indicators_of(d) and (perfect or d not in (UNSUBMITTED, RETURNED))]
+    if not perfect:
+        files.append(_returned_file(rules))
+    placed = choose_latest(files)
+    placed = [Placed(p.checked, p.status, f"退回/{RETURNED}_退回.xlsx") if p.status == "rejected" else p
+              for p in placed]
+    owner_file = Checked(file="input/~$办公室.xlsx", path=None, findings=(
+        finding("file.ignored", file="input/~$办公室.xlsx", reason="Excel 打开文件时生成的临时文件（~$ 开头）"),))
+    return placed + [Placed(owner_file, IGNORED)]
+
+
+def _summarise(rules, placed, previous=None) -> dict:
+    return summarise(rules, placed, round_name="2026年第四季度", as_of=AS_OF, generated_at=GENERATED,
+                     resubmit_by=RESUBMIT_BY, previous=previous).to_dict()
+
+
+def _previous_round(rules) -> dict:
+    """Last round: the same departments, 办公室 also short on 5.4 (closed since)."""
+    extra = {**OVERRIDES, ("办公室", "5.4"): dict(score=2.5, problem="会风会纪检查有迟到", measure="每次会议签到",
+                                                      owner="周主任", deadline="2026-09-30", status="已完成")}
+    placed = _placed(rules, perfect=False, veto=True, overrides=extra, seed=2025)
+    summary = summarise(rules, placed, round_name="2026年第三季度", as_of=dt.date(2026, 9, 30),
+                        generated_at=dt.datetime(2026, 10, 8, 9), resubmit_by=dt.date(2026, 10, 13))
+    return summary.to_dict()
 
 
 def sample_summary(*, history: bool = True, veto: bool = True) -> dict:
-    """The sample summary. history=False drops previous_round/state/closed_gaps; veto=False has no veto."""
-    rng = random.Random(2026)
-    as_of = "2026-12-31"
-    ratio, severe = 0.9, 0.6
-    active = [d for d in DEPARTMENTS if d != NO_INDICATORS]
-    items, indicators, entries = [], [], []
-    dept_index = {d: i for i, d in enumerate(DEPARTMENTS)}
-    order = {}
-    for item_code, item_name, inds in ITEMS:
-        item_score = item_max = 0
-        for code, name, mx, method, combine, depts, evidence_required in inds:
-            depts = active if depts == "all" else depts
-            order[code] = len(order)
-            scores = []
-            for dept in depts:
-                submitted = dept != UNSUBMITTED
-                entry = dict(department=dept, indicator=code, item=item_code, item_name=item_name, name=name,
-                             max=mx, score=0, status="", evidence="", problem="", measure="", owner="",
-                             deadline="", submitted=submitted)
-                if submitted:
-                    fraction = rng.choice([1, 1, 1, 1, 1, 0.95, 0.9, 0.85, 0.8, 0.7])
-                    score = _half(mx * fraction)
-                    entry.update(score=score, status="已完成", evidence=f"{code}佐证材料.pdf")
-                    if score < mx:
-                        k = rng.randrange(len(PROBLEMS))
-                        entry.update(problem=PROBLEMS[k], measure=MEASURES[k], owner=rng.choice(OWNERS),
-                                     deadline=rng.choice(["2027-01-31", "2027-02-28", "2027-03-31"]),
-                                     status=rng.choice(["推进中", "未开始"]))
-                    entry.update(OVERRIDES.get((dept, code), {}))
-                    if not evidence_required:
-                        entry["evidence"] = entry["evidence"] or ""
-                entry["_evidence_required"] = evidence_required
-                scores.append(entry["score"])
-                entries.append(entry)
-            unit = {"min": min(scores), "mean": sum(scores) / len(scores), "lead": scores[0]}[combine]
-            indicators.append(dict(code=code, item=item_code, max=mx, score=unit, departments=list(depts), name=name,
-                                   item_name=item_name, rate=unit / mx, combine=combine, method=method,
-                                   criteria=f"{name}的达标标准：有制度、有台账、有佐证。"))
-            item_score += unit
-            item_max += mx
-        items.append(dict(code=item_code, name=item_name, max=item_max, score=item_score, rate=item_score / item_max))
-
-    gaps = []
-    for e in entries:
-        dept, code, name, mx, score = e["department"], e["indicator"], e["name"], e["max"], e["score"]
-        if not e["submitted"]:
-            continue
-        base = dict(indicator=code, department=dept, indicator_name=name, item=e["item"], owner=e["owner"],
-                    problem=e["problem"], measure=e["measure"], deadline=e["deadline"], status=e["status"],
-                    score=score, max=mx)
-        if score < ratio * mx:
-            sev = "严重" if score < severe * mx else "一般"
-            gaps.append(dict(base, kind="低分", severity=sev, note=_note("低分", dept, code, name, score, mx)))
-        if e["status"] != "已完成" and e["deadline"] and e["deadline"] < as_of:
-            gaps.append(dict(base, kind="逾期", severity="一般",
-                             note=_note("逾期", dept, code, name, deadline=e["deadline"], status=e["status"])))
-        if e["_evidence_required"] and not e["evidence"] and score > 0:
-            gaps.append(dict(base, kind="佐证缺失", severity="一般", note=_note("佐证缺失", dept, code, name)))
-    blank = dict(indicator_name="", item="", owner="", problem="", measure="", deadline="", status="", score=None, max=None)
-    gaps.append(dict(blank, kind="未报送", severity="严重", indicator=None, department=UNSUBMITTED,
-                     note=_note("未报送", UNSUBMITTED, "", "")))
-    vetoes = [dict(code=c, name=n, occurred=False, departments=[], notes=[]) for c, n in VETOES]
-    if veto:
-        vetoes[1].update(occurred=True, departments=["机关服务中心"],
-                         notes=["@x 食堂燃气泄漏致1人受伤 & 已上报{{ x }}"])
-        gaps.append(dict(blank, kind="一票否决", severity="严重", indicator="V2", department="机关服务中心",
-                         indicator_name=VETOES[1][1], problem=vetoes[1]["notes"][0],
-                         note=_note("一票否决", "机关服务中心", "V2", VETOES[1][1])))
-    gaps.sort(key=lambda g: (g["severity"] != "严重", dept_index[g["department"]],
-                             order.get(g["indicator"], -1) if g["indicator"] else -1))
-
-    departments = []
-    for dept in DEPARTMENTS:
-        mine = [e for e in entries if e["department"] == dept]
-        mx = sum(e["max"] for e in mine)
-        score = sum(e["score"] for e in mine)
-        submitted = dept != UNSUBMITTED and bool(mine)
-        departments.append(dict(
-            name=dept, submitted=submitted, score=score, max=mx, rate=(score / mx) if mx else 0, rank=None,
-            file=f"input/{dept}.xlsx" if submitted else None, fill_date="2026-12-25" if submitted else "",
-            filler=rng.choice(OWNERS) if submitted else "", phone="0571-8888" + str(dept_index[dept]).zfill(4) if submitted else "",
-            indicator_count=len(mine), gap_count=sum(1 for g in gaps if g["department"] == dept)))
-    ranked = sorted((d for d in departments if d["max"]), key=lambda d: -d["rate"])
-    for d in ranked:
-        d["rank"] = 1 + sum(1 for o in ranked if o["rate"] > d["rate"])
-
-    bonuses = [
-        dict(department="消费者权益保护科", project="12315“诉转案”工作获省局通报表扬", points=2,
-             description="省局通报表扬文件1份", evidence="省市监函〔2026〕18号.pdf"),
-        dict(department="机关党委", project="“红色市监”党建品牌", points=1.5,
-             description="{{ x }} & <b>品牌</b> 获市直机关工委推广", evidence="推广通知.pdf"),
-    ]
-    bonus = min(10, sum(b["points"] for b in bonuses))
-    score = sum(i["score"] for i in items)
-    total = score + bonus
-    any_veto = any(v["occurred"] for v in vetoes)
-    for e in entries:
-        del e["_evidence_required"]
-
-    submissions = []
-    for d in departments:
-        if d["submitted"]:
-            findings = []
-            if any(g["kind"] == "佐证缺失" and g["department"] == d["name"] for g in gaps):
-                findings.append(dict(severity="warning", rule="evidence.missing", sheet="自评表", cell="G7",
-                                     message="佐证材料未填写。请填写佐证材料名称或存放位置。", value=None))
-            submissions.append(dict(file=d["file"], sha256="0" * 64, department=d["name"], status="accepted",
-                                    fill_date=d["fill_date"], returned=None, findings=findings))
-    submissions.append(dict(file=f"input/{UNSUBMITTED}.xlsx", sha256="1" * 64, department=UNSUBMITTED,
-                            status="rejected", fill_date="2026-12-26", returned=f"退回/{UNSUBMITTED}_退回.xlsx",
-                            findings=[dict(severity="error", rule="score.out_of_range", sheet="自评表", cell="E9",
-                                           message="自评得分6超出该指标分值5分。请填写0至5之间的分数。", value=6)]))
-    submissions.append(dict(file="input/~$办公室.xlsx", sha256="2" * 64, department=None, status="ignored",
-                            fill_date="", returned=None, findings=[]))
-
-    summary = dict(
-        round="2026年第四季度", as_of=as_of, generated_at="2027-01-04 09:30",
-        title="创建省级文明单位自评测评", organization="某市市场监督管理局",
-        pass_score=90, bonus_cap=10, gap_ratio=ratio, gap_severe_ratio=severe,
-        unit=dict(score=score, max=100, bonus=bonus, total=total, veto=any_veto,
-                  passed=(not any_veto) and total >= 90, rate=score / 100),
-        items=items, indicators=indicators, departments=departments, entries=entries, gaps=gaps,
-        vetoes=vetoes, bonuses=bonuses, unsubmitted=[UNSUBMITTED], submissions=submissions,
-    )
-    if history:
-        summary["previous_round"] = "2026年第三季度"
-        for n, g in enumerate(gaps):
-            g["state"] = "持续" if n % 3 == 0 else "新增"
-        summary["closed_gaps"] = [
-            dict(blank, kind="低分", severity="一般", indicator="5.4", department="办公室", indicator_name="会风会纪",
-                 item="五", note="办公室“5.4 会风会纪”自评2.5分（满分3分），低于短板线。", state="")
-        ]
-    return summary
+    """The sample summary. history=False has no previous round; veto=False has no veto."""
+    rules = sample_rules()
+    previous = _previous_round(rules) if history else None
+    return _summarise(rules, _placed(rules, perfect=False, veto=veto, overrides=OVERRIDES), previous)
 
 
 def passing_summary() -> dict:
     """A variant that passes: everyone submitted, full marks, no gaps, no veto, no history."""
-    s = sample_summary(history=False, veto=False)
-    for e in s["entries"]:
-        e.update(score=e["max"], submitted=True, status="已完成", problem="", measure="", owner="", deadline="")
-    for coll in (s["indicators"], s["items"]):
-        for row in coll:
-            row.update(score=row["max"], rate=1.0)
-    for d in s["departments"]:
-        if d["max"]:
-            d.update(submitted=True, score=d["max"], rate=1.0, rank=1, gap_count=0)
-    s["gaps"], s["unsubmitted"] = [], []
-    s["unit"].update(score=100, total=100 + s["unit"]["bonus"], veto=False, passed=True, rate=1.0)
-    return copy.deepcopy(s)
+    rules = sample_rules()
+    return _summarise(rules, _placed(rules, perfect=True, veto=False, overrides={}))

@@ -57,7 +57,7 @@ def test_round_trip_every_department(bundled_rules, tmp_path):
         path = tmp_path / f"{dept}.xlsx"
         wb.save(path)
         sub = check_file(path, bundled_rules)
-        assert sub.findings == [] and sub.department == dept
+        assert sub.findings == () and sub.department == dept
         assert len(sub.entries) == len(rows)
 
 

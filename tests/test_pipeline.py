@@ -1,13 +1,16 @@
 """End to end through the command line: samples, hostile files, exit codes, whole outputs, history."""
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import hashlib
+import io
 import json
 import re
 import subprocess
 import sys
 from pathlib import Path
+from types import SimpleNamespace
 
 import openpyxl
 import pytest
@@ -22,9 +25,23 @@ from scorecard.samples import write_samples
 CJK = re.compile(r"[\u4e00-\u9fff]")
 
 
-def cli(*args, cwd=ROOT):
+def shell(*args, cwd=ROOT):
+    """process.py in a real process: for what only a process shows (exit status from the shell)."""
     return subprocess.run([sys.executable, str(ROOT / "process.py"), *args], capture_output=True, text=True,
                           encoding="utf-8", cwd=cwd)
+
+
+def cli(*args):
+    """process.py in-process: main(argv) with its output captured."""
+    from scorecard.cli import main
+
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        try:
+            code = main(list(args))
+        except SystemExit as exc:           # argparse on a usage error
+            code = exc.code
+    return SimpleNamespace(returncode=code, stdout=out.getvalue(), stderr=err.getvalue())
 
 
 def digest(folder: Path) -> dict:
@@ -63,7 +80,8 @@ def test_samples_statuses(sample_run):
     assert any(x["file"].endswith(f"第二批/{names[12]}（自制表）.xlsx") for x in s["submissions"])
     office = next(x for x in s["submissions"] if Path(x["file"]).name == f"{names[0]}.xlsx")
     assert office["department"] == names[0] and office["status"] == "accepted"    # alias typed with spaces
-    assert s["unsubmitted"] == [names[4], names[10]]
+    assert s["unsubmitted"] == [names[10]]                                  # sent nothing
+    assert s["returned"] == [names[4]]                                      # sent only a rejected file
     rejected = next(x for x in s["submissions"] if x["status"] == "rejected")
     rules_hit = {f["rule"] for f in rejected["findings"]}
     assert {"score.not_number", "score.out_of_range", "status.invalid", "field.required", "date.invalid"} <= rules_hit
@@ -132,7 +150,7 @@ def test_exit_codes(small_rules, tmp_path):
     inp = tmp_path / "input"
     inp.mkdir()
     out = tmp_path / "out"
-    assert cli("run", "--bogus").returncode == 2
+    assert shell("run", "--bogus").returncode == 2
     assert cli("run", "--rules", str(rules_file), "--input", str(tmp_path / "nope"), "--output", str(out)).returncode == 2
     assert cli("run", "--rules", str(rules_file), "--input", str(inp), "--as-of", "someday").returncode == 2
     bad = tmp_path / "bad.yaml"
@@ -141,7 +159,7 @@ def test_exit_codes(small_rules, tmp_path):
     assert p.returncode == 1 and "items[0].indicators[1].max" in p.stderr
     assert not out.exists()                       # stopped before anything was read or written
     with run_lock(out):
-        p = cli("run", "--rules", str(rules_file), "--input", str(inp), "--output", str(out))
+        p = shell("run", "--rules", str(rules_file), "--input", str(inp), "--output", str(out))
     assert p.returncode == 75, p.stderr
     assert cli("run", "--rules", str(rules_file), "--input", str(inp), "--output", str(out)).returncode == 0
 
@@ -236,4 +254,59 @@ def test_a_rejected_resubmission_leaves_the_last_accepted_one_standing(small_rul
     changed.write_text(SMALL_RULES.replace("max: 6", "max: 7"), encoding="utf-8")
     assert cli("run", "--rules", str(changed), "--input", str(inp), "--output", str(out)).returncode == 0
     third = json.loads((out / "第一轮" / "summary.json").read_text(encoding="utf-8"))
-    assert "办公室" in third["unsubmitted"]
+    assert "办公室" in third["returned"] and "办公室" not in third["unsubmitted"]
+
+
+def test_a_defect_of_ours_fails_the_run_instead_of_rejecting_files(small_rules, tmp_path, monkeypatch, caplog):
+    """A bug in validation must not reach a department as 'your file is broken': the run fails
+    (exit 1) with the traceback, and the previous outputs stay exactly as they were."""
+    import scorecard.checking
+
+    rules_file = tmp_path / "rules.yaml"
+    rules_file.write_text(SMALL_RULES, encoding="utf-8")
+    inp, out = tmp_path / "input", tmp_path / "out"
+    inp.mkdir()
+    filled(small_rules, "办公室").save(inp / "a.xlsx")
+    assert cli("run", "--rules", str(rules_file), "--input", str(inp), "--output", str(out)).returncode == 0
+    before = digest(out / "第一轮")
+
+    def broken_validate(*args, **kwargs):
+        raise ZeroDivisionError("a defect in validation")
+
+    monkeypatch.setattr(scorecard.checking, "validate", broken_validate)
+    p = cli("run", "--rules", str(rules_file), "--input", str(inp), "--output", str(out))
+    assert p.returncode == 1
+    assert "内部错误" in p.stderr and "没有通知任何部门" in p.stderr
+    logged = [r for r in caplog.records if r.exc_info]
+    assert logged and logged[-1].exc_info[0] is ZeroDivisionError          # the traceback is in the log
+    assert "file.unreadable" not in p.stdout + p.stderr
+    assert digest(out / "第一轮") == before
+
+
+def test_files_that_vanish_or_change_during_a_run(small_rules, tmp_path):
+    """A drop folder changes under a run: a file removed before it is read is reported for that file;
+    a rejected file replaced after it was read gets a problems-only annotated copy, not the new bytes."""
+    from scorecard.pipeline import run
+
+    inp, out = tmp_path / "input", tmp_path / "out"
+    inp.mkdir()
+    filled(small_rules, "办公室").save(inp / "a.xlsx")
+    filled(small_rules, "机关党委").save(inp / "b.xlsx")
+    filled(small_rules, "登记注册科", info={"部门名称": "不存在的科"}).save(inp / "c.xlsx")
+
+    def meddle(stage, done, total):
+        if stage == "read" and done == 1:
+            (inp / "b.xlsx").unlink()
+        if stage == "read" and done == total:
+            filled(small_rules, "登记注册科").save(inp / "c.xlsx")      # fixed after it was read
+
+    result = run(small_rules, inp, out, progress=meddle)
+    subs = {Path(s["file"]).name: s for s in result.summary["submissions"]}
+    assert subs["a.xlsx"]["status"] == "accepted"
+    assert subs["b.xlsx"]["status"] == "rejected"
+    assert [f["rule"] for f in subs["b.xlsx"]["findings"]] == ["file.unreadable"]
+    assert CJK.search(subs["b.xlsx"]["findings"][0]["message"])
+    assert subs["c.xlsx"]["status"] == "rejected"
+    copy = openpyxl.load_workbook(out / "第一轮" / subs["c.xlsx"]["returned"])
+    assert copy.sheetnames == ["问题说明"]               # not the replaced file annotated with stale cells
+    assert any("不存在的科" in str(c.value) for row in copy["问题说明"].iter_rows() for c in row)

@@ -14,7 +14,7 @@ from scorecard import reports
 from scorecard.reports import DEFAULT_TEMPLATES, ReportError, build_context, verdict_sentence, write_reports
 from scorecard.templatecheck import template_problems
 from scorecard.text import fmt_number, safe_filename
-from sample_summary import NO_INDICATORS, UNSUBMITTED, passing_summary, sample_summary
+from sample_summary import NO_INDICATORS, RETURNED, UNSUBMITTED, passing_summary, sample_summary
 
 HOSTILE_LITERALS = ["{{ x }}", "{% if %}", "{% endif %}"]
 
@@ -249,7 +249,8 @@ def test_unsubmitted_department_report_says_so(rendered, summary):
     text = paragraphs_text(rendered[0] / "部门报告" / f"{UNSUBMITTED}.docx")
     assert "未报送" in text
     assert "立即按创建办下发的自评表模板填报" in text
-    assert "退回/信用监管科_退回.xlsx" in text
+    returned = paragraphs_text(rendered[0] / "部门报告" / f"{RETURNED}.docx")
+    assert f"退回/{RETURNED}_退回.xlsx" in returned
     none = paragraphs_text(rendered[0] / "部门报告" / f"{NO_INDICATORS}.docx")
     assert "未承担测评指标" in none
 

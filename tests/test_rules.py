@@ -105,3 +105,35 @@ def test_check_rules_cli(tmp_path):
     assert "pass_score" in p.stderr          # the hint
     missing = cli("check-rules", "--rules", str(tmp_path / "nope.yaml"))
     assert missing.returncode == 1 and "找不到" in missing.stderr
+
+
+def test_every_problem_is_reported_at_once():
+    """An indicator without departments is reported even when other sections have problems too."""
+    text = (SMALL_RULES.replace("departments: [机关党委], evidence", "departments: [], evidence")
+            .replace("pass_score: 15", "pass_score: 15\nbonus_cap: -1").replace("bonus_cap: 3\n", "")
+            .replace("[bgs@example.gov.cn]", "[bgs@example]"))
+    found = {(p.key, p.message[:6]) for p in problems(text)}
+    keys = {k for k, _ in found}
+    assert "items[1].indicators[1].departments" in keys       # 至少指定一个责任部门
+    assert "bonus_cap" in keys
+    assert "departments[0].email[0]" in keys
+
+
+@pytest.mark.parametrize("address,ok", [
+    ("bgs@example.gov.cn", True), ("a.b-c@x.cn", True), ("bgs@example", False), ("@example.cn", False),
+    ("a b@example.cn", False), ("a@@example.cn", False), ("bgs.example.cn", False)])
+def test_addresses_are_checked_the_same_way_for_departments_and_leaders(address, ok):
+    for old in ("[bgs@example.gov.cn]", "[jz@example.gov.cn]"):
+        text = SMALL_RULES.replace(old, f"['{address}']")
+        if ok:
+            parse_rules(text, "ok.yaml")
+        else:
+            assert any("不是有效的电子邮箱地址" in p.message for p in problems(text)), (old, address)
+
+
+def test_head_and_resubmit_days():
+    text = SMALL_RULES.replace("    email: [bgs@example.gov.cn]", "    email: [bgs@example.gov.cn]\n    head: 张主任")
+    rules = parse_rules(text + "resubmit_days: 5\n", "ok.yaml")
+    assert rules.departments[0].head == "张主任" and rules.departments[1].head == ""
+    assert rules.resubmit_days == 5 and parse_rules(SMALL_RULES).resubmit_days == 3
+    assert [p.key for p in problems(SMALL_RULES + "resubmit_days: 1.5\n")] == ["resubmit_days"]

@@ -1,5 +1,7 @@
-"""Golden findings: each tests/scenarios/*.json is a change to a properly filled workbook of the
-small rules (department 办公室) and the findings it must produce (rule, severity, sheet, cell)."""
+"""Golden scenarios: each tests/scenarios/*.json is a change to a properly filled workbook of the
+small rules (department 办公室), the findings it must produce (rule, severity, sheet, cell) and
+the values that must be read from it (`read`: department, fill date, each indicator's score,
+status and deadline, the vetoes and the bonus claims)."""
 from __future__ import annotations
 
 import datetime as dt
@@ -67,8 +69,18 @@ def test_scenario(path, small_rules, save):
     for f in sub.findings:
         assert CJK.search(f.message), f"message is not Chinese: {f.message}"
     assert sub.ok == (not any(e["severity"] == "error" for e in spec["expect"]))
-    if sub.ok:
-        assert sub.department == "办公室"
+    assert read_values(sub) == spec["read"], spec["about"]
+
+
+def read_values(sub) -> dict:
+    return {
+        "department": sub.department,
+        "fill_date": sub.fill_date.isoformat() if sub.fill_date else None,
+        "entries": {e.indicator: [e.score, e.status, e.deadline.isoformat() if e.deadline else None]
+                    for e in sub.entries},
+        "vetoes": {v.code: v.occurred for v in sub.vetoes},
+        "bonuses": [[b.project, b.points] for b in sub.bonuses],
+    }
 
 
 def test_every_contract_rule_has_a_failing_scenario():

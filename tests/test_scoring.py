@@ -7,8 +7,10 @@ import os
 import pytest
 
 from conftest import filled, full_marks
-from scorecard.checking import check_files
+from scorecard.checking import check_file
 from scorecard.scoring import choose_latest, summarise
+
+RESUBMIT_BY = dt.date(2027, 1, 6)
 
 DEFICIT = {"存在问题": "问题", "整改措施": "措施", "责任人": "李强", "完成时限": dt.date(2027, 3, 31), "完成情况": "推进中"}
 
@@ -24,11 +26,19 @@ def rows(rules, dept, scores, **extra):
     return out
 
 
-def run(rules, save, books, as_of=dt.date(2026, 12, 31)):
-    paths = [save(wb, name) for name, wb in books]
-    subs = check_files(paths, rules)
-    choose_latest(subs)
-    return summarise(rules, subs, round_name="第一轮", as_of=as_of, generated_at=dt.datetime(2026, 12, 31, 9, 0)), subs
+def check_files(paths, rules):
+    return [check_file(p, rules) for p in paths]
+
+
+def place(rules, save, books):
+    return choose_latest(check_files([save(wb, name) for name, wb in books], rules))
+
+
+def run(rules, save, books, as_of=dt.date(2026, 12, 31), round_name="第一轮", previous=None):
+    placed = place(rules, save, books)
+    summary = summarise(rules, placed, round_name=round_name, as_of=as_of, generated_at=dt.datetime(2026, 12, 31, 9, 0),
+                        resubmit_by=RESUBMIT_BY, previous=previous)
+    return summary.to_dict(), placed
 
 
 def scenario_a(r):
@@ -56,7 +66,8 @@ def test_combine_modes_items_unit_bonus_and_pass(small_rules, save):
     assert ind["2.2"]["score"] == 3
     assert ind["2.10"]["score"] == 1         # min(2, 1, 2) over `all`
     assert by(s["items"])["一"]["score"] == 7 and by(s["items"])["二"]["score"] == 9
-    assert s["unit"] == {"score": 16, "max": 20, "bonus": 3, "total": 19, "veto": False, "passed": True, "rate": 0.8}
+    assert s["unit"] == {"score": 16, "max": 20, "bonus": 3, "total": 19, "veto": False, "passed": True, "rate": 0.8,
+                         "self_score": 16}
     d = by(s["departments"], "name")
     assert (d["办公室"]["score"], d["办公室"]["max"]) == (14, 17)
     assert d["办公室"]["rate"] == pytest.approx(14 / 17)
@@ -90,10 +101,12 @@ def test_unsubmitted_department_scores_zero_with_one_gap(small_rules, save):
     assert ind["2.1"]["score"] == 0          # lead department did not submit
     assert ind["2.10"]["score"] == 0         # min over all includes its 0
     d = by(s["departments"], "name")["登记注册科"]
-    assert (d["submitted"], d["score"], d["rate"], d["rank"]) == (False, 0, 0, 3)
+    # Not ranked: a department that sent nothing is listed apart, not ranked last at 0%.
+    assert (d["submitted"], d["submission"], d["score"], d["rate"], d["rank"]) == (False, "missing", 0, 0, None)
     missing = [g for g in s["gaps"] if g["kind"] == "未报送"]
     assert len(missing) == 1 and missing[0]["department"] == "登记注册科" and missing[0]["severity"] == "严重"
-    assert missing[0]["indicator"] == ""
+    assert missing[0]["indicator"] == "" and missing[0]["key"] == "未报送|登记注册科|-"
+    assert missing[0]["deadline"] == "2027-01-06"
     assert not any(g["kind"] == "低分" and g["department"] == "登记注册科" for g in s["gaps"])
     assert s["unsubmitted"] == ["登记注册科"]
 
@@ -103,8 +116,8 @@ def test_latest_accepted_submission_wins(small_rules, save):
     old = filled(r, "办公室", rows=rows(r, "办公室", {"1.1": 1}), info={"填报日期": dt.date(2026, 12, 1)})
     new = filled(r, "办公室", rows=rows(r, "办公室", {"1.1": 2}), info={"填报日期": dt.date(2026, 12, 10)})
     broken = filled(r, "办公室", rows=rows(r, "办公室", {"1.1": "很好"}), info={"填报日期": dt.date(2026, 12, 20)})
-    s, subs = run(r, save, [("z_new.xlsx", new), ("a_old.xlsx", old), ("m_broken.xlsx", broken)])
-    status = {x.file.rsplit("/", 1)[-1]: x.status for x in subs}
+    s, placed = run(r, save, [("z_new.xlsx", new), ("a_old.xlsx", old), ("m_broken.xlsx", broken)])
+    status = {x.checked.file.rsplit("/", 1)[-1]: x.status for x in placed}
     assert status == {"z_new.xlsx": "accepted", "a_old.xlsx": "superseded", "m_broken.xlsx": "rejected"}
     office = by([e for e in s["entries"] if e["department"] == "办公室"], "indicator")
     assert office["1.1"]["score"] == 2
@@ -116,9 +129,9 @@ def test_same_fill_date_then_modification_time(small_rules, save, tmp_path):
     second = save(filled(r, "办公室", rows=rows(r, "办公室", {"1.1": 3})), "a.xlsx")
     os.utime(first, (1_700_000_000, 1_700_000_000))
     os.utime(second, (1_700_000_100, 1_700_000_100))
-    subs = check_files([first, second], r)
-    chosen = choose_latest(subs)
-    assert chosen["办公室"].file.endswith("a.xlsx")
+    placed = choose_latest(check_files([first, second], r))
+    assert [p.status for p in placed] == ["superseded", "accepted"]
+    assert placed[1].checked.file.endswith("a.xlsx")
 
 
 def test_veto_fails_the_unit_and_is_a_gap(small_rules, save):
@@ -130,7 +143,9 @@ def test_veto_fails_the_unit_and_is_a_gap(small_rules, save):
     veto = [g for g in s["gaps"] if g["kind"] == "一票否决"]
     assert len(veto) == 1 and veto[0]["indicator"] == "V1" and veto[0]["department"] == "机关党委"
     assert veto[0]["severity"] == "严重" and veto[0]["problem"] == "班子成员被立案审查"
-    assert s["gaps"][0]["kind"] in ("一票否决", "未报送") or s["gaps"][0]["severity"] == "严重"
+    # Severe gaps first, in department order; within 机关党委 the veto (no indicator) leads.
+    assert s["gaps"][0]["kind"] == "一票否决"
+    assert veto[0]["departments"] == ["机关党委"] and veto[0]["key"] == "一票否决|机关党委|V1"
 
 
 def test_bonus_below_cap_and_pass_line(small_rules, save):
@@ -162,16 +177,45 @@ def test_overdue_and_missing_evidence_gaps(small_rules, save):
 
 def test_previous_round_states(small_rules, save):
     r = small_rules
-    first, subs = run(r, save, scenario_a(r))
+    first, _ = run(r, save, scenario_a(r))
     books = scenario_a(r)
     books[0] = ("办公室.xlsx", filled(r, "办公室", rows=rows(r, "办公室", {"1.1": 3})))   # 1.2 and 2.1 closed
-    paths = [save(wb, name) for name, wb in books]
-    subs = check_files(paths, r)
-    choose_latest(subs)
-    second = summarise(r, subs, round_name="第二轮", as_of=dt.date(2026, 12, 31),
-                       generated_at=dt.datetime(2027, 1, 1), previous=first)
+    second, _ = run(r, save, books, round_name="第二轮", previous=first)
     assert second["previous_round"] == "第一轮"
     state = {(g["kind"], g["department"], g["indicator"]): g["state"] for g in second["gaps"]}
     assert state[("低分", "办公室", "1.1")] == "持续"
     closed = {(g["department"], g["indicator"]) for g in second["closed_gaps"]}
     assert closed == {("办公室", "1.2"), ("办公室", "2.1")}
+
+
+def test_returned_department_is_not_missing(small_rules, save):
+    """Every file of 登记注册科 was rejected: a 退回 gap (not 未报送) with its head as owner, the
+    resubmission date as deadline and its errors named; it is not ranked."""
+    r = small_rules
+    bad = filled(r, "登记注册科", rows=rows(r, "登记注册科", {"2.1": "很好"}))
+    s, placed = run(r, save, scenario_a(r)[:2] + [("登记注册科.xlsx", bad)])
+    assert [p.status for p in placed] == ["accepted", "accepted", "rejected"]
+    d = by(s["departments"], "name")["登记注册科"]
+    assert (d["submitted"], d["submission"], d["rank"], d["score"]) == (False, "returned", None, 0)
+    assert [x["rank"] for x in s["departments"] if x["name"] != "登记注册科"] == [1, 2]
+    kinds = [g["kind"] for g in s["gaps"] if g["department"] == "登记注册科"]
+    assert kinds == ["退回"]
+    gap = next(g for g in s["gaps"] if g["kind"] == "退回")
+    assert gap["severity"] == "严重" and gap["indicator"] == "" and gap["key"] == "退回|登记注册科|-"
+    assert gap["deadline"] == "2027-01-06"
+    assert "《登记注册科.xlsx》" in gap["note"] and "很好" in gap["note"] and "自评表!" in gap["note"]
+    assert s["returned"] == ["登记注册科"] and s["unsubmitted"] == []
+    assert s["counts"]["returned"] == 1 and s["counts"]["missing"] == 0 and s["counts"]["accepted"] == 2
+
+
+def test_head_owns_missing_and_returned_rows():
+    from scorecard.rules import parse_rules
+    from conftest import SMALL_RULES
+
+    r = parse_rules(SMALL_RULES.replace("    email: [djk@example.gov.cn]", "    email: [djk@example.gov.cn]\n    head: 王科长"))
+    s = summarise(r, [], round_name="第一轮", as_of=dt.date(2026, 12, 31), generated_at=dt.datetime(2026, 12, 31),
+                  resubmit_by=RESUBMIT_BY).to_dict()
+    rows_ = {g["department"]: g for g in s["gaps"]}
+    assert rows_["登记注册科"]["owner"] == "王科长" and rows_["办公室"]["owner"] == ""
+    assert all(g["deadline"] == "2027-01-06" and g["kind"] == "未报送" for g in s["gaps"])
+    assert by(s["departments"], "name")["登记注册科"]["head"] == "王科长"

@@ -1,0 +1,225 @@
+"""The result of a run, defined once: frozen records that serialise to summary.json (CONTRACT.md §7).
+
+Scoring builds a `Summary`; `Summary.to_dict()` is what summary.json holds and what every
+renderer (Word, Excel, console, e-mail) reads. docs/summary.md describes these fields and a test
+checks it against the dataclasses below, so the shape is spelt out in exactly one place.
+
+Fields whose metadata says `omit_if_none` are left out of the JSON when they are None (a gap's
+`state` exists only when an earlier round does, CONTRACT.md §8).
+"""
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+from typing import Any
+
+Number = float | int
+
+OPTIONAL = {"omit_if_none": True}
+
+
+def optional(default=None):
+    return field(default=default, metadata=OPTIONAL)
+
+
+@dataclass(frozen=True)
+class FindingRecord:
+    severity: str
+    rule: str
+    sheet: str
+    cell: str
+    message: str
+    value: str
+
+
+@dataclass(frozen=True)
+class Unit:
+    score: Number
+    max: Number
+    bonus: Number
+    total: Number
+    veto: bool
+    passed: bool
+    rate: Number
+    self_score: Number
+
+
+@dataclass(frozen=True)
+class ItemResult:
+    code: str
+    name: str
+    max: Number
+    score: Number
+    rate: Number
+    self_score: Number
+
+
+@dataclass(frozen=True)
+class IndicatorResult:
+    code: str
+    item: str
+    max: Number
+    score: Number
+    departments: tuple[str, ...]
+    name: str
+    item_name: str
+    rate: Number
+    combine: str
+    method: str
+    criteria: str
+    self_score: Number
+
+
+@dataclass(frozen=True)
+class DepartmentResult:
+    name: str
+    submitted: bool                 # an accepted submission counts (CONTRACT §7)
+    submission: str                 # accepted | returned | missing
+    score: Number
+    self_score: Number
+    max: Number
+    rate: Number
+    rank: int | None                # None for returned / missing / no indicators
+    head: str
+    file: str
+    fill_date: str
+    filler: str
+    phone: str
+    indicator_count: int
+    gap_count: int
+    severe_gap_count: int
+
+
+@dataclass(frozen=True)
+class EntryResult:
+    department: str
+    indicator: str
+    item: str
+    item_name: str
+    name: str
+    max: Number
+    score: Number
+    self_score: Number
+    status: str
+    evidence: str
+    problem: str
+    measure: str
+    owner: str
+    deadline: str
+    submitted: bool
+
+
+@dataclass(frozen=True)
+class Gap:
+    kind: str
+    severity: str
+    indicator: str
+    department: str
+    key: str
+    indicator_name: str = ""
+    item: str = ""
+    owner: str = ""
+    problem: str = ""
+    measure: str = ""
+    deadline: str = ""
+    status: str = ""
+    score: Number | None = None
+    max: Number | None = None
+    note: str = ""
+    departments: tuple[str, ...] | None = optional()     # 一票否决: every department that answered 是
+    state: str | None = optional()                        # 新增 | 持续, only when a previous round exists
+
+
+@dataclass(frozen=True)
+class VetoResult:
+    code: str
+    name: str
+    occurred: bool
+    departments: tuple[str, ...]
+    notes: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class BonusResult:
+    department: str
+    project: str
+    points: Number
+    description: str
+    evidence: str
+
+
+@dataclass(frozen=True)
+class SubmissionResult:
+    file: str
+    sha256: str
+    department: str | None
+    status: str                     # accepted | rejected | superseded | ignored (| office | data)
+    fill_date: str
+    returned: str | None
+    findings: tuple[FindingRecord, ...]
+
+
+@dataclass(frozen=True)
+class Counts:
+    """Every count a document shows, computed once (renderers only format)."""
+
+    departments: int                # departments with indicators
+    accepted: int                   # of them, with an accepted submission
+    returned: int                   # of them, every submission rejected
+    missing: int                    # of them, no file at all
+    gaps: int
+    severe_gaps: int
+    gaps_by_kind: dict[str, int]
+    files: dict[str, int]           # submissions by status
+
+
+@dataclass(frozen=True)
+class Summary:
+    round: str
+    as_of: str
+    generated_at: str
+    resubmit_by: str
+    title: str
+    organization: str
+    pass_score: Number
+    bonus_cap: Number
+    gap_ratio: Number
+    gap_severe_ratio: Number
+    unit: Unit
+    items: tuple[ItemResult, ...]
+    indicators: tuple[IndicatorResult, ...]
+    departments: tuple[DepartmentResult, ...]
+    entries: tuple[EntryResult, ...]
+    gaps: tuple[Gap, ...]
+    vetoes: tuple[VetoResult, ...]
+    bonuses: tuple[BonusResult, ...]
+    unsubmitted: tuple[str, ...]
+    returned: tuple[str, ...]
+    counts: Counts
+    submissions: tuple[SubmissionResult, ...]
+    previous_round: str | None = optional()
+    closed_gaps: tuple[Gap, ...] | None = optional()
+
+    def to_dict(self) -> dict:
+        return to_json(self)
+
+
+def to_json(value: Any):
+    """Plain JSON data: dataclasses to dicts (in field order), tuples to lists."""
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        out = {}
+        for f in dataclasses.fields(value):
+            v = getattr(value, f.name)
+            if v is None and f.metadata.get("omit_if_none"):
+                continue
+            out[f.name] = to_json(v)
+        return out
+    if isinstance(value, (list, tuple)):
+        return [to_json(v) for v in value]
+    if isinstance(value, dict):
+        return {k: to_json(v) for k, v in value.items()}
+    return value
+
+
+def field_names(cls) -> list[str]:
+    return [f.name for f in dataclasses.fields(cls)]

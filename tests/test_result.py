@@ -1,0 +1,52 @@
+"""The result shape is defined once (scorecard/result.py) and documented in docs/summary.md."""
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import json
+import re
+
+import pytest
+
+from conftest import ROOT, filled
+from scorecard import result
+from scorecard.checking import check_file
+from scorecard.scoring import choose_latest, summarise
+
+DOC = (ROOT / "docs" / "summary.md").read_text(encoding="utf-8")
+RECORDS = [obj for obj in vars(result).values()
+           if isinstance(obj, type) and dataclasses.is_dataclass(obj) and obj.__module__ == result.__name__]
+
+
+def documented(name: str) -> list[str]:
+    section = re.search(rf"^### {name}\n(.*?)(?=^### |\Z)", DOC, re.S | re.M)
+    assert section, f"docs/summary.md has no section for {name}"
+    return re.findall(r"^\| `(\w+)` \|", section.group(1), re.M)
+
+
+@pytest.mark.parametrize("record", RECORDS, ids=lambda r: r.__name__)
+def test_docs_list_exactly_the_fields_in_order(record):
+    assert documented(record.__name__) == result.field_names(record)
+
+
+def test_every_record_is_reachable_from_summary():
+    names = {r.__name__ for r in RECORDS}
+    mentioned = set(re.findall(r"\b([A-Z]\w+)\b", " ".join(f.type for r in RECORDS for f in dataclasses.fields(r))))
+    assert names - {"Summary"} <= mentioned
+
+
+def test_summary_json_has_exactly_the_record_fields(small_rules, save):
+    path = save(filled(small_rules, "办公室"), "办公室.xlsx")
+    broken = save(filled(small_rules, "机关党委", info={"部门名称": ""}), "机关党委.xlsx")
+    placed = choose_latest([check_file(path, small_rules), check_file(broken, small_rules)])
+    summary = summarise(small_rules, placed, round_name="第一轮", as_of=dt.date(2026, 12, 31),
+                        generated_at=dt.datetime(2026, 12, 31, 9), resubmit_by=dt.date(2027, 1, 5))
+    data = json.loads(json.dumps(summary.to_dict(), ensure_ascii=False))
+    optional = [f.name for f in dataclasses.fields(result.Summary) if f.metadata.get("omit_if_none")]
+    assert list(data) == [n for n in result.field_names(result.Summary) if n not in optional]
+    assert list(data["unit"]) == result.field_names(result.Unit)
+    assert list(data["departments"][0]) == result.field_names(result.DepartmentResult)
+    gap = data["gaps"][0]
+    assert "state" not in gap and "departments" not in gap          # optional, no previous round, no veto
+    assert list(gap) == [n for n in result.field_names(result.Gap) if n not in ("state", "departments")]
+    assert list(data["submissions"][1]["findings"][0]) == result.field_names(result.FindingRecord)
