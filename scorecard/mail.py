@@ -31,7 +31,7 @@ from pathlib import Path
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, TemplateError, TemplateNotFound
 
 from .rules import Rules
-from .text import fmt_number, safe_filename
+from .text import add_working_days, fmt_number, safe_filename
 
 logger = logging.getLogger(__name__)
 
@@ -199,10 +199,12 @@ def _leaders_context(summary: dict) -> dict:
         returned = [d["name"] for d in summary.get("departments", [])
                     if submission_state(d, summary.get("submissions", [])) == "returned"]
     unsubmitted = [n for n in summary.get("unsubmitted", []) if n not in returned]
+    counts = summary.get("counts") or {}      # computed once in the result; older summaries lack it
     return {"total": fmt_number(unit.get("total")), "score": fmt_number(unit.get("score")),
             "bonus": fmt_number(unit.get("bonus")), "pass_score": fmt_number(summary.get("pass_score")),
             "passed": bool(unit.get("passed")), "veto": bool(unit.get("veto")),
-            "gap_count": len(gaps), "severe_count": sum(g.get("severity") == "严重" for g in gaps),
+            "gap_count": counts.get("gaps", len(gaps)),
+            "severe_count": counts.get("severe_gaps", sum(g.get("severity") == "严重" for g in gaps)),
             "returned": returned, "unsubmitted": unsubmitted,
             "attachment_names": [SUMMARY_DOCX, GAPLIST_XLSX]}
 
@@ -271,15 +273,6 @@ def _neutral_strings(summary: dict) -> tuple[str, ...]:
 
 def chinese_date(day: dt.date) -> str:
     return f"{day.year}年{day.month}月{day.day}日"
-
-
-def add_working_days(day: dt.date, n: int) -> dt.date:
-    """n working days (Monday to Friday) after day; public holidays are not known here."""
-    while n > 0:
-        day += dt.timedelta(days=1)
-        if day.weekday() < 5:
-            n -= 1
-    return day
 
 
 def _date(text) -> dt.date | None:

@@ -5,6 +5,8 @@ from __future__ import annotations
 import datetime as dt
 import io
 import logging
+import os
+import shutil
 import sqlite3
 from email import policy
 from email.parser import BytesParser
@@ -41,15 +43,37 @@ def clean_env(monkeypatch):
         monkeypatch.delenv(var, raising=False)
 
 
+@pytest.fixture(scope="module")
+def prepared(tmp_path_factory):
+    """rules.yaml, an input folder (办公室 accepted with one gap, 机关党委 rejected, 登记注册科 missing)
+    and the output of one run at CLOCK; each test gets its own copy (`world`)."""
+    folder = tmp_path_factory.mktemp("mailworld")
+    (folder / "rules.yaml").write_text(SMALL_RULES, encoding="utf-8")
+    rules, inp = parse_rules(SMALL_RULES, "small.yaml"), folder / "input"
+    inp.mkdir()
+    write_office(rules, lambda wb, name, at: wb.save(at / name), inp, LOW_11)
+    filled(rules, "机关党委", rows=full_marks(rules, "机关党委", **{"2.2": {"自评得分": 99}})).save(inp / "机关党委.xlsx")
+    before = Path.cwd()
+    os.chdir(folder)
+    try:
+        do_run(rules, folder)
+    finally:
+        os.chdir(before)
+    return folder
+
+
 @pytest.fixture
-def world(tmp_path, small_rules, save):
-    """rules.yaml, an input folder (办公室 accepted with one gap, 机关党委 rejected, 登记注册科 missing), output."""
-    (tmp_path / "rules.yaml").write_text(SMALL_RULES, encoding="utf-8")
-    inp = tmp_path / "input"
-    write_office(small_rules, save, inp, LOW_11)
-    save(filled(small_rules, "机关党委", rows=full_marks(small_rules, "机关党委", **{"2.2": {"自评得分": 99}})),
-         "机关党委.xlsx", inp)
+def world(prepared, tmp_path, monkeypatch):
+    # Runs read `input` relative to the world, as an operator does: the reports name input/办公室.xlsx
+    # whichever copy of the world a test has.
+    shutil.copytree(prepared, tmp_path, dirs_exist_ok=True)
+    monkeypatch.chdir(tmp_path)
     return tmp_path
+
+
+def ran(world) -> Path:
+    """The round folder the prepared run wrote (no outbox yet)."""
+    return world / "output" / ROUND
 
 
 def write_office(rules, save, inp, low):
@@ -63,7 +87,8 @@ def env_for(port, **extra):
 
 
 def do_run(rules, world, clock=CLOCK):
-    return run(rules, world / "input", world / "output", clock=lambda: clock)
+    assert Path.cwd() == world
+    return run(rules, Path("input"), Path("output"), clock=lambda: clock)
 
 
 def by_address(received):
@@ -85,8 +110,8 @@ def body(msg, subtype="plain"):
 # ---------------------------------------------------------------- messages
 
 def test_messages_every_client_reads(world, small_rules):
-    result = do_run(small_rules, world)
-    drafts = {(d.kind, d.reader): d for d in mail.plan(small_rules, result.round_dir)}
+    round_dir = ran(world)
+    drafts = {(d.kind, d.reader): d for d in mail.plan(small_rules, round_dir)}
     assert set(drafts) == {("report", "办公室"), ("returned", "机关党委"), ("reminder", "登记注册科"), ("leaders", "局长")}
     draft = drafts[("report", "办公室")]
     msg_id = mail.message_id(draft.content_hash, "bgs@example.gov.cn", SENDER)
@@ -107,7 +132,7 @@ def test_messages_every_client_reads(world, small_rules):
     files = attachments(msg)
     assert list(files) == ["办公室.docx"] and files["办公室.docx"].get_content_type() == DOCX
     assert files["办公室.docx"].get_param("name") == "办公室.docx"
-    assert files["办公室.docx"].get_content() == (result.round_dir / "部门报告" / "办公室.docx").read_bytes()
+    assert files["办公室.docx"].get_content() == (round_dir / "部门报告" / "办公室.docx").read_bytes()
     # A stable Message-ID: the same content to the same address.
     assert mail.message_id(draft.content_hash, "BGS@example.gov.cn", SENDER) == msg_id
     assert mail.message_id(draft.content_hash, "other@example.gov.cn", SENDER) != msg_id
@@ -125,25 +150,31 @@ def test_long_chinese_file_names_fold_and_decode():
 
 
 def test_content_hash_is_stable_until_the_report_changes(world, small_rules, save):
-    first = {(d.kind, d.reader): d.content_hash for d in mail.plan(small_rules, do_run(small_rules, world).round_dir)}
-    # Same data, another time of day and another day: every file is regenerated, nothing a reader sees changed.
-    for clock in (dt.datetime(2026, 12, 31, 16, 5, 7), dt.datetime(2027, 1, 4, 8, 0)):
-        again = {(d.kind, d.reader): d.content_hash
-                 for d in mail.plan(small_rules, do_run(small_rules, world, clock).round_dir)}
-        assert again == first
+    def hashes(clock=CLOCK):
+        return {(d.kind, d.reader): d for d in mail.plan(small_rules, do_run(small_rules, world, clock).round_dir)}
+
+    first = hashes()
+    # Same data, later the same day: every file is regenerated, nothing a reader sees changed.
+    assert {k: d.content_hash for k, d in hashes(CLOCK.replace(hour=16, minute=5, second=7)).items()} == \
+        {k: d.content_hash for k, d in first.items()}
+    # Another day: the department's report is the same; resubmit_by is counted from the run date, so
+    # the notices that show it (returned, reminder, the leaders' gap list) are new content.
+    later = hashes(dt.datetime(2027, 1, 4, 8, 0))
+    assert later[("report", "办公室")].content_hash == first[("report", "办公室")].content_hash
+    assert "2027年1月7日" in later[("reminder", "登记注册科")].text
+    assert later[("reminder", "登记注册科")].content_hash != first[("reminder", "登记注册科")].content_hash
     write_office(small_rules, save, world / "input", LOW_12)
-    changed = {(d.kind, d.reader): d.content_hash for d in mail.plan(small_rules, do_run(small_rules, world).round_dir)}
-    assert changed[("report", "办公室")] != first[("report", "办公室")]
-    assert changed[("leaders", "局长")] != first[("leaders", "局长")]
-    assert changed[("reminder", "登记注册科")] == first[("reminder", "登记注册科")]
-    assert changed[("returned", "机关党委")] == first[("returned", "机关党委")]
+    changed = hashes()
+    assert changed[("report", "办公室")].content_hash != first[("report", "办公室")].content_hash
+    assert changed[("leaders", "局长")].content_hash != first[("leaders", "局长")].content_hash
+    for same in (("reminder", "登记注册科"), ("returned", "机关党委")):
+        assert changed[same].content_hash == first[same].content_hash
 
 
 # ---------------------------------------------------------------- delivery against a real server
 
 def test_happy_path_who_gets_what(world, small_rules):
-    result = do_run(small_rules, world)
-    rd = result.round_dir
+    rd = ran(world)
     with smtp_server() as (server, port):
         done = deliver(small_rules, world / "output", rd, env=env_for(port))
     assert len(done.sent) == 4 and done.pending == 0 and not done.failed
@@ -189,7 +220,7 @@ def test_happy_path_who_gets_what(world, small_rules):
 
 def test_rerun_sends_nothing_new(world, small_rules):
     with smtp_server() as (server, port):
-        deliver(small_rules, world / "output", do_run(small_rules, world).round_dir, env=env_for(port))
+        deliver(small_rules, world / "output", ran(world), env=env_for(port))
         again = deliver(small_rules, world / "output", do_run(small_rules, world, CLOCK.replace(hour=15)).round_dir,
                         env=env_for(port))
     assert len(server.received) == 4
@@ -199,7 +230,7 @@ def test_rerun_sends_nothing_new(world, small_rules):
 def test_server_down_then_back(world, small_rules, caplog):
     caplog.set_level(logging.INFO, logger="scorecard")
     port = free_port()
-    down = deliver(small_rules, world / "output", do_run(small_rules, world).round_dir, env=env_for(port))
+    down = deliver(small_rules, world / "output", ran(world), env=env_for(port))
     assert not down.sent and down.pending == 4 and "无法连接邮件服务器" in down.stopped
     assert "python process.py send" in caplog.text
     rows = Outbox(world / "output").rows()
@@ -213,7 +244,7 @@ def test_server_down_then_back(world, small_rules, caplog):
 def test_temporary_451_stays_pending_then_goes(world, small_rules):
     handler = Recorder(rcpt_replies=["451 4.7.1 Greylisted, try again later"])
     with smtp_server(handler=handler) as (server, port):
-        first = deliver(small_rules, world / "output", do_run(small_rules, world).round_dir, env=env_for(port),
+        first = deliver(small_rules, world / "output", ran(world), env=env_for(port),
                         clock=lambda: CLOCK)
         assert len(first.sent) == 3 and len(first.retry) == 1 and "451" in first.retry[0][1]
         waiting = [r for r in Outbox(world / "output").rows() if r.state == PENDING]
@@ -229,7 +260,7 @@ def test_temporary_451_stays_pending_then_goes(world, small_rules):
 def test_permanent_550_for_one_recipient_others_arrive(world, small_rules):
     handler = Recorder(refuse={"dw@example.gov.cn": "550 5.1.1 No such user"})
     with smtp_server(handler=handler) as (server, port):
-        done = deliver(small_rules, world / "output", do_run(small_rules, world).round_dir, env=env_for(port))
+        done = deliver(small_rules, world / "output", ran(world), env=env_for(port))
         again = deliver(small_rules, world / "output", env=env_for(port))
     assert set(by_address(server.received)) == {"bgs@example.gov.cn", "djk@example.gov.cn", "jz@example.gov.cn"}
     assert len(done.failed) == 1 and "550" in done.failed[0][1] and not again.sent and not again.failed
@@ -242,7 +273,7 @@ def test_permanent_550_for_one_recipient_others_arrive(world, small_rules):
 def test_connection_dropped_after_data(world, small_rules):
     handler = Recorder(drop_after_data=1)
     with smtp_server(handler=handler) as (server, port):
-        first = deliver(small_rules, world / "output", do_run(small_rules, world).round_dir, env=env_for(port))
+        first = deliver(small_rules, world / "output", ran(world), env=env_for(port))
         assert len(first.retry) == 1 and len(first.sent) == 3      # reconnected for the others
         dropped = first.retry[0][0]
         second = deliver(small_rules, world / "output", env=env_for(port))
@@ -258,7 +289,7 @@ def test_tls_and_auth(world, small_rules, tmp_path, tls, mechanism, caplog):
     other = {"PLAIN": ["LOGIN"], "LOGIN": ["PLAIN"]}[mechanism]
     with smtp_server(tls=tls, cert=cert, auth=True, auth_exclude=other) as (server, port):
         env = env_for(port, SMTP_SECURITY=tls, SMTP_USER=USER, SMTP_PASSWORD=PASSWORD, SMTP_CAFILE=str(cert[0]))
-        done = deliver(small_rules, world / "output", do_run(small_rules, world).round_dir, env=env)
+        done = deliver(small_rules, world / "output", ran(world), env=env)
     assert len(done.sent) == 4 and len(server.received) == 4
     assert server.logins and {m for m, _ in server.logins} == {mechanism}
     assert PASSWORD not in caplog.text
@@ -267,7 +298,7 @@ def test_tls_and_auth(world, small_rules, tmp_path, tls, mechanism, caplog):
 
 def test_login_refused_and_untrusted_certificate_keep_mail_pending(world, small_rules, tmp_path):
     cert = make_certificate(tmp_path)
-    round_dir = do_run(small_rules, world).round_dir
+    round_dir = ran(world)
     with smtp_server(tls="starttls", cert=cert, auth=True) as (server, port):
         wrong = deliver(small_rules, world / "output", round_dir,
                         env=env_for(port, SMTP_SECURITY="starttls", SMTP_USER=USER, SMTP_PASSWORD="nope",
@@ -280,14 +311,14 @@ def test_login_refused_and_untrusted_certificate_keep_mail_pending(world, small_
 
 
 def test_missing_settings_keep_mail_pending(world, small_rules):
-    done = deliver(small_rules, world / "output", do_run(small_rules, world).round_dir, env={})
+    done = deliver(small_rules, world / "output", ran(world), env={})
     assert done.pending == 4 and "SMTP_HOST" in done.stopped
     assert all(r.attempts == 0 for r in Outbox(world / "output").rows())
 
 
 def test_newer_content_supersedes_unsent(world, small_rules, save):
     port = free_port()
-    deliver(small_rules, world / "output", do_run(small_rules, world).round_dir, env=env_for(port))
+    deliver(small_rules, world / "output", ran(world), env=env_for(port))
     write_office(small_rules, save, world / "input", LOW_12)
     changed = deliver(small_rules, world / "output", do_run(small_rules, world).round_dir, env=env_for(port))
     assert changed.queued == 2 and changed.superseded == 2          # 办公室's report and the leader's summary
@@ -324,7 +355,7 @@ def test_size_limit_warns_and_holds_the_message(world, small_rules, caplog):
 
 
 def test_dry_run_writes_eml_and_sends_nothing(world, small_rules):
-    round_dir = do_run(small_rules, world).round_dir
+    round_dir = ran(world)
     with smtp_server() as (server, port):
         done = deliver(small_rules, world / "output", round_dir, dry_run=True, env=env_for(port))
     assert not server.received and len(done.written) == 4 and done.pending == 4
@@ -336,7 +367,7 @@ def test_dry_run_writes_eml_and_sends_nothing(world, small_rules):
 
 def test_password_never_written(world, small_rules, tmp_path):
     env = env_for(free_port(), SMTP_USER=USER, SMTP_PASSWORD=PASSWORD)
-    done = deliver(small_rules, world / "output", do_run(small_rules, world).round_dir, dry_run=True, env=env)
+    done = deliver(small_rules, world / "output", ran(world), dry_run=True, env=env)
     assert "password" not in repr(settings_from({}, env)).lower().replace("password=", "")
     for path in [*done.written, world / "output" / "ledger.sqlite3"]:
         assert PASSWORD.encode() not in path.read_bytes()
@@ -347,7 +378,7 @@ def test_user_mail_template_overrides_the_bundled_one(world, small_rules, tmp_pa
     custom = tmp_path / "mytemplates" / "mail"
     custom.mkdir(parents=True)
     (custom / "reminder.subject.j2").write_text("催报：{{ department }}", encoding="utf-8")
-    drafts = mail.plan(small_rules, do_run(small_rules, world).round_dir, templates_dir=tmp_path / "mytemplates")
+    drafts = mail.plan(small_rules, ran(world), templates_dir=tmp_path / "mytemplates")
     assert {d.subject for d in drafts if d.kind == "reminder"} == {"催报：登记注册科"}
 
 
