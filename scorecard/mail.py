@@ -31,6 +31,7 @@ from pathlib import Path
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, TemplateError, TemplateNotFound
 
 from .rules import Rules
+from .reports import DEFAULT_TEMPLATES, DEPARTMENT_DIR, GAPLIST_XLSX, SUMMARY_TEMPLATE
 from .text import add_working_days, fmt_number, safe_filename
 
 logger = logging.getLogger(__name__)
@@ -43,9 +44,8 @@ MIME_TYPES = {
     ".xlsx": ("application", "vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
     ".pdf": ("application", "pdf"),
 }
-DEFAULT_TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
-MAIL_DIR = "mail"
-DEPARTMENT_DIR, SUMMARY_DOCX, GAPLIST_XLSX = "部门报告", "汇总报告.docx", "问题清单.xlsx"
+MAIL_DIR = "mail"                    # templates/mail/<kind>.{subject,txt,html}.j2
+SUMMARY_DOCX = SUMMARY_TEMPLATE      # the rendered summary report keeps its template's name
 MAX_ERRORS_IN_BODY = 20
 RESUBMIT_WORKING_DAYS = 3
 # SMTP: CRLF line ends, lines folded at 78. Headers stored raw (the attachments' hand-folded

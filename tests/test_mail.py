@@ -5,106 +5,22 @@ from __future__ import annotations
 import datetime as dt
 import io
 import logging
-import os
-import shutil
-import sqlite3
 from email import policy
 from email.parser import BytesParser
-from pathlib import Path
 
 import openpyxl
 import pytest
 
-from conftest import SMALL_RULES, filled, full_marks
+from conftest import SMALL_RULES
 from mailserver import PASSWORD, USER, Recorder, free_port, make_certificate, smtp_server
+from mailworld import (CLOCK, DOCX, LOW_11, LOW_12, ROUND, SENDER, XLSX, attachments, body, by_address,  # noqa: F401
+                       clean_env, do_run, env_for, prepared, ran, world, write_office)
 from scorecard import mail
-from scorecard.cli import main
 from scorecard.delivery import deliver, listing
 from scorecard.outbox import FAILED, PENDING, SENT, SUPERSEDED, Outbox
 from scorecard.pipeline import run
 from scorecard.rules import parse_rules
 from scorecard.smtp import settings_from
-
-ROUND = "第一轮"
-SENDER = "创建办 <cjb@example.gov.cn>"
-DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-CLOCK = dt.datetime(2026, 12, 31, 9, 30)
-LOW_11 = {"自评得分": 2, "完成情况": "推进中", "存在问题": "领导小组成员未按期调整", "整改措施": "年底前发文调整到位",
-          "责任人": "王主任", "完成时限": dt.date(2027, 1, 31)}
-LOW_12 = {"自评得分": 3, "完成情况": "推进中", "存在问题": "责任分解不到人", "整改措施": "逐科室签订责任书",
-          "责任人": "李科长", "完成时限": dt.date(2027, 2, 28)}
-
-
-@pytest.fixture(autouse=True)
-def clean_env(monkeypatch):
-    for var in ("SMTP_HOST", "SMTP_PORT", "SMTP_SECURITY", "SMTP_USER", "SMTP_PASSWORD", "SMTP_SENDER",
-                "SMTP_CAFILE", "SMTP_TIMEOUT"):
-        monkeypatch.delenv(var, raising=False)
-
-
-@pytest.fixture(scope="module")
-def prepared(tmp_path_factory):
-    """rules.yaml, an input folder (办公室 accepted with one gap, 机关党委 rejected, 登记注册科 missing)
-    and the output of one run at CLOCK; each test gets its own copy (`world`)."""
-    folder = tmp_path_factory.mktemp("mailworld")
-    (folder / "rules.yaml").write_text(SMALL_RULES, encoding="utf-8")
-    rules, inp = parse_rules(SMALL_RULES, "small.yaml"), folder / "input"
-    inp.mkdir()
-    write_office(rules, lambda wb, name, at: wb.save(at / name), inp, LOW_11)
-    filled(rules, "机关党委", rows=full_marks(rules, "机关党委", **{"2.2": {"自评得分": 99}})).save(inp / "机关党委.xlsx")
-    before = Path.cwd()
-    os.chdir(folder)
-    try:
-        do_run(rules, folder)
-    finally:
-        os.chdir(before)
-    return folder
-
-
-@pytest.fixture
-def world(prepared, tmp_path, monkeypatch):
-    # Runs read `input` relative to the world, as an operator does: the reports name input/办公室.xlsx
-    # whichever copy of the world a test has.
-    shutil.copytree(prepared, tmp_path, dirs_exist_ok=True)
-    monkeypatch.chdir(tmp_path)
-    return tmp_path
-
-
-def ran(world) -> Path:
-    """The round folder the prepared run wrote (no outbox yet)."""
-    return world / "output" / ROUND
-
-
-def write_office(rules, save, inp, low):
-    code = "1.1" if low is LOW_11 else "1.2"
-    save(filled(rules, "办公室", rows=full_marks(rules, "办公室", **{code: low})), "办公室.xlsx", inp)
-
-
-def env_for(port, **extra):
-    return {"SMTP_HOST": "127.0.0.1", "SMTP_PORT": str(port), "SMTP_SECURITY": "none", "SMTP_SENDER": SENDER,
-            **extra}
-
-
-def do_run(rules, world, clock=CLOCK):
-    assert Path.cwd() == world
-    return run(rules, Path("input"), Path("output"), clock=lambda: clock)
-
-
-def by_address(received):
-    out = {}
-    for r in received:
-        for address in r.rcpt_tos:
-            out.setdefault(address, []).append(r.message)
-    return out
-
-
-def attachments(msg):
-    return {part.get_filename(): part for part in msg.iter_attachments()}
-
-
-def body(msg, subtype="plain"):
-    return msg.get_body(preferencelist=(subtype,)).get_content()
 
 
 # ---------------------------------------------------------------- messages
@@ -382,73 +298,6 @@ def test_user_mail_template_overrides_the_bundled_one(world, small_rules, tmp_pa
     assert {d.subject for d in drafts if d.kind == "reminder"} == {"催报：登记注册科"}
 
 
-# ---------------------------------------------------------------- the command line, in process
-
-def cli(world, *args):
-    return main([*args, "--rules", str(world / "rules.yaml"), "--output", str(world / "output")])
-
-
-def cli_run(world, *args):
-    return cli(world, "run", "--input", str(world / "input"), *args)
-
-
-def test_outside_scenario_via_cli(world, small_rules, save, monkeypatch, capsys):
-    port = free_port()
-    for key, value in env_for(port).items():
-        monkeypatch.setenv(key, value)
-    with smtp_server(port) as (server, _):
-        assert cli_run(world, "--send") == 0
-        assert cli_run(world, "--send") == 0
-        assert len(server.received) == 4
-    capsys.readouterr()
-    write_office(small_rules, save, world / "input", LOW_12)
-    assert cli_run(world, "--send") == 0                 # server down: the run still completes
-    err = capsys.readouterr().err
-    assert "无法连接邮件服务器" in err and "python process.py send" in err
-    assert (world / "output" / ROUND / "部门报告" / "办公室.docx").is_file()
-    with smtp_server(port) as (server, _):
-        assert cli(world, "send") == 0
-        assert cli(world, "send") == 0
-    got = by_address(server.received)
-    assert set(got) == {"bgs@example.gov.cn", "jz@example.gov.cn"}          # the changed report, the summary
-    assert len(got["bgs@example.gov.cn"]) == 1 and "责任分解不到人" in body(got["bgs@example.gov.cn"][0])
-    assert attachments(got["bgs@example.gov.cn"][0])["办公室.docx"].get_content() == \
-        (world / "output" / ROUND / "部门报告" / "办公室.docx").read_bytes()
-
-
-def test_plain_run_then_send_delivers(world, monkeypatch):
-    assert cli_run(world) == 0
-    assert not (world / "output" / "ledger.sqlite3").exists() or not Outbox(world / "output").rows()
-    with smtp_server() as (server, port):
-        for key, value in env_for(port).items():
-            monkeypatch.setenv(key, value)
-        assert cli(world, "send") == 0
-    assert len(server.received) == 4
-
-
-def test_cli_run_send_without_settings_and_list(world, capsys):
-    assert cli_run(world, "--send") == 0
-    out = capsys.readouterr()
-    assert "未配置邮件服务器" in out.err and "SMTP_HOST" in out.err
-    assert (world / "output" / ROUND / "汇总报告.docx").is_file()
-    assert cli(world, "send", "--list") == 0
-    listed = capsys.readouterr().out
-    assert "待发送" in listed and "bgs@example.gov.cn" in listed and "合计：待发送 4 封" in listed
-
-
-def test_cli_dry_run(world, monkeypatch):
-    with smtp_server() as (server, port):
-        for key, value in env_for(port).items():
-            monkeypatch.setenv(key, value)
-        assert cli_run(world, "--send", "--dry-run") == 0
-        assert cli(world, "send", "--dry-run") == 0
-    assert not server.received
-    emls = sorted((world / "output" / ROUND / "邮件").glob("*.eml"))
-    assert len(emls) == 4
-    with sqlite3.connect(world / "output" / "ledger.sqlite3") as conn:
-        assert {s for (s,) in conn.execute("SELECT state FROM outbox")} == {PENDING}
-
-
 def test_workbook_bookkeeping_is_not_content():
     """A very hidden sheet (copy id, time written) changes on every run; a visible cell is content."""
     def book(copy_id, value):
@@ -496,3 +345,20 @@ def test_watch_delivers_after_each_run(world, small_rules):
                      after_run=lambda result: deliver(small_rules, world / "output", result.round_dir,
                                                       env=env_for(port), honour_backoff=True))
     assert runs == 1 and len(server.received) == 4
+
+
+def test_crash_after_acceptance_repeats_one_message_with_the_same_id(world, small_rules, monkeypatch):
+    """The process dies after the server accepted a message and before the outbox recorded it."""
+    real = Outbox.mark_sent
+
+    def die_once(self, row_id, now):
+        monkeypatch.setattr(Outbox, "mark_sent", real)
+        raise KeyboardInterrupt        # the operator's Ctrl+C, a power cut: nothing of ours runs after it
+
+    monkeypatch.setattr(Outbox, "mark_sent", die_once)
+    with smtp_server() as (server, port):
+        with pytest.raises(KeyboardInterrupt):
+            deliver(small_rules, world / "output", ran(world), env=env_for(port))
+        deliver(small_rules, world / "output", env=env_for(port))
+    ids = [r.message["Message-ID"] for r in server.received]
+    assert len(ids) == 5 and len(set(ids)) == 4 and ids[0] == ids[1]
