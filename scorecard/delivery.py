@@ -91,16 +91,17 @@ def _queue_round(rules, round_dir, outbox, settings: Settings, templates_dir, no
     except (OSError, json.JSONDecodeError) as exc:
         logger.warning("无法读取 %s 的 summary.json（%s），本次不生成新邮件。", round_dir, exc)
         return
+    summary_round = json.loads((round_dir / "summary.json").read_text(encoding="utf-8"))["round"]
+    result.round = summary_round
     entries = []
     for draft in drafts:
         content = draft.content_hash
-        result.round = draft.round
         for address in dict.fromkeys(a.strip().lower() for a in draft.recipients if a.strip()):
             msg_id = mail.message_id(content, address, settings.sender)
             eml = mail.message_bytes(mail.build_message(draft, address, msg_id))
             entries.append(Entry(draft.round, address, draft.kind, draft.department, draft.reader, content,
                                  msg_id, draft.subject, eml))
-    queued = outbox.queue(entries, now, max_bytes=settings.max_bytes)
+    queued = outbox.queue(summary_round, entries, now, max_bytes=settings.max_bytes)
     result.queued, result.unchanged, result.superseded = queued.new, queued.unchanged, queued.superseded
     for e in queued.too_large:
         logger.warning("警告：发给%s（%s）的%s%s", e.reader, e.recipient, mail.KIND_LABELS.get(e.kind, e.kind),

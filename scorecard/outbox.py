@@ -4,7 +4,8 @@ A row is the rendered message itself (.eml bytes, no password) and its delivery 
   pending     queued, not yet accepted by the server (tried again; `next_attempt` after a failure)
   sent        accepted by the server (`sent_at`)
   failed      refused for good (5xx) or too large; `last_error` says why; never tried again by itself
-  superseded  a newer content for the same (round, recipient, kind) was queued before this one went
+  superseded  out of date before it went: the round's messages were planned again (a changed
+              report, a returned department now accepted) and this one was not among them
 The unique key is what makes "never the same content twice to the same address" hold across runs.
 """
 from __future__ import annotations
@@ -116,53 +117,59 @@ class Outbox:
         conn.executescript(SCHEMA)
         return conn
 
-    def queue(self, entries: list[Entry], now: dt.datetime, *, max_bytes: int) -> Queued:
-        """Add what is new; older pending/failed content for the same (round, recipient, kind) is superseded.
+    def queue(self, round_name: str, entries: list[Entry], now: dt.datetime, *, max_bytes: int) -> Queued:
+        """Make the round's waiting messages exactly `entries` (the round's whole plan): what is new is
+        added; whatever else of this round still waits (pending or failed) is superseded: an older
+        content, another kind of message (a returned department whose new file was accepted), an
+        address no longer in rules.yaml.
 
-        Content that comes back after a different one was queued (a report changed, then changed back)
+        Content that comes back after a different one was sent (a report changed, then changed back)
         is queued again: what the reader last received is not what the report says now."""
-        result, at = Queued(too_large=[]), stamp(now)
+        result, at, current = Queued(too_large=[]), stamp(now), []
         with closing(self._connect()) as conn, conn:
             for e in entries:
-                key = (e.round, e.recipient, e.kind)
                 fits = len(e.eml) <= max_bytes
                 error = None if fits else too_large_message(len(e.eml), max_bytes)
                 row = conn.execute("SELECT id, state, sent_at, last_error FROM outbox WHERE round = ? AND recipient = ? "
-                                   "AND kind = ? AND content_hash = ?", key + (e.content_hash,)).fetchone()
+                                   "AND kind = ? AND content_hash = ?",
+                                   (e.round, e.recipient, e.kind, e.content_hash)).fetchone()
                 if row is None:
-                    conn.execute(
+                    cur = conn.execute(
                         "INSERT INTO outbox (round, recipient, kind, department, content_hash, message_id, subject, "
                         "state, attempts, last_error, created, updated, reader, size, eml) "
                         "VALUES (?, ?, ?, ?, ?, ?, ?, ?, 0, ?, ?, ?, ?, ?, ?)",
-                        key + (e.department, e.content_hash, e.message_id, e.subject, PENDING if fits else FAILED,
-                               error, at, at, e.reader, len(e.eml), e.eml))
+                        (e.round, e.recipient, e.kind, e.department, e.content_hash, e.message_id, e.subject,
+                         PENDING if fits else FAILED, error, at, at, e.reader, len(e.eml), e.eml))
+                    current.append(cur.lastrowid)
                     result.new += 1
                     if not fits:
                         result.too_large.append(e)
+                    continue
+                row_id, state, sent_at, last_error = row
+                current.append(row_id)
+                if self._revive(conn, e, row_id, state, sent_at, last_error, fits):
+                    conn.execute("UPDATE outbox SET state = ?, last_error = ?, updated = ?, next_attempt = NULL "
+                                 "WHERE id = ?", (PENDING, None, at, row_id))
+                    result.new += 1
                 else:
-                    row_id, state, sent_at, last_error = row
-                    if self._revive(conn, key, row_id, state, sent_at, last_error, fits):
-                        conn.execute("UPDATE outbox SET state = ?, last_error = ?, updated = ?, next_attempt = NULL "
-                                     "WHERE id = ?", (PENDING, None, at, row_id))
-                        result.new += 1
-                    else:
-                        result.unchanged += 1
-                cur = conn.execute(
-                    "UPDATE outbox SET state = ?, updated = ? WHERE round = ? AND recipient = ? AND kind = ? "
-                    "AND content_hash != ? AND state IN (?, ?)",
-                    (SUPERSEDED, at) + key + (e.content_hash, PENDING, FAILED))
-                result.superseded += cur.rowcount
+                    result.unchanged += 1
+            marks = ", ".join("?" * len(current))
+            cur = conn.execute(f"UPDATE outbox SET state = ?, updated = ? WHERE round = ? AND state IN (?, ?) "
+                               f"AND id NOT IN ({marks})", (SUPERSEDED, at, round_name, PENDING, FAILED, *current))
+            result.superseded = cur.rowcount
         return result
 
     @staticmethod
-    def _revive(conn, key, row_id, state, sent_at, last_error, fits) -> bool:
+    def _revive(conn, e: Entry, row_id, state, sent_at, last_error, fits) -> bool:
         if state == SUPERSEDED:
             return True
         if state == FAILED:
             return fits and (last_error or "").startswith(TOO_LARGE)
         if state == SENT:
-            later = conn.execute("SELECT 1 FROM outbox WHERE round = ? AND recipient = ? AND kind = ? AND id != ? "
-                                 "AND state = ? AND sent_at > ?", key + (row_id, SENT, sent_at or "")).fetchone()
+            later = conn.execute("SELECT 1 FROM outbox WHERE round = ? AND recipient = ? AND kind = ? AND department = ? "
+                                 "AND reader = ? AND id != ? AND state = ? AND sent_at > ?",
+                                 (e.round, e.recipient, e.kind, e.department, e.reader, row_id, SENT,
+                                  sent_at or "")).fetchone()
             return later is not None
         return False
 

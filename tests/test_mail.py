@@ -11,7 +11,7 @@ from email.parser import BytesParser
 import openpyxl
 import pytest
 
-from conftest import SMALL_RULES
+from conftest import SMALL_RULES, filled
 from mailserver import PASSWORD, USER, Recorder, free_port, make_certificate, smtp_server
 from mailworld import (CLOCK, DOCX, LOW_11, LOW_12, ROUND, SENDER, XLSX, attachments, body, by_address,  # noqa: F401
                        clean_env, do_run, env_for, prepared, ran, world, write_office)
@@ -362,3 +362,27 @@ def test_crash_after_acceptance_repeats_one_message_with_the_same_id(world, smal
         deliver(small_rules, world / "output", env=env_for(port))
     ids = [r.message["Message-ID"] for r in server.received]
     assert len(ids) == 5 and len(set(ids)) == 4 and ids[0] == ids[1]
+
+
+def test_plan_again_supersedes_what_no_longer_applies(world, small_rules, save):
+    """机关党委's file was returned; it sends a good one before the server is back: the stale 退回
+    notice is never sent, its report is."""
+    port = free_port()
+    deliver(small_rules, world / "output", ran(world), env=env_for(port))
+    save(filled(small_rules, "机关党委"), "机关党委.xlsx", world / "input")
+    again = deliver(small_rules, world / "output", do_run(small_rules, world).round_dir, env=env_for(port))
+    assert again.superseded >= 1
+    with smtp_server(port) as (server, _):
+        deliver(small_rules, world / "output", env=env_for(port))
+    kinds = [m["X-Scorecard-Kind"] for m in by_address(server.received)["dw@example.gov.cn"]]
+    assert kinds == ["report"]
+
+
+def test_a_shared_mailbox_gets_each_departments_report(world, save):
+    shared = parse_rules(SMALL_RULES.replace("dw@example.gov.cn", "bgs@example.gov.cn"), "small.yaml")
+    save(filled(shared, "机关党委"), "机关党委.xlsx", world / "input")
+    with smtp_server() as (server, port):
+        done = deliver(shared, world / "output", do_run(shared, world).round_dir, env=env_for(port))
+    subjects = sorted(m["Subject"] for m in by_address(server.received)["bgs@example.gov.cn"])
+    assert len(done.sent) == 4 and subjects == ["【创建办】第一轮自评测评结果反馈（办公室）",
+                                                "【创建办】第一轮自评测评结果反馈（机关党委）"]
