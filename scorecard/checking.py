@@ -18,6 +18,19 @@ from .workbook import read_workbook
 JUNK = {"thumbs.db", "desktop.ini", ".ds_store"}
 
 
+def _checking_version() -> str:
+    """A hash of the code that turns a file into findings and values: a file checked by other code
+    is checked again (pipeline reuses earlier results only under the same version)."""
+    here = Path(__file__).resolve().parent
+    digest = hashlib.sha256()
+    for name in ("checking.py", "safety.py", "workbook.py", "validation.py", "findings.py", "layout.py", "text.py"):
+        digest.update((here / name).read_bytes())
+    return digest.hexdigest()[:16]
+
+
+CHECKING_VERSION = _checking_version()
+
+
 def check_file(path: Path, rules: Rules, *, label: str | None = None) -> Checked:
     """Never raises for a bad file: the problems come back as findings."""
     label = label or str(path)
@@ -28,7 +41,7 @@ def check_file(path: Path, rules: Rules, *, label: str | None = None) -> Checked
     try:
         parsed = read_workbook(path, rules.limits, label=label)
     except FileProblem as problem:
-        return Checked(file=label, path=path, sha256=_sha256(path), mtime=mtime,
+        return Checked(file=label, path=path, sha256=file_sha256(path), mtime=mtime,
                        findings=(problem.finding, *problem.extra))
     return validate(parsed, rules, file=label, mtime=mtime)
 
@@ -37,7 +50,8 @@ def ignored(path: Path, label: str, reason: str) -> Checked:
     return Checked(file=label, path=path, findings=(finding("file.ignored", file=label, reason=reason),))
 
 
-def _sha256(path: Path) -> str:
+def file_sha256(path: Path) -> str:
+    """The file's SHA-256, or "" when it cannot be read."""
     digest = hashlib.sha256()
     try:
         with open(path, "rb") as f:

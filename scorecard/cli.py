@@ -54,6 +54,8 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument("--as-of", type=_date, help="day overdue deadlines are judged on (default: `as_of`, else today)")
         p.add_argument("--templates", type=Path, default=Path("templates"),
                        help="folder of Word templates (default: templates; missing files fall back to the bundled ones)")
+        p.add_argument("--workers", type=int, default=None,
+                       help="processes for reading workbooks (default: one per core; 1 = no pool)")
 
     p = sub.add_parser("run", help="process every workbook in the input folder")
     run_opts(p)
@@ -142,7 +144,8 @@ def _run_options(args) -> dict:
     if not args.input.is_dir():
         raise UsageError(f"输入文件夹不存在：{args.input}")
     return {"rules": rules, "input_dir": args.input, "output_dir": args.output,
-            "round_name": args.round_name, "as_of": args.as_of, "templates_dir": args.templates}
+            "round_name": args.round_name, "as_of": args.as_of, "templates_dir": args.templates,
+            "workers": args.workers}
 
 
 def cmd_run(args) -> int:

@@ -32,6 +32,13 @@ CREATE TABLE IF NOT EXISTS accepted (
     record       TEXT NOT NULL,
     PRIMARY KEY (round, department)
 );
+CREATE TABLE IF NOT EXISTS checked (
+    sha256       TEXT NOT NULL,
+    fingerprint  TEXT NOT NULL,
+    file         TEXT NOT NULL,
+    record       TEXT NOT NULL,
+    PRIMARY KEY (sha256, fingerprint, file)
+);
 CREATE TABLE IF NOT EXISTS runs (
     id         INTEGER PRIMARY KEY AUTOINCREMENT,
     round      TEXT NOT NULL,
@@ -99,6 +106,25 @@ class Ledger:
             row = conn.execute("SELECT record FROM accepted WHERE round = ? AND department = ? AND fingerprint = ?",
                                (round_name, department, fingerprint)).fetchone()
         return checked_from_record(json.loads(row[0])) if row else None
+
+    def checked_before(self, fingerprint: str, keys: list[tuple[str, str]]) -> dict[tuple[str, str], Checked]:
+        """Files already checked under the same rules and checking code: (sha256, file) -> Checked."""
+        if not keys:
+            return {}
+        with closing(self._connect()) as conn:
+            conn.execute("CREATE TEMP TABLE wanted (sha256 TEXT, file TEXT)")
+            conn.executemany("INSERT INTO wanted VALUES (?, ?)", keys)
+            rows = conn.execute("SELECT c.sha256, c.file, c.record FROM checked c JOIN wanted w "
+                                "ON c.sha256 = w.sha256 AND c.file = w.file WHERE c.fingerprint = ?",
+                                (fingerprint,)).fetchall()
+        return {(sha, file): checked_from_record(json.loads(record)) for sha, file, record in rows}
+
+    def keep_checked(self, fingerprint: str, checked: list[Checked]) -> None:
+        with closing(self._connect()) as conn, conn:
+            conn.executemany(
+                "INSERT OR REPLACE INTO checked (sha256, fingerprint, file, record) VALUES (?, ?, ?, ?)",
+                [(c.sha256, fingerprint, c.file, json.dumps(checked_record(c), ensure_ascii=False))
+                 for c in checked if c.sha256])
 
     def rounds(self) -> list[tuple[str, str, str]]:
         with closing(self._connect()) as conn:

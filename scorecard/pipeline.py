@@ -11,11 +11,13 @@ import datetime as dt
 import json
 import logging
 import os
+import time
+from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Callable
 
-from .checking import check_file, ignore_reason, ignored
+from .checking import CHECKING_VERSION, check_file, file_sha256, ignore_reason, ignored
 from .feedback import write_returned
 from .findings import FileProblem, finding
 from .fsutil import run_lock, staged_directory
@@ -39,6 +41,7 @@ class RunResult:
     round_dir: Path
     placed: list[Placed] = field(default_factory=list)
     manifest: list = field(default_factory=list)    # what write_reports wrote, by reader
+    timings: dict[str, float] = field(default_factory=dict)   # seconds per stage, for benchmarks and the log
 
 
 def default_round(rules: Rules, as_of: dt.date) -> str:
@@ -61,53 +64,135 @@ def _no_progress(stage: str, done: int, total: int) -> None:
     return None
 
 
+@contextmanager
+def _timed(timings: dict[str, float], stage: str):
+    start = time.perf_counter()
+    try:
+        yield
+    finally:
+        timings[stage] = timings.get(stage, 0.0) + time.perf_counter() - start
+
+
+def default_workers() -> int:
+    """Processes used for reading and rendering: one per core."""
+    return os.cpu_count() or 1
+
+
 def run(rules: Rules, input_dir: Path, output_dir: Path, *, round_name: str | None = None,
         as_of: dt.date | None = None, templates_dir: Path | None = None,
-        clock: Callable[[], dt.datetime] = dt.datetime.now, progress: Progress | None = None) -> RunResult:
-    """Process every workbook in input_dir into output_dir/<round>/. Raises LockHeld when another run is on."""
+        clock: Callable[[], dt.datetime] = dt.datetime.now, progress: Progress | None = None,
+        workers: int | None = None) -> RunResult:
+    """Process every workbook in input_dir into output_dir/<round>/. Raises LockHeld when another run is on.
+    workers: processes for reading files (default: one per core; 1 reads in this process)."""
+    workers = workers or default_workers()
     progress = progress or _no_progress
     now = clock()
     as_of = as_of or rules.as_of or now.date()
     round_name = round_name or default_round(rules, as_of)
     if not input_dir.is_dir():
         raise NotADirectoryError(str(input_dir))
+    timings: dict[str, float] = {}
     with run_lock(output_dir):
         paths = discover(input_dir, exclude=output_dir)
         logger.info("开始处理 %s：在 %s 中找到 %d 个文件", round_name, input_dir, len(paths))
-        placed_ignored, checked = [], []
-        for n, path in enumerate(paths, 1):
-            label = (input_dir / path.relative_to(input_dir)).as_posix()
-            reason = ignore_reason(path)
-            if reason:
-                placed_ignored.append(Placed(ignored(path, label, reason), IGNORED))
-            else:
-                checked.append(check_file(path, rules, label=label))
-            progress("read", n, len(paths))
-        placed = _name_returned(choose_latest(checked))
         ledger = Ledger(output_dir)
+        with _timed(timings, "read+validate"):
+            placed_ignored, checked, fresh = _check_all(paths, input_dir, rules, ledger, progress, workers)
+        placed = _name_returned(choose_latest(checked))
         placed += _carry_over(placed, ledger, rules, round_name)
         placed += placed_ignored
         previous = ledger.previous(round_name)
         round_dir = output_dir / safe_filename(round_name)
         with staged_directory(round_dir) as stage:
             rejected = [p for p in placed if p.status == REJECTED]
-            for n, p in enumerate(rejected, 1):
-                _write_returned(p, stage, rules, round_name)
-                progress("returned", n, len(rejected))
-            result = summarise(rules, placed, round_name=round_name, as_of=as_of, generated_at=now,
-                               resubmit_by=add_working_days(now.date(), rules.resubmit_days), previous=previous)
-            summary = result.to_dict()
-            (stage / "summary.json").write_text(json.dumps(summary, ensure_ascii=False, indent=2), encoding="utf-8")
-            manifest = write_reports(summary, stage, templates_dir)
+            with _timed(timings, "returned copies"):
+                for n, p in enumerate(rejected, 1):
+                    _write_returned(p, stage, rules, round_name)
+                    progress("returned", n, len(rejected))
+            with _timed(timings, "score"):
+                result = summarise(rules, placed, round_name=round_name, as_of=as_of, generated_at=now,
+                                   resubmit_by=add_working_days(now.date(), rules.resubmit_days), previous=previous)
+                summary = result.to_dict()
+                (stage / "summary.json").write_text(json.dumps(summary, ensure_ascii=False, indent=2),
+                                                    encoding="utf-8")
+            with _timed(timings, "reports"):
+                manifest = write_reports(summary, stage, templates_dir)
         started = now.isoformat(timespec="microseconds")
-        ledger.record(summary, started)
-        ledger.keep_accepted(round_name, rules.fingerprint, [p.checked for p in placed if p.status == ACCEPTED],
-                             started)
+        with _timed(timings, "ledger"):
+            ledger.record(summary, started)
+            ledger.keep_checked(_check_key(rules), fresh)
+            ledger.keep_accepted(round_name, rules.fingerprint,
+                                 [p.checked for p in placed if p.status == ACCEPTED], started)
         counts = result.counts
         logger.info("处理完成：采用 %d 份，退回 %d 份；%d 个部门未报送，%d 个部门被退回；问题 %d 条；输出 %s",
                     counts.files.get(ACCEPTED, 0), counts.files.get(REJECTED, 0), counts.missing,
                     counts.returned, counts.gaps, round_dir)
-    return RunResult(summary, round_dir, placed, manifest)
+    return RunResult(summary, round_dir, placed, manifest, timings)
+
+
+def _check_key(rules: Rules) -> str:
+    """Checked files are reused while the rules and the checking code are the same."""
+    return f"{rules.fingerprint}:{CHECKING_VERSION}"
+
+
+PARALLEL_FROM = 40      # fewer files than this are read in this process: a pool costs more than it saves
+
+
+def _check_all(paths: list[Path], input_dir: Path, rules: Rules, ledger: Ledger, progress: Progress,
+               workers: int = 1):
+    """Every file read and validated, except that a file whose bytes were already checked under the
+    same rules (a rerun) comes from the ledger without being parsed again.
+    Returns (ignored files, checked files, the checked ones that are new to the ledger)."""
+    placed_ignored, todo = [], []
+    for path in paths:
+        label = (input_dir / path.relative_to(input_dir)).as_posix()
+        reason = ignore_reason(path)
+        if reason:
+            placed_ignored.append(Placed(ignored(path, label, reason), IGNORED))
+        else:
+            todo.append((path, label, file_sha256(path)))
+    known = ledger.checked_before(_check_key(rules), [(sha, label) for _, label, sha in todo if sha])
+    checked: list[Checked | None] = [None] * len(todo)
+    missing = []
+    for n, (path, label, sha) in enumerate(todo):
+        hit = known.get((sha, label))
+        try:
+            checked[n] = replace(hit, path=path, mtime=path.stat().st_mtime) if hit is not None else None
+        except OSError:
+            pass            # gone since it was hashed: check_file reports it
+        if checked[n] is None:
+            missing.append(n)
+    fresh = []
+    for done, (n, c) in enumerate(_check_many([todo[n][:2] for n in missing], rules, workers), 1):
+        checked[missing[n]] = c
+        if c.sha256 == todo[missing[n]][2]:     # not changed while it was read
+            fresh.append(c)
+        progress("read", len(todo) - len(missing) + done, len(todo))
+    return placed_ignored, checked, fresh
+
+
+def _check_chunk(args) -> list[Checked]:
+    chunk, rules = args
+    return [check_file(path, rules, label=label) for path, label in chunk]
+
+
+def _check_many(jobs: list[tuple[Path, str]], rules: Rules, workers: int):
+    """(index, Checked) for each (path, label), in a process pool when there are many. An exception
+    in a worker is a defect of ours (check_file turns every file problem into findings): it propagates."""
+    if workers <= 1 or len(jobs) < PARALLEL_FROM:
+        for n, (path, label) in enumerate(jobs):
+            yield n, check_file(path, rules, label=label)
+        return
+    from concurrent.futures import ProcessPoolExecutor
+
+    size = max(1, min(64, len(jobs) // (workers * 4)))
+    chunks = [(jobs[k:k + size], rules) for k in range(0, len(jobs), size)]
+    with ProcessPoolExecutor(max_workers=workers) as pool:
+        n = 0
+        for results in pool.map(_check_chunk, chunks):
+            for c in results:
+                yield n, c
+                n += 1
 
 
 def _carry_over(placed: list[Placed], ledger: Ledger, rules: Rules, round_name: str) -> list[Placed]:

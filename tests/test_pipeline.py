@@ -274,6 +274,7 @@ def test_a_defect_of_ours_fails_the_run_instead_of_rejecting_files(small_rules, 
         raise ZeroDivisionError("a defect in validation")
 
     monkeypatch.setattr(scorecard.checking, "validate", broken_validate)
+    filled(small_rules, "机关党委").save(inp / "b.xlsx")      # a new file: it is read and validated
     p = cli("run", "--rules", str(rules_file), "--input", str(inp), "--output", str(out))
     assert p.returncode == 1
     assert "内部错误" in p.stderr and "没有通知任何部门" in p.stderr
@@ -310,3 +311,40 @@ def test_files_that_vanish_or_change_during_a_run(small_rules, tmp_path):
     copy = openpyxl.load_workbook(out / "第一轮" / subs["c.xlsx"]["returned"])
     assert copy.sheetnames == ["问题说明"]               # not the replaced file annotated with stale cells
     assert any("不存在的科" in str(c.value) for row in copy["问题说明"].iter_rows() for c in row)
+
+
+def test_an_unchanged_rerun_parses_nothing_again(small_rules, tmp_path, monkeypatch):
+    """Files already checked under the same rules come from the ledger; a changed file is read again."""
+    import scorecard.checking
+    from scorecard.pipeline import run
+
+    inp, out = tmp_path / "input", tmp_path / "out"
+    inp.mkdir()
+    filled(small_rules, "办公室").save(inp / "a.xlsx")
+    filled(small_rules, "机关党委", rows={"1.1": {"自评得分": "很好"}}).save(inp / "b.xlsx")
+    first = run(small_rules, inp, out).summary
+    read = []
+    real = scorecard.checking.read_workbook
+    monkeypatch.setattr(scorecard.checking, "read_workbook", lambda path, *a, **k: read.append(path.name) or real(path, *a, **k))
+    again = run(small_rules, inp, out).summary
+    assert read == []
+    assert again["submissions"] == first["submissions"] and again["departments"] == first["departments"]
+    filled(small_rules, "机关党委").save(inp / "b.xlsx")
+    third = run(small_rules, inp, out).summary
+    assert read == ["b.xlsx"]
+    assert [s["status"] for s in third["submissions"]] == ["accepted", "accepted"]
+
+
+def test_reading_in_a_process_pool_gives_the_same_result(small_rules, tmp_path):
+    from scorecard import pipeline
+
+    inp = tmp_path / "input"
+    inp.mkdir()
+    for k in range(pipeline.PARALLEL_FROM + 5):
+        dept = ("办公室", "机关党委", "登记注册科")[k % 3]
+        rows = {"1.1": {"自评得分": "很好"}} if k == 7 else None
+        filled(small_rules, dept, rows=rows, info={"填报日期": dt.date(2026, 12, 1 + k % 28)}).save(inp / f"{k:02d}.xlsx")
+    one = pipeline.run(small_rules, inp, tmp_path / "one", workers=1).summary
+    two = pipeline.run(small_rules, inp, tmp_path / "two", workers=2).summary
+    assert one["submissions"] == two["submissions"] and one["unit"] == two["unit"]
+    assert [s["status"] for s in one["submissions"]].count("rejected") == 1
