@@ -44,11 +44,15 @@ CREATE TABLE IF NOT EXISTS outbox (
     sent_at       TEXT,
     reader        TEXT NOT NULL DEFAULT '',
     size          INTEGER NOT NULL DEFAULT 0,
-    eml           BLOB NOT NULL,
+    eml           BLOB,
     UNIQUE (round, recipient, kind, content_hash)
 );
+CREATE UNIQUE INDEX IF NOT EXISTS outbox_key ON outbox (round, recipient, kind, content_hash);
 CREATE INDEX IF NOT EXISTS outbox_state ON outbox (state, next_attempt);
 """
+# Columns beyond the shared schema (CONTRACT: what `status` reads). Added to a table another module
+# created first with only the shared columns.
+EXTRA_COLUMNS = {"reader": "TEXT NOT NULL DEFAULT ''", "size": "INTEGER NOT NULL DEFAULT 0", "eml": "BLOB"}
 
 _COLUMNS = ("id, round, recipient, kind, department, content_hash, message_id, subject, state, attempts, "
             "last_error, created, updated, next_attempt, sent_at, reader, size")
@@ -114,6 +118,11 @@ class Outbox:
     def _connect(self) -> sqlite3.Connection:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         conn = sqlite3.connect(self.path, timeout=30)
+        have = {row[1] for row in conn.execute("PRAGMA table_info(outbox)")}
+        with conn:
+            for name, decl in EXTRA_COLUMNS.items():
+                if have and name not in have:
+                    conn.execute(f"ALTER TABLE outbox ADD COLUMN {name} {decl}")
         conn.executescript(SCHEMA)
         return conn
 

@@ -6,6 +6,7 @@ import base64
 import datetime as dt
 import io
 import logging
+import sqlite3
 from email import policy
 from email.parser import BytesParser
 
@@ -387,3 +388,15 @@ def test_a_shared_mailbox_gets_each_departments_report(world, save):
     subjects = sorted(m["Subject"] for m in by_address(server.received)["bgs@example.gov.cn"])
     assert len(done.sent) == 4 and subjects == ["【创建办】第一轮自评测评结果反馈（办公室）",
                                                 "【创建办】第一轮自评测评结果反馈（机关党委）"]
+
+
+def test_outbox_created_first_by_another_module(world, small_rules):
+    """`status` (another module) may create the table with only the shared columns."""
+    with sqlite3.connect(world / "output" / "ledger.sqlite3") as conn:
+        conn.execute("CREATE TABLE outbox (id INTEGER PRIMARY KEY, round TEXT, recipient TEXT, kind TEXT, "
+                     "department TEXT, content_hash TEXT, message_id TEXT, subject TEXT, state TEXT, attempts INTEGER, "
+                     "last_error TEXT, created TEXT, updated TEXT, next_attempt TEXT, sent_at TEXT, "
+                     "UNIQUE (round, recipient, kind, content_hash))")
+    with smtp_server() as (server, port):
+        done = deliver(small_rules, world / "output", ran(world), env=env_for(port))
+    assert len(done.sent) == 4 and len(server.received) == 4
