@@ -223,7 +223,7 @@ class Connection:
     def _by_code(self, code: int, text: str) -> Exception:
         if code and code >= 500:
             return PermanentFailure(text)
-        if not code or code < 400:        # not a real SMTP reply: the session is in an unknown state
+        if not code or code < 400 or code == 421:   # 421: the server is closing the session; reconnect next time
             self.close()
         return TemporaryFailure(text)
 

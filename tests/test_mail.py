@@ -400,3 +400,12 @@ def test_outbox_created_first_by_another_module(world, small_rules):
     with smtp_server() as (server, port):
         done = deliver(small_rules, world / "output", ran(world), env=env_for(port))
     assert len(done.sent) == 4 and len(server.received) == 4
+
+
+def test_421_is_temporary_and_the_others_still_go(world, small_rules):
+    handler = Recorder(rcpt_replies=["421 4.7.0 Too many messages, closing connection"])
+    with smtp_server(handler=handler) as (server, port):
+        first = deliver(small_rules, world / "output", ran(world), env=env_for(port))
+        assert len(first.retry) == 1 and len(first.sent) == 3
+        deliver(small_rules, world / "output", env=env_for(port))
+    assert sorted(len(v) for v in by_address(server.received).values()) == [1, 1, 1, 1]
