@@ -95,7 +95,7 @@ def plan(rules: Rules, round_dir: Path, *, templates_dir: Path | None = None) ->
     env = _environment(templates_dir)
     round_name = summary["round"]
     neutral = _neutral_strings(summary)
-    as_of = _date(summary.get("as_of")) or dt.date.today()
+    as_of = _date(summary["as_of"])
     resubmit_by = _date(summary.get("resubmit_by")) or add_working_days(as_of, RESUBMIT_WORKING_DAYS)
     base = {"organization": summary.get("organization") or rules.organization,
             "title": summary.get("title") or rules.title, "round": round_name,
@@ -114,11 +114,11 @@ def plan(rules: Rules, round_dir: Path, *, templates_dir: Path | None = None) ->
             continue
         context = {**base, "department": name, "head": dept.get("head") or ""}
         if state == "accepted":
-            draft = _report(round_dir, summary, dept, ranked, context)
+            draft = _report(round_dir, summary, dept, ranked)
         elif state == "returned":
-            draft = _returned(round_dir, summary, name, context)
+            draft = _returned(round_dir, summary, name)
         else:
-            draft = _reminder(rules, name, as_of, context)
+            draft = _reminder(rules, name, as_of)
         if draft is None:
             continue
         kind, attachments, extra = draft
@@ -147,7 +147,7 @@ def submission_state(dept: dict, submissions: list[dict]) -> str:
     return "missing"
 
 
-def _report(round_dir, summary, dept, ranked, context):
+def _report(round_dir, summary, dept, ranked):
     name = dept["name"]
     files = _files(round_dir, [f"{DEPARTMENT_DIR}/{safe_filename(name)}.docx"])
     if files is None:
@@ -164,7 +164,7 @@ def _report(round_dir, summary, dept, ranked, context):
     return REPORT, files + extra_files, extra
 
 
-def _returned(round_dir, summary, name, context):
+def _returned(round_dir, summary, name):
     subs = [s for s in summary.get("submissions", [])
             if s.get("department") == name and s.get("status") == "rejected"]
     with_copy = [s for s in subs if s.get("returned")]
@@ -180,7 +180,7 @@ def _returned(round_dir, summary, name, context):
     return RETURNED, files, {"submissions": listed, "attachment_names": [a.name for a in files]}
 
 
-def _reminder(rules, name, as_of, context):
+def _reminder(rules, name, as_of):
     from .forms import build_template   # openpyxl workbook building, only needed for reminders
 
     buffer = io.BytesIO()
