@@ -44,6 +44,7 @@ preview: $(RUNTIME_STAMP)
 bench: $(DEV_STAMP)
 	$(BIN)/python benchmarks/bench_validate.py
 	$(BIN)/python benchmarks/bench_reports.py
+	$(BIN)/python benchmarks/bench_datasets.py
 
 ## The shared contract smoke check.
 contract: $(RUNTIME_STAMP)

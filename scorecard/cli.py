@@ -182,20 +182,28 @@ def cmd_template(args) -> int:
 
 def cmd_check(args) -> int:
     from .checking import check_file
+    from .datasets import recognise
 
     rules = load_rules(args.rules)
-    subs = []
+    subs, data_files = [], []
     for path in args.files:
         if not path.is_file():
             raise UsageError(f"文件不存在：{path}")
-        subs.append(check_file(path, rules))
+        data = recognise(path, rules)           # a data workbook (§12) is checked as data
+        if data is not None:
+            data_files.append(data)
+        else:
+            subs.append(check_file(path, rules))
     if args.json:
         console.say(json.dumps([{"file": s.file, "department": s.department, "ok": s.ok,
-                                 "findings": [f.as_dict() for f in s.findings]} for s in subs],
-                               ensure_ascii=False, indent=2))
+                                 "findings": [f.as_dict() for f in s.findings]} for s in subs]
+                               + [{"file": d.file, "department": None, "ok": d.ok, "data": d.names,
+                                   "rows": d.row_count(), "findings": [f.as_dict() for f in d.findings]}
+                                  for d in data_files], ensure_ascii=False, indent=2))
     else:
         console.findings_table(subs)
-    return EXIT_OK if all(s.ok for s in subs) else EXIT_CONFIG
+        console.data_table(data_files)
+    return EXIT_OK if all(s.ok for s in subs + data_files) else EXIT_CONFIG
 
 
 def cmd_check_rules(args) -> int:

@@ -90,6 +90,32 @@ def findings_table(subs) -> None:
         say()
 
 
+def data_table(files) -> None:
+    """`check` on data workbooks (§12): what each holds, then one line per finding."""
+    for f in files:
+        errors = sum(x.severity == "error" for x in f.findings)
+        holds = "、".join(f"“{name}” {f.row_count(name):,} 行" for name in f.names)
+        say(f"{f.file}（数据表：{holds}）：{errors} 行有误未计入，{len(f.findings) - errors} 个提醒")
+        if f.findings:
+            say(table(["规则", "位置", "说明"], [[x.rule, f"{x.sheet}!{x.cell}" if x.cell else (x.sheet or "-"),
+                                               f"[{SEVERITY[x.severity]}] {x.message}"] for x in f.findings]))
+        say()
+
+
+def data_report(summary: dict) -> None:
+    """The run's data workbooks and the data.* findings for the office (§12)."""
+    for s in summary["submissions"]:
+        if s["status"] == "data":
+            errors = sum(f["severity"] == "error" for f in s["findings"])
+            replaced = f"，已被 {s['replaced_by']} 替代" if s.get("replaced_by") else ""
+            say(f"数据表：{s['file']}（{'、'.join(s.get('data') or [])}，{s.get('rows', 0):,} 行，"
+                f"{errors} 行有误未计入{replaced}）")
+    for f in summary.get("office_findings", []):
+        if f["rule"].startswith("data."):
+            where = f"{f['sheet']}!{f['cell']} " if f["cell"] else ""
+            say(f"  [{SEVERITY[f['severity']]}] {f['rule']} {where}{f['message']}")
+
+
 def run_report(summary: dict, round_dir: Path) -> None:
     subs = summary["submissions"]
     count = {s: sum(x["status"] == s for x in subs) for s in ("accepted", "rejected", "superseded", "ignored")}
@@ -109,4 +135,5 @@ def run_report(summary: dict, round_dir: Path) -> None:
     say(f"问题清单：{len(summary['gaps'])} 条（严重 {severe} 条，一般 {len(summary['gaps']) - severe} 条）")
     if summary["unsubmitted"]:
         say(f"未报送：{'、'.join(summary['unsubmitted'])}")
+    data_report(summary)
     say(f"输出：{round_dir}")

@@ -57,6 +57,15 @@ CATALOGUE: dict[str, tuple[str, str]] = {
     "bonus.not_number": (ERROR, "申报加分“{value}”不是有效数字。请填写 0 到 {cap} 之间的数字。"),
     "bonus.out_of_range": (ERROR, "申报加分 {value} 超出范围。请填写 0 到 {cap} 之间的数字。"),
     "bonus.name_missing": (ERROR, "第{row}行申报了加分但未填写“特色项目”。请填写特色项目名称，或删除该行。"),
+    # Data workbooks and computed indicators (CONTRACT.md §12). Row errors skip the row, never the file.
+    "data.not_number": (ERROR, "“{column}”的值“{value}”不是有效数字，本行未计入“{data}”。请核对导出表中该单元格，改为数字后重新放入。"),
+    "data.not_number/empty": (ERROR, "“{column}”为空，本行未计入“{data}”。请核对导出表，补上数值（没有则填 0）后重新放入。"),
+    "data.unknown_department": (ERROR, "“{column}”的值“{value}”不是本次测评的部门名称或别名{hint}，本行未计入“{data}”。请改为规范的部门名称，或在 rules.yaml 该部门的 aliases 中补充这种写法。"),
+    "data.unknown_department/empty": (ERROR, "“{column}”为空，无法确定所属部门，本行未计入“{data}”。请补上部门名称后重新放入。"),
+    "data.no_rows": (WARNING, "“{data}”数据中没有“{department}”的记录，指标“{code} {name}”该部门按 0 分计。请核对导出范围，或部门名称的写法是否需要加入 rules.yaml 的 aliases。"),
+    "data.no_rows/file": (WARNING, "工作表“{sheet}”有“{data}”的表头，但表头下没有数据行。请核对导出的文件是否完整。"),
+    "data.missing": (WARNING, "本轮输入文件夹中没有“{data}”数据表（须含列：{columns}），指标 {codes} 按各部门自评得分计分。请导出该数据放入输入文件夹后重新运行。"),
+    "data.replaced": (WARNING, "该数据表已被较新的同名文件“{newer}”替代，本表数据未计入。"),
 }
 
 

@@ -162,6 +162,8 @@ def _scores(ws, rules: Rules, department: str):
         ws.cell(row=r, column=index["code"]).number_format = "@"
         ws.cell(row=r, column=index["deadline"]).number_format = DATE_FORMAT
         ws.row_dimensions[r].height = 48
+        if ind.computed is not None:
+            _computed_row(ws, r, index, ind)
     last = max(2, len(indicators) + 1)
     col = {k: get_column_letter(v) for k, v in index.items()}
     status = DataValidation(type="list", formula1=_list_formula(rules.statuses), allow_blank=True,
@@ -186,6 +188,21 @@ def _scores(ws, rules: Rules, department: str):
     print_landscape(ws, 1)
     ws.oddHeader.center.text = f"{rules.title} 自评表（{department}）"
     _protect(ws)
+
+
+COMPUTED_FILL = PatternFill("solid", fgColor="E2EFDA")
+
+
+def _computed_row(ws, r: int, index: dict[str, int], ind) -> None:
+    """A computed indicator (§12): nothing to fill. Every cell locked, the basis in 佐证材料."""
+    from .datasets import method_words
+
+    for key, col in index.items():
+        cell = ws.cell(row=r, column=col)
+        cell.protection = Protection(locked=True)
+        cell.fill = COMPUTED_FILL
+    ws.cell(row=r, column=index["evidence"]).value = (
+        f"【由数据计算，无需自评】{method_words(ind.computed)}")
 
 
 def _vetoes(ws, rules: Rules):

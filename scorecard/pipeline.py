@@ -8,6 +8,7 @@ exception raised by our own code fails the run (the previous outputs stay as the
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import json
 import logging
 import os
@@ -18,6 +19,7 @@ from pathlib import Path
 from typing import Callable
 
 from .checking import CHECKING_VERSION, check_file, file_sha256, ignore_reason, ignored
+from .datasets import DataFile, compute, recognise
 from .feedback import write_returned
 from .findings import FileProblem, finding
 from .fsutil import run_lock, staged_directory
@@ -97,7 +99,9 @@ def run(rules: Rules, input_dir: Path, output_dir: Path, *, round_name: str | No
         logger.info("开始处理 %s：在 %s 中找到 %d 个文件", round_name, input_dir, len(paths))
         ledger = Ledger(output_dir)
         with _timed(timings, "read+validate"):
-            placed_ignored, checked, fresh = _check_all(paths, input_dir, rules, ledger, progress, workers)
+            placed_ignored, checked, fresh, data_files = _check_all(paths, input_dir, rules, ledger, progress,
+                                                                    workers)
+            computation = compute(rules, data_files)        # §12: scores from data workbooks
         placed = _name_returned(choose_latest(checked))
         placed += _carry_over(placed, ledger, rules, round_name)
         placed += placed_ignored
@@ -111,7 +115,8 @@ def run(rules: Rules, input_dir: Path, output_dir: Path, *, round_name: str | No
                     progress("returned", n, len(rejected))
             with _timed(timings, "score"):
                 result = summarise(rules, placed, round_name=round_name, as_of=as_of, generated_at=now,
-                                   resubmit_by=add_working_days(now.date(), rules.resubmit_days), previous=previous)
+                                   resubmit_by=add_working_days(now.date(), rules.resubmit_days), previous=previous,
+                                   computation=computation, data_files=data_files)
                 summary = result.to_dict()
                 (stage / "summary.json").write_text(json.dumps(summary, ensure_ascii=False, indent=2),
                                                     encoding="utf-8")
@@ -132,7 +137,15 @@ def run(rules: Rules, input_dir: Path, output_dir: Path, *, round_name: str | No
 
 def _check_key(rules: Rules) -> str:
     """Checked files are reused while the rules and the checking code are the same."""
-    return f"{rules.fingerprint}:{CHECKING_VERSION}"
+    return f"{rules.fingerprint}:{CHECKING_VERSION}" + _data_key(rules)
+
+
+def _data_key(rules: Rules) -> str:
+    """Which files are data workbooks (§12) depends on `data:` too: a change there rechecks every file."""
+    if not rules.data:
+        return ""
+    shape = json.dumps([[d.name, list(d.columns), d.department, d.person] for d in rules.data], ensure_ascii=False)
+    return ":" + hashlib.sha256(shape.encode()).hexdigest()[:12]
 
 
 PARALLEL_FROM = 40      # fewer files than this are read in this process: a pool costs more than it saves
@@ -142,7 +155,8 @@ def _check_all(paths: list[Path], input_dir: Path, rules: Rules, ledger: Ledger,
                workers: int = 1):
     """Every file read and validated, except that a file whose bytes were already checked under the
     same rules (a rerun) comes from the ledger without being parsed again.
-    Returns (ignored files, checked files, the checked ones that are new to the ledger)."""
+    A data workbook (§12) is recognised by its columns and kept apart: status `data`, never returned.
+    Returns (ignored files, checked files, the checked ones that are new to the ledger, data files)."""
     placed_ignored, todo = [], []
     for path in paths:
         label = (input_dir / path.relative_to(input_dir)).as_posix()
@@ -162,18 +176,27 @@ def _check_all(paths: list[Path], input_dir: Path, rules: Rules, ledger: Ledger,
             pass            # gone since it was hashed: check_file reports it
         if checked[n] is None:
             missing.append(n)
-    fresh = []
+    fresh, data_files = [], []
     for done, (n, c) in enumerate(_check_many([todo[n][:2] for n in missing], rules, workers), 1):
+        progress("read", len(todo) - len(missing) + done, len(todo))
+        if isinstance(c, DataFile):
+            data_files.append(c)                # never stored as checked: recognised again each run
+            continue
         checked[missing[n]] = c
         if c.sha256 == todo[missing[n]][2]:     # not changed while it was read
             fresh.append(c)
-        progress("read", len(todo) - len(missing) + done, len(todo))
-    return placed_ignored, checked, fresh
+    return placed_ignored, [c for c in checked if c is not None], fresh, data_files
+
+
+def _read_file(path: Path, label: str, rules: Rules) -> Checked | DataFile:
+    """A data workbook (§12, recognised by its columns) or a department's workbook, checked."""
+    data = recognise(path, rules, label=label)
+    return data if data is not None else check_file(path, rules, label=label)
 
 
 def _check_chunk(args) -> list[Checked]:
     chunk, rules = args
-    return [check_file(path, rules, label=label) for path, label in chunk]
+    return [_read_file(path, label, rules) for path, label in chunk]
 
 
 def _check_many(jobs: list[tuple[Path, str]], rules: Rules, workers: int):
@@ -181,7 +204,7 @@ def _check_many(jobs: list[tuple[Path, str]], rules: Rules, workers: int):
     in a worker is a defect of ours (check_file turns every file problem into findings): it propagates."""
     if workers <= 1 or len(jobs) < PARALLEL_FROM:
         for n, (path, label) in enumerate(jobs):
-            yield n, check_file(path, rules, label=label)
+            yield n, _read_file(path, label, rules)
         return
     from concurrent.futures import ProcessPoolExecutor
 

@@ -68,6 +68,7 @@ class IndicatorResult:
     method: str
     criteria: str
     self_score: Number
+    computed: "ComputedSpec | None" = optional()     # §12: scored from data (absent for self-assessed ones)
 
 
 @dataclass(frozen=True)
@@ -107,6 +108,9 @@ class EntryResult:
     owner: str
     deadline: str
     submitted: bool
+    # §12: a computed indicator's entry holds the computed score; what the department typed, if anything
+    computed: bool = False
+    reported_score: Number | None = optional()
 
 
 @dataclass(frozen=True)
@@ -157,6 +161,10 @@ class SubmissionResult:
     fill_date: str
     returned: str | None
     findings: tuple[FindingRecord, ...]
+    # §12, data workbooks only: the data names it holds, its rows, the newer same-named file replacing it
+    data: tuple[str, ...] | None = optional()
+    rows: int | None = optional()
+    replaced_by: str | None = optional()
 
 
 @dataclass(frozen=True)
@@ -199,9 +207,70 @@ class Summary:
     submissions: tuple[SubmissionResult, ...]
     previous_round: str | None = optional()
     closed_gaps: tuple[Gap, ...] | None = optional()
+    # §12 computed indicators; office_findings also holds §11's when that lands
+    computed: tuple["ComputedResult", ...] = ()
+    office_findings: tuple["OfficeFinding", ...] = ()
 
     def to_dict(self) -> dict:
         return to_json(self)
+
+
+# --- Computed indicators (CONTRACT.md §12) ------------------------------------------------------
+
+@dataclass(frozen=True)
+class ComputedSpec:
+    """How an indicator is computed (rules.yaml `computed:`), and whether its data came this round."""
+
+    data: str
+    value: str
+    target: Number
+    method: str                     # share | mean | sum
+    missing: bool                   # no data workbook this round: self-scores count (data.missing)
+
+
+@dataclass(frozen=True)
+class BelowTarget:
+    """A data row with v < target: the person, the value and where it is."""
+
+    name: str
+    value: Number
+    file: str
+    sheet: str
+    cell: str
+
+
+@dataclass(frozen=True)
+class ComputedResult:
+    """One department's computed score on one indicator (summary.json `computed[]`)."""
+
+    indicator: str
+    department: str
+    rows: int                       # n: rows with a number in the value column
+    meeting: int                    # rows with v ≥ target
+    value: Number | None            # share (0..1) | mean | sum; null when rows = 0
+    score: Number
+    data: str                       # extra from here on
+    method: str
+    target: Number
+    max: Number
+    mean: Number | None             # null when rows = 0
+    total: Number
+    basis: str                      # the basis in words: 42 人中 38 人达到 8000 分，人均 7,420 分，…
+    below: tuple[BelowTarget, ...]  # share and mean only
+    files: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class OfficeFinding:
+    """A finding for the creation office (not a department): §12 data.*, §11 review.*/tracking.*."""
+
+    severity: str
+    rule: str
+    file: str
+    sheet: str
+    cell: str
+    message: str
+    value: str
 
 
 def to_json(value: Any):

@@ -35,6 +35,9 @@ class Limits:
     max_members: int = 2000
     max_rows: int = 5000            # per sheet
     max_cells: int = 200_000        # per workbook
+    # Data workbooks (platform exports, §12) are long by nature: their own, larger limits.
+    max_data_rows: int = 200_000    # per sheet of a data workbook
+    max_data_cells: int = 3_000_000  # per data workbook
 
     @property
     def max_file_bytes(self) -> int:
@@ -71,6 +74,27 @@ class Indicator:
     departments: tuple[str, ...] = ()
     combine: str = "min"
     evidence_required: bool = True
+    computed: "Computed | None" = None    # scored from a data workbook (§12), not self-assessed
+
+
+@dataclass(frozen=True)
+class DataSource:
+    """A data workbook the office drops into input/ (rules.yaml `data:`, CONTRACT.md §12)."""
+
+    name: str
+    columns: tuple[str, ...]        # a sheet whose header row has all of these is this data
+    department: str                 # the column naming the department (names or aliases)
+    person: str = ""                # the column naming a person (`person:`; default: first other column)
+
+
+@dataclass(frozen=True)
+class Computed:
+    """An indicator scored from data (`computed:` on an indicator)."""
+
+    data: str
+    value: str
+    target: float
+    method: str                     # share | mean | sum
 
 
 @dataclass(frozen=True)
@@ -111,6 +135,14 @@ class Rules:
     mail: dict = field(default_factory=dict)
     resubmit_days: int = 3          # working days after a run by which a returned/missing department resubmits
     fingerprint: str = ""
+    data: tuple[DataSource, ...] = ()     # data workbooks (§12)
+
+    def data_source(self, name: str) -> DataSource | None:
+        return next((d for d in self.data if d.name == name), None)
+
+    @property
+    def computed_indicators(self) -> tuple[Indicator, ...]:
+        return tuple(i for i in self.indicators if i.computed is not None)
 
     @property
     def indicators(self) -> tuple[Indicator, ...]:
@@ -218,14 +250,15 @@ def _keystr(keypath: tuple) -> str:
 
 TOP_KEYS = {"version", "title", "organization", "round", "as_of", "pass_score", "bonus_cap", "gap",
             "statuses", "done_status", "departments", "leaders", "items", "vetoes", "limits", "mail",
-            "resubmit_days"}
+            "resubmit_days", "data"}
 REQUIRED_TOP = ("pass_score", "departments", "items")
 DEFAULT_TITLE = "自评测评"
 GAP_KEYS = {"ratio", "severe_ratio"}
 DEPARTMENT_KEYS = {"name", "aliases", "email", "head"}
 LEADER_KEYS = {"name", "email"}
 ITEM_KEYS = {"code", "name", "indicators"}
-INDICATOR_KEYS = {"code", "name", "max", "method", "criteria", "departments", "combine", "evidence"}
+INDICATOR_KEYS = {"code", "name", "max", "method", "criteria", "departments", "combine", "evidence",
+                  "computed"}
 VETO_KEYS = {"code", "name"}
 LIMIT_KEYS = set(Limits.__dataclass_fields__)
 MAIL_KEYS = {"host", "port", "security", "user", "sender",
@@ -351,6 +384,8 @@ def _build(data, c: _Checker) -> Rules:
     departments = _departments(top.get("departments"), c)
     statuses, done = _statuses(top, c)
     items = _items(top.get("items"), c, departments)
+    sources = _data_sources(top.get("data"), c)                       # §12
+    items = _with_computed(items, top.get("items"), c, sources)
     ratio, severe = _gap_lines(top.get("gap"), c)
     bonus_cap = c.number(top.get("bonus_cap"), ("bonus_cap",), minimum=0, default=0)
     pass_score = _pass_score(top.get("pass_score"), c, items, bonus_cap or 0)
@@ -366,7 +401,7 @@ def _build(data, c: _Checker) -> Rules:
         gap_ratio=ratio if ratio is not None else 0.9, gap_severe_ratio=severe if severe is not None else 0.6,
         statuses=statuses, done_status=done, departments=departments, leaders=_leaders(top.get("leaders"), c),
         items=items, vetoes=_vetoes(top.get("vetoes"), c), limits=_limits(top.get("limits"), c),
-        mail=_mail(top.get("mail"), c), resubmit_days=int(resubmit_days or 0))
+        mail=_mail(top.get("mail"), c), resubmit_days=int(resubmit_days or 0), data=sources)
     return _with_fingerprint(rules)
 
 
@@ -561,5 +596,95 @@ def _with_fingerprint(rules: Rules) -> Rules:
         "vetoes": [[v.code, v.name] for v in rules.vetoes],
         "statuses": list(rules.statuses),
     }
+    if rules.computed_indicators:     # a computed row is locked in the template: another template
+        shape["computed"] = [[i.code, i.computed.data, i.computed.method, i.computed.target]
+                             for i in rules.computed_indicators]
     digest = hashlib.sha256(json.dumps(shape, ensure_ascii=False, sort_keys=True).encode()).hexdigest()[:12]
     return replace(rules, fingerprint=digest)
+
+
+# ---------------------------------------------------------------------------------------------
+# Computed indicators (CONTRACT.md §12): `data:` at the top, `computed:` on an indicator
+
+DATA_KEYS = {"name", "columns", "department", "person"}
+COMPUTED_KEYS = {"data", "value", "target", "method"}
+DATA_METHODS = ("share", "mean", "sum")
+
+
+def _data_sources(value, c: _Checker) -> tuple[DataSource, ...]:
+    from .text import title_key
+
+    sources, names = [], {}
+    for i, d in enumerate(c.sequence(value, ("data",))):
+        kp = ("data", i)
+        d = c.mapping(d, kp, DATA_KEYS, ("name", "columns", "department"))
+        name = c.text(d.get("name"), kp + ("name",)) if d.get("name") is not None else ""
+        if name and name in names:
+            c.problem(kp + ("name",), f"数据名称“{name}”重复（已用于 data[{names[name]}]）")
+        names.setdefault(name, i)
+        columns = c.strings(d.get("columns"), kp + ("columns",)) if d.get("columns") is not None else ()
+        keys = [title_key(col) for col in columns]
+        for j, key in enumerate(keys):
+            if key and key in keys[:j]:
+                c.problem(kp + ("columns", j), f"列名“{columns[j]}”重复")
+        if d.get("columns") is not None and len([k for k in keys if k]) < 2:
+            c.problem(kp + ("columns",), "至少列出两列：部门列和数值列")
+        department = c.text(d.get("department"), kp + ("department",)) if d.get("department") is not None else ""
+        if department and columns and title_key(department) not in keys:
+            c.problem(kp + ("department",), f"部门列“{department}”不在 columns 中{did_you_mean(department, columns)}")
+        person = c.text(d.get("person"), kp + ("person",), required=False)
+        if person and title_key(person) not in keys:
+            c.problem(kp + ("person",), f"姓名列“{person}”不在 columns 中{did_you_mean(person, columns)}")
+        elif person and title_key(person) == title_key(department):
+            c.problem(kp + ("person",), "姓名列不能与部门列相同")
+        if name:
+            sources.append(DataSource(name, tuple(col for col in columns if col), department, person))
+    return tuple(sources)
+
+
+def _with_computed(items: tuple[Item, ...], raw_items, c: _Checker,
+                   sources: tuple[DataSource, ...]) -> tuple[Item, ...]:
+    """Items with each indicator's `computed:` parsed (raw and built items correspond one to one)."""
+    if not isinstance(raw_items, list):
+        return items
+    out = []
+    for i, item in enumerate(items):
+        raw = raw_items[i] if i < len(raw_items) and isinstance(raw_items[i], dict) else {}
+        raw_inds = raw.get("indicators") if isinstance(raw.get("indicators"), list) else []
+        indicators = []
+        for j, ind in enumerate(item.indicators):
+            raw_ind = raw_inds[j] if j < len(raw_inds) and isinstance(raw_inds[j], dict) else {}
+            computed = _computed(raw_ind.get("computed"), ("items", i, "indicators", j, "computed"), c, sources)
+            indicators.append(replace(ind, computed=computed) if computed else ind)
+        out.append(replace(item, indicators=tuple(indicators)))
+    return tuple(out)
+
+
+def _computed(value, kp, c: _Checker, sources: tuple[DataSource, ...]) -> Computed | None:
+    if value is None:
+        return None
+    from .text import title_key
+
+    given = c.mapping(value, kp, COMPUTED_KEYS, ("data", "value", "target", "method"))
+    if not given:
+        return None
+    data = c.text(given.get("data"), kp + ("data",)) if given.get("data") is not None else ""
+    column = c.text(given.get("value"), kp + ("value",)) if given.get("value") is not None else ""
+    target = c.number(given.get("target"), kp + ("target",), positive=True)
+    method = c.choice(given.get("method"), kp + ("method",), DATA_METHODS, None) if given.get("method") is not None else None
+    source = next((s for s in sources if s.name == data), None)
+    if data and source is None:
+        known = [s.name for s in sources]
+        c.problem(kp + ("data",), f"数据“{data}”未在 data 中声明{did_you_mean(data, known)}"
+                  if known else f"数据“{data}”未在 data 中声明（规则文件没有 data: 部分）")
+    elif source is not None and column:
+        keys = [title_key(col) for col in source.columns]
+        if title_key(column) not in keys:
+            c.problem(kp + ("value",), f"数值列“{column}”不在数据“{data}”的 columns 中{did_you_mean(column, source.columns)}")
+        elif title_key(column) == title_key(source.department):
+            c.problem(kp + ("value",), f"数值列“{column}”是数据“{data}”的部门列，不能用作数值")
+        elif source.person and title_key(column) == title_key(source.person):
+            c.problem(kp + ("value",), f"数值列“{column}”是数据“{data}”的姓名列，不能用作数值")
+    if not (data and column and method) or target is None or target <= 0 or isinstance(target, bool):
+        return None
+    return Computed(data=data, value=column, target=float(target), method=method)

@@ -85,6 +85,8 @@ def department_rows(rules: Rules, department: str, rng: random.Random, *, deadli
     """Plausible answers for each of a department's indicators: most full marks, some deductions."""
     rows = {}
     for n, ind in enumerate(rules.indicators_of(department), start=1):
+        if ind.computed is not None:        # scored from a data workbook: nothing to fill (§12)
+            continue
         if rng.random() < weak:
             score = max(0.0, ind.max - rng.choice((0.5, 1, 1, 1.5, 2)))
             problem, measure = PROBLEMS.get(ind.item, ("工作推进不够平衡", "制定整改方案，逐项落实"))
@@ -156,9 +158,68 @@ def write_samples(rules: Rules, out_dir: Path, *, seed: int = 2026) -> list[Path
             path = out_dir / f"{safe_filename(dept)}（修改稿）.xlsx"
         atomic_save_workbook(wb, path)
         written.append(path)
+    written.extend(write_data_samples(rules, out_dir, seed=seed))
     owner = out_dir / f"~${safe_filename(names[1])}.xlsx"
     owner.write_bytes(b"\x06operator" + b"\x00" * 100)   # what Excel leaves beside an open workbook
     written.append(owner)
+    return written
+
+
+SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程苏魏吕丁任沈姚卢姜崔钟谭陆汪范金石廖贾夏韦付方白邹孟熊秦邱江尹薛闫段雷侯龙史陶黎贺顾毛郝龚邵万钱严覃武戴莫孔向汤"
+GIVEN = "伟芳娜敏静丽强磊军洋勇艳杰娟涛明超秀霞平刚桂英华玉兰萍红建国志文辉鹏飞宇浩然婷雪梅琳晨阳欣怡佳颖子轩思远海波俊峰立新春燕慧"
+
+
+def person_names(rng: random.Random, count: int) -> list[str]:
+    """Distinct, realistic Chinese names (a surname and one or two given characters), seeded."""
+    names: list[str] = []
+    while len(names) < count:
+        name = rng.choice(SURNAMES) + "".join(rng.choice(GIVEN) for _ in range(rng.choice((1, 2, 2))))
+        if name not in names:
+            names.append(name)
+    return names
+
+
+def write_data_samples(rules: Rules, out_dir: Path, *, seed: int = 2026) -> list[Path]:
+    """A platform-style export for every `data:` entry a computed indicator uses (§12): a title row and
+    an export-time row above the header, a 序号 column, platform columns the rules do not ask for,
+    some departments typed by an alias, one branch the rules do not know and one value the platform
+    printed as '--'. Written as <data name>导出_2026年12月.xlsx."""
+    rng = random.Random(seed + 1)
+    written = []
+    for source in dict.fromkeys(rules.data_source(i.computed.data) for i in rules.computed_indicators):
+        value = next(i.computed for i in rules.computed_indicators if i.computed.data == source.name)
+        person = source.person or next(c for c in source.columns if c not in (source.department, value.value))
+        wb = Workbook()
+        ws = wb.active
+        ws.title = "成员积分明细"
+        header = ["序号", *source.columns, "本月新增", "最近学习日期"]
+        ws.append([f"“{source.name}”成员明细（{rules.organization}）"])
+        ws.merge_cells(start_row=1, start_column=1, end_row=1, end_column=len(header))
+        ws.append(["导出时间：2026-12-31 18:00:05", None, None, "统计口径：累计"])
+        ws.append(header)
+        departments = list(rules.departments)
+        names = person_names(rng, 9 * len(departments) + 2)
+        n = 0
+        rows = []
+        for d, dept in enumerate(departments):
+            for _ in range(rng.randint(5, 12)):
+                spelt = dept.name
+                if dept.aliases and rng.random() < 0.25:
+                    spelt = dept.aliases[0]            # how the platform's branch was named
+                meets = rng.random() < 0.92
+                points = round(value.target * (rng.uniform(1.0, 1.6) if meets else rng.uniform(0.3, 0.97)))
+                rows.append([spelt, points])
+        rows.insert(7, ["财务科", round(value.target * 1.1)])             # a branch not in the rules
+        rows[15][1] = "--"                                               # the platform's "no data"
+        for spelt, points in rows:
+            n += 1
+            record = {source.department: spelt, value.value: points, person: names[(n - 1) % len(names)]}
+            ws.append([n, *[record.get(c, "") for c in source.columns], rng.randint(0, 400),
+                       dt.date(2026, 12, rng.randint(1, 31))])
+        ws.append([None, "合计", None, None])
+        path = out_dir / f"{safe_filename(source.name)}导出_2026年12月.xlsx"
+        atomic_save_workbook(wb, path)
+        written.append(path)
     return written
 
 

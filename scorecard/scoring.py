@@ -13,8 +13,9 @@ from typing import Iterable, Sequence
 
 import pandas as pd
 
-from .result import (BonusResult, Counts, DepartmentResult, EntryResult, FindingRecord, Gap, IndicatorResult,
-                     ItemResult, SubmissionResult, Summary, Unit, VetoResult)
+from .result import (BelowTarget, BonusResult, ComputedResult, ComputedSpec, Counts, DepartmentResult, EntryResult,
+                     FindingRecord, Gap, IndicatorResult, ItemResult, OfficeFinding, SubmissionResult, Summary,
+                     Unit, VetoResult)
 from .rules import Rules
 from .text import chinese_date, fmt_number
 from .validation import ACCEPTED, REJECTED, SUPERSEDED, Checked
@@ -66,14 +67,17 @@ def choose_latest(checked: Sequence[Checked]) -> list[Placed]:
 
 
 def summarise(rules: Rules, placed: Iterable[Placed], *, round_name: str, as_of: dt.date,
-              generated_at: dt.datetime, resubmit_by: dt.date, previous: dict | None = None) -> Summary:
-    """The whole result. `previous` is the last round's summary.json (from the ledger), if any."""
+              generated_at: dt.datetime, resubmit_by: dt.date, previous: dict | None = None,
+              computation=None, data_files: Sequence = ()) -> Summary:
+    """The whole result. `previous` is the last round's summary.json (from the ledger), if any.
+    `computation` (datasets.Computation) and `data_files` are the round's data workbooks (§12)."""
     placed = list(placed)
     chosen = {p.checked.department: p.checked for p in placed if p.status == ACCEPTED}
     standing = _standing(rules, placed, chosen)
     table = _entry_table(rules, chosen)
+    table = _apply_computed(table, computation, chosen)
 
-    indicators = _indicators(rules, table)
+    indicators = _with_specs(rules, _indicators(rules, table), computation)
     item_rows = [_item(it, [i for i in indicators if i.item == it.code]) for it in rules.items]
     unit_score = sum(i.score for i in indicators)
     self_score = sum(i.self_score for i in indicators)
@@ -89,6 +93,7 @@ def summarise(rules: Rules, placed: Iterable[Placed], *, round_name: str, as_of:
                 rate=_num(unit_score / rules.total_max) if rules.total_max else 0, self_score=_num(self_score))
 
     gaps = _gaps(rules, table, placed, standing, vetoes, as_of, resubmit_by)
+    gaps = _computed_problems(gaps, computation)
     departments = _departments(rules, table, chosen, standing, gaps)
     previous_round = closed = None
     if previous is not None:
@@ -110,8 +115,10 @@ def summarise(rules: Rules, placed: Iterable[Placed], *, round_name: str, as_of:
             missing=sum(d.submission == SUB_MISSING for d in with_indicators),
             gaps=len(gaps), severe_gaps=sum(g.severity == SEVERE for g in gaps),
             gaps_by_kind=dict(Counter(g.kind for g in gaps)), files=dict(Counter(p.status for p in placed))),
-        submissions=tuple(_submission(p) for p in placed),
-        previous_round=previous_round, closed_gaps=closed)
+        submissions=tuple(_submission(p) for p in placed) + tuple(_data_submission(f) for f in data_files),
+        previous_round=previous_round, closed_gaps=closed,
+        computed=tuple(_computed_result(c) for c in computation.scores) if computation else (),
+        office_findings=_office_findings(computation, data_files))
 
 
 def _standing(rules: Rules, placed: list[Placed], chosen: dict[str, Checked]) -> dict[str, str]:
@@ -183,7 +190,8 @@ def _entries(table: pd.DataFrame) -> tuple[EntryResult, ...]:
         department=r.department, indicator=r.indicator, item=r.item, item_name=r.item_name, name=r.name,
         max=_num(r.max), score=_num(r.score), self_score=_num(r.self_score), status=r.status, evidence=r.evidence,
         problem=r.problem, measure=r.measure, owner=r.owner, deadline=r.deadline.isoformat() if r.deadline else "",
-        submitted=bool(r.submitted)) for r in rows)
+        submitted=bool(r.submitted), computed=bool(r.computed),
+        reported_score=_num(r.reported) if r.computed and pd.notna(r.reported) else None) for r in rows)
 
 
 def _departments(rules: Rules, table: pd.DataFrame, chosen: dict[str, Checked], standing: dict[str, str],
@@ -235,7 +243,7 @@ def _gaps(rules: Rules, table: pd.DataFrame, placed: list[Placed], standing: dic
           vetoes: tuple[VetoResult, ...], as_of: dt.date, resubmit_by: dt.date) -> list[Gap]:
     gaps = []
     dept_order = {d: i for i, d in enumerate(rules.department_names())}
-    for row in table[table["submitted"]].itertuples(index=False):
+    for row in table[table["submitted"] | table["computed"]].itertuples(index=False):
         line = rules.gap_ratio * row.max
         if row.score < line - 1e-9:
             severe = row.score < rules.gap_severe_ratio * row.max - 1e-9
@@ -311,3 +319,74 @@ def _compare(gaps: list[Gap], previous: dict) -> tuple[list[Gap], tuple[Gap, ...
     marked = [replace(g, state="持续" if g.key in before_keys else "新增") for g in gaps]
     return marked, tuple(g for g in before if g.key not in now_keys)
 
+
+
+# ---------------------------------------------------------------------------------------------
+# Computed indicators (CONTRACT.md §12): scores from data workbooks, see datasets.py
+
+def _apply_computed(table: pd.DataFrame, computation, chosen: dict[str, Checked]) -> pd.DataFrame:
+    """The computed score replaces the self-score of each (department, computed indicator) the data
+    covers; what the department typed stays in `reported`. With no data for the round (data.missing)
+    nothing changes: self-scores count. A 核定得分 applied later still overrides `score`."""
+    table = table.copy()
+    table["computed"] = False
+    typed = {(e.indicator, dept): e.score for dept, c in chosen.items() for e in c.entries}
+    table["reported"] = [typed.get(k, float("nan")) for k in zip(table["indicator"], table["department"])]
+    if computation is None or not computation.scores:
+        return table
+    scores = {(c.indicator, c.department): c.score for c in computation.scores}
+    keys = list(zip(table["indicator"], table["department"]))
+    hit = pd.Series([k in scores for k in keys], index=table.index)
+    values = pd.Series([scores.get(k, 0.0) for k in keys], index=table.index, dtype=float)
+    table["computed"] = hit
+    table.loc[hit, "score"] = values[hit]
+    table.loc[hit, "self_score"] = values[hit]
+    return table
+
+
+def _with_specs(rules: Rules, indicators: list[IndicatorResult], computation) -> list[IndicatorResult]:
+    missing = set(computation.missing) if computation is not None else {i.code for i in rules.computed_indicators}
+    out = []
+    for result in indicators:
+        spec = rules.indicator(result.code).computed
+        if spec is not None:
+            result = replace(result, computed=ComputedSpec(spec.data, spec.value, _num(spec.target), spec.method,
+                                                           result.code in missing))
+        out.append(result)
+    return out
+
+
+def _computed_problems(gaps: list[Gap], computation) -> list[Gap]:
+    """A 低分 gap on a computed indicator: 存在问题 is the basis and the people below target."""
+    if computation is None or not computation.scores:
+        return gaps
+    from .datasets import problem_text
+
+    by_key = {(c.indicator, c.department): c for c in computation.scores}
+    return [replace(g, problem=problem_text(by_key[(g.indicator, g.department)]))
+            if g.kind == LOW and (g.indicator, g.department) in by_key else g for g in gaps]
+
+
+def _computed_result(c) -> ComputedResult:
+    from .datasets import basis
+
+    return ComputedResult(
+        indicator=c.indicator, department=c.department, rows=c.rows, meeting=c.meeting,
+        value=None if c.value is None else _num(c.value), score=_num(c.score), data=c.data, method=c.method,
+        target=_num(c.target), max=_num(c.max), mean=None if c.mean is None else _num(c.mean), total=_num(c.total),
+        basis=basis(c), below=tuple(BelowTarget(p.name, _num(p.value), p.file, p.sheet, p.cell) for p in c.below),
+        files=c.files)
+
+
+def _data_submission(f) -> SubmissionResult:
+    return SubmissionResult(
+        file=f.file, sha256=f.sha256, department=None, status=f.status, fill_date="", returned=None,
+        findings=tuple(FindingRecord(x.severity, x.rule, x.sheet, x.cell, x.message, x.value) for x in f.findings),
+        data=tuple(f.names), rows=f.row_count(), replaced_by=f.replaced_by)
+
+
+def _office_findings(computation, data_files: Sequence) -> tuple[OfficeFinding, ...]:
+    """Every data.* finding, for the office that dropped the data in: the data files' own (with their
+    cells, also in submissions[]) and the round's (data.no_rows, data.missing)."""
+    found = [x for f in data_files for x in f.findings] + (list(computation.findings) if computation else [])
+    return tuple(OfficeFinding(x.severity, x.rule, x.file, x.sheet, x.cell, x.message, x.value) for x in found)

@@ -191,9 +191,13 @@ class _Checker:
             if code not in assigned:
                 self.at("indicator.not_assigned", code_v, code=code, name=indicator.name)
                 continue
-            self.entry(row, indicator)
+            if indicator.computed is not None:
+                self.computed_entry(row, indicator)
+            else:
+                self.entry(row, indicator)
         name = {i.code: i for i in rules.indicators}
-        for code in (c for c in codes if c in assigned and c not in seen):
+        # A computed indicator (§12) needs no row: its score comes from data.
+        for code in (c for c in codes if c in assigned and c not in seen and name[c].computed is None):
             cell = table.place("code", table.last_row + 1)
             self.add("indicator.missing", sheet=table.sheet, cell=cell, code=code, name=name[code].name,
                      max=fmt_number(name[code].max), what="不在表中")
@@ -237,6 +241,26 @@ class _Checker:
             self.sub.entries.append(Entry(
                 indicator=ind.code, score=score, status=status or "", deadline=deadline,
                 refs={k: v.cell for k, v in row.items()}, **texts))
+
+    def computed_entry(self, row: dict[str, Value], ind) -> None:
+        """A row for a computed indicator (§12): read and shown beside the computed score, never
+        counted while the round has the data. Nothing is required; a typed score is still checked."""
+        score_v = row["score"]
+        if score_v.blank:
+            return
+        score = parse_number(score_v.raw)
+        if score is None:
+            self.at("score.not_number", score_v, max=fmt_number(ind.max), example=fmt_number(ind.max))
+            return
+        if score < 0 or score > ind.max + 1e-9:
+            self.add("score.out_of_range", sheet=score_v.sheet, cell=score_v.cell, value=fmt_number(score),
+                     code=ind.code, max=fmt_number(ind.max))
+            return
+        statuses = {squash(s): s for s in self.rules.statuses}
+        texts = {k: clean_text(row[k].raw) for k in ("evidence", "problem", "measure", "owner")}
+        self.sub.entries.append(Entry(
+            indicator=ind.code, score=score, status=statuses.get(squash(row["status"].raw), ""),
+            deadline=self.date(row["deadline"]), refs={k: v.cell for k, v in row.items()}, **texts))
 
     def status(self, v: Value) -> str | None:
         if v.blank:
