@@ -191,7 +191,7 @@ def listing(output_dir: Path) -> list[list[str]]:
     out = []
     for r in rows:
         if r.state == SENT:
-            detail = f"{r.sent_at}"
+            detail = f"发送于 {(r.sent_at or '')[:19].replace('T', ' ')}"
         elif r.state == PENDING:
             detail = (f"已尝试 {r.attempts} 次：{r.last_error}（下次自动重试 {r.next_attempt}）" if r.last_error
                       else "尚未发送")

@@ -157,6 +157,7 @@ def _report(round_dir, summary, dept, ranked):
     extra_files = _files(round_dir, [s["returned"] for s in returned]) or ()
     gaps = [g for g in summary.get("gaps", []) if g.get("department") == name]
     extra = {"score": fmt_number(dept.get("score")), "max": fmt_number(dept.get("max")),
+             "self_score": fmt_number(dept.get("self_score", dept.get("score"))),
              "rate": _percent(dept.get("rate")), "rank": dept.get("rank") or "", "ranked": len(ranked),
              "gaps": [_gap_line(g, i) for i, g in enumerate(gaps, 1)],
              "returned_files": [Path(s["returned"]).name for s in returned],

@@ -45,6 +45,7 @@ CREATE TABLE IF NOT EXISTS outbox (
     reader        TEXT NOT NULL DEFAULT '',
     size          INTEGER NOT NULL DEFAULT 0,
     eml           BLOB,
+    sent_order    INTEGER,
     UNIQUE (round, recipient, kind, content_hash)
 );
 CREATE UNIQUE INDEX IF NOT EXISTS outbox_key ON outbox (round, recipient, kind, content_hash);
@@ -52,7 +53,8 @@ CREATE INDEX IF NOT EXISTS outbox_state ON outbox (state, next_attempt);
 """
 # Columns beyond the shared schema (CONTRACT: what `status` reads). Added to a table another module
 # created first with only the shared columns.
-EXTRA_COLUMNS = {"reader": "TEXT NOT NULL DEFAULT ''", "size": "INTEGER NOT NULL DEFAULT 0", "eml": "BLOB"}
+EXTRA_COLUMNS = {"reader": "TEXT NOT NULL DEFAULT ''", "size": "INTEGER NOT NULL DEFAULT 0", "eml": "BLOB",
+                 "sent_order": "INTEGER"}
 
 _COLUMNS = ("id, round, recipient, kind, department, content_hash, message_id, subject, state, attempts, "
             "last_error, created, updated, next_attempt, sent_at, reader, size")
@@ -139,7 +141,7 @@ class Outbox:
             for e in entries:
                 fits = len(e.eml) <= max_bytes
                 error = None if fits else too_large_message(len(e.eml), max_bytes)
-                row = conn.execute("SELECT id, state, sent_at, last_error FROM outbox WHERE round = ? AND recipient = ? "
+                row = conn.execute("SELECT id, state, last_error FROM outbox WHERE round = ? AND recipient = ? "
                                    "AND kind = ? AND content_hash = ?",
                                    (e.round, e.recipient, e.kind, e.content_hash)).fetchone()
                 if row is None:
@@ -154,9 +156,9 @@ class Outbox:
                     if not fits:
                         result.too_large.append(e)
                     continue
-                row_id, state, sent_at, last_error = row
+                row_id, state, last_error = row
                 current.append(row_id)
-                if self._revive(conn, e, row_id, state, sent_at, last_error, fits):
+                if self._revive(conn, e, row_id, state, last_error, fits):
                     conn.execute("UPDATE outbox SET state = ?, last_error = ?, updated = ?, next_attempt = NULL "
                                  "WHERE id = ?", (PENDING, None, at, row_id))
                     result.new += 1
@@ -169,16 +171,17 @@ class Outbox:
         return result
 
     @staticmethod
-    def _revive(conn, e: Entry, row_id, state, sent_at, last_error, fits) -> bool:
+    def _revive(conn, e: Entry, row_id, state, last_error, fits) -> bool:
         if state == SUPERSEDED:
             return True
         if state == FAILED:
             return fits and (last_error or "").startswith(TOO_LARGE)
         if state == SENT:
             later = conn.execute("SELECT 1 FROM outbox WHERE round = ? AND recipient = ? AND kind = ? AND department = ? "
-                                 "AND reader = ? AND id != ? AND state = ? AND sent_at > ?",
+                                 "AND reader = ? AND id != ? AND state = ? AND sent_order > "
+                                 "(SELECT COALESCE(sent_order, 0) FROM outbox WHERE id = ?)",
                                  (e.round, e.recipient, e.kind, e.department, e.reader, row_id, SENT,
-                                  sent_at or "")).fetchone()
+                                  row_id)).fetchone()
             return later is not None
         return False
 
@@ -204,8 +207,10 @@ class Outbox:
             return [Row(*r) for r in conn.execute(f"SELECT {_COLUMNS} FROM outbox ORDER BY id")]
 
     def mark_sent(self, row_id: int, now: dt.datetime) -> None:
+        # sent_order, not the clock, says which of two contents a reader received last.
         self._update(row_id, "state = ?, attempts = attempts + 1, last_error = NULL, next_attempt = NULL, "
-                             "sent_at = ?", (SENT, stamp(now)), now)
+                             "sent_at = ?, sent_order = (SELECT COALESCE(MAX(sent_order), 0) + 1 FROM outbox)",
+                     (SENT, stamp(now)), now)
 
     def mark_failed(self, row_id: int, error: str, now: dt.datetime) -> None:
         self._update(row_id, "state = ?, attempts = attempts + 1, last_error = ?, next_attempt = NULL",
