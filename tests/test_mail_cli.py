@@ -74,3 +74,9 @@ def test_cli_dry_run(world, monkeypatch):
     assert len(emls) == 4
     with sqlite3.connect(world / "output" / "ledger.sqlite3") as conn:
         assert {s for (s,) in conn.execute("SELECT state FROM outbox")} == {PENDING}
+
+
+def test_send_without_an_output_folder_is_a_usage_error(world, capsys):
+    assert main(["send", "--rules", str(world / "rules.yaml"), "--output", str(world / "nowhere")]) == 2
+    assert "输出文件夹不存在" in capsys.readouterr().err
+    assert not (world / "nowhere").exists()
