@@ -74,6 +74,6 @@ def ignore_reason(path: Path) -> str | None:
 def _hidden_on_windows(path: Path) -> bool:
     try:
         attrs = getattr(path.stat(), "st_file_attributes", 0)
-    except OSError:
+    except OSError:         # gone since it was listed: reading it reports file.vanished
         return False
     return bool(attrs & 0x2)  # FILE_ATTRIBUTE_HIDDEN

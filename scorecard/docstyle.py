@@ -45,7 +45,8 @@ BODY_SIZE = Pt(16)      # 三号
 TITLE_SIZE = Pt(22)     # 二号
 TABLE_SIZE = Pt(10.5)   # 五号
 FOOTER_SIZE = Pt(14)    # 四号
-LINE = Pt(28)           # exact line pitch: 22 lines a page
+LINE = Pt(28.95)        # exact line pitch: 22 lines in the 225 mm text height (GB/T 9704 7.1)
+GRID_LINES, GRID_CHARS = 22, 28   # document grid: 22 lines of 28 characters
 
 # Style names used by the templates (Word shows Normal/Heading 1/Heading 2 as 正文/标题 1/标题 2).
 BODY = "Normal"
@@ -56,6 +57,9 @@ HEADING2 = "Heading 2"
 TABLE_TEXT = "表格文字"
 TABLE_CENTER = "表格居中"
 TABLE_HEADER = "表格表头"
+TABLE_NUMBER = "表格数字"   # numbers right-aligned so their digits line up
+TABLE_CAPTION = "表题"      # a table's caption, above it
+ADDRESSEE = "主送"          # the 主送机关 line: flush left, ending with a colon
 FIGURE = "图片"
 CAPTION = "图题"
 NOTE = "说明文字"
@@ -130,6 +134,27 @@ def _format(style, *, east: str, size, bold=False, align=None, indent_chars: int
             ppr.remove(el)
 
 
+def _no_grid(style) -> None:
+    """Keep a style off the character grid: small type (tables, notes) would otherwise be spread
+    to the body's 28-characters-a-line pitch."""
+    ppr = style.element.get_or_add_pPr()
+    if ppr.find(qn("w:snapToGrid")) is None:
+        el = OxmlElement("w:snapToGrid")
+        el.set(qn("w:val"), "0")
+        # CT_PPr order: pStyle, keepNext, keepLines, pageBreakBefore, framePr, widowControl,
+        # numPr, suppressLineNumbers, pBdr, shd, tabs, suppressAutoHyphens, kinsoku, wordWrap,
+        # overflowPunct, topLinePunct, autoSpaceDE, autoSpaceDN, bidi, adjustRightInd, snapToGrid, spacing, ...
+        later = [ppr.find(qn(t)) for t in ("w:spacing", "w:ind", "w:contextualSpacing", "w:mirrorIndents",
+                                            "w:suppressOverlap", "w:jc", "w:textDirection", "w:textAlignment",
+                                            "w:textboxTightWrap", "w:outlineLvl", "w:divId", "w:cnfStyle",
+                                            "w:rPr", "w:sectPr", "w:pPrChange")]
+        later = [x for x in later if x is not None]
+        if later:
+            min(later, key=lambda x: list(ppr).index(x)).addprevious(el)
+        else:
+            ppr.append(el)
+
+
 def _doc_defaults(doc) -> None:
     root = doc.styles.element
     defaults = root.find(qn("w:docDefaults"))
@@ -195,6 +220,24 @@ def page_setup(section, landscape: bool = False) -> None:
     section.header_distance = Mm(15)
     section.footer_distance = Mm(25)
     section.gutter = Mm(0)
+    document_grid(section)
+
+
+def document_grid(section) -> None:
+    """The GB/T 9704 line grid: 22 lines on the 225 mm text height (Word's 文档网格, 只指定行网格).
+
+    The standard's 28 characters a line are 28 三号 characters squeezed into 156 mm (a pitch of
+    15.8 pt for a 16 pt glyph). Word squeezes them with a character grid, but LibreOffice then
+    gives every character two grid cells and spreads a line over the page; so the grid fixes
+    the lines only, and the body font and margins give 27-28 characters a line in both."""
+    sect_pr = section._sectPr
+    grid = sect_pr.find(qn("w:docGrid"))
+    if grid is None:
+        grid = OxmlElement("w:docGrid")
+        sect_pr.append(grid)
+    grid.set(qn("w:type"), "lines")
+    grid.set(qn("w:linePitch"), str(int(round(LINE.pt * 20))))
+    grid.attrib.pop(qn("w:charSpace"), None)
 
 
 def _prune(doc) -> None:
@@ -240,8 +283,14 @@ def apply_styles(doc) -> None:
             align=WD_ALIGN_PARAGRAPH.CENTER)
     _format(_paragraph_style(doc, TABLE_HEADER, base=TABLE_TEXT), east=FONT_HEI, size=TABLE_SIZE,
             align=WD_ALIGN_PARAGRAPH.CENTER, bold=True, keep_next=True)
+    _format(_paragraph_style(doc, TABLE_NUMBER, base=TABLE_TEXT), east=FONT_TABLE, size=TABLE_SIZE,
+            align=WD_ALIGN_PARAGRAPH.RIGHT)
     _format(_paragraph_style(doc, CAPTION, next_style=BODY), east=FONT_KAI, size=Pt(14),
             align=WD_ALIGN_PARAGRAPH.CENTER, after=6)
+    _format(_paragraph_style(doc, TABLE_CAPTION), east=FONT_HEI, size=Pt(14),
+            align=WD_ALIGN_PARAGRAPH.CENTER, before=6, after=3, keep_next=True)
+    _format(_paragraph_style(doc, ADDRESSEE), east=FONT_BODY, size=BODY_SIZE, align=WD_ALIGN_PARAGRAPH.LEFT,
+            exact=LINE, keep_next=True)
     _format(_paragraph_style(doc, FIGURE, next_style=CAPTION), east=FONT_BODY, size=BODY_SIZE,
             align=WD_ALIGN_PARAGRAPH.CENTER, before=6, keep_next=True)
     _format(_paragraph_style(doc, NOTE, next_style=BODY), east=FONT_BODY, size=Pt(12),
@@ -258,31 +307,43 @@ def apply_styles(doc) -> None:
                 latin=FONT_SONG)
     # Table Grid's own paragraph properties are already single-spaced; give it our font too.
     _set_fonts(doc.styles[TABLE_STYLE].element, FONT_TABLE)
+    for name in (TITLE, SUBTITLE, TABLE_TEXT, TABLE_CENTER, TABLE_HEADER, TABLE_NUMBER, CAPTION, TABLE_CAPTION,
+                 FIGURE, NOTE, PAGE_NUMBER, "Header", "Footer"):
+        _no_grid(doc.styles[name])
     page_setup(doc.sections[0])
+    doc.settings.odd_and_even_pages_header_footer = True
     page_number_footer(doc.sections[0])
 
 
 def page_number_footer(section) -> None:
-    """Footer "— n —" with a PAGE field, centred, 4号 宋体 (the 页码 style)."""
-    footer = section.footer
-    footer.is_linked_to_previous = False
-    paragraph = footer.paragraphs[0]
-    paragraph.style = PAGE_NUMBER
-    paragraph.add_run("— ")
-    for kind, text in (("begin", None), ("instr", " PAGE "), ("separate", None), ("text", "1"), ("end", None)):
-        run = paragraph.add_run()
-        if kind == "instr":
-            instr = OxmlElement("w:instrText")
-            instr.set(qn("xml:space"), "preserve")
-            instr.text = text
-            run._r.append(instr)
-        elif kind == "text":
-            run.text = text
+    """Page numbers "— n —" in 4号 宋体 (the 页码 style), GB/T 9704 7.5: on odd pages right with
+    one character's space, on even pages left with one character's space."""
+    for footer, align, side in ((section.footer, WD_ALIGN_PARAGRAPH.RIGHT, "right"),
+                                (section.even_page_footer, WD_ALIGN_PARAGRAPH.LEFT, "left")):
+        footer.is_linked_to_previous = False
+        paragraph = footer.paragraphs[0]
+        paragraph.style = PAGE_NUMBER
+        paragraph.alignment = align
+        if side == "right":
+            paragraph.paragraph_format.right_indent = FOOTER_SIZE
         else:
-            fld = OxmlElement("w:fldChar")
-            fld.set(qn("w:fldCharType"), kind)
-            run._r.append(fld)
-    paragraph.add_run(" —")
+            paragraph.paragraph_format.left_indent = FOOTER_SIZE
+        paragraph.paragraph_format.first_line_indent = Pt(0)
+        paragraph.add_run("— ")
+        for kind, text in (("begin", None), ("instr", " PAGE "), ("separate", None), ("text", "1"), ("end", None)):
+            run = paragraph.add_run()
+            if kind == "instr":
+                instr = OxmlElement("w:instrText")
+                instr.set(qn("xml:space"), "preserve")
+                instr.text = text
+                run._r.append(instr)
+            elif kind == "text":
+                run.text = text
+            else:
+                fld = OxmlElement("w:fldChar")
+                fld.set(qn("w:fldCharType"), kind)
+                run._r.append(fld)
+        paragraph.add_run(" —")
 
 
 # ---------------------------------------------------------------- tables
@@ -346,3 +407,55 @@ def header_row(row) -> None:
 def cant_split(row) -> None:
     """Keep a row on one page (a row taller than a page still breaks)."""
     row._tr.get_or_add_trPr().append(OxmlElement("w:cantSplit"))
+
+
+def drop_empty_columns(document) -> int:
+    """Remove, from every body table with a repeated header row, each column that is empty in
+    every other row (a 责任人 nobody filled, a 状态 column without history). The freed width
+    goes to the wide text columns, so the table keeps its width. Tables with merged cells are
+    left alone. Returns the number of columns dropped."""
+    dropped = 0
+    tr, tc, t, tr_pr, header = qn("w:tr"), qn("w:tc"), qn("w:t"), qn("w:trPr"), qn("w:tblHeader")
+    for tbl in document.element.body.iter(qn("w:tbl")):
+        rows = tbl.findall(tr)
+        body = [r for r in rows if r.find(tr_pr) is None or r.find(tr_pr).find(header) is None]
+        if not body or len(body) == len(rows):
+            continue
+        cells = [r.findall(tc) for r in rows]
+        grid = tbl.find(qn("w:tblGrid"))
+        cols = grid.findall(qn("w:gridCol")) if grid is not None else []
+        if (len({len(c) for c in cells}) != 1 or len(cols) != len(cells[0])
+                or tbl.find(f".//{qn('w:gridSpan')}") is not None or tbl.find(f".//{qn('w:vMerge')}") is not None):
+            continue
+        body_cells = cells[len(rows) - len(body):] if rows[len(rows) - len(body)] is body[0] else [r.findall(tc) for r in body]
+        empty = [j for j in range(len(cols))
+                 if all(not "".join(x.text or "" for x in row[j].iter(t)).strip() for row in body_cells)
+                 and not row_has_drawing(body_cells, j)]
+        if not empty or len(empty) == len(cols):
+            continue
+        widths = [int(c.get(qn("w:w")) or 0) for c in cols]
+        freed = sum(widths[j] for j in empty)
+        keep = [j for j in range(len(cols)) if j not in empty]
+        widest = max(widths[j] for j in keep)
+        wide = [j for j in keep if widths[j] >= 0.6 * widest]      # the free-text columns
+        share = sum(widths[j] for j in wide) or 1
+        new = {j: widths[j] + (round(freed * widths[j] / share) if j in wide else 0) for j in keep}
+        new[wide[-1]] += freed - sum(new[j] - widths[j] for j in keep)
+        for j in sorted(empty, reverse=True):
+            for row in cells:
+                tbl_row = row[j].getparent()
+                tbl_row.remove(row[j])
+            grid.remove(cols[j])
+        for j in keep:
+            cols[j].set(qn("w:w"), str(new[j]))
+            for row in cells:
+                tc_w = row[j].find(qn("w:tcPr")).find(qn("w:tcW")) if row[j].find(qn("w:tcPr")) is not None else None
+                if tc_w is not None:
+                    tc_w.set(qn("w:w"), str(new[j]))
+                    tc_w.set(qn("w:type"), "dxa")
+        dropped += len(empty)
+    return dropped
+
+
+def row_has_drawing(rows, j: int) -> bool:
+    return any(row[j].find(".//" + qn("w:drawing")) is not None for row in rows)

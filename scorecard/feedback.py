@@ -11,6 +11,7 @@ safety.open_safely: that gate is the one zip-bomb and XML check, and none is rep
 """
 from __future__ import annotations
 
+import datetime as dt
 import io
 import logging
 import math
@@ -28,7 +29,7 @@ from openpyxl.worksheet.worksheet import Worksheet
 
 from .findings import ERROR, Finding
 from .text import display_width, title_key, xml_safe
-from .xlsxutil import MAX_CELL_TEXT, print_landscape, set_text
+from .xlsxutil import MAX_CELL_TEXT, print_a4, print_landscape, set_text
 
 log = logging.getLogger(__name__)
 
@@ -56,10 +57,12 @@ class _Header:
     file_label: str
     department: str | None
     round_name: str
+    resubmit_by: str = ""
 
 
 def write_returned(original: bytes | None, findings: list[Finding], out_path: Path, *,
-                   file_label: str, department: str | None, round_name: str, rules_title: str) -> Path:
+                   file_label: str, department: str | None, round_name: str, rules_title: str,
+                   resubmit_by: "dt.date | str | None" = None) -> Path:
     """Write the annotated copy of a rejected submission to out_path and return out_path.
 
     `original` must be bytes that passed safety.open_safely (SafeFile.data, kept as
@@ -67,10 +70,14 @@ def write_returned(original: bytes | None, findings: list[Finding], out_path: Pa
     entity check of their own. Whatever the bytes, a file.unreadable, file.unsupported_format or
     file.too_large finding gives the explanation-only workbook without loading them.
 
+    resubmit_by (a date or ISO text): the date by which to send the corrected file, shown on the
+    first sheet. The visible columns are Chinese only: the file is named without the office's
+    folders, and the rule id sits in the last column, hidden. Every sheet prints on A4.
+
     Never raises for a bad original: it falls back to a workbook holding only the 问题说明 sheet.
     """
     out_path = Path(out_path)
-    header = _Header(f"{rules_title} 退回说明", file_label, department, round_name)
+    header = _Header(f"{rules_title} 退回说明", file_label, department, round_name, _cn_date(resubmit_by))
     data = None
     wb = _load(original, findings, file_label)
     if wb is not None:
@@ -124,6 +131,9 @@ def _annotated_bytes(wb: Workbook, findings: list[Finding], header: _Header, fil
         order = _sheet_order(wb.sheetnames)
         _write_explanation(ws, findings, targets, header, order)
         _make_first_and_active(wb, ws)
+        for sheet in wb.worksheets:
+            if sheet is not ws and sheet.sheet_state == "visible":
+                print_a4(sheet)
         buffer = io.BytesIO()
         wb.save(buffer)
         data = buffer.getvalue()
@@ -295,10 +305,12 @@ def _write_explanation(ws: Worksheet, findings: list[Finding], targets, header: 
     ws.merge_cells(f"A1:{last_col}1")
     ws.row_dimensions[1].height = 28
     info = [
-        ("文件", header.file_label),
+        ("文件", _shown_name(header.file_label)),
         ("部门", header.department or "（未能识别）"),
         ("轮次", header.round_name),
-        ("结论", f"共发现 {errors} 个错误、{warnings_} 个提醒；请修改标红单元格后重新报送。"),
+        ("结论", f"共发现 {errors} 个错误、{warnings_} 个提醒；请修改标红单元格后"
+                 + (f"于{header.resubmit_by}前重新报送。" if header.resubmit_by else "重新报送。")),
+        *([("报送时限", f"请于{header.resubmit_by}前将修改后的自评表重新报送创建办。")] if header.resubmit_by else []),
         ("说明", "红色单元格为必须修改的错误，黄色单元格为建议补充的提醒；鼠标移到单元格上可查看批注，"
                  "点击下表“单元格”一栏可跳转到对应位置。"),
     ]
@@ -325,6 +337,9 @@ def _write_explanation(ws: Worksheet, findings: list[Finding], targets, header: 
         ws.column_dimensions[get_column_letter(col)].width = width
     ws.freeze_panes = ws.cell(row=head_row + 1, column=1)
     print_landscape(ws, head_row)
+    # The rule id helps the office, not the department: kept, in the last column, hidden.
+    ws.column_dimensions[last_col].hidden = True
+    ws.print_area = f"A1:{get_column_letter(len(_COLUMNS) - 1)}{head_row + max(1, len(findings))}"
 
     row_fill = PatternFill(fill_type="solid", start_color=ERROR_ROW_FILL, end_color=ERROR_ROW_FILL)
     for number, (f, (target_ws, anchor)) in enumerate(_sorted(findings, targets, order), 1):
@@ -364,6 +379,19 @@ def _location(sheet: str, cell: str) -> str:
 
 
 # --- text helpers ------------------------------------------------------------------------------
+
+def _cn_date(value) -> str:
+    """A date as 2026年12月4日 ('' for none); text that is not an ISO date is shown as given."""
+    if isinstance(value, dt.date):
+        return f"{value.year}年{value.month}月{value.day}日"
+    match = re.match(r"^(\d{4})-(\d{1,2})-(\d{1,2})", str(value or ""))
+    return f"{match[1]}年{int(match[2])}月{int(match[3])}日" if match else str(value or "")
+
+
+def _shown_name(file_label: str) -> str:
+    """The department's file by its name only: the office's folders mean nothing to it."""
+    return re.split(r"[\\/]", file_label or "")[-1]
+
 
 def _text(value) -> str:
     return xml_safe("" if value is None else str(value))[:MAX_CELL_TEXT]

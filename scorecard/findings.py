@@ -19,6 +19,14 @@ CATALOGUE: dict[str, tuple[str, str]] = {
     "file.unreadable": (ERROR, "文件无法读取：{reason}。请用 Excel 或 WPS 打开确认无误后，另存为 .xlsx 格式重新报送。"),
     "file.unreadable/unsafe": (ERROR, "文件结构异常，出于安全考虑未予读取：{reason}。请使用下发的标准模板重新填写后报送。"),
     "file.unreadable/encrypted": (ERROR, "文件设置了打开密码，无法读取。请在 Excel/WPS 中取消密码（文件→信息→保护工作簿→用密码进行加密，清空密码）后重新报送。"),
+    # Every file.unreadable variant opens with the same words; the rest says which case it is and what to do.
+    "file.unreadable/damaged": (ERROR, "文件无法读取：{reason}。请用 Excel 或 WPS 打开该文件（如提示修复，请选择修复），"
+                                       "确认内容无误后“另存为”Excel 工作簿（.xlsx）重新报送；如文件无法打开，请重新报送原始文件。"),
+    "file.unreadable/strict": (ERROR, "文件无法读取：该文件以“Strict Open XML 电子表格”格式保存，本系统无法读取其内容。"
+                                      "请在 Excel 中打开，选择“文件→另存为”，保存类型选“Excel 工作簿(*.xlsx)”"
+                                      "（不要选“Strict Open XML 电子表格”）后重新报送。"),
+    "file.vanished": (ERROR, "文件在读取过程中被删除、移动、替换或被其他程序占用（{reason}），本次未能读取，不计入本轮结果。"
+                             "如文件仍在报送文件夹中，下次处理时会重新读取；否则请重新报送。"),
     "file.unsupported_format": (ERROR, "不支持“{ext}”格式的文件{detail}。请在 Excel 或 WPS 中“另存为”Excel 工作簿（.xlsx）后重新报送。"),
     "file.too_large": (ERROR, "文件超出处理上限：{reason}。请删除多余的工作表、空行和图片后重新报送。"),
     "file.ignored": (WARNING, "{reason}，已跳过。"),

@@ -19,7 +19,7 @@ from . import layout as L
 from .fsutil import atomic_save_workbook
 from .rules import Rules
 from .text import fmt_number, safe_filename
-from .xlsxutil import print_landscape
+from .xlsxutil import print_a4, print_landscape, row_height
 
 FONT = "宋体"
 HEADER_FILL = PatternFill("solid", fgColor="D9E1F2")
@@ -65,6 +65,8 @@ def build_template(rules: Rules, department: str, *, today: dt.date | None = Non
     wb.active = 1
     for ws in wb.worksheets:
         ws.sheet_view.tabSelected = ws.title == L.INFO
+        if ws.title != L.META:
+            print_a4(ws)
     return wb
 
 
@@ -79,12 +81,14 @@ def _header(ws, titles, row=1):
 
 
 def _protect(ws):
-    # No password: this guards against accidents, not against the department.
+    # No password: this guards against accidents, not against the department. In openpyxl a
+    # False flag means "allowed while protected": sorting and filtering still work.
     ws.protection.sheet = True
     ws.protection.formatColumns = False
     ws.protection.formatRows = False
     ws.protection.formatCells = False
     ws.protection.autoFilter = False
+    ws.protection.sort = False
 
 
 def _guide(ws, rules: Rules, department: str):
@@ -131,7 +135,7 @@ def _info(ws, rules: Rules, department: str):
     ws["B4"].number_format = DATE_FORMAT
     ws["B3"].number_format = "@"
     dv = DataValidation(type="date", operator="greaterThan", formula1="36526", allow_blank=True,
-                        showErrorMessage=True, errorStyle="warning", errorTitle="日期格式",
+                        showErrorMessage=True, errorStyle="stop", errorTitle="日期格式",
                         error="请按 2026-12-31 的格式填写日期。", promptTitle="填报日期",
                         prompt="格式如 2026-12-31", showInputMessage=True)
     dv.add("B4")
@@ -166,25 +170,30 @@ def _scores(ws, rules: Rules, department: str):
             _computed_row(ws, r, index, ind)
     last = max(2, len(indicators) + 1)
     col = {k: get_column_letter(v) for k, v in index.items()}
+    # Every check stops a bad value (errorStyle "stop"): Excel refuses it rather than warning.
     status = DataValidation(type="list", formula1=_list_formula(rules.statuses), allow_blank=True,
-                            showErrorMessage=True, errorTitle="完成情况", error="请从下拉列表中选择。",
+                            showErrorMessage=True, errorStyle="stop", errorTitle="完成情况", error="请从下拉列表中选择。",
                             promptTitle="完成情况", prompt="请从下拉列表中选择", showInputMessage=True)
     status.add(f"{col['status']}2:{col['status']}{last}")
-    score = DataValidation(type="custom", formula1=f"AND(ISNUMBER({col['score']}2),{col['score']}2>=0,"
-                                                   f"{col['score']}2<={col['max']}2)",
-                           allow_blank=True, showErrorMessage=True, errorStyle="warning", errorTitle="自评得分",
+    # A decimal between 0 and the row's own 分值 (a relative reference, so one rule serves every row).
+    score = DataValidation(type="decimal", operator="between", formula1="0", formula2=f"{col['max']}2",
+                           allow_blank=True, showErrorMessage=True, errorStyle="stop", errorTitle="自评得分",
                            error="自评得分应为 0 到分值之间的数字。", promptTitle="自评得分",
                            prompt="填写 0 到分值之间的数字", showInputMessage=True)
     score.add(f"{col['score']}2:{col['score']}{last}")
     deadline = DataValidation(type="date", operator="greaterThan", formula1="36526", allow_blank=True,
-                              showErrorMessage=True, errorStyle="warning", errorTitle="完成时限",
-                              error="请按 2026-12-31 的格式填写日期。")
+                              showErrorMessage=True, errorStyle="stop", errorTitle="完成时限",
+                              error="请填写日期，格式如 2026-12-31。", promptTitle="完成时限",
+                              prompt="填写日期，格式如 2026-12-31", showInputMessage=True)
     deadline.add(f"{col['deadline']}2:{col['deadline']}{last}")
     for dv in (status, score, deadline):
         ws.add_data_validation(dv)
     for key, letter in col.items():
         ws.column_dimensions[letter].width = SCORE_WIDTHS.get(key, 12)
     ws.auto_filter.ref = f"A1:{get_column_letter(len(columns))}{last}"
+    for r, ind in enumerate(indicators, start=2):
+        texts = {"name": ind.name, "criteria": ind.criteria, "item": f"{ind.item} {ind.item_name}"}
+        ws.row_dimensions[r].height = max(48, *(row_height(t, SCORE_WIDTHS[k]) for k, t in texts.items()))
     print_landscape(ws, 1)
     ws.oddHeader.center.text = f"{rules.title} 自评表（{department}）"
     _protect(ws)
@@ -220,7 +229,7 @@ def _vetoes(ws, rules: Rules):
         ws.row_dimensions[r].height = 32
     last = max(2, len(rules.vetoes) + 1)
     dv = DataValidation(type="list", formula1=f'"{L.YES},{L.NO}"', allow_blank=False, showErrorMessage=True,
-                        errorTitle="是否发生", error="请选择“是”或“否”。")
+                        errorStyle="stop", errorTitle="是否发生", error="请选择“是”或“否”。")
     dv.add(f"C2:C{last}")
     ws.add_data_validation(dv)
     for letter, width in zip("ABCD", (8, 50, 11, 50)):
@@ -237,7 +246,7 @@ def _bonus(ws, rules: Rules):
             cell.font = Font(name=FONT)
             cell.alignment = WRAP
     dv = DataValidation(type="decimal", operator="between", formula1="0", formula2=fmt_number(rules.bonus_cap),
-                        allow_blank=True, showErrorMessage=True, errorStyle="warning", errorTitle="申报加分",
+                        allow_blank=True, showErrorMessage=True, errorStyle="stop", errorTitle="申报加分",
                         error=f"申报加分应为 0 到 {fmt_number(rules.bonus_cap)} 之间的数字。")
     dv.add(f"B2:B{BONUS_ROWS + 1}")
     ws.add_data_validation(dv)

@@ -51,6 +51,8 @@ CHUNK = 64 * 1024
 RATIO_FLOOR = 1024 * 1024      # the ratio test applies once a member has inflated this much
 OVERLAP = 64                   # longer than any tag we look for, namespace prefix included
 UNBOUNDED = 1 << 62
+KEEP_PART = 4 * 1024 * 1024    # an XML member up to this size is handed to the reader inflated
+KEEP_TOTAL = 16 * 1024 * 1024  # and no more than this in all
 
 OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 ZIP_MAGICS = (b"PK\x03\x04", b"PK\x05\x06")    # a zip with members / an empty zip
@@ -88,6 +90,15 @@ _MAGIC_KINDS = ((b"%PDF", "PDF 文档"), (b"\x89PNG", "PNG 图片"), (b"\xff\xd8
 _HTML_MARKS = ("<html", "<!doctype html", "<table", "<head", "<body", "<meta")
 
 
+@dataclass
+class FileGone(FileProblem):
+    """The file could not be opened or read to the end: removed, replaced, locked or unreadable
+    on disk. Its finding is file.unreadable here; read_workbook, which knows the file was listed
+    for reading, reports it as file.vanished with the same reason."""
+
+    reason: str = ""
+
+
 @dataclass(frozen=True)
 class SafeFile:
     path: Path
@@ -95,6 +106,9 @@ class SafeFile:
     sha256: str
     has_formulas: bool                # some worksheet XML contains an <f> element
     sheet_rows: dict[str, int]        # worksheet part name -> number of <row> elements seen
+    # XML members as inflated by the scan (small ones, up to KEEP_TOTAL in all), so the reader
+    # does not inflate them a second time: zip entry name -> bytes. read_workbook empties it.
+    parts: dict[str, bytes] = field(default_factory=dict, repr=False, compare=False)
 
 
 def open_safely(path: Path, limits: Limits) -> SafeFile:
@@ -109,12 +123,12 @@ def open_safely(path: Path, limits: Limits) -> SafeFile:
     except zipfile.BadZipFile as exc:
         crc = "CRC" in str(exc)
         reason = "文件数据校验失败，文件已损坏" if crc else "文件已损坏，压缩结构不完整或有错误"
-        raise _problem(path, "file.unreadable", reason=reason) from exc
+        raise _problem(path, "file.unreadable/damaged", reason=reason) from exc
     except (EOFError, zlib.error) as exc:
-        raise _problem(path, "file.unreadable", reason="文件不完整或已损坏，可能在传输或保存时被截断") from exc
+        raise _problem(path, "file.unreadable/damaged", reason="文件不完整或已损坏，可能在传输或保存时被截断") from exc
     except Exception as exc:  # noqa: BLE001 - zipfile raises a wide, undocumented range on hostile bytes
         # Whatever the library tripped on, a file that breaks the zip reader is unreadable, not a crash.
-        raise _problem(path, "file.unreadable", reason="文件已损坏，无法解析其结构") from exc
+        raise _problem(path, "file.unreadable/damaged", reason="文件已损坏，无法解析其结构") from exc
 
 
 def require_defusedxml() -> None:
@@ -156,14 +170,25 @@ def _read_bounded(path: Path, limits: Limits) -> bytes:
                            reason=f"文件大小 {_size(st.st_size)}，超过上限 {_size(limits.max_file_bytes)}")
         with path.open("rb") as fh:
             data = fh.read(limits.max_file_bytes + 1)   # the file may have grown since stat
-    except (OSError, ValueError) as exc:      # ValueError: a NUL in the name
-        raise _problem(path, "file.unreadable",
-                       reason=f"无法打开文件（{getattr(exc, 'strerror', None) or '读取错误'}）") from exc
+    except OSError as exc:                    # gone since it was listed, replaced, locked, or a disk error
+        reason = _os_reason(exc)
+        raise FileGone(finding("file.unreadable", file=str(path), reason=f"无法打开文件（{reason}）"),
+                       reason=reason) from exc
+    except ValueError as exc:                 # a NUL in the name
+        raise _problem(path, "file.unreadable", reason="无法打开文件（文件名无效）") from exc
     if len(data) > limits.max_file_bytes:
         raise _problem(path, "file.too_large", reason=f"文件大小超过上限 {_size(limits.max_file_bytes)}")
     if not data:
         raise _problem(path, "file.unreadable", reason="文件为空（0 字节）")
     return data
+
+
+def _os_reason(exc: OSError) -> str:
+    if isinstance(exc, FileNotFoundError):
+        return "文件已不存在，可能刚被删除、移动或改名"
+    if isinstance(exc, PermissionError):
+        return "没有读取权限，或文件正被其他程序占用"
+    return exc.strerror or "读取错误"
 
 
 # --- what the bytes really are --------------------------------------------------------------
@@ -184,7 +209,7 @@ def _inspect(path: Path, data: bytes, limits: Limits) -> SafeFile:
         for info in infos:
             scan.member(zf, info)
     return SafeFile(path=path, data=data, sha256=hashlib.sha256(data).hexdigest(),
-                    has_formulas=scan.formulas, sheet_rows=dict(scan.rows))
+                    has_formulas=scan.formulas, sheet_rows=dict(scan.rows), parts=scan.kept)
 
 
 def _ole_problem(path: Path, data: bytes) -> FileProblem:
@@ -266,7 +291,7 @@ def _check_members(path: Path, infos: list[zipfile.ZipInfo], limits: Limits) -> 
         parts = name.replace("\\", "/").split("/")
         if name.startswith(("/", "\\")) or re.match(r"[A-Za-z]:", name) or ".." in parts:
             raise _problem(path, "file.unreadable/unsafe", reason=f"压缩包内含有指向外部路径的成员“{name[:80]}”")
-        key = name.casefold()   # OPC part names are case-insensitive
+        key = name.replace("\\", "/").casefold()   # OPC part names are case-insensitive; "\\" is "/" to Excel
         if key in seen:
             raise _problem(path, "file.unreadable/unsafe", reason=f"压缩包内有重名成员“{name[:80]}”")
         seen.add(key)
@@ -275,7 +300,7 @@ def _check_members(path: Path, infos: list[zipfile.ZipInfo], limits: Limits) -> 
         if info.compress_type not in SAFE_METHODS:
             method = zipfile.compressor_names.get(info.compress_type)
             if method is None:       # not a method at all: a damaged header
-                raise _problem(path, "file.unreadable", reason="文件已损坏，压缩结构有错误")
+                raise _problem(path, "file.unreadable/damaged", reason="文件已损坏，压缩结构有错误")
             raise _problem(path, "file.unreadable/unsafe",
                            reason=f"压缩包成员“{name[:80]}”使用了 Excel/WPS 不会使用的压缩方式（{method}）")
 
@@ -299,10 +324,28 @@ def _check_package(path: Path, zf: zipfile.ZipFile, infos: list[zipfile.ZipInfo]
         raise _problem(path, "file.unreadable", reason="该文件实际是 Word 文档，不是 Excel 工作簿")
     if "ppt/presentation.xml" in names:
         raise _problem(path, "file.unreadable", reason="该文件实际是 PowerPoint 演示文稿，不是 Excel 工作簿")
-    # openpyxl reads [Content_Types].xml by this exact name
-    if not any(info.filename == "[Content_Types].xml" for info in infos) or "xl/workbook.xml" not in names:
+    # Excel finds parts case-insensitively and some zip tools write "\\"; the reader rewrites such
+    # names (package.py). The workbook part may sit elsewhere than xl/ when _rels/.rels says so.
+    normal = {name.replace("\\", "/").lstrip("/"): info for name, info in names.items()}
+    if "[content_types].xml" not in normal or not _has_workbook_part(zf, normal):
         raise _problem(path, "file.unreadable",
                        reason="压缩包中缺少 Excel 工作簿的必要部分（[Content_Types].xml 或 xl/workbook.xml），不是有效的 Excel 工作簿")
+
+
+def _has_workbook_part(zf: zipfile.ZipFile, normal: dict[str, zipfile.ZipInfo]) -> bool:
+    if "xl/workbook.xml" in normal:
+        return True
+    rels = normal.get("_rels/.rels")
+    if rels is None or rels.file_size > 1 << 20:
+        return False
+    with zf.open(rels) as fh:
+        body = fh.read(1 << 20)
+    for rel in re.findall(rb"<(?:\w+:)?Relationship\b[^>]{0,1000}>", body):
+        target = re.search(rb'Target="([^"]{1,200})"', rel)
+        if target and re.search(rb'Type="[^"]*/officeDocument"', rel):
+            name = target.group(1).decode("utf-8", "replace").replace("\\", "/").lstrip("/").casefold()
+            return name in normal
+    return False
 
 
 # --- inflating and scanning -----------------------------------------------------------------
@@ -318,6 +361,8 @@ class _Scan:
         self.cells = 0
         self.formulas = False
         self.rows: dict[str, int] = {}
+        self.kept: dict[str, bytes] = {}
+        self.kept_bytes = 0
 
     def unsafe(self, reason: str) -> FileProblem:
         return _problem(self.path, "file.unreadable/unsafe", reason=reason)
@@ -333,6 +378,7 @@ class _Scan:
         ratio_base = max(min(info.compress_size, self.size), 1) * limits.max_ratio
         produced = 0
         part = None
+        keep = [] if info.file_size <= KEEP_PART and self.kept_bytes + info.file_size <= KEEP_TOTAL else None
         with zf.open(lifted) as fh:
             while chunk := fh.read(CHUNK):
                 if not produced:
@@ -347,11 +393,18 @@ class _Scan:
                                       f"解压已超过 {_size(produced)}（压缩比超过 {limits.max_ratio:g} 倍），疑似“压缩炸弹”")
                 if part is not None:
                     part.feed(chunk)
+                    if keep is not None:
+                        keep = keep if produced <= KEEP_PART else None     # headers may understate
+                        if keep is not None:
+                            keep.append(chunk)
             if part is not None:
                 part.feed(b"", final=True)
         if produced > info.file_size:
             raise self.unsafe(f"压缩包成员“{info.filename[:80]}”声明的大小为 {info.file_size} 字节，"
                               f"实际解压得到 {produced} 字节，文件头信息与内容不符")
+        if keep is not None and part is not None:
+            self.kept[info.filename] = b"".join(keep)
+            self.kept_bytes += produced
         if part is not None and part.sheet:
             rows = self.rows[info.filename]
             if rows > limits.max_rows:

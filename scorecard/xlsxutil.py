@@ -1,7 +1,9 @@
 """Small openpyxl helpers shared by everything that writes a workbook for people to read."""
 from __future__ import annotations
 
-from .text import xml_safe
+import math
+
+from .text import display_width, xml_safe
 
 MAX_CELL_TEXT = 32767            # Excel's limit for one cell
 FORMULA_START = ("=", "+", "-", "@")
@@ -23,6 +25,31 @@ def print_landscape(ws, title_row: int) -> None:
     """Landscape, one page wide, the header row repeated on every printed page."""
     ws.print_title_rows = f"{title_row}:{title_row}"
     ws.page_setup.orientation = "landscape"
+    ws.page_setup.paperSize = ws.PAPERSIZE_A4
     ws.page_setup.fitToWidth = 1
     ws.page_setup.fitToHeight = 0
     ws.sheet_properties.pageSetUpPr.fitToPage = True
+
+
+def print_a4(ws, title_row: int | None = None) -> None:
+    """A4, fit to one page wide (as many pages down as needed), the header row (if any) repeated.
+    Keeps an orientation already chosen (print_landscape)."""
+    ws.page_setup.paperSize = ws.PAPERSIZE_A4
+    if title_row is None and ws.print_title_rows is None and ws.freeze_panes:
+        row = ws[ws.freeze_panes].row - 1
+        title_row = row if row >= 1 else None
+    if title_row:
+        ws.print_title_rows = f"{title_row}:{title_row}"
+    ws.page_setup.fitToWidth = 1
+    ws.page_setup.fitToHeight = 0
+    ws.sheet_properties.pageSetUpPr.fitToPage = True
+    ws.print_options.horizontalCentered = True
+    ws.page_margins.left = ws.page_margins.right = 0.5
+    ws.page_margins.top = ws.page_margins.bottom = 0.6
+
+
+def row_height(text, width_chars: float, line_points: float = 15.0) -> float:
+    """Row height in points for wrapped text in a column width_chars wide (Excel character units)."""
+    per_line = max(1, int(width_chars) - 1)
+    lines = sum(max(1, math.ceil(display_width(part) / per_line)) for part in str(text or "").split("\n"))
+    return lines * line_points + 6

@@ -91,3 +91,43 @@ def test_empty_and_odd_rates_still_draw():
     assert charts.rate_chart([], [], title=None, ascii_title=None, font=None).startswith(PNG)
     assert charts.rate_chart(["甲"], [None], title=None, ascii_title=None, ref=None).startswith(PNG)
     assert charts.rate_chart(["甲"], [1.3], title="超", ascii_title="over", ref=0.9).startswith(PNG)
+
+
+def test_cjk_font_is_a_file_found_without_matplotlib_cache(monkeypatch):
+    """A stale font cache (built before the CJK font was installed) must not hide the font."""
+    from matplotlib import font_manager
+    charts.find_cjk_font.cache_clear()
+    monkeypatch.setattr(font_manager.fontManager, "ttflist", [])
+    try:
+        path = charts.find_cjk_font()
+        if path is None:
+            pytest.skip("no CJK font installed (apt-get install fonts-noto-cjk)")
+        assert Path(path).is_file()
+        assert charts.resolve_font("auto", ["各部门自评得分率"]) == path
+    finally:
+        charts.find_cjk_font.cache_clear()
+
+
+def _overlaps(a, b) -> bool:
+    return a.x0 < b.x1 and b.x0 < a.x1 and a.y0 < b.y1 and b.y0 < a.y1
+
+
+@pytest.mark.parametrize("font", ["auto", None])
+def test_pass_line_label_never_crosses_a_bar_label(font):
+    rates = [1.0, 0.95, 0.9, 0.91, 0.89, 0.5]      # labels right at and around the 90% line
+    fig = charts.rate_figure(["甲", "乙", "丙", "丁", "戊", "己"], rates, title=None, ascii_title=None,
+                             ref=0.9, font=font)
+    fig.canvas.draw()
+    renderer = fig.canvas.get_renderer()
+    ax = fig.axes[0]
+    legend = ax.get_legend().get_window_extent(renderer)
+    for text in ax.texts:
+        assert not _overlaps(legend, text.get_window_extent(renderer)), text.get_text()
+
+
+def test_many_departments_show_first_and_last_ranks():
+    ranked = [{"name": f"部门{k}", "rank": k, "rate": 1 - k / 400, "submitted": True} for k in range(1, 301)]
+    shown, caption = charts.pick_departments(ranked)
+    assert [d["rank"] for d in shown] == [1, 2, 3, 4, 5, 296, 297, 298, 299, 300]
+    assert "前5名和后5名" in caption and "300" in caption
+    assert charts.pick_departments(ranked[:12])[0] == ranked[:12]

@@ -124,7 +124,7 @@ def test_explanation_sheet_is_first_and_active(returned):
     ws = returned[SHEET]
     assert ws["A1"].value == "创建省级文明单位自评测评 退回说明"
     texts = [ws.cell(row=r, column=3).value for r in range(2, 7)]
-    assert texts[:3] == ["input/办公室.xlsx", "办公室", "2026年第四季度"]
+    assert texts[:3] == ["办公室.xlsx", "办公室", "2026年第四季度"]     # no office folders
     assert texts[3] == "共发现 6 个错误、2 个提醒；请修改标红单元格后重新报送。"
     assert [c.value for c in ws[HEAD_ROW]][:6] == ["序号", "级别", "工作表", "单元格", "问题说明", "规则编号"]
     assert ws.freeze_panes == f"A{HEAD_ROW + 1}"
@@ -333,3 +333,24 @@ def test_libreoffice_opens_the_copy(tmp_path, original):
         capture_output=True, timeout=180)
     pdf = tmp_path / "pdf" / (Path(out).stem + ".pdf")
     assert pdf.exists() and pdf.stat().st_size > 1000, result.stderr.decode(errors="replace")
+
+
+@pytest.mark.parametrize("with_original", [True, False])
+def test_resubmission_date_rule_id_hidden_and_a4_on_every_sheet(tmp_path, original, with_original):
+    import datetime as dt
+    out = write_returned(original if with_original else None, _findings(), tmp_path / "x_退回.xlsx",
+                         file_label="D:\\创建办\\收件\\办公室.xlsx", department="办公室",
+                         round_name="2026年第四季度", rules_title="创建省级文明单位自评测评",
+                         resubmit_by=dt.date(2027, 1, 6))
+    wb = load_workbook(out)
+    ws = wb[SHEET]
+    rows = {ws.cell(row=r, column=1).value: ws.cell(row=r, column=3).value for r in range(2, 9)}
+    assert rows["文件"] == "办公室.xlsx"
+    assert rows["报送时限"] == "请于2027年1月6日前将修改后的自评表重新报送创建办。"
+    assert rows["结论"].endswith("请修改标红单元格后于2027年1月6日前重新报送。")
+    head = next(r for r in range(1, 20) if ws.cell(row=r, column=1).value == "序号")
+    assert ws.cell(row=head, column=6).value == "规则编号" and ws.column_dimensions["F"].hidden
+    assert ws.print_title_rows == f"${head}:${head}"
+    for sheet in wb.worksheets:
+        assert int(sheet.page_setup.paperSize) == 9 and sheet.page_setup.fitToWidth == 1, sheet.title
+        assert sheet.sheet_properties.pageSetUpPr.fitToPage, sheet.title

@@ -305,7 +305,7 @@ def test_files_that_vanish_or_change_during_a_run(small_rules, tmp_path):
     subs = {Path(s["file"]).name: s for s in result.summary["submissions"]}
     assert subs["a.xlsx"]["status"] == "accepted"
     assert subs["b.xlsx"]["status"] == "rejected"
-    assert [f["rule"] for f in subs["b.xlsx"]["findings"]] == ["file.unreadable"]
+    assert [f["rule"] for f in subs["b.xlsx"]["findings"]] == ["file.vanished"]
     assert CJK.search(subs["b.xlsx"]["findings"][0]["message"])
     assert subs["c.xlsx"]["status"] == "rejected"
     copy = openpyxl.load_workbook(out / "第一轮" / subs["c.xlsx"]["returned"])

@@ -58,8 +58,8 @@ def summary():
 @pytest.fixture(scope="module")
 def rendered(tmp_path_factory, summary):
     out = tmp_path_factory.mktemp("reports") / "staging"
-    paths = write_reports(copy.deepcopy(summary), out)
-    return out, paths
+    manifest = write_reports(copy.deepcopy(summary), out)
+    return out, [out / r.path for r in manifest if r.reader != reports.RETURNED]
 
 
 # ---------------------------------------------------------------- files
@@ -111,18 +111,19 @@ def test_item_and_ranking_tables(rendered, summary):
     items = table_with_header(document, "测评项目")
     assert column(items, "编号") == [i["code"] for i in summary["items"]]
     assert column(items, "得分") == [fmt_number(i["score"]) for i in summary["items"]]
-    ranking = table_with_header(document, "名次")
+    ranking = table_with_header(document, "名次")          # the appendix: ranked departments only
     names = column(ranking, "部门")
-    assert sorted(names) == sorted(d["name"] for d in summary["departments"])
-    ranks = [int(r) for r in column(ranking, "名次") if r != "—"]
+    assert sorted(names) == sorted(d["name"] for d in summary["departments"] if d["rank"] is not None
+                                   and d["name"] != UNSUBMITTED)
+    ranks = [int(r) for r in column(ranking, "名次")]
     assert ranks == sorted(ranks)
-    row = names.index(UNSUBMITTED)
-    assert column(ranking, "报送情况")[row] == "未报送"
+    unranked = table_with_header(document, "原因")         # returned and missing, listed apart
+    assert column(unranked, "部门") == [RETURNED, UNSUBMITTED] and column(unranked, "情况") == ["退回", "未报送"]
 
 
 def test_summary_sections(rendered, summary):
     text = paragraphs_text(rendered[0] / "汇总报告.docx")
-    assert "未报送自评表" in text and UNSUBMITTED in text
+    assert "因存在错误被退回" in text and UNSUBMITTED in text
     assert "V2 发生重大安全生产责任事故" in text                       # the veto that occurred
     assert "12315“诉转案”工作获省局通报表扬" in text                   # a bonus
     assert "与上轮（2026年第三季度）相比" in text                       # history
@@ -230,7 +231,7 @@ def test_chinese_fonts_really_apply(rendered):
         assert fonts.get(qn("w:eastAsiaTheme")) is None and fonts.get(qn("w:asciiTheme")) is None
     normal = styles["Normal"]
     assert normal.font.size.pt == 16
-    assert normal.paragraph_format.line_spacing.pt == 28
+    assert abs(normal.paragraph_format.line_spacing.pt - 28.95) < 0.01     # 22 lines in 225 mm
     assert normal.element.pPr.find(qn("w:ind")).get(qn("w:firstLineChars")) == "200"
     assert styles["公文标题"].font.size.pt == 22
 
@@ -245,12 +246,19 @@ def test_one_report_per_department(rendered, summary):
         assert "下一步工作" in text
 
 
-def test_unsubmitted_department_report_says_so(rendered, summary):
+def test_missing_and_returned_department_reports_say_so(rendered, summary):
     text = paragraphs_text(rendered[0] / "部门报告" / f"{UNSUBMITTED}.docx")
-    assert "未报送" in text
-    assert "立即按创建办下发的自评表模板填报" in text
-    returned = paragraphs_text(rendered[0] / "部门报告" / f"{RETURNED}.docx")
+    assert "本部门本轮未报送自评表" in text and "不参与排名" in text
+    assert "按创建办下发的自评表模板填报" in text
+    path = rendered[0] / "部门报告" / f"{RETURNED}.docx"
+    returned = paragraphs_text(path)
+    assert "报送了自评表" in returned and "已退回" in returned and "不参与排名" in returned
     assert f"退回/{RETURNED}_退回.xlsx" in returned
+    errors = [f for s in summary["submissions"] if s["department"] == RETURNED and s["status"] == "rejected"
+              for f in s["findings"] if f["severity"] == "error"]
+    table = table_with_header(docx.Document(str(path)), "问题及修改要求")
+    assert column(table, "单元格") == [f["cell"] for f in errors]
+    assert column(table, "问题及修改要求") == [f["message"] for f in errors]
     none = paragraphs_text(rendered[0] / "部门报告" / f"{NO_INDICATORS}.docx")
     assert "未承担测评指标" in none
 
@@ -262,8 +270,11 @@ def test_department_report_lists_its_indicators_and_rank(rendered, summary):
     assert column(table, "测评指标") == [f"{e['indicator']} {e['name']}" for e in entries]
     dept = next(d for d in summary["departments"] if d["name"] == "办公室")
     text = paragraphs_text(rendered[0] / "部门报告" / "办公室.docx")
-    assert f"排名第{dept['rank']}名" in text
-    assert "“1.1 创建领导机构健全”自评2分（满分4分），严重短板" in text
+    assert f"第{dept['rank']}名" in text
+    gaps = table_with_header(document, "存在问题")
+    row = column(gaps, "指标").index("1.1 创建领导机构健全")
+    assert column(gaps, "类型")[row] == "低分\n（严重）"
+    assert len(column(gaps, "指标")) == sum(1 for g in summary["gaps"] if g["department"] == "办公室")
 
 
 def test_passing_round_without_gaps(tmp_path):
@@ -280,8 +291,8 @@ def test_department_file_names_are_safe_and_unique(tmp_path):
     summary = passing_summary()
     summary["departments"][0]["name"] = "标准化/计量科"
     summary["departments"][1]["name"] = "标准化_计量科"
-    paths = write_reports(summary, tmp_path)
-    names = {p.name for p in paths if p.parent.name == "部门报告"}
+    manifest = write_reports(summary, tmp_path)
+    names = {Path(r.path).name for r in manifest if r.reader == reports.DEPARTMENT}
     assert "标准化_计量科.docx" in names and "标准化_计量科（2）.docx" in names
     assert len(names) == len(summary["departments"])
 
@@ -290,7 +301,7 @@ def test_control_characters_never_reach_the_xml(tmp_path):
     summary = passing_summary()
     summary["title"] = "测评\x01\x0b\ufffe标题"
     write_reports(summary, tmp_path)
-    assert "测评标题汇总报告" in paragraphs_text(tmp_path / "汇总报告.docx")
+    assert "测评标题情况的报告" in paragraphs_text(tmp_path / "汇总报告.docx")
 
 
 # ---------------------------------------------------------------- templates
@@ -383,3 +394,96 @@ def test_context_is_the_same_for_checks_and_renders(summary):
 def test_default_templates_are_committed():
     for name in reports.TEMPLATE_NAMES:
         assert (DEFAULT_TEMPLATES / name).is_file()
+
+
+# ---------------------------------------------------------------- office pass and computed indicators
+
+def office_summary() -> dict:
+    """The sample summary plus the office's fields (§11) and a computed indicator (§12)."""
+    s = sample_summary()
+    s["resubmit_by"] = "2027-01-08"
+    s["unit"]["self_score"] = s["unit"]["score"] + 1.5
+    s["reviews"] = [{"department": "办公室", "indicator": "1.1", "self_score": 3.5, "score": 2,
+                     "reason": "会议纪要缺签字页", "reviewer": "李明", "date": "2027-01-05"}]
+    for k, g in enumerate(s["gaps"]):
+        g["tracking"] = {"status": ["未整改", "整改中", "待核验"][k % 3], "note": "", "closed_on": None, "verifier": None}
+    s["closed_gaps"][0]["tracking"] = {"status": "已销号", "note": "已整改", "closed_on": "2026-12-20",
+                                       "verifier": "王建国"}
+    s["computed"] = [{"indicator": "2.2", "department": "办公室", "rows": 42, "meeting": 38, "value": 38 / 42,
+                      "score": 4.5, "below": [{"name": "张三", "value": 7420}, {"name": "李四", "value": 120}]}]
+    for ind in s["indicators"]:
+        if ind["code"] == "2.2":
+            ind["computed"] = {"data": "学习强国积分", "value": "积分", "target": 8000, "method": "share"}
+    return s
+
+
+def test_office_pass_and_computed_basis_in_the_reports(tmp_path):
+    summary = office_summary()
+    write_reports(summary, tmp_path)
+    office = docx.Document(str(tmp_path / "部门报告" / "办公室.docx"))
+    text = paragraphs_text(tmp_path / "部门报告" / "办公室.docx")
+    assert "42人中38人达到8,000分（占90.5%），得4.5分" in text
+    assert "未达到目标的人员：张三（7,420分）、李四（120分）" in text
+    reviews = table_with_header(office, "核定说明")
+    assert column(reviews, "核定说明") == ["会议纪要缺签字页"] and column(reviews, "核定\n得分") == ["2"]
+    gaps = table_with_header(office, "存在问题")
+    assert set(column(gaps, "整改状态")) <= {"未整改", "整改中", "待核验"} and column(gaps, "整改状态")
+    summary_text = paragraphs_text(tmp_path / "汇总报告.docx")
+    assert "核减1项、共核减1.5分" in summary_text
+    first = summary["closed_gaps"][0]
+    assert (f"上轮问题本轮已整改销号{len(summary['closed_gaps'])}项（{first['department']}“{first['indicator']}”"
+            f"{first['kind']}") in summary_text
+    assert "未整改" in summary_text and "待核验" in summary_text
+    listing = docx.Document(str(tmp_path / "问题清单.docx"))
+    assert column(table_with_header(listing, "整改状态"), "整改状态")
+
+
+def test_department_context_does_not_grow_with_other_departments():
+    """The per-report part reads only its own rows: its size is the same in a bigger round."""
+    small = sample_summary()
+    big = copy.deepcopy(small)
+    for k in range(50):
+        big["departments"].append(dict(big["departments"][0], name=f"另一部门{k}", rank=None))
+        big["gaps"] += [dict(g, department=f"另一部门{k}") for g in small["gaps"][:3]]
+    a = build_context(reports.DEPARTMENT_TEMPLATE, small, None, "办公室")["dept"]
+    b = build_context(reports.DEPARTMENT_TEMPLATE, big, None, "办公室")["dept"]
+    assert a["gaps"] == b["gaps"] and a["entries"] == b["entries"]
+
+
+def test_manifest_names_every_document_and_its_reader(tmp_path):
+    summary = sample_summary()
+    returned = next(s["returned"] for s in summary["submissions"] if s["status"] == "rejected" and s.get("returned"))
+    (tmp_path / returned).parent.mkdir(parents=True)
+    (tmp_path / returned).write_bytes(b"copy")          # written by the pipeline before the reports
+    manifest = write_reports(summary, tmp_path)
+    by_reader = {}
+    for record in manifest:
+        assert (tmp_path / record.path).is_file() and not Path(record.path).is_absolute()
+        by_reader.setdefault(record.reader, []).append(record)
+    assert [r.path for r in by_reader["leaders"]] == ["汇总报告.docx"]
+    assert {r.path for r in by_reader["office"]} == {"问题清单.docx", "问题清单.xlsx"}
+    assert [r.department for r in by_reader["department"]] == [d["name"] for d in summary["departments"]]
+    assert [(r.path, r.department) for r in by_reader["returned"]] == [(returned, RETURNED)]
+    assert manifest[0].to_dict() == {"path": "汇总报告.docx", "reader": "leaders", "department": None}
+
+
+def test_department_reports_in_a_process_pool_match_those_rendered_here(tmp_path):
+    summary = passing_summary()
+    base = summary["departments"][0]
+    summary["departments"] += [dict(base, name=f"{base['name']}{k}") for k in range(reports.PARALLEL_FROM)]
+    here = write_reports(summary, tmp_path / "here", workers=1)
+    pooled = write_reports(summary, tmp_path / "pool", workers=2)
+    assert here == pooled
+    for record in here:
+        if record.reader == reports.DEPARTMENT:
+            assert paragraphs_text(tmp_path / "here" / record.path) == paragraphs_text(tmp_path / "pool" / record.path)
+
+
+def test_a_template_error_in_a_worker_is_a_report_error(tmp_path):
+    summary = passing_summary()
+    base = summary["departments"][0]
+    summary["departments"] += [dict(base, name=f"{base['name']}{k}") for k in range(reports.PARALLEL_FROM)]
+    folder = edited_template(tmp_path, "部门报告.docx", lambda d: d.add_paragraph("{{ dept.nope }}"))
+    with pytest.raises(ReportError) as info:
+        write_reports(summary, tmp_path / "out", folder, workers=2)
+    assert info.value.template == "部门报告.docx" and "nope" in info.value.message

@@ -19,7 +19,7 @@ import docx  # noqa: E402
 
 from scorecard import docstyle as ds  # noqa: E402
 
-L, C = ds.TABLE_TEXT, ds.TABLE_CENTER
+L, C, N = ds.TABLE_TEXT, ds.TABLE_CENTER, ds.TABLE_NUMBER
 
 
 def new_document(title_property: str):
@@ -31,7 +31,7 @@ def new_document(title_property: str):
     props = doc.core_properties
     props.title = title_property
     props.author = "{{ organization }}"
-    props.comments = ""
+    props.comments = "生成时间：{{ generated_at }}"
     props.subject = "{{ round }}"
     props.keywords = "文明单位创建;自评测评"
     props.last_modified_by = ""
@@ -69,23 +69,28 @@ def loop_table(doc, columns: list[tuple[str, float, str, str]], loop: str, width
     return table
 
 
-def gap_columns(var: str, *, department: bool, measure: bool, owner: bool, state: bool,
-                width: float = ds.TEXT_WIDTH_MM) -> list:
-    """Columns of a gap table; widths add up to the text width."""
-    cols = [("序号", 11, f"{{{{ {var}.no }}}}", C)]
+def gap_columns(var: str, *, department: bool, measure: bool, owner: bool, state: bool, tracking: bool = False,
+                severity: bool = True, width: float = ds.TEXT_WIDTH_MM) -> list:
+    """Columns of a gap table; widths add up to the text width. A column nobody filled is dropped
+    after rendering (docstyle.drop_empty_columns), its width going to the text columns."""
+    cols = [("序号", 10, f"{{{{ {var}.no }}}}", C)]
     if department:
         cols.append(("部门", 26, f"{{{{ {var}.department }}}}", L))
-    cols += [("指标", 0, f"{{{{ {var}.indicator_text }}}}", L),
-             ("类型", 17, f"{{{{ {var}.kind }}}}", C),
-             ("程度", 11, f"{{{{ {var}.severity }}}}", C),
-             ("存在问题", 0, f"{{{{ {var}.description }}}}", L)]
+    cols += [("指标", 0, f"{{{{ {var}.indicator_text }}}}", L)]
+    if severity:
+        cols += [("类型", 17, f"{{{{ {var}.kind }}}}", C), ("程度", 11, f"{{{{ {var}.severity }}}}", C)]
+    else:
+        cols += [("类型", 17, f"{{{{ {var}.kind }}}}\n（{{{{ {var}.severity }}}}）", C)]
+    cols += [("存在问题", 0, f"{{{{ {var}.description }}}}", L)]
     if measure:
         cols.append(("整改措施", 0, f"{{{{ {var}.measure }}}}", L))
     if owner:
-        cols.append(("责任人", 15, f"{{{{ {var}.owner }}}}", C))
-    cols.append(("完成时限", 25, f"{{{{ {var}.deadline }}}}", C))
+        cols.append(("责任人", 14, f"{{{{ {var}.owner }}}}", C))
+        cols.append(("完成时限", 27, f"{{{{ {var}.deadline }}}}", C))
     if state:
         cols.append(("状态", 11, f"{{{{ {var}.state }}}}", C))
+    if tracking:
+        cols.append(("整改状态", 17, f"{{{{ {var}.tracking }}}}", C))
     # Share what is left between the columns of free text (指标 gets less than 存在问题/整改措施).
     fixed = sum(w for _h, w, _t, _s in cols)
     free = width - fixed
@@ -101,100 +106,207 @@ def gap_columns(var: str, *, department: bool, measure: bool, owner: bool, state
     return cols
 
 
-def signature(doc):
-    """落款: the issuing office and the date, kept together on one page."""
+def caption(doc, text: str):
+    """A table's caption, above it and kept with it."""
+    para(doc, text, ds.TABLE_CAPTION)
+
+
+def signature(doc, closing: str, attachment: str = ""):
+    """Closing formula, 附件说明, then 落款 (issuing office and date) kept on the page of the closing:
+    every paragraph from the closing on keeps with the next (GB/T 9704 7.3.5)."""
+    para(doc, closing, ds.LEAD)
+    if attachment:
+        para(doc, "", ds.LEAD)
+        para(doc, attachment, ds.LEAD)
     para(doc, "", ds.LEAD)
     para(doc, "{{ organization }}创建工作办公室", ds.SIGNATURE)
     para(doc, "{{ report_date }}", ds.SIGNATURE)
 
 
-def header_block(doc, title: str, subtitle: str):
+def header_block(doc, title: str, subtitle: str = ""):
     para(doc, title, ds.TITLE)
-    para(doc, subtitle, ds.SUBTITLE)
+    if subtitle:
+        para(doc, subtitle, ds.SUBTITLE)
+    else:
+        para(doc, "", ds.SUBTITLE)
+
+
+def page_break(doc):
+    from docx.enum.text import WD_BREAK
+    doc.add_paragraph(style=ds.BODY).add_run().add_break(WD_BREAK.PAGE)
 
 
 def summary_template(path: Path) -> None:
     doc = new_document("{{ title }}汇总报告（{{ round }}）")
-    header_block(doc, "{{ title }}汇总报告", "{{ organization }}　{{ round }}")
-    para(doc, "{{ verdict }}")
-    para(doc, "{{ overview }}")
-    para(doc, "（测评基准日：{{ as_of }}；生成时间：{{ generated_at }}）", ds.NOTE)
+    header_block(doc, "关于{{ round }}{{ title }}情况的报告")
+    para(doc, "{{ organization }}创建工作领导小组：", ds.ADDRESSEE)
+    para(doc, "根据创建工作安排，创建工作办公室对各部门报送的{{ round }}自评测评材料进行了汇总审核"
+              "（测评基准日{{ as_of }}）。现将有关情况报告如下。")
 
-    para(doc, "一、各测评项目得分情况", ds.HEADING1)
-    loop_table(doc, [("编号", 14, "{{ i.code }}", C), ("测评项目", 72, "{{ i.name }}", L),
-                     ("得分", 22, "{{ i.score }}", C), ("分值", 22, "{{ i.max }}", C),
-                     ("得分率", 26, "{{ i.rate }}", C)], "i in items")
+    para(doc, "一、总体情况", ds.HEADING1)
+    para(doc, "{{ verdict }}{{ shortfall_text }}")
+    para(doc, "{{ overview }}")
+    caption(doc, "各测评项目得分情况")
+    loop_table(doc, [("编号", 14, "{{ i.code }}", C), ("测评项目", 66, "{{ i.name }}", L),
+                     ("得分", 19, "{{ i.score }}", N), ("分值", 18, "{{ i.max }}", N),
+                     ("失分", 18, "{{ i.lost }}", N), ("得分率", 21, "{{ i.rate }}", N)], "i in items")
     para(doc, "{{ chart_items }}", ds.FIGURE)
     para(doc, "图1　各测评项目得分率", ds.CAPTION)
 
-    para(doc, "二、各部门自评得分排名", ds.HEADING1)
-    loop_table(doc, [("序号", 12, "{{ d.no }}", C), ("名次", 12, "{{ d.rank }}", C), ("部门", 54, "{{ d.name }}", L),
-                     ("得分", 18, "{{ d.score }}", C), ("分值", 18, "{{ d.max }}", C),
-                     ("得分率", 20, "{{ d.rate }}", C), ("报送情况", 22, "{{ d.submitted_text }}", C)],
-               "d in ranking")
+    para(doc, "二、失分分析", ds.HEADING1)
+    tag(doc, "{%p if loss_text %}")
+    para(doc, "{{ loss_text }}")
+    tag(doc, "{%p endif %}")
+    tag(doc, "{%p if source_text %}")
+    para(doc, "{{ source_text }}", ds.LEAD)
+    tag(doc, "{%p endif %}")
+    tag(doc, "{%p if losing_indicators %}")
+    caption(doc, "失分最多的指标")
+    loop_table(doc, [("指标", 64, "{{ x.code }} {{ x.name }}", L), ("分值", 15, "{{ x.max }}", N),
+                     ("得分", 15, "{{ x.score }}", N), ("失分", 15, "{{ x.lost }}", N),
+                     ("其中因退回、\n未报送", 24, "{{ x.lost_absent }}", N),
+                     ("其中因\n自评偏低", 23, "{{ x.lost_low }}", N)], "x in losing_indicators")
+    tag(doc, "{%p endif %}")
+    tag(doc, "{%p for c in computed_lines %}")
+    para(doc, "{{ c.text }}")
+    tag(doc, "{%p endfor %}")
+
+    para(doc, "三、各部门报送和排名情况", ds.HEADING1)
+    para(doc, "{{ unsubmitted_text }}")
+    tag(doc, "{%p if unranked %}")
+    caption(doc, "退回和未报送的部门")
+    loop_table(doc, [("序号", 11, "{{ u.no }}", C), ("部门", 45, "{{ u.name }}", L),
+                     ("情况", 16, "{{ u.state_text }}", C), ("原因", 50, "{{ u.reason }}", L),
+                     ("负责人", 16, "{{ u.head }}", C), ("报送时限", 18, "{{ u.resubmit_by }}", C)], "u in unranked")
+    tag(doc, "{%p endif %}")
+    para(doc, "{{ ranking_text }}")
+    tag(doc, "{%p if bottom_departments %}")
+    caption(doc, "得分率前{{ top_departments|length }}名和后{{ bottom_departments|length }}名的部门")
+    loop_table(doc, [("排名", 16, "{{ d.rank }}", C), ("部门", 74, "{{ d.name }}", L),
+                     ("得分", 22, "{{ d.score }}", N), ("分值", 22, "{{ d.max }}", N),
+                     ("得分率", 22, "{{ d.rate }}", N)], "d in top_departments + bottom_departments")
+    tag(doc, "{%p endif %}")
+    tag(doc, "{%p if chart_departments %}")
     para(doc, "{{ chart_departments }}", ds.FIGURE)
-    para(doc, "图2　各部门自评得分率", ds.CAPTION)
+    para(doc, "图2　{{ chart_departments_caption }}", ds.CAPTION)
+    tag(doc, "{%p endif %}")
     tag(doc, "{%p if chart_note %}")
     para(doc, "{{ chart_note }}", ds.NOTE)
     tag(doc, "{%p endif %}")
 
-    para(doc, "三、主要问题短板", ds.HEADING1)
-    para(doc, "{{ top_gaps_text }}", ds.LEAD)
+    para(doc, "四、主要问题短板", ds.HEADING1)
+    para(doc, "{{ top_gaps_text }}{{ severe_text }}", ds.LEAD)
     tag(doc, "{%p if top_gaps %}")
+    caption(doc, "主要问题短板")
     loop_table(doc, gap_columns("g", department=True, measure=False, owner=False, state=False), "g in top_gaps")
     tag(doc, "{%p endif %}")
     tag(doc, "{%p if progress_text %}")
     para(doc, "{{ progress_text }}")
     tag(doc, "{%p endif %}")
 
-    para(doc, "四、未报送部门", ds.HEADING1)
-    para(doc, "{{ unsubmitted_text }}")
+    para(doc, "五、核定情况", ds.HEADING1)
+    para(doc, "{{ review_text }}", ds.LEAD)
+    tag(doc, "{%p if review_rows %}")
+    caption(doc, "核减最多的自评得分")
+    loop_table(doc, [("部门", 34, "{{ r.department }}", L), ("指标", 42, "{{ r.indicator }} {{ r.indicator_name }}", L),
+                     ("自评\n得分", 14, "{{ r.self_score }}", N), ("核定\n得分", 14, "{{ r.score }}", N),
+                     ("核减", 12, "{{ r.delta }}", N), ("核定说明", 40, "{{ r.reason }}", L)], "r in review_rows")
+    tag(doc, "{%p endif %}")
 
-    para(doc, "五、一票否决事项", ds.HEADING1)
+    para(doc, "六、整改进度", ds.HEADING1)
+    para(doc, "{{ rectification_text }}", ds.LEAD)
+    tag(doc, "{%p if overdue_rows %}")
+    caption(doc, "超过完成时限尚未销号的问题")
+    loop_table(doc, [("序号", 11, "{{ g.no }}", C), ("部门", 34, "{{ g.department }}", L),
+                     ("指标", 49, "{{ g.indicator_text }}", L), ("责任人", 18, "{{ g.owner }}", C),
+                     ("完成时限", 27, "{{ g.deadline }}", C), ("整改状态", 17, "{{ g.tracking }}", C)],
+               "g in overdue_rows")
+    tag(doc, "{%p endif %}")
+
+    para(doc, "七、一票否决事项和特色加分", ds.HEADING1)
     para(doc, "{{ vetoes_text }}", ds.LEAD)
     tag(doc, "{%p for v in vetoes_occurred %}")
     para(doc, "{{ v.code }} {{ v.name }}（报告部门：{{ v.departments }}；情况说明：{{ v.notes }}）")
     tag(doc, "{%p endfor %}")
-
-    para(doc, "六、特色加分", ds.HEADING1)
     para(doc, "{{ bonus_text }}", ds.LEAD)
     tag(doc, "{%p if bonuses %}")
+    caption(doc, "特色加分申报情况")
     loop_table(doc, [("序号", 11, "{{ b.no }}", C), ("部门", 32, "{{ b.department }}", L),
-                     ("特色项目", 45, "{{ b.project }}", L), ("申报\n加分", 14, "{{ b.points }}", C),
+                     ("特色项目", 45, "{{ b.project }}", L), ("申报\n加分", 14, "{{ b.points }}", N),
                      ("说明", 54, "{{ b.description }}", L)], "b in bonuses")
     tag(doc, "{%p endif %}")
-    signature(doc)
+
+    para(doc, "八、下一步工作", ds.HEADING1)
+    tag(doc, "{%p for a in actions %}")
+    para(doc, "（{{ a.no }}）{{ a.text }}。责任人：{{ a.owner }}；完成时间：{{ a.deadline }}。")
+    tag(doc, "{%p endfor %}")
+    signature(doc, "特此报告。", "附件：各部门自评得分排名")
+
+    page_break(doc)
+    para(doc, "附件", ds.HEADING1)
+    caption(doc, "各部门自评得分排名（{{ round }}）")
+    loop_table(doc, [("名次", 14, "{{ d.rank }}", C), ("部门", 62, "{{ d.name }}", L),
+                     ("自评\n得分", 18, "{{ d.self_score }}", N), ("得分", 18, "{{ d.score }}", N),
+                     ("分值", 14, "{{ d.max }}", N), ("得分率", 18, "{{ d.rate }}", N),
+                     ("问题\n数", 12, "{{ d.gap_count }}", N)], "d in ranking")
+    tag(doc, "{%p if unranked %}")
+    para(doc, "注：退回和未报送的部门（{{ unranked|length }}个）不参与排名，见正文第三部分。", ds.NOTE)
+    tag(doc, "{%p endif %}")
     doc.save(path)
 
 
 def department_template(path: Path) -> None:
     doc = new_document("{{ dept.name }}自评情况报告（{{ round }}）")
     header_block(doc, "{{ dept.name }}自评情况报告", "{{ title }}　{{ round }}")
-    para(doc, "{{ dept.overview }}")
+    para(doc, "{{ dept.name }}：", ds.ADDRESSEE)
+    para(doc, "现将本轮（测评基准日{{ as_of }}）自评测评的审核结果反馈如下。")
 
-    para(doc, "一、指标自评情况", ds.HEADING1)
+    para(doc, "一、报送和得分情况", ds.HEADING1)
+    para(doc, "{{ dept.overview }}")
+    tag(doc, "{%p if dept.errors %}")
+    para(doc, "{{ dept.errors_text }}", ds.LEAD)
+    caption(doc, "退回的自评表须修改的错误")
+    loop_table(doc, [("序号", 11, "{{ x.no }}", C), ("文件", 30, "{{ x.file }}", L), ("工作表", 20, "{{ x.sheet }}", C),
+                     ("单元格", 16, "{{ x.cell }}", C), ("问题及修改要求", 79, "{{ x.message }}", L)],
+               "x in dept.errors")
+    tag(doc, "{%p endif %}")
+    tag(doc, "{%p if dept.reviews %}")
+    para(doc, "{{ dept.review_text }}", ds.LEAD)
+    caption(doc, "创建办核定情况")
+    loop_table(doc, [("指标", 50, "{{ r.code }} {{ r.name }}", L), ("自评\n得分", 15, "{{ r.self_score }}", N),
+                     ("核定\n得分", 15, "{{ r.score }}", N), ("核定说明", 56, "{{ r.reason }}", L),
+                     ("核定人", 20, "{{ r.reviewer }}", C)], "r in dept.reviews")
+    tag(doc, "{%p endif %}")
+    tag(doc, "{%p for c in dept.computed %}")
+    para(doc, "“{{ c.code }} {{ c.name }}”按平台数据计算：{{ c.basis }}。"
+              "{% if c.below %}未达到目标的人员：{{ c.below }}。{% endif %}")
+    tag(doc, "{%p endfor %}")
+
+    para(doc, "二、指标自评情况", ds.HEADING1)
     tag(doc, "{%p if dept.entries %}")
-    # Nine fields in 156 mm: the code goes with the indicator's name to leave room for the texts.
-    loop_table(doc, [("测评指标", 33, "{{ e.code }} {{ e.name }}", L),
-                     ("分值", 10, "{{ e.max }}", C), ("得分", 10, "{{ e.score }}", C),
-                     ("完成\n情况", 14, "{{ e.status }}", C), ("存在问题", 24.5, "{{ e.problem }}", L),
-                     ("整改措施", 24.5, "{{ e.measure }}", L), ("责任人", 15, "{{ e.owner }}", C),
-                     ("完成时限", 25, "{{ e.deadline }}", C)], "e in dept.entries")
+    caption(doc, "本部门承担指标的自评情况")
+    loop_table(doc, [("测评指标", 52, "{{ e.code }} {{ e.name }}", L),
+                     ("分值", 12, "{{ e.max }}", N), ("自评\n得分", 14, "{{ e.self_score }}", N),
+                     ("核定\n得分", 14, "{{ e.verified }}", N),
+                     ("完成\n情况", 16, "{{ e.status }}", C), ("佐证材料", 48, "{{ e.evidence }}", L)],
+               "e in dept.entries")
     tag(doc, "{%p else %}")
     para(doc, "本部门本轮未承担测评指标。")
     tag(doc, "{%p endif %}")
 
-    para(doc, "二、问题短板", ds.HEADING1)
+    para(doc, "三、问题短板", ds.HEADING1)
     para(doc, "{{ dept.gaps_text }}", ds.LEAD)
     tag(doc, "{%p if dept.gaps %}")
-    loop_table(doc, gap_columns("g", department=False, measure=False, owner=False, state=True), "g in dept.gaps")
+    caption(doc, "本部门问题短板")
+    loop_table(doc, gap_columns("g", department=False, measure=True, owner=True, state=False, tracking=True,
+                                severity=False), "g in dept.gaps")
     tag(doc, "{%p endif %}")
 
-    para(doc, "三、下一步工作", ds.HEADING1)
+    para(doc, "四、下一步工作", ds.HEADING1)
     tag(doc, "{%p for s in dept.next_steps %}")
     para(doc, "{{ s.no }}．{{ s.text }}")
     tag(doc, "{%p endfor %}")
-    signature(doc)
+    signature(doc, "{{ dept.closing }}")
     doc.save(path)
 
 
@@ -209,18 +321,20 @@ def gaplist_template(path: Path) -> None:
     tag(doc, "{%p endif %}")
     tag(doc, "{%p for grp in gap_groups %}")
     para(doc, "{{ grp.heading }}", ds.HEADING1)
-    loop_table(doc, gap_columns("g", department=False, measure=True, owner=True, state=True, width=wide),
-               "g in grp.gaps", wide)
+    loop_table(doc, gap_columns("g", department=False, measure=True, owner=True, state=True, tracking=True,
+                                width=wide), "g in grp.gaps", wide)
     tag(doc, "{%p endfor %}")
     tag(doc, "{%p if closed_gaps %}")
     para(doc, "已整改销号的问题", ds.HEADING1)
     para(doc, "以下问题上轮（{{ previous_round }}）列入清单，本轮已整改到位，予以销号：", ds.LEAD)
     loop_table(doc, [("序号", 11, "{{ c.no }}", C), ("部门", 40, "{{ c.department }}", L),
-                     ("指标", 60, "{{ c.indicator_text }}", L), ("类型", 17, "{{ c.kind }}", C),
-                     ("说明", 97, "{{ c.description }}", L)], "c in closed_gaps", wide)
+                     ("指标", 56, "{{ c.indicator_text }}", L), ("类型", 17, "{{ c.kind }}", C),
+                     ("说明", 56, "{{ c.description }}", L), ("销号日期", 27, "{{ c.closed_on }}", C),
+                     ("核验人", 18, "{{ c.verifier }}", C)], "c in closed_gaps", wide)
     tag(doc, "{%p endif %}")
     para(doc, "注：类型中“低分”指自评得分低于分值的{{ gap_ratio }}，其中低于{{ gap_severe_ratio }}的为严重；"
-              "状态中“新增”“持续”与上一轮对比得出。本清单的Excel版（问题清单.xlsx）可筛选、排序。", ds.NOTE)
+              "状态中“新增”“持续”与上一轮对比得出；整改状态由创建办在问题清单.xlsx中登记。"
+              "本清单的Excel版（问题清单.xlsx）可筛选、排序。", ds.NOTE)
     doc.save(path)
 
 
