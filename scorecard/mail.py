@@ -76,7 +76,7 @@ class Draft:
     text: str
     html: str
     attachments: tuple[Attachment, ...] = ()
-    neutral: tuple[str, ...] = field(default=(), compare=False)   # run-time strings masked when hashing
+    neutral: tuple[tuple[str, str], ...] = field(default=(), compare=False)   # (run-time text, stand-in) for hashing
 
     @property
     def content_hash(self) -> str:
@@ -94,7 +94,7 @@ def plan(rules: Rules, round_dir: Path, *, templates_dir: Path | None = None) ->
     summary = json.loads((round_dir / "summary.json").read_text(encoding="utf-8"))
     env = _environment(templates_dir)
     round_name = summary["round"]
-    neutral = _neutral_strings(summary)
+    neutral = _neutral_pairs(summary)
     as_of = _date(summary["as_of"])
     resubmit_by = _date(summary.get("resubmit_by")) or add_working_days(as_of, RESUBMIT_WORKING_DAYS)
     base = {"organization": summary.get("organization") or rules.organization,
@@ -262,14 +262,17 @@ def _render(envs, kind, round_name, department, reader, recipients, context, att
                  tuple(attachments), tuple(neutral))
 
 
-def _neutral_strings(summary: dict) -> tuple[str, ...]:
-    """The run's own time as reports print it ("2026-12-31 09:30", "2026年12月31日"): not content."""
+def _neutral_pairs(summary: dict) -> tuple[tuple[str, str], ...]:
+    """The run's own time as reports print it ("2026-12-31 09:30", the date line "2026年12月31日") is
+    not content. For hashing, the time becomes a fixed token and the date that of `as_of`, as if
+    every run were made on the day the round is judged: a report run on the as_of day and one run
+    on a later day then compare equal even where the as_of date is printed too."""
     stamp = summary.get("generated_at") or ""
-    out = [stamp] if stamp else []
-    day = _date(stamp[:10])
-    if day:
-        out.append(chinese_date(day))
-    return tuple(out)
+    pairs = [(stamp, "\0run-time\0")] if stamp else []
+    day, as_of = _date(stamp[:10]), _date(summary.get("as_of"))
+    if day and as_of and day != as_of:
+        pairs.append((chinese_date(day), chinese_date(as_of)))
+    return tuple(pairs)
 
 
 def chinese_date(day: dt.date) -> str:
@@ -305,7 +308,7 @@ def content_hash(draft: Draft) -> str:
     return digest.hexdigest()
 
 
-def _content_digest(name: str, data: bytes, neutral: tuple[str, ...]) -> bytes:
+def _content_digest(name: str, data: bytes, neutral: tuple[tuple[str, str], ...]) -> bytes:
     """What a reader sees of a file, so that regenerating it with the same data gives the same digest."""
     if name.lower().endswith(".xlsx"):
         return _xlsx_digest(data)
@@ -313,7 +316,7 @@ def _content_digest(name: str, data: bytes, neutral: tuple[str, ...]) -> bytes:
         archive = zipfile.ZipFile(io.BytesIO(data))
     except zipfile.BadZipFile:
         return hashlib.sha256(data).digest()
-    # A Word file: its members without docProps (created/modified times), the run's own time masked.
+    # A Word file: its members without docProps (created/modified times), the run's own time neutral.
     digest = hashlib.sha256()
     with archive:
         for member_name in sorted(archive.namelist()):
@@ -321,8 +324,8 @@ def _content_digest(name: str, data: bytes, neutral: tuple[str, ...]) -> bytes:
                 continue
             member = archive.read(member_name)
             if member_name.endswith((".xml", ".rels")):
-                for text in neutral:
-                    member = member.replace(text.encode("utf-8"), b"\0run-time\0")
+                for text, stand_in in neutral:
+                    member = member.replace(text.encode("utf-8"), stand_in.encode("utf-8"))
             digest.update(f"{member_name}:{len(member)}:".encode("utf-8"))
             digest.update(member)
     return digest.digest()
