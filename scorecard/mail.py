@@ -8,7 +8,7 @@ templates folder is tried first); this module only prepares the values those tem
 
 Content identity: Word and Excel files are regenerated on every run, so their zip bytes and
 docProps change although nothing a reader sees did. `content_hash` therefore hashes what a reader
-sees: a Word file's decompressed members (docProps/* left out, the run's own time masked), a
+sees: a Word file's decompressed members (docProps/* left out, the run's own time neutralised), a
 workbook's visible sheets (cell values, comments, fills), plus subject and bodies. The same data
 gives the same hash, a changed report a new one.
 """
