@@ -13,7 +13,7 @@ import os
 import sys
 from pathlib import Path
 
-from . import console
+from . import console, logsetup
 from .errors import ReportError
 from .fsutil import LockHeld, OutputBusy
 from .rules import RulesError, load_rules
@@ -40,6 +40,7 @@ def build_parser() -> argparse.ArgumentParser:
         prog="process.py",
         description="Validate departments' self-assessment workbooks, score them against rules.yaml, "
                     "and write Word/Excel reports.")
+    _add_global_options(parser, argparse.SUPPRESS)
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     sub.required = True
 
@@ -59,11 +60,13 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("run", help="process every workbook in the input folder")
     run_opts(p)
+    _add_run_wait(p)                                        # ops: unattended operation
     mail_opts(p)
     p = sub.add_parser("watch", help="drop-folder mode: run whenever the input folder changes, until stopped")
     run_opts(p)
     mail_opts(p)
     p.add_argument("--interval", type=float, default=5.0, help="seconds between looks at the folder (default: 5)")
+    _add_watch_options(p)                                   # ops: unattended operation
 
     p = sub.add_parser("template", help="write one blank standard workbook per department")
     rules_opt(p)
@@ -77,6 +80,9 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("check-rules", help="check the rules file and print the indicator table")
     rules_opt(p)
 
+    p = sub.add_parser("check-templates", help="list variables the Word templates use that reports do not provide")
+    rules_opt(p)
+    p.add_argument("--templates", type=Path, default=Path("templates"), help="folder of Word templates")
     p = sub.add_parser("send", help="deliver the e-mails the outbox still holds (queues the last round's first)")
     rules_opt(p)
     p.add_argument("--output", type=Path, default=Path("output"), help="output folder (default: output)")
@@ -87,9 +93,9 @@ def build_parser() -> argparse.ArgumentParser:
                    help="write each pending message as .eml under <output>/<round>/邮件/ instead of sending")
     p.add_argument("--retry-failed", action="store_true", help="put failed messages back to pending, then send")
 
-    p = sub.add_parser("check-templates", help="list variables the Word templates use that reports do not provide")
-    rules_opt(p)
-    p.add_argument("--templates", type=Path, default=Path("templates"), help="folder of Word templates")
+    _add_ops_commands(sub)                                  # ops: status, export
+    for choice in sub.choices.values():                     # --quiet/--verbose after the command too
+        _add_global_options(choice, argparse.SUPPRESS)
     return parser
 
 
@@ -104,6 +110,7 @@ def main(argv=None) -> int:
     console.setup_streams()
     parser = build_parser()
     args = parser.parse_args(argv)          # exits 2 on a usage error
+    _configure_logging(args)                # ops: logging configured once, here
     try:
         return COMMANDS[args.command](args)
     except RulesError as exc:
@@ -136,6 +143,8 @@ def main(argv=None) -> int:
         console.error("程序内部错误，本次处理已中止，上一次的输出保持不变，也没有通知任何部门。"
                       "请把上面的错误信息（或日志文件）发给技术支持。")
         return EXIT_CONFIG
+    finally:
+        logsetup.reset()                    # ops
 
 
 def _run_options(args) -> dict:
@@ -152,7 +161,7 @@ def cmd_run(args) -> int:
     from .pipeline import run
 
     options = _run_options(args)
-    result = run(**options)
+    result = _timed_run(args, run, options)                 # ops: --wait, progress, log lines
     console.run_report(result.summary, result.round_dir)
     if args.send or args.dry_run:
         return _deliver_after_run(options["rules"], args, result)
@@ -163,12 +172,26 @@ def cmd_watch(args) -> int:
     from .watch import watch
 
     options = _run_options(args)
-    rules = options["rules"]
-    after = ((lambda result: _deliver_after_run(rules, args, result, honour_backoff=True))
-             if args.send or args.dry_run else None)
+    known, failed, busy = dict(options), [], []
+    mailing, first_rules = args.send or args.dry_run, options["rules"]
+
+    def on_result(result, seconds):
+        _after_run(args, result, seconds, report=True)
+        if mailing:     # addresses as rules.yaml has them now (the watcher re-reads an edited file)
+            try:
+                rules = load_rules(args.rules)
+            except RulesError:
+                rules = first_rules
+            _deliver_after_run(rules, args, result, honour_backoff=True)
+
     watch(options.pop("rules"), options.pop("input_dir"), options.pop("output_dir"), interval=args.interval,
-          after_run=after, **options)
-    return EXIT_OK
+          settle=args.settle, once=args.once, rules_path=args.rules, load_rules=load_rules,
+          on_result=on_result,
+          on_failure=lambda exc, seconds: failed.append(_record_failure(args, exc, seconds, known)),
+          on_busy=busy.append, **_progress_option(args), **options)
+    if args.once and busy:      # one pass that found the lock held (75) or a report open (1)
+        return EXIT_LOCKED if isinstance(busy[-1], LockHeld) else EXIT_CONFIG
+    return EXIT_CONFIG if (args.once and failed) else EXIT_OK
 
 
 def cmd_template(args) -> int:
@@ -224,35 +247,185 @@ def cmd_check_templates(args) -> int:
     return EXIT_CONFIG if problems else EXIT_OK
 
 
-# ---------------------------------------------------------------- e-mail (scorecard/delivery.py)
+# ---------------------------------------------------------------------------------------------
+# ops (issue 11): logging, --quiet/--verbose, run --wait, watch --once/--settle, status, export.
+# Kept in this block so other edits of cli.py merge cleanly. Nothing here imports pandas or docx.
 
-class _ConsoleLog(logging.StreamHandler):
-    """Library log lines on the console, in whatever sys.stderr is at the moment."""
-
-    @property
-    def stream(self):
-        return sys.stderr
-
-    @stream.setter
-    def stream(self, value):
-        pass
+WAIT_POLL = 2.0                 # seconds between looks at a held lock (run --wait)
+DEFAULT_SETTLE = 10.0           # watch: seconds the folder must stay unchanged before a run
+LOGGED_COMMANDS = {"run", "watch", "send", "export"}   # commands that write <output>/scorecard.log
 
 
-def _mail_logging() -> None:
-    package = logging.getLogger("scorecard")
-    if not any(isinstance(h, _ConsoleLog) for h in package.handlers):
-        handler = _ConsoleLog()
-        handler.setFormatter(logging.Formatter("%(message)s"))
-        package.addHandler(handler)
-        package.setLevel(logging.INFO)
+def _add_global_options(parser, default) -> None:
+    group = parser.add_mutually_exclusive_group()
+    group.add_argument("-q", "--quiet", action="store_true", default=default,
+                       help="only errors on the terminal (the log file still gets everything)")
+    group.add_argument("-v", "--verbose", action="store_true", default=default,
+                       help="more detail on the terminal and in the log file, with tracebacks")
 
+
+def _add_run_wait(p) -> None:
+    p.add_argument("--wait", nargs="?", type=float, const=0.0, default=None, metavar="SECONDS",
+                   help="if another run holds the lock, wait for it (at most SECONDS; none or 0: as long as it "
+                        "takes) instead of exiting 75")
+
+
+def _add_watch_options(p) -> None:
+    p.add_argument("--settle", type=float, default=DEFAULT_SETTLE,
+                   help=f"seconds the input folder must stay unchanged before a run (default: {DEFAULT_SETTLE:g})")
+    p.add_argument("--once", action="store_true",
+                   help="one pass for schedulers: wait for the folder to settle, run if it changed since the "
+                        "watcher's last run, then exit (1 if that run failed, 75 if another run holds the lock)")
+
+
+def _add_ops_commands(sub) -> None:
+    p = sub.add_parser("status", help="last runs, mail still to send, whether a run is in progress")
+    p.add_argument("--output", type=Path, default=Path("output"), help="output folder (default: output)")
+    p.add_argument("--limit", type=int, default=10, help="how many recent runs to list (default: 10)")
+    p = sub.add_parser("export", help="copy the ledger (run history) for the office's archive")
+    p.add_argument("--output", type=Path, default=Path("output"), help="output folder (default: output)")
+    p.add_argument("--to", type=Path, default=None,
+                   help="folder to write into (default: <output>/导出/<date-time>)")
+    p.add_argument("--csv", action="store_true", help="also write every ledger table as a CSV file (UTF-8, opens in Excel)")
+
+
+def _configure_logging(args) -> None:
+    quiet, verbose = getattr(args, "quiet", False), getattr(args, "verbose", False)
+    mode = logsetup.QUIET if quiet else logsetup.VERBOSE if verbose else logsetup.NORMAL
+    console.set_quiet(quiet)
+    output = getattr(args, "output", None) if args.command in LOGGED_COMMANDS else None
+    logsetup.configure(mode, output)
+
+
+def _progress_option(args) -> dict:
+    """progress= for pipeline.run: a bar on a terminal, plain lines otherwise, nothing with --quiet."""
+    return {} if getattr(args, "quiet", False) else {"progress": console.Progress()}
+
+
+def _round_of(options: dict) -> str:
+    from .pipeline import default_round
+
+    as_of = options.get("as_of") or options["rules"].as_of or dt.date.today()
+    return options.get("round_name") or default_round(options["rules"], as_of)
+
+
+def _timed_run(args, run, options: dict):
+    """pipeline.run with --wait, a stop flag for SIGTERM, the log's start and summary lines, and the
+    run's duration (or its failure) in the ledger."""
+    import logging
+    import time
+
+    from .watch import Stopper
+
+    log = logging.getLogger("scorecard.cli")
+    stopper = Stopper()
+    stopper.install()
+    progress = _progress_option(args).get("progress")
+
+    def tick(stage, done, total):           # a SIGTERM stops the run at its next step, before the swap
+        stopper.check()
+        if progress is not None:
+            progress(stage, done, total)
+    options = {**options, "progress": tick}
+    deadline = None if not args.wait else time.monotonic() + args.wait
+    waited = False
+    log.info("开始运行：输入 %s，输出 %s，规则 %s，轮次 %s", options["input_dir"], options["output_dir"],
+             args.rules, _round_of(options))
+    try:
+        while True:
+            started = time.monotonic()
+            try:
+                result = run(**options)
+            except LockHeld:
+                if args.wait is None or (deadline is not None and time.monotonic() >= deadline) or stopper.stopped:
+                    raise
+                if not waited:
+                    console.say("另一个处理任务正在运行，等待其结束……")
+                    waited = True
+                if stopper.wait(WAIT_POLL):
+                    raise KeyboardInterrupt from None
+                continue
+            except Exception as exc:            # logged (with its traceback) by main()
+                _record_failure(args, exc, time.monotonic() - started, options)
+                raise
+            finally:
+                if progress is not None:
+                    progress.close()
+            _after_run(args, result, time.monotonic() - started)
+            return result
+    finally:
+        stopper.restore()
+
+
+def _after_run(args, result, seconds: float, report: bool = False) -> None:
+    import logging
+
+    from . import ledger
+    from .status import collect
+
+    if report:
+        console.run_report(result.summary, result.round_dir)
+    try:
+        ledger.finish_run(args.output, result.summary["round"], seconds)
+    except ledger.sqlite3.Error as exc:
+        logging.getLogger("scorecard.cli").warning("无法在台账中记录用时：%s", exc)
+    outputs = sum(1 for p in Path(result.round_dir).rglob("*") if p.is_file()) if Path(result.round_dir).is_dir() else None
+    counts = collect(args.output, limit=0).mail_counts
+    mail = None if counts is None else {"sent": counts.get("sent", 0), "pending": counts.get("pending", 0),
+                                        "failed": counts.get("failed", 0)}
+    for line in console.run_log_lines(result.summary, result.round_dir, seconds, mail=mail, outputs=outputs):
+        logging.getLogger("scorecard.cli").info(line)
+
+
+def _record_failure(args, exc, seconds: float, options: dict | None = None) -> str:
+    import logging
+
+    from . import ledger
+
+    text = f"{type(exc).__name__}: {exc}"
+    try:
+        round_name = _round_of(options) if options else (args.round_name or "")
+        ledger.record_failure(args.output, round_name, dt.datetime.now().isoformat(timespec="microseconds"),
+                              seconds, text)
+    except (ledger.sqlite3.Error, ledger.LedgerTooNew, OSError) as err:
+        logging.getLogger("scorecard.cli").warning("无法在台账中记录这次失败：%s", err)
+    return text
+
+
+def cmd_status(args) -> int:
+    from .status import collect, lines
+
+    for line in lines(collect(args.output, limit=args.limit)):
+        console.say(line)
+    return EXIT_OK
+
+
+def cmd_export(args) -> int:
+    from . import ledger
+
+    target = args.to or args.output / "导出" / dt.datetime.now().strftime("%Y%m%d-%H%M%S")
+    try:
+        written = ledger.export(args.output, target, csv_files=args.csv)
+    except FileNotFoundError as exc:
+        console.error(f"台账不存在：{exc}（还没有运行过 run，或 --output 指错了文件夹）。")
+        return EXIT_CONFIG
+    for path in written:
+        console.say(f"已导出 {path}")
+    return EXIT_OK
+
+
+COMMANDS = {"run": cmd_run, "watch": cmd_watch, "template": cmd_template, "check": cmd_check,
+            "check-rules": cmd_check_rules, "check-templates": cmd_check_templates}
+COMMANDS.update({"status": cmd_status, "export": cmd_export})      # ops
+
+
+# ---------------------------------------------------------------- e-mail (issue 7: scorecard/delivery.py)
 
 def _deliver_after_run(rules, args, result, honour_backoff: bool = False) -> int:
     """Mail trouble never fails a run: the reports are written and the messages wait in the outbox."""
     from .delivery import deliver
     from .mail import MailTemplateError
 
-    _mail_logging()
     try:
         deliver(rules, args.output, result.round_dir, send=True, dry_run=args.dry_run,
                 templates_dir=args.templates, honour_backoff=honour_backoff)
@@ -271,7 +444,6 @@ def cmd_send(args) -> int:
     rules = load_rules(args.rules)
     if not args.output.is_dir():
         raise UsageError(f"输出文件夹不存在：{args.output}（请先运行 `python process.py run`）")
-    _mail_logging()
     if args.list:
         rows = listing(args.output)
         if not rows:
@@ -279,9 +451,9 @@ def cmd_send(args) -> int:
             return EXIT_OK
         console.say(console.table(["编号", "轮次", "状态", "类型", "收件对象", "邮箱", "说明"], rows, {6: 60}))
         counts = {label: sum(r[2] == label for r in rows) for label in STATE_LABELS.values()}
+        superseded = superseded_count(args.output)
         console.say("合计：" + "，".join(f"{k} {v} 封" for k, v in counts.items() if v)
-                    + (f"（另有 {superseded_count(args.output)} 封旧版本已被取代，不再发送）"
-                       if superseded_count(args.output) else ""))
+                    + (f"（另有 {superseded} 封旧版本已被取代，不再发送）" if superseded else ""))
         return EXIT_OK
     try:
         deliver(rules, args.output, None, send=True, dry_run=args.dry_run, templates_dir=args.templates,
@@ -292,5 +464,4 @@ def cmd_send(args) -> int:
     return EXIT_OK
 
 
-COMMANDS = {"run": cmd_run, "watch": cmd_watch, "template": cmd_template, "check": cmd_check,
-            "check-rules": cmd_check_rules, "check-templates": cmd_check_templates, "send": cmd_send}
+COMMANDS["send"] = cmd_send

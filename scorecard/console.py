@@ -4,10 +4,22 @@ A Chinese Windows console is GBK; characters it cannot show are replaced instead
 """
 from __future__ import annotations
 
+import logging
 import sys
 from pathlib import Path
 
 from .text import display_width as width, fmt_number
+
+# What the operator reads is also written to the log file (logsetup): logged with shown=True, which
+# the console log handler skips, so nothing appears twice on screen.
+logger = logging.getLogger("scorecard.console")
+_quiet = False
+
+
+def set_quiet(quiet: bool) -> None:
+    """--quiet: only errors reach the terminal (everything still goes to the log file)."""
+    global _quiet
+    _quiet = quiet
 
 
 def setup_streams() -> None:
@@ -19,10 +31,14 @@ def setup_streams() -> None:
 
 
 def say(text: str = "") -> None:
-    print(text, flush=True)
+    if text:
+        logger.info(text, extra={"shown": True})
+    if not _quiet:
+        print(text, flush=True)
 
 
 def error(text: str) -> None:
+    logger.error(text, extra={"shown": True})
     print(f"错误：{text}", file=sys.stderr, flush=True)
 
 
@@ -47,10 +63,9 @@ def table(headers: list[str], rows: list[list[str]], max_widths: dict[int, int] 
 
 
 def rules_problems(exc) -> None:
-    print(f"规则文件有 {len(exc.problems)} 处问题，未执行任何处理：", file=sys.stderr)
-    for problem in exc.problems:
-        print(f"  {problem}", file=sys.stderr)
-    sys.stderr.flush()
+    lines = [f"规则文件有 {len(exc.problems)} 处问题，未执行任何处理："] + [f"  {p}" for p in exc.problems]
+    logger.error("\n".join(lines), extra={"shown": True})
+    print("\n".join(lines), file=sys.stderr, flush=True)
 
 
 def indicator_table(rules) -> None:
@@ -137,3 +152,86 @@ def run_report(summary: dict, round_dir: Path) -> None:
         say(f"未报送：{'、'.join(summary['unsubmitted'])}")
     data_report(summary)
     say(f"输出：{round_dir}")
+
+
+# ---------------------------------------------------------------------------------------------
+# Unattended operation (issue 11): progress while a run works, and the run's lines for the log.
+
+STAGE_WORDS = {"discover": "查找文件", "read": "读取并检查文件", "check": "检查文件", "validate": "检查文件",
+               "score": "计分", "returned": "生成退回件", "feedback": "生成退回件", "reports": "生成报告",
+               "write": "写入输出", "mail": "发送邮件", "send": "发送邮件", "ledger": "记录台账"}
+BAR = 24
+
+
+class Progress:
+    """The `progress(stage, done, total)` callback pipeline.run accepts.
+
+    On an interactive terminal it redraws one bar line on stderr; under a scheduler (no terminal)
+    it writes plain lines: one when a stage ends, and every quarter of a long stage. With --quiet
+    it shows nothing. Each finished stage is written to the log file either way.
+    `check` (if given) is called on every tick: the watcher uses it to stop a run between steps.
+    """
+
+    def __init__(self, stream=None, interactive: bool | None = None, check=None):
+        self.stream = stream
+        self.interactive = interactive
+        self.check = check
+        self._drawn = False
+        self._step = {}
+
+    def _out(self):
+        return self.stream if self.stream is not None else sys.stderr
+
+    def _tty(self) -> bool:
+        if self.interactive is not None:
+            return self.interactive
+        isatty = getattr(self._out(), "isatty", None)
+        return bool(isatty and isatty())
+
+    def __call__(self, stage: str, done: int, total: int) -> None:
+        if self.check is not None:
+            self.check()
+        word = STAGE_WORDS.get(stage, stage)
+        finished = total <= 0 or done >= total
+        if finished:
+            logger.info("%s：%d/%d", word, done, total, extra={"shown": True})
+        if _quiet:
+            return
+        out = self._out()
+        if self._tty():
+            filled = BAR if total <= 0 else int(BAR * min(done, total) / total)
+            line = f"\r{pad(word, 10)} [{'#' * filled}{'.' * (BAR - filled)}] {done}/{total}"
+            out.write(line + ("\n" if finished else ""))
+            self._drawn = not finished
+            out.flush()
+            return
+        quarter = max(1, total // 4) if total >= 40 else None
+        if finished or (quarter and done % quarter == 0 and done and self._step.get(stage) != done):
+            self._step[stage] = done
+            out.write(f"{word}：{done}/{total}\n")
+            out.flush()
+
+    def close(self) -> None:
+        """End a bar left half-drawn (a run that failed part-way)."""
+        if self._drawn:
+            self._out().write("\n")
+            self._out().flush()
+            self._drawn = False
+
+
+def run_log_lines(summary: dict, round_dir, seconds: float, mail: dict | None = None,
+                  outputs: int | None = None) -> list[str]:
+    """The lines every run leaves in the log: files, accepted/returned, outputs, mail, duration."""
+    subs = summary.get("submissions", [])
+    count = {s: sum(x.get("status") == s for x in subs) for s in ("accepted", "rejected", "superseded", "ignored")}
+    lines = [f"运行完成：轮次 {summary.get('round')}，找到文件 {len(subs)} 份（采用 {count['accepted']}，"
+             f"退回 {count['rejected']}，被替代 {count['superseded']}，忽略 {count['ignored']}），"
+             f"问题 {len(summary.get('gaps', []))} 条，用时 {seconds:.1f} 秒"]
+    returned = summary.get("returned") or []
+    if returned:
+        lines.append(f"退回部门：{'、'.join(returned)}")
+    lines.append(f"输出：{round_dir}" + (f"（{outputs} 个文件）" if outputs is not None else ""))
+    if mail is not None:
+        lines.append(f"邮件：已发送 {mail.get('sent', 0)} 封，待发送 {mail.get('pending', 0)} 封，"
+                     f"失败 {mail.get('failed', 0)} 封")
+    return lines

@@ -27,6 +27,7 @@ from openpyxl.utils.cell import column_index_from_string, get_column_letter
 from openpyxl.worksheet.hyperlink import Hyperlink
 from openpyxl.worksheet.worksheet import Worksheet
 
+from .package import openpyxl_bytes
 from .findings import ERROR, Finding
 from .text import display_width, title_key, xml_safe
 from .xlsxutil import MAX_CELL_TEXT, print_a4, print_landscape, set_text
@@ -104,7 +105,9 @@ def _load(original: bytes | None, findings: list[Finding], file_label: str) -> W
             # refused by Excel ("file format or extension is not valid"). Dropping the macros gives a
             # file that opens cleanly; the department keeps its own .xlsm anyway.
             # rich_text=True keeps formatted runs inside cells as the department typed them.
-            wb = load_workbook(io.BytesIO(original), keep_vba=False, rich_text=True, data_only=False)
+            # openpyxl_bytes: Strict, s="", odd layouts and Mac pivot caches made loadable first.
+            wb = load_workbook(io.BytesIO(openpyxl_bytes(original)), keep_vba=False, rich_text=True,
+                               data_only=False)
     # openpyxl raises many unrelated types for malformed packages (KeyError, ValueError,
     # BadZipFile, XML syntax errors, TypeError ...); any of them means "cannot annotate".
     except Exception as exc:  # noqa: BLE001 - see comment above

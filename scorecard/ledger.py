@@ -5,8 +5,10 @@ stored summary. The previous round of R is the round first run most recently bef
 """
 from __future__ import annotations
 
+import csv
 import datetime as dt
 import json
+import logging
 import sqlite3
 from contextlib import closing
 from dataclasses import asdict
@@ -14,6 +16,8 @@ from pathlib import Path
 
 from .findings import Finding
 from .validation import BonusClaim, Checked, Entry, VetoAnswer
+
+logger = logging.getLogger(__name__)
 
 FILE_NAME = "ledger.sqlite3"
 
@@ -59,7 +63,7 @@ class Ledger:
     def _connect(self) -> sqlite3.Connection:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         conn = sqlite3.connect(self.path, timeout=30)
-        conn.executescript(SCHEMA)
+        migrate(conn, self.path)
         return conn
 
     def previous(self, round_name: str) -> dict | None:
@@ -152,3 +156,124 @@ def checked_from_record(record: dict) -> Checked:
         entries=tuple(Entry(**{**e, "deadline": day(e["deadline"])}) for e in record["entries"]),
         vetoes=tuple(VetoAnswer(**v) for v in record["vetoes"]),
         bonuses=tuple(BonusClaim(**b) for b in record["bonuses"]))
+
+
+# ---------------------------------------------------------------------------------------------
+# Schema versions, backups and export (issue 11). The schema's version is SQLite's user_version;
+# before a file written by an older version is changed, it is copied beside itself, dated, so the
+# office can always go back. Tables other modules add with CREATE TABLE IF NOT EXISTS (outbox,
+# reviews, ...) need no version: adding a table changes nothing that exists.
+
+SCHEMA_VERSION = 2
+# version -> the statements that bring version-1 files up to it. Version 1 is SCHEMA above.
+MIGRATIONS: dict[int, str] = {
+    2: """
+    ALTER TABLE runs ADD COLUMN outcome TEXT NOT NULL DEFAULT 'ok';
+    ALTER TABLE runs ADD COLUMN seconds REAL;
+    ALTER TABLE runs ADD COLUMN error TEXT;
+    """,
+}
+
+
+class LedgerTooNew(Exception):
+    """The ledger was written by a newer version of this tool; it is left untouched."""
+
+
+def _tables(conn: sqlite3.Connection) -> list[str]:
+    return [r[0] for r in conn.execute(
+        "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name")]
+
+
+def backup(conn: sqlite3.Connection, path: Path, label: str) -> Path:
+    """A consistent copy of the open ledger beside it: ledger.sqlite3.<label>-<YYYYmmdd-HHMMSS>.bak."""
+    stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
+    target = path.with_name(f"{path.name}.{label}-{stamp}.bak")
+    n = 2
+    while target.exists():
+        target = path.with_name(f"{path.name}.{label}-{stamp}-{n}.bak")
+        n += 1
+    with closing(sqlite3.connect(target)) as copy:
+        conn.backup(copy)
+    return target
+
+
+def migrate(conn: sqlite3.Connection, path: Path) -> None:
+    """Create the schema, or bring an older ledger up to SCHEMA_VERSION after backing it up."""
+    version = conn.execute("PRAGMA user_version").fetchone()[0]
+    if version == SCHEMA_VERSION:
+        return
+    if version > SCHEMA_VERSION:
+        raise LedgerTooNew(f"{path}: schema version {version}, this program knows {SCHEMA_VERSION}")
+    if _tables(conn):
+        # A file from before versioning (user_version 0) has version 1's tables. The copy is made
+        # outside the transaction below (SQLite cannot copy a database its copier is writing).
+        saved = backup(conn, path, f"v{max(version, 1)}")
+        logger.warning("台账 %s 将从第 %d 版升级到第 %d 版，升级前已备份为 %s", path, max(version, 1),
+                       SCHEMA_VERSION, saved)
+    conn.commit()
+    conn.execute("BEGIN IMMEDIATE")         # one process migrates; another waits, then finds it done
+    try:
+        version = conn.execute("PRAGMA user_version").fetchone()[0]
+        if version < SCHEMA_VERSION:
+            statements = SCHEMA.split(";")
+            for target in range(max(version, 1) + 1, SCHEMA_VERSION + 1):
+                statements += MIGRATIONS[target].split(";")
+            for statement in filter(str.strip, statements):
+                conn.execute(statement)
+            conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+        conn.commit()
+    except BaseException:
+        conn.rollback()
+        raise
+
+
+def finish_run(output_dir: Path, round_name: str, seconds: float) -> None:
+    """Add the duration to the run the pipeline just recorded: the round's newest `runs` row (runs
+    hold the lock, so it is ours)."""
+    with closing(Ledger(output_dir)._connect()) as conn, conn:
+        conn.execute("UPDATE runs SET seconds = ? WHERE id = (SELECT max(id) FROM runs WHERE round = ? "
+                     "AND outcome = 'ok')", (seconds, round_name))
+
+
+def record_failure(output_dir: Path, round_name: str, started: str, seconds: float, error: str) -> None:
+    """A run that failed is a `runs` row too (outcome 'failed'), so `status` shows it."""
+    with closing(Ledger(output_dir)._connect()) as conn, conn:
+        conn.execute("INSERT INTO runs (round, started, outcome, seconds, error) VALUES (?, ?, 'failed', ?, ?)",
+                     (round_name, started, seconds, error))
+
+
+def open_readonly(output_dir: Path) -> sqlite3.Connection | None:
+    """The ledger for reading only (status, export): never created, migrated or changed. None if absent."""
+    path = Path(output_dir) / FILE_NAME
+    if not path.is_file():
+        return None
+    conn = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True, timeout=30)
+    conn.row_factory = sqlite3.Row
+    return conn
+
+
+def export(output_dir: Path, target: Path, *, csv_files: bool = True) -> list[Path]:
+    """Copy the ledger (a consistent SQLite copy) and, with csv_files, every table as CSV into target.
+
+    CSV files are UTF-8 with a byte-order mark, so Excel and WPS open the Chinese text correctly.
+    """
+    conn = open_readonly(output_dir)
+    if conn is None:
+        raise FileNotFoundError(str(Path(output_dir) / FILE_NAME))
+    target.mkdir(parents=True, exist_ok=True)
+    written = []
+    with closing(conn):
+        copy_path = target / FILE_NAME
+        with closing(sqlite3.connect(copy_path)) as copy:
+            conn.backup(copy)
+        written.append(copy_path)
+        if csv_files:
+            for table in _tables(conn):
+                cursor = conn.execute(f'SELECT * FROM "{table}"')
+                path = target / f"{table}.csv"
+                with open(path, "w", newline="", encoding="utf-8-sig") as f:
+                    writer = csv.writer(f)
+                    writer.writerow([d[0] for d in cursor.description])
+                    writer.writerows(tuple(row) for row in cursor)
+                written.append(path)
+    return written

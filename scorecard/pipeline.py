@@ -107,21 +107,25 @@ def run(rules: Rules, input_dir: Path, output_dir: Path, *, round_name: str | No
         placed += placed_ignored
         previous = ledger.previous(round_name)
         round_dir = output_dir / safe_filename(round_name)
+        # Counted from the report date (as_of) when that is later than today, so that a report never
+        # asks for a resubmission by a day before its own date.
+        resubmit_by = add_working_days(max(now.date(), as_of), rules.resubmit_days)
         with staged_directory(round_dir) as stage:
             rejected = [p for p in placed if p.status == REJECTED]
             with _timed(timings, "returned copies"):
                 for n, p in enumerate(rejected, 1):
-                    _write_returned(p, stage, rules, round_name)
+                    _write_returned(p, stage, rules, round_name, resubmit_by)
                     progress("returned", n, len(rejected))
             with _timed(timings, "score"):
                 result = summarise(rules, placed, round_name=round_name, as_of=as_of, generated_at=now,
-                                   resubmit_by=add_working_days(now.date(), rules.resubmit_days), previous=previous,
+                                   resubmit_by=resubmit_by, previous=previous,
                                    computation=computation, data_files=data_files)
                 summary = result.to_dict()
                 (stage / "summary.json").write_text(json.dumps(summary, ensure_ascii=False, indent=2),
                                                     encoding="utf-8")
             with _timed(timings, "reports"):
-                manifest = write_reports(summary, stage, templates_dir)
+                manifest = write_reports(summary, stage, templates_dir, workers=workers,
+                                         previous_dir=round_dir if round_dir.is_dir() else None)
         started = now.isoformat(timespec="microseconds")
         with _timed(timings, "ledger"):
             ledger.record(summary, started)
@@ -248,14 +252,15 @@ def _name_returned(placed: list[Placed]) -> list[Placed]:
     return out
 
 
-def _write_returned(p: Placed, stage: Path, rules: Rules, round_name: str) -> None:
+def _write_returned(p: Placed, stage: Path, rules: Rules, round_name: str, resubmit_by: dt.date) -> None:
     """The annotated copy: the department's own file marked up, or (when the file itself could not
     be read, or has changed or gone since it was checked) a workbook that only lists the problems."""
     target = stage / p.returned
     target.parent.mkdir(parents=True, exist_ok=True)
     c = p.checked
     original = None if _file_level(c) else _same_bytes(c, rules)
-    kwargs = dict(file_label=c.file, department=c.department, round_name=round_name, rules_title=rules.title)
+    kwargs = dict(file_label=c.file, department=c.department, round_name=round_name, rules_title=rules.title,
+                  resubmit_by=resubmit_by)
     if original is not None:
         try:
             write_returned(original, c.findings, target, **kwargs)

@@ -17,6 +17,7 @@ real render cannot disagree about what a template may use.
 """
 from __future__ import annotations
 
+import hashlib
 import io
 import logging
 import os
@@ -33,6 +34,7 @@ from lxml.etree import XMLSyntaxError
 from . import charts, docstyle
 from .errors import ReportError  # noqa: F401 (raised here, imported from here by callers)
 from .gaplist import write_gap_xlsx
+from .rendercache import RenderCache, content_key
 from .department_report import department_context
 from .report_context import TOP_GAPS, Shared, clean, gap_groups, verdict_sentence  # noqa: F401 (public)
 from .summary_report import summary_context
@@ -219,48 +221,89 @@ class Report:
 PARALLEL_FROM = 24      # departments; below this a process pool costs more than it saves
 
 
+def _render_version() -> str:
+    """A hash of the code that turns a summary into documents: other code renders again."""
+    here = Path(__file__).resolve().parent
+    digest = hashlib.sha256()
+    for path in sorted(here.glob("*.py")):
+        if path.stem in ("reports", "report_context", "summary_report", "department_report", "docstyle", "charts",
+                         "gaplist", "analysis", "text", "xlsxutil"):
+            digest.update(path.read_bytes())
+    return digest.hexdigest()[:16]
+
+
+RENDER_VERSION = _render_version()
+
+
+def _stable(summary: dict) -> dict:
+    """The summary without the time of the run: what a document's content depends on."""
+    return {k: v for k, v in summary.items() if k != "generated_at"}
+
+
 def write_reports(summary: dict, out_dir: Path, templates_dir: Path | None = None, *,
-                  chart_font: str | None = charts.AUTO, workers: int | None = None) -> list[Report]:
+                  chart_font: str | None = charts.AUTO, workers: int | None = None,
+                  previous_dir: Path | None = None) -> list[Report]:
     """Write 汇总报告.docx, 部门报告/<部门>.docx (every department), 问题清单.docx and 问题清单.xlsx
     into out_dir (the staging round folder). chart_font: a font family or file, None for ASCII chart
     labels, or "auto". workers: processes for the department reports (default one per core; 1 or
     fewer than PARALLEL_FROM departments renders here). Returns the manifest: a Report per document
     written, plus one per annotated copy (退回件) the summary names that exists in out_dir.
+    previous_dir: the round folder of the last run, if any: a document whose template and content
+    are unchanged since then is taken from it instead of being rendered again (rendercache.py).
     Raises ReportError when a template fails."""
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     env = make_environment()
     shared = Shared(summary)           # the parts every document shares, once
+    cache = RenderCache(previous_dir, out_dir)
+    stable = _stable(summary)
     manifest = []
 
     def rel(path: Path) -> str:
         return path.relative_to(out_dir).as_posix()
 
-    path = _render(SUMMARY_TEMPLATE, _read_template(SUMMARY_TEMPLATE, templates_dir),
-                   lambda tpl: build_context(SUMMARY_TEMPLATE, summary, tpl, chart_font=chart_font, shared=shared),
-                   out_dir / SUMMARY_TEMPLATE, env)
-    manifest.append(Report(rel(path), LEADERS))
+    def whole(name: str, reader: str, render) -> None:
+        """A document made from the whole summary: rendered unless the last run made it from the same."""
+        data = _read_template(name, templates_dir) if name.endswith(".docx") else b""
+        key = content_key(data + RENDER_VERSION.encode(), stable)
+        if not cache.reuse(name, key):
+            render(data)
+            cache.record(name, key)
+        manifest.append(Report(name, reader))
+
+    whole(SUMMARY_TEMPLATE, LEADERS, lambda data: _render(
+        SUMMARY_TEMPLATE, data, lambda tpl: build_context(SUMMARY_TEMPLATE, summary, tpl, chart_font=chart_font,
+                                                          shared=shared), out_dir / SUMMARY_TEMPLATE, env))
     dept_dir = out_dir / DEPARTMENT_DIR
     dept_dir.mkdir(exist_ok=True)
     # One template read, one patched source and one compiled Jinja template for all departments.
     data, used = _read_template(DEPARTMENT_TEMPLATE, templates_dir), set()
     jobs = [(d["name"], str(dept_dir / f"{_unique_name(d['name'], used)}.docx"))
             for d in summary.get("departments", [])]
+    manifest += [Report(rel(Path(p)), DEPARTMENT, name) for name, p in jobs]
+    keys, todo = {}, []
+    for name, p in jobs:
+        context = build_context(DEPARTMENT_TEMPLATE, summary, None, name, shared=shared)
+        context.pop("generated_at", None)
+        keys[p] = content_key(data + RENDER_VERSION.encode(), context)
+        if not cache.reuse(rel(Path(p)), keys[p]):
+            todo.append((name, p))
     workers = workers or os.cpu_count() or 1
-    if workers <= 1 or len(jobs) < PARALLEL_FROM:
+    if workers <= 1 or len(todo) < PARALLEL_FROM:
         _init_worker(summary, data, shared)
-        failed = _render_departments(jobs)
+        failed = _render_departments(todo)
         _WORKER.clear()
     else:
-        failed = _render_in_pool(summary, data, jobs, workers)
+        failed = _render_in_pool(summary, data, todo, workers)
     if failed:
         raise ReportError(*failed)
-    manifest += [Report(rel(Path(p)), DEPARTMENT, name) for name, p in jobs]
-    path = _render(GAPLIST_TEMPLATE, _read_template(GAPLIST_TEMPLATE, templates_dir),
-                   lambda tpl: build_context(GAPLIST_TEMPLATE, summary, tpl, shared=shared),
-                   out_dir / GAPLIST_TEMPLATE, env)
-    manifest.append(Report(rel(path), OFFICE))
-    manifest.append(Report(rel(write_gap_xlsx(summary, out_dir / GAPLIST_XLSX)), OFFICE))
+    for _, p in todo:
+        cache.record(rel(Path(p)), keys[p])
+    whole(GAPLIST_TEMPLATE, OFFICE, lambda data: _render(
+        GAPLIST_TEMPLATE, data, lambda tpl: build_context(GAPLIST_TEMPLATE, summary, tpl, shared=shared),
+        out_dir / GAPLIST_TEMPLATE, env))
+    whole(GAPLIST_XLSX, OFFICE, lambda data: write_gap_xlsx(summary, out_dir / GAPLIST_XLSX))
+    cache.save()
     for sub in summary.get("submissions", []):
         returned = sub.get("returned")
         if sub.get("status") == "rejected" and returned and (out_dir / returned).is_file():

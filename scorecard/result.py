@@ -210,6 +210,7 @@ class Summary:
     # §12 computed indicators; office_findings also holds §11's when that lands
     computed: tuple["ComputedResult", ...] = ()
     office_findings: tuple["OfficeFinding", ...] = ()
+    analysis: dict | None = optional()      # analysis.analyse(): what the summary report analyses
 
     def to_dict(self) -> dict:
         return to_json(self)

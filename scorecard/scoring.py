@@ -13,6 +13,7 @@ from typing import Iterable, Sequence
 
 import pandas as pd
 
+from .analysis import analyse
 from .result import (BelowTarget, BonusResult, ComputedResult, ComputedSpec, Counts, DepartmentResult, EntryResult,
                      FindingRecord, Gap, IndicatorResult, ItemResult, OfficeFinding, SubmissionResult, Summary,
                      Unit, VetoResult)
@@ -100,7 +101,7 @@ def summarise(rules: Rules, placed: Iterable[Placed], *, round_name: str, as_of:
         gaps, closed = _compare(gaps, previous)
         previous_round = previous["round"]
     with_indicators = [d for d in departments if d.max > 0]
-    return Summary(
+    summary = Summary(
         round=round_name, as_of=as_of.isoformat(), generated_at=generated_at.strftime("%Y-%m-%d %H:%M"),
         resubmit_by=resubmit_by.isoformat(), title=rules.title, organization=rules.organization,
         pass_score=_num(rules.pass_score), bonus_cap=_num(rules.bonus_cap), gap_ratio=rules.gap_ratio,
@@ -119,6 +120,7 @@ def summarise(rules: Rules, placed: Iterable[Placed], *, round_name: str, as_of:
         previous_round=previous_round, closed_gaps=closed,
         computed=tuple(_computed_result(c) for c in computation.scores) if computation else (),
         office_findings=_office_findings(computation, data_files))
+    return replace(summary, analysis=analyse(summary.to_dict()))
 
 
 def _standing(rules: Rules, placed: list[Placed], chosen: dict[str, Checked]) -> dict[str, str]:

@@ -487,3 +487,20 @@ def test_check_over_the_whole_corpus_at_once(rules, rules_file, tmp_path, capsys
     assert [entry["ok"] for entry in printed] == [outcome == OK for _, outcome in CORPUS.values()]
     assert all(entry["department"] == "办公室" for entry, (_, outcome) in zip(printed, CORPUS.values())
                if outcome == OK)
+
+
+@pytest.mark.parametrize("options", [dict(strict=True), dict(empty_style=True), dict(backslashes=True),
+                                     dict(pivot="mac", application="Microsoft Macintosh Excel")],
+                         ids=["strict", "empty_style", "backslashes", "mac_pivot"])
+def test_a_rejected_file_of_an_unusual_kind_is_annotated_in_place(options, rules, tmp_path):
+    """The department gets its own file back with the cell marked, not only a list of problems."""
+    from scorecard.pipeline import run
+
+    inp = tmp_path / "input"
+    inp.mkdir()
+    excel_with({("自评表", "E4"): "很好"}, **options)(rules, inp / "办公室.xlsx")
+    result = run(rules, inp, tmp_path / "out")
+    sub = result.summary["submissions"][0]
+    assert sub["status"] == "rejected" and [f["cell"] for f in sub["findings"]] == ["E4"]
+    copy = openpyxl.load_workbook(result.round_dir / sub["returned"])
+    assert "自评表" in copy.sheetnames and copy["自评表"]["E4"].comment is not None

@@ -346,8 +346,8 @@ def test_watch_delivers_after_each_run(world, small_rules):
 
     with smtp_server() as (server, port):
         runs = watch(small_rules, world / "input", world / "output", max_runs=1, sleep=lambda s: None,
-                     after_run=lambda result: deliver(small_rules, world / "output", result.round_dir,
-                                                      env=env_for(port), honour_backoff=True))
+                     on_result=lambda result, seconds: deliver(small_rules, world / "output", result.round_dir,
+                                                               env=env_for(port), honour_backoff=True))
     assert runs == 1 and len(server.received) == 4
 
 

@@ -42,8 +42,10 @@ def test_summary_json_has_exactly_the_record_fields(small_rules, save):
     summary = summarise(small_rules, placed, round_name="第一轮", as_of=dt.date(2026, 12, 31),
                         generated_at=dt.datetime(2026, 12, 31, 9), resubmit_by=dt.date(2027, 1, 5))
     data = json.loads(json.dumps(summary.to_dict(), ensure_ascii=False))
-    optional = [f.name for f in dataclasses.fields(result.Summary) if f.metadata.get("omit_if_none")]
-    assert list(data) == [n for n in result.field_names(result.Summary) if n not in optional]
+    absent = [f.name for f in dataclasses.fields(result.Summary)
+              if f.metadata.get("omit_if_none") and getattr(summary, f.name) is None]
+    assert absent == ["previous_round", "closed_gaps"]                      # no earlier round
+    assert list(data) == [n for n in result.field_names(result.Summary) if n not in absent]
     assert list(data["unit"]) == result.field_names(result.Unit)
     assert list(data["departments"][0]) == result.field_names(result.DepartmentResult)
     gap = data["gaps"][0]
