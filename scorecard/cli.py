@@ -61,8 +61,10 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("run", help="process every workbook in the input folder")
     run_opts(p)
     _add_run_wait(p)                                        # ops: unattended operation
+    mail_opts(p)
     p = sub.add_parser("watch", help="drop-folder mode: run whenever the input folder changes, until stopped")
     run_opts(p)
+    mail_opts(p)
     p.add_argument("--interval", type=float, default=5.0, help="seconds between looks at the folder (default: 5)")
     _add_watch_options(p)                                   # ops: unattended operation
 
@@ -81,10 +83,27 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("check-templates", help="list variables the Word templates use that reports do not provide")
     rules_opt(p)
     p.add_argument("--templates", type=Path, default=Path("templates"), help="folder of Word templates")
+    p = sub.add_parser("send", help="deliver the e-mails the outbox still holds (queues the last round's first)")
+    rules_opt(p)
+    p.add_argument("--output", type=Path, default=Path("output"), help="output folder (default: output)")
+    p.add_argument("--templates", type=Path, default=Path("templates"),
+                   help="folder of templates; mail/*.j2 there override the bundled e-mail wording")
+    p.add_argument("--list", action="store_true", help="show the outbox (pending, sent, failed and why); send nothing")
+    p.add_argument("--dry-run", action="store_true",
+                   help="write each pending message as .eml under <output>/<round>/邮件/ instead of sending")
+    p.add_argument("--retry-failed", action="store_true", help="put failed messages back to pending, then send")
+
     _add_ops_commands(sub)                                  # ops: status, export
     for choice in sub.choices.values():                     # --quiet/--verbose after the command too
         _add_global_options(choice, argparse.SUPPRESS)
     return parser
+
+
+def mail_opts(p) -> None:
+    p.add_argument("--send", action="store_true",
+                   help="after the run, e-mail every reader their report (SMTP_* settings; see README)")
+    p.add_argument("--dry-run", action="store_true",
+                   help="with --send: write each message as .eml under <output>/<round>/邮件/ instead of sending")
 
 
 def main(argv=None) -> int:
@@ -141,8 +160,11 @@ def _run_options(args) -> dict:
 def cmd_run(args) -> int:
     from .pipeline import run
 
-    result = _timed_run(args, run, _run_options(args))      # ops: --wait, progress, log lines
+    options = _run_options(args)
+    result = _timed_run(args, run, options)                 # ops: --wait, progress, log lines
     console.run_report(result.summary, result.round_dir)
+    if args.send or args.dry_run:
+        return _deliver_after_run(options["rules"], args, result)
     return EXIT_OK
 
 
@@ -151,9 +173,20 @@ def cmd_watch(args) -> int:
 
     options = _run_options(args)
     known, failed, busy = dict(options), [], []
+    mailing, first_rules = args.send or args.dry_run, options["rules"]
+
+    def on_result(result, seconds):
+        _after_run(args, result, seconds, report=True)
+        if mailing:     # addresses as rules.yaml has them now (the watcher re-reads an edited file)
+            try:
+                rules = load_rules(args.rules)
+            except RulesError:
+                rules = first_rules
+            _deliver_after_run(rules, args, result, honour_backoff=True)
+
     watch(options.pop("rules"), options.pop("input_dir"), options.pop("output_dir"), interval=args.interval,
           settle=args.settle, once=args.once, rules_path=args.rules, load_rules=load_rules,
-          on_result=lambda result, seconds: _after_run(args, result, seconds, report=True),
+          on_result=on_result,
           on_failure=lambda exc, seconds: failed.append(_record_failure(args, exc, seconds, known)),
           on_busy=busy.append, **_progress_option(args), **options)
     if args.once and busy:      # one pass that found the lock held (75) or a report open (1)
@@ -384,3 +417,51 @@ def cmd_export(args) -> int:
 COMMANDS = {"run": cmd_run, "watch": cmd_watch, "template": cmd_template, "check": cmd_check,
             "check-rules": cmd_check_rules, "check-templates": cmd_check_templates}
 COMMANDS.update({"status": cmd_status, "export": cmd_export})      # ops
+
+
+# ---------------------------------------------------------------- e-mail (issue 7: scorecard/delivery.py)
+
+def _deliver_after_run(rules, args, result, honour_backoff: bool = False) -> int:
+    """Mail trouble never fails a run: the reports are written and the messages wait in the outbox."""
+    from .delivery import deliver
+    from .mail import MailTemplateError
+
+    try:
+        deliver(rules, args.output, result.round_dir, send=True, dry_run=args.dry_run,
+                templates_dir=args.templates, honour_backoff=honour_backoff)
+    except LockHeld:
+        console.say("邮件暂未处理：另一个任务正在使用输出文件夹。稍后运行 `python process.py send` 即可发出。")
+    except MailTemplateError as exc:
+        console.error(f"{exc}。报告已生成，邮件未生成；请修改 templates/mail/ 中的模板后运行 `python process.py send`。")
+        return EXIT_CONFIG
+    return EXIT_OK
+
+
+def cmd_send(args) -> int:
+    from .delivery import STATE_LABELS, deliver, listing, superseded_count
+    from .mail import MailTemplateError
+
+    rules = load_rules(args.rules)
+    if not args.output.is_dir():
+        raise UsageError(f"输出文件夹不存在：{args.output}（请先运行 `python process.py run`）")
+    if args.list:
+        rows = listing(args.output)
+        if not rows:
+            console.say(f"发件箱为空：{args.output}")
+            return EXIT_OK
+        console.say(console.table(["编号", "轮次", "状态", "类型", "收件对象", "邮箱", "说明"], rows, {6: 60}))
+        counts = {label: sum(r[2] == label for r in rows) for label in STATE_LABELS.values()}
+        superseded = superseded_count(args.output)
+        console.say("合计：" + "，".join(f"{k} {v} 封" for k, v in counts.items() if v)
+                    + (f"（另有 {superseded} 封旧版本已被取代，不再发送）" if superseded else ""))
+        return EXIT_OK
+    try:
+        deliver(rules, args.output, None, send=True, dry_run=args.dry_run, templates_dir=args.templates,
+                retry_failed=args.retry_failed)
+    except MailTemplateError as exc:
+        console.error(f"{exc}。请修改 templates/mail/ 中的模板后重试。")
+        return EXIT_CONFIG
+    return EXIT_OK
+
+
+COMMANDS["send"] = cmd_send

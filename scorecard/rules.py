@@ -261,7 +261,8 @@ INDICATOR_KEYS = {"code", "name", "max", "method", "criteria", "departments", "c
                   "computed"}
 VETO_KEYS = {"code", "name"}
 LIMIT_KEYS = set(Limits.__dataclass_fields__)
-MAIL_KEYS = {"host", "port", "security", "user", "sender"}
+MAIL_KEYS = {"host", "port", "security", "user", "sender",
+             "max_mb", "timeout", "cafile"}   # mail delivery (scorecard/smtp.py): size limit, seconds, CA file
 
 
 class _Checker:
@@ -535,6 +536,9 @@ def _mail(value, c: _Checker) -> dict:
         c.choice(mail["security"], ("mail", "security"), SECURITIES, "starttls")
     if "port" in mail:
         c.number(mail["port"], ("mail", "port"), positive=True)
+    for key in ("max_mb", "timeout"):
+        if key in mail:
+            c.number(mail[key], ("mail", key), positive=True)
     return mail
 
 

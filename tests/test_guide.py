@@ -84,7 +84,12 @@ def _smtp_server():
         from aiosmtpd.handlers import Sink
     except ImportError:
         return None
-    controller = Controller(Sink(), hostname="127.0.0.1", port=0)
+    import socket
+
+    with socket.socket() as probe:          # aiosmtpd 1.4 cannot listen on port 0: take a free one
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    controller = Controller(Sink(), hostname="127.0.0.1", port=port)
     controller.start()
     return controller
 
