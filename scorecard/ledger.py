@@ -130,6 +130,12 @@ class Ledger:
                 [(c.sha256, fingerprint, c.file, json.dumps(checked_record(c), ensure_ascii=False))
                  for c in checked if c.sha256])
 
+    def first_run(self, round_name: str) -> dt.date | None:
+        """The day the round was first run, or None for a new round."""
+        with closing(self._connect()) as conn:
+            row = conn.execute("SELECT first_run FROM rounds WHERE name = ?", (round_name,)).fetchone()
+        return dt.datetime.fromisoformat(row[0]).date() if row else None
+
     def rounds(self) -> list[tuple[str, str, str]]:
         with closing(self._connect()) as conn:
             return conn.execute("SELECT name, first_run, last_run FROM rounds ORDER BY first_run, rowid").fetchall()

@@ -120,9 +120,11 @@ def run(rules: Rules, input_dir: Path, output_dir: Path, *, round_name: str | No
                              computation)
         placed += [Placed(office_checked(path, label), OFFICE) for path, label in office_files.items()]
         # --- end §11 ---
-        # Counted from the report date (as_of) when that is later than today, so that a report never
-        # asks for a resubmission by a day before its own date.
-        resubmit_by = add_working_days(max(now.date(), as_of), rules.resubmit_days)
+        # Counted from the round's first run, or from the report date (as_of) when that is later, so
+        # that a report never asks for a resubmission by a day before its own date, and a rerun on
+        # a later day neither moves the date nor makes every notice new content to mail again.
+        first = ledger.first_run(round_name) or now.date()
+        resubmit_by = add_working_days(max(first, as_of), rules.resubmit_days)
         with staged_directory(round_dir) as stage:
             rejected = [p for p in placed if p.status == REJECTED]
             with _timed(timings, "returned copies"):

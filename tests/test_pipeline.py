@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import datetime as dt
 import hashlib
 import io
@@ -348,3 +349,19 @@ def test_reading_in_a_process_pool_gives_the_same_result(small_rules, tmp_path):
     two = pipeline.run(small_rules, inp, tmp_path / "two", workers=2).summary
     assert one["submissions"] == two["submissions"] and one["unit"] == two["unit"]
     assert [s["status"] for s in one["submissions"]].count("rejected") == 1
+
+
+def test_the_resubmission_date_is_fixed_at_the_rounds_first_run(small_rules, tmp_path):
+    from scorecard.pipeline import run
+
+    inp = tmp_path / "input"
+    inp.mkdir()
+    filled(small_rules, "办公室").save(inp / "a.xlsx")
+    # The round is judged on a fixed day (as_of) before both runs.
+    rules = dataclasses.replace(small_rules, as_of=dt.date(2027, 1, 4))
+    first = run(rules, inp, tmp_path / "out", clock=lambda: dt.datetime(2027, 1, 8, 17)).summary   # a Friday
+    assert first["resubmit_by"] == "2027-01-13"                    # three working days: Mon, Tue, Wed
+    later = run(rules, inp, tmp_path / "out", clock=lambda: dt.datetime(2027, 1, 12, 9)).summary
+    assert later["resubmit_by"] == "2027-01-13"
+    other = run(rules, inp, tmp_path / "out", round_name="下一轮", clock=lambda: dt.datetime(2027, 1, 12, 9)).summary
+    assert other["resubmit_by"] == "2027-01-15"
