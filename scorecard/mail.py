@@ -214,7 +214,7 @@ def _gap_line(gap: dict, no: int) -> dict:
     indicator = " ".join(x for x in (gap.get("indicator", ""), gap.get("indicator_name", "")) if x)
     return {"no": no, "kind": gap.get("kind", ""), "severity": gap.get("severity", ""), "indicator": indicator,
             "problem": gap.get("problem") or gap.get("note") or "", "measure": gap.get("measure") or "",
-            "owner": gap.get("owner") or "", "deadline": gap.get("deadline") or "", "note": gap.get("note") or ""}
+            "owner": gap.get("owner") or "", "deadline": _prose_date(gap.get("deadline")), "note": gap.get("note") or ""}
 
 
 def _where(finding: dict) -> str:
@@ -273,6 +273,11 @@ def _neutral_pairs(summary: dict) -> tuple[tuple[str, str], ...]:
     if day and as_of and day != as_of:
         pairs.append((chinese_date(day), chinese_date(as_of)))
     return tuple(pairs)
+
+
+def _prose_date(iso: str | None) -> str:
+    """A deadline as prose writes it (2027年3月31日); "" stays ""."""
+    return chinese_date(dt.date.fromisoformat(iso)) if iso else ""
 
 
 def chinese_date(day: dt.date) -> str:
