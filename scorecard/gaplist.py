@@ -9,10 +9,12 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from copy import copy
 from pathlib import Path
 
 import pandas as pd
 from openpyxl import Workbook
+from openpyxl.cell.cell import Cell
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.utils import get_column_letter
 
@@ -108,6 +110,40 @@ def stats_frame(summary: dict) -> pd.DataFrame:
     return table
 
 
+class _Styles:
+    """The few cell styles of the gap rows, each built once. Assigning Font/Border/Alignment objects
+    cell by cell makes openpyxl hash every object against the workbook's style lists (most of the
+    time of a large list); a copied StyleArray refers to the same entries directly."""
+
+    def __init__(self, ws):
+        self.ws = ws
+        self.made: dict = {}
+
+    def get(self, *key):
+        style = self.made.get(key)
+        if style is None:
+            style = self.made[key] = self._make(*key)
+        return copy(style)
+
+    def _make(self, fill, centred: bool):
+        probe = Cell(self.ws)           # detached: only its style is kept
+        probe.font = Font(name=FONT)
+        probe.border = BORDER
+        probe.alignment = Alignment(vertical="top", wrap_text=True, horizontal="center" if centred else None)
+        if fill is not None:
+            probe.fill = fill
+        return probe._style
+
+
+class _StatStyles(_Styles):
+    def _make(self, bold: bool, first: bool):
+        probe = Cell(self.ws)
+        probe.border = BORDER
+        probe.font = Font(name=FONT, bold=bold)
+        probe.alignment = Alignment(horizontal="left" if first else "center")
+        return probe._style
+
+
 def write_gap_xlsx(summary: dict, path: Path) -> Path:
     """Write the gap list workbook to path and return path."""
     path = Path(path)
@@ -119,17 +155,13 @@ def write_gap_xlsx(summary: dict, path: Path) -> Path:
     ws.title = GAP_SHEET
     _header(ws, titles)
     severity_col = titles.index("程度")
+    styles = _Styles(ws)
     for r, row in enumerate(rows, 2):
         fill = FILL.get(row[severity_col])
         for c, value in enumerate(row, 1):
             cell = ws.cell(row=r, column=c)
+            cell._style = styles.get(fill, titles[c - 1] in ("序号", "类型", "程度", "状态"))
             _put(cell, value)
-            cell.font = Font(name=FONT)
-            cell.border = BORDER
-            cell.alignment = Alignment(vertical="top", wrap_text=True,
-                                       horizontal="center" if titles[c - 1] in ("序号", "类型", "程度", "状态") else None)
-            if fill is not None:
-                cell.fill = fill
     if not rows:
         ws.cell(row=2, column=1, value="本轮未发现问题短板。").font = Font(name=FONT)
     ws.freeze_panes = "A2"
@@ -146,15 +178,14 @@ def write_gap_xlsx(summary: dict, path: Path) -> Path:
     st = wb.create_sheet(STATS_SHEET)
     stat_titles = [stats.index.name, *map(str, stats.columns)]
     _header(st, stat_titles)
+    stat_styles = _StatStyles(st)
     for r, (department, values) in enumerate(stats.iterrows(), 2):
         _put(st.cell(row=r, column=1), _text(department))
         for c, value in enumerate(values.tolist(), 2):
             st.cell(row=r, column=c, value=int(value))
         for c in range(1, len(stat_titles) + 1):
             cell = st.cell(row=r, column=c)
-            cell.border = BORDER
-            cell.font = Font(name=FONT, bold=department == TOTAL)
-            cell.alignment = Alignment(horizontal="left" if c == 1 else "center")
+            cell._style = stat_styles.get(department == TOTAL, c == 1)
     st.freeze_panes = "B2"
     _widths(st, stat_titles, [[str(i)] + [fmt_number(v) for v in vals] for i, vals in
                               zip(stats.index, stats.values.tolist())])

@@ -240,6 +240,24 @@ def _stable(summary: dict) -> dict:
     return {k: v for k, v in summary.items() if k != "generated_at"}
 
 
+def _department_key_base(data: bytes, shared: Shared, env: Environment) -> bytes:
+    """What every department report's key shares: the template, the rendering code and the shared
+    context values the template uses (hashed once per run, not once per department). Only the
+    values it names count, so a change in another department (the whole gap list, the unit's total)
+    does not render every department's report again. Names are what Jinja finds in the parts docxtpl
+    renders, plus, to be safe, any shared key whose name occurs anywhere in the package."""
+    tpl = _Template(io.BytesIO(data))
+    try:
+        names = set(tpl.get_undeclared_template_variables(env))
+    except (TemplateError, *_BROKEN_TEMPLATE):
+        names = set(shared.common)          # the render reports the problem; key on everything
+    with zipfile.ZipFile(io.BytesIO(data)) as package:
+        text = b"".join(package.read(member) for member in package.namelist()).decode("utf-8", "replace")
+    names |= {k for k in shared.common if k in text}
+    used = {k: v for k, v in shared.common.items() if k in names and k != "generated_at"}
+    return hashlib.sha256(data + RENDER_VERSION.encode()).digest() + content_key(b"", used).encode()
+
+
 def write_reports(summary: dict, out_dir: Path, templates_dir: Path | None = None, *,
                   chart_font: str | None = charts.AUTO, workers: int | None = None,
                   previous_dir: Path | None = None) -> list[Report]:
@@ -282,10 +300,9 @@ def write_reports(summary: dict, out_dir: Path, templates_dir: Path | None = Non
             for d in summary.get("departments", [])]
     manifest += [Report(rel(Path(p)), DEPARTMENT, name) for name, p in jobs]
     keys, todo = {}, []
+    base = _department_key_base(data, shared, env) if jobs else b""
     for name, p in jobs:
-        context = build_context(DEPARTMENT_TEMPLATE, summary, None, name, shared=shared)
-        context.pop("generated_at", None)
-        keys[p] = content_key(data + RENDER_VERSION.encode(), context)
+        keys[p] = content_key(base, {"dept": clean(department_context(shared, name))})
         if not cache.reuse(rel(Path(p)), keys[p]):
             todo.append((name, p))
     workers = workers or os.cpu_count() or 1
