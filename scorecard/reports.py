@@ -275,30 +275,24 @@ def write_reports(summary: dict, out_dir: Path, templates_dir: Path | None = Non
     shared = Shared(summary)           # the parts every document shares, once
     cache = RenderCache(previous_dir, out_dir)
     stable = _stable(summary)
-    manifest = []
 
     def rel(path: Path) -> str:
         return path.relative_to(out_dir).as_posix()
 
-    def whole(name: str, reader: str, render) -> None:
+    def whole(name: str, render) -> None:
         """A document made from the whole summary: rendered unless the last run made it from the same."""
         data = _read_template(name, templates_dir) if name.endswith(".docx") else b""
         key = content_key(data + RENDER_VERSION.encode(), stable)
         if not cache.reuse(name, key):
             render(data)
             cache.record(name, key)
-        manifest.append(Report(name, reader))
 
-    whole(SUMMARY_TEMPLATE, LEADERS, lambda data: _render(
-        SUMMARY_TEMPLATE, data, lambda tpl: build_context(SUMMARY_TEMPLATE, summary, tpl, chart_font=chart_font,
-                                                          shared=shared), out_dir / SUMMARY_TEMPLATE, env))
     dept_dir = out_dir / DEPARTMENT_DIR
     dept_dir.mkdir(exist_ok=True)
     # One template read, one patched source and one compiled Jinja template for all departments.
     data, used = _read_template(DEPARTMENT_TEMPLATE, templates_dir), set()
     jobs = [(d["name"], str(dept_dir / f"{_unique_name(d['name'], used)}.docx"))
             for d in summary.get("departments", [])]
-    manifest += [Report(rel(Path(p)), DEPARTMENT, name) for name, p in jobs]
     keys, todo = {}, []
     base = _department_key_base(data, shared, env) if jobs else b""
     for name, p in jobs:
@@ -306,20 +300,45 @@ def write_reports(summary: dict, out_dir: Path, templates_dir: Path | None = Non
         if not cache.reuse(rel(Path(p)), keys[p]):
             todo.append((name, p))
     workers = workers or os.cpu_count() or 1
-    if workers <= 1 or len(todo) < PARALLEL_FROM:
-        _init_worker(summary, data, shared)
-        failed = _render_departments(todo)
-        _WORKER.clear()
-    else:
-        failed = _render_in_pool(summary, data, todo, workers)
+    # Many departments: their reports render in a pool while this process renders the documents
+    # made from the whole summary, so both cores work all the time. Errors are raised in the
+    # order the documents come in (summary, departments, gap lists), as when rendered one by one.
+    pool = _DepartmentPool(summary, data, todo, workers) if workers > 1 and len(todo) >= PARALLEL_FROM else None
+    try:
+        whole(SUMMARY_TEMPLATE, lambda data: _render(
+            SUMMARY_TEMPLATE, data, lambda tpl: build_context(SUMMARY_TEMPLATE, summary, tpl, chart_font=chart_font,
+                                                              shared=shared), out_dir / SUMMARY_TEMPLATE, env))
+        late = None
+        if pool is not None:
+            try:
+                whole(GAPLIST_TEMPLATE, lambda data: _render(
+                    GAPLIST_TEMPLATE, data, lambda tpl: build_context(GAPLIST_TEMPLATE, summary, tpl, shared=shared),
+                    out_dir / GAPLIST_TEMPLATE, env))
+                whole(GAPLIST_XLSX, lambda data: write_gap_xlsx(summary, out_dir / GAPLIST_XLSX))
+            except ReportError as exc:
+                late = exc
+            failed = pool.result()
+        else:
+            _init_worker(summary, data, shared)
+            failed = _render_departments(todo)
+            _WORKER.clear()
+    finally:
+        if pool is not None:
+            pool.close()
     if failed:
         raise ReportError(*failed)
     for _, p in todo:
         cache.record(rel(Path(p)), keys[p])
-    whole(GAPLIST_TEMPLATE, OFFICE, lambda data: _render(
-        GAPLIST_TEMPLATE, data, lambda tpl: build_context(GAPLIST_TEMPLATE, summary, tpl, shared=shared),
-        out_dir / GAPLIST_TEMPLATE, env))
-    whole(GAPLIST_XLSX, OFFICE, lambda data: write_gap_xlsx(summary, out_dir / GAPLIST_XLSX))
+    if late is not None:
+        raise late
+    if pool is None:
+        whole(GAPLIST_TEMPLATE, lambda data: _render(
+            GAPLIST_TEMPLATE, data, lambda tpl: build_context(GAPLIST_TEMPLATE, summary, tpl, shared=shared),
+            out_dir / GAPLIST_TEMPLATE, env))
+        whole(GAPLIST_XLSX, lambda data: write_gap_xlsx(summary, out_dir / GAPLIST_XLSX))
+    manifest = [Report(SUMMARY_TEMPLATE, LEADERS)]
+    manifest += [Report(rel(Path(p)), DEPARTMENT, name) for name, p in jobs]
+    manifest += [Report(GAPLIST_TEMPLATE, OFFICE), Report(GAPLIST_XLSX, OFFICE)]
     cache.save()
     for sub in summary.get("submissions", []):
         returned = sub.get("returned")
@@ -354,13 +373,24 @@ def _render_departments(jobs: list[tuple[str, str]]) -> tuple[str, str] | None:
     return None
 
 
-def _render_in_pool(summary: dict, data: bytes, jobs: list, workers: int) -> tuple[str, str] | None:
-    from concurrent.futures import ProcessPoolExecutor
+class _DepartmentPool:
+    """Department reports rendering in worker processes (started at once); result() waits for them."""
 
-    size = max(1, min(50, len(jobs) // (workers * 4)))
-    chunks = [jobs[k:k + size] for k in range(0, len(jobs), size)]
-    with ProcessPoolExecutor(max_workers=workers, initializer=_init_worker, initargs=(summary, data)) as pool:
-        for failed in pool.map(_render_departments, chunks):
+    def __init__(self, summary: dict, data: bytes, jobs: list, workers: int):
+        from concurrent.futures import ProcessPoolExecutor
+
+        size = max(1, min(50, len(jobs) // (workers * 4)))
+        chunks = [jobs[k:k + size] for k in range(0, len(jobs), size)]
+        self.pool = ProcessPoolExecutor(max_workers=workers, initializer=_init_worker, initargs=(summary, data))
+        self.futures = [self.pool.submit(_render_departments, chunk) for chunk in chunks]
+
+    def result(self) -> tuple[str, str] | None:
+        for future in self.futures:
+            failed = future.result()
             if failed:
                 return failed
-    return None
+        return None
+
+    def close(self) -> None:
+        self.pool.shutdown(wait=True, cancel_futures=True)
+
