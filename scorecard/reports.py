@@ -274,7 +274,7 @@ def write_reports(summary: dict, out_dir: Path, templates_dir: Path | None = Non
     env = make_environment()
     shared = Shared(summary)           # the parts every document shares, once
     cache = RenderCache(previous_dir, out_dir)
-    stable = _stable(summary)
+    stable = content_key(b"", _stable(summary)).encode()      # serialised once for the three documents
 
     def rel(path: Path) -> str:
         return path.relative_to(out_dir).as_posix()
@@ -282,7 +282,7 @@ def write_reports(summary: dict, out_dir: Path, templates_dir: Path | None = Non
     def whole(name: str, render) -> None:
         """A document made from the whole summary: rendered unless the last run made it from the same."""
         data = _read_template(name, templates_dir) if name.endswith(".docx") else b""
-        key = content_key(data + RENDER_VERSION.encode(), stable)
+        key = hashlib.sha256(data + RENDER_VERSION.encode() + stable).hexdigest()
         if not cache.reuse(name, key):
             render(data)
             cache.record(name, key)
