@@ -21,6 +21,7 @@ import hashlib
 import io
 import logging
 import os
+import re
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -85,6 +86,9 @@ class _Environment(Environment):
         return _cached(self._compiled, source, lambda: super(_Environment, self).from_string(source))
 
 
+_LISTING_CHARS = re.compile("[\t\n\a\f]")
+
+
 class _Template(DocxTemplate):
     """DocxTemplate that remembers patch_xml results: cleaning the template XML for Jinja (a few
     dozen regex passes) gives the same result for every department, so do it once per run."""
@@ -95,6 +99,13 @@ class _Template(DocxTemplate):
 
     def patch_xml(self, src_xml):
         return _cached(self._patched, src_xml, lambda: super(_Template, self).patch_xml(src_xml))
+
+    def resolve_listing(self, xml):
+        # docxtpl turns tab, newline, \a and \f inside texts into Word markup with three nested
+        # regex passes over every paragraph; a rendered part without any of them is left as it is.
+        if not _LISTING_CHARS.search(xml):
+            return xml
+        return super().resolve_listing(xml)
 
 
 def make_environment(undefined=StrictUndefined) -> Environment:
