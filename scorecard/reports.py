@@ -23,6 +23,7 @@ import logging
 import os
 import re
 import zipfile
+import zlib
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -260,11 +261,11 @@ def _department_key_base(data: bytes, shared: Shared, env: Environment) -> bytes
     tpl = _Template(io.BytesIO(data))
     try:
         names = set(tpl.get_undeclared_template_variables(env))
-    except (TemplateError, *_BROKEN_TEMPLATE):
+        with zipfile.ZipFile(io.BytesIO(data)) as package:
+            text = b"".join(package.read(member) for member in package.namelist()).decode("utf-8", "replace")
+        names |= {k for k in shared.common if k in text}
+    except (TemplateError, zlib.error, *_BROKEN_TEMPLATE):
         names = set(shared.common)          # the render reports the problem; key on everything
-    with zipfile.ZipFile(io.BytesIO(data)) as package:
-        text = b"".join(package.read(member) for member in package.namelist()).decode("utf-8", "replace")
-    names |= {k for k in shared.common if k in text}
     used = {k: v for k, v in shared.common.items() if k in names and k != "generated_at"}
     return hashlib.sha256(data + RENDER_VERSION.encode()).digest() + content_key(b"", used).encode()
 
