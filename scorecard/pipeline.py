@@ -121,8 +121,8 @@ def run(rules: Rules, input_dir: Path, output_dir: Path, *, round_name: str | No
                                    resubmit_by=resubmit_by, previous=previous,
                                    computation=computation, data_files=data_files)
                 summary = result.to_dict()
-                (stage / "summary.json").write_text(json.dumps(summary, ensure_ascii=False, indent=2),
-                                                    encoding="utf-8")
+                with (stage / "summary.json").open("w", encoding="utf-8") as fh:   # streamed: at 10,000
+                    json.dump(summary, fh, ensure_ascii=False, indent=2)        # departments the text is 100s of MB
             with _timed(timings, "reports"):
                 manifest = write_reports(summary, stage, templates_dir, workers=workers,
                                          previous_dir=round_dir if round_dir.is_dir() else None)
