@@ -198,8 +198,17 @@ def _read_file(path: Path, label: str, rules: Rules) -> Checked | DataFile:
     return data if data is not None else check_file(path, rules, label=label)
 
 
-def _check_chunk(args) -> list[Checked]:
-    chunk, rules = args
+_WORKER_RULES: list[Rules] = []     # set once per worker process (_set_rules), not sent with every chunk
+
+
+def _set_rules(rules: Rules) -> None:
+    _WORKER_RULES[:] = [rules]
+
+
+def _check_chunk(chunk) -> list[Checked]:
+    # The rules travel once per worker: pickled with each chunk, a round of 10,000 departments
+    # spent more time unpickling them (and rebuilding their look-up tables) than reading files.
+    rules = _WORKER_RULES[0]
     return [_read_file(path, label, rules) for path, label in chunk]
 
 
@@ -213,8 +222,8 @@ def _check_many(jobs: list[tuple[Path, str]], rules: Rules, workers: int):
     from concurrent.futures import ProcessPoolExecutor
 
     size = max(1, min(64, len(jobs) // (workers * 4)))
-    chunks = [(jobs[k:k + size], rules) for k in range(0, len(jobs), size)]
-    with ProcessPoolExecutor(max_workers=workers) as pool:
+    chunks = [jobs[k:k + size] for k in range(0, len(jobs), size)]
+    with ProcessPoolExecutor(max_workers=workers, initializer=_set_rules, initargs=(rules,)) as pool:
         n = 0
         for results in pool.map(_check_chunk, chunks):
             for c in results:
