@@ -6,7 +6,7 @@ RUNTIME_STAMP := $(VENV)/.runtime-installed
 DEV_STAMP     := $(VENV)/.dev-installed
 PIP := $(BIN)/python -m pip install --disable-pip-version-check --no-input -q
 
-.PHONY: run test samples templates preview bench contract clean
+.PHONY: run test samples templates preview bench bench-scale contract clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -45,6 +45,12 @@ bench: $(DEV_STAMP)
 	$(BIN)/python benchmarks/bench_validate.py
 	$(BIN)/python benchmarks/bench_reports.py
 	$(BIN)/python benchmarks/bench_datasets.py
+
+## The whole pipeline, a rerun and the afternoon baseline on N generated departments (docs/performance.md).
+## Inputs are generated once into /tmp/scorecard-bench (10,000 workbooks take a while). SIZES="200 1000" to choose.
+SIZES ?= 100 1000 10000
+bench-scale: $(DEV_STAMP)
+	$(BIN)/python benchmarks/bench_scale.py --sizes $(SIZES)
 
 ## The shared contract smoke check.
 contract: $(RUNTIME_STAMP)

@@ -102,7 +102,7 @@ def child_run(rules_path: Path, inp: Path, out: Path, reports: bool) -> dict:
     from scorecard.rules import load_rules
 
     if not reports:     # the 10,000 case may skip the Word reports: read + validate + score (+ ledger)
-        pipeline.write_reports = lambda summary, stage, templates_dir=None: []
+        pipeline.write_reports = lambda summary, stage, templates_dir=None, **kwargs: []
     start = time.perf_counter()
     cpu = time.process_time()
     result = pipeline.run(load_rules(rules_path), inp, out, clock=lambda: dt.datetime(2026, 12, 31, 18, 0))

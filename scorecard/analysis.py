@@ -65,7 +65,8 @@ def _attribution(summary: dict, states: dict[str, str]) -> tuple[list[dict], flo
         absent = [d for d in order if states.get(d, ACCEPTED) != ACCEPTED]
         from_absent = 0.0
         if lost and absent and ind.get("code") not in computed and not ind.get("computed"):
-            present = [float(entries[d].get("score") or 0) for d in order if d not in absent]
+            gone = set(absent)
+            present = [float(entries[d].get("score") or 0) for d in order if d not in gone]
             counterfactual = _combine(ind.get("combine", "min"), present) if present else mx
             from_absent = min(lost, max(0.0, counterfactual - score))
         n_returned = sum(1 for d in absent if states.get(d) == RETURNED)

@@ -11,7 +11,7 @@ import json
 import logging
 import sqlite3
 from contextlib import closing
-from dataclasses import asdict
+from dataclasses import fields
 from pathlib import Path
 
 from .findings import Finding
@@ -141,14 +141,29 @@ class Ledger:
             return conn.execute("SELECT name, first_run, last_run FROM rounds ORDER BY first_run, rowid").fetchall()
 
 
+def _plain(record) -> dict:
+    """A flat dataclass record as a dict (what asdict gives for these records, without its deep
+    copy, which was most of the ledger's time at thousands of files). refs is copied."""
+    names = _FIELDS.get(type(record))
+    if names is None:
+        names = _FIELDS[type(record)] = tuple(f.name for f in fields(record))
+    out = {name: getattr(record, name) for name in names}
+    if isinstance(out.get("refs"), dict):
+        out["refs"] = dict(out["refs"])
+    return out
+
+
+_FIELDS: dict[type, tuple[str, ...]] = {}
+
+
 def checked_record(c: Checked) -> dict:
     """What the ledger keeps of a checked file, so it can stand in a later run without its bytes."""
     return {
         "file": c.file, "sha256": c.sha256, "mtime": c.mtime, "department": c.department,
         "fill_date": c.fill_date.isoformat() if c.fill_date else None, "filler": c.filler,
-        "phone": c.phone, "findings": [f.as_dict() for f in c.findings],
-        "entries": [{**asdict(e), "deadline": e.deadline.isoformat() if e.deadline else None} for e in c.entries],
-        "vetoes": [asdict(v) for v in c.vetoes], "bonuses": [asdict(b) for b in c.bonuses]}
+        "phone": c.phone, "findings": [_plain(f) for f in c.findings],
+        "entries": [{**_plain(e), "deadline": e.deadline.isoformat() if e.deadline else None} for e in c.entries],
+        "vetoes": [_plain(v) for v in c.vetoes], "bonuses": [_plain(b) for b in c.bonuses]}
 
 
 def checked_from_record(record: dict) -> Checked:

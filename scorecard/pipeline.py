@@ -137,8 +137,8 @@ def run(rules: Rules, input_dir: Path, output_dir: Path, *, round_name: str | No
                                    computation=computation, data_files=data_files, reviews=office.scores())
                 result = apply_office(result, office)                               # §11
                 summary = result.to_dict()
-                (stage / "summary.json").write_text(json.dumps(summary, ensure_ascii=False, indent=2),
-                                                    encoding="utf-8")
+                with (stage / "summary.json").open("w", encoding="utf-8") as fh:   # streamed: at 10,000
+                    json.dump(summary, fh, ensure_ascii=False, indent=2)        # departments the text is 100s of MB
             with _timed(timings, "reports"):
                 manifest = write_reports(summary, stage, templates_dir, workers=workers,
                                          previous_dir=round_dir if round_dir.is_dir() else None)
@@ -218,8 +218,17 @@ def _read_file(path: Path, label: str, rules: Rules) -> Checked | DataFile:
     return data if data is not None else check_file(path, rules, label=label)
 
 
-def _check_chunk(args) -> list[Checked]:
-    chunk, rules = args
+_WORKER_RULES: list[Rules] = []     # set once per worker process (_set_rules), not sent with every chunk
+
+
+def _set_rules(rules: Rules) -> None:
+    _WORKER_RULES[:] = [rules]
+
+
+def _check_chunk(chunk) -> list[Checked]:
+    # The rules travel once per worker: pickled with each chunk, a round of 10,000 departments
+    # spent more time unpickling them (and rebuilding their look-up tables) than reading files.
+    rules = _WORKER_RULES[0]
     return [_read_file(path, label, rules) for path, label in chunk]
 
 
@@ -233,8 +242,8 @@ def _check_many(jobs: list[tuple[Path, str]], rules: Rules, workers: int):
     from concurrent.futures import ProcessPoolExecutor
 
     size = max(1, min(64, len(jobs) // (workers * 4)))
-    chunks = [(jobs[k:k + size], rules) for k in range(0, len(jobs), size)]
-    with ProcessPoolExecutor(max_workers=workers) as pool:
+    chunks = [jobs[k:k + size] for k in range(0, len(jobs), size)]
+    with ProcessPoolExecutor(max_workers=workers, initializer=_set_rules, initargs=(rules,)) as pool:
         n = 0
         for results in pool.map(_check_chunk, chunks):
             for c in results:

@@ -21,7 +21,9 @@ import hashlib
 import io
 import logging
 import os
+import re
 import zipfile
+import zlib
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -85,6 +87,9 @@ class _Environment(Environment):
         return _cached(self._compiled, source, lambda: super(_Environment, self).from_string(source))
 
 
+_LISTING_CHARS = re.compile("[\t\n\a\f]")
+
+
 class _Template(DocxTemplate):
     """DocxTemplate that remembers patch_xml results: cleaning the template XML for Jinja (a few
     dozen regex passes) gives the same result for every department, so do it once per run."""
@@ -95,6 +100,13 @@ class _Template(DocxTemplate):
 
     def patch_xml(self, src_xml):
         return _cached(self._patched, src_xml, lambda: super(_Template, self).patch_xml(src_xml))
+
+    def resolve_listing(self, xml):
+        # docxtpl turns tab, newline, \a and \f inside texts into Word markup with three nested
+        # regex passes over every paragraph; a rendered part without any of them is left as it is.
+        if not _LISTING_CHARS.search(xml):
+            return xml
+        return super().resolve_listing(xml)
 
 
 def make_environment(undefined=StrictUndefined) -> Environment:
@@ -240,6 +252,24 @@ def _stable(summary: dict) -> dict:
     return {k: v for k, v in summary.items() if k != "generated_at"}
 
 
+def _department_key_base(data: bytes, shared: Shared, env: Environment) -> bytes:
+    """What every department report's key shares: the template, the rendering code and the shared
+    context values the template uses (hashed once per run, not once per department). Only the
+    values it names count, so a change in another department (the whole gap list, the unit's total)
+    does not render every department's report again. Names are what Jinja finds in the parts docxtpl
+    renders, plus, to be safe, any shared key whose name occurs anywhere in the package."""
+    tpl = _Template(io.BytesIO(data))
+    try:
+        names = set(tpl.get_undeclared_template_variables(env))
+        with zipfile.ZipFile(io.BytesIO(data)) as package:
+            text = b"".join(package.read(member) for member in package.namelist()).decode("utf-8", "replace")
+        names |= {k for k in shared.common if k in text}
+    except (TemplateError, zlib.error, *_BROKEN_TEMPLATE):
+        names = set(shared.common)          # the render reports the problem; key on everything
+    used = {k: v for k, v in shared.common.items() if k in names and k != "generated_at"}
+    return hashlib.sha256(data + RENDER_VERSION.encode()).digest() + content_key(b"", used).encode()
+
+
 def write_reports(summary: dict, out_dir: Path, templates_dir: Path | None = None, *,
                   chart_font: str | None = charts.AUTO, workers: int | None = None,
                   previous_dir: Path | None = None) -> list[Report]:
@@ -256,53 +286,71 @@ def write_reports(summary: dict, out_dir: Path, templates_dir: Path | None = Non
     env = make_environment()
     shared = Shared(summary)           # the parts every document shares, once
     cache = RenderCache(previous_dir, out_dir)
-    stable = _stable(summary)
-    manifest = []
+    stable = content_key(b"", _stable(summary)).encode()      # serialised once for the three documents
 
     def rel(path: Path) -> str:
         return path.relative_to(out_dir).as_posix()
 
-    def whole(name: str, reader: str, render) -> None:
+    def whole(name: str, render) -> None:
         """A document made from the whole summary: rendered unless the last run made it from the same."""
         data = _read_template(name, templates_dir) if name.endswith(".docx") else b""
-        key = content_key(data + RENDER_VERSION.encode(), stable)
+        key = hashlib.sha256(data + RENDER_VERSION.encode() + stable).hexdigest()
         if not cache.reuse(name, key):
             render(data)
             cache.record(name, key)
-        manifest.append(Report(name, reader))
 
-    whole(SUMMARY_TEMPLATE, LEADERS, lambda data: _render(
-        SUMMARY_TEMPLATE, data, lambda tpl: build_context(SUMMARY_TEMPLATE, summary, tpl, chart_font=chart_font,
-                                                          shared=shared), out_dir / SUMMARY_TEMPLATE, env))
     dept_dir = out_dir / DEPARTMENT_DIR
     dept_dir.mkdir(exist_ok=True)
     # One template read, one patched source and one compiled Jinja template for all departments.
     data, used = _read_template(DEPARTMENT_TEMPLATE, templates_dir), set()
     jobs = [(d["name"], str(dept_dir / f"{_unique_name(d['name'], used)}.docx"))
             for d in summary.get("departments", [])]
-    manifest += [Report(rel(Path(p)), DEPARTMENT, name) for name, p in jobs]
     keys, todo = {}, []
+    base = _department_key_base(data, shared, env) if jobs else b""
     for name, p in jobs:
-        context = build_context(DEPARTMENT_TEMPLATE, summary, None, name, shared=shared)
-        context.pop("generated_at", None)
-        keys[p] = content_key(data + RENDER_VERSION.encode(), context)
+        keys[p] = content_key(base, {"dept": clean(department_context(shared, name))})
         if not cache.reuse(rel(Path(p)), keys[p]):
             todo.append((name, p))
     workers = workers or os.cpu_count() or 1
-    if workers <= 1 or len(todo) < PARALLEL_FROM:
-        _init_worker(summary, data, shared)
-        failed = _render_departments(todo)
-        _WORKER.clear()
-    else:
-        failed = _render_in_pool(summary, data, todo, workers)
+    # Many departments: their reports render in a pool while this process renders the documents
+    # made from the whole summary, so both cores work all the time. Errors are raised in the
+    # order the documents come in (summary, departments, gap lists), as when rendered one by one.
+    pool = _DepartmentPool(summary, data, todo, workers) if workers > 1 and len(todo) >= PARALLEL_FROM else None
+    try:
+        whole(SUMMARY_TEMPLATE, lambda data: _render(
+            SUMMARY_TEMPLATE, data, lambda tpl: build_context(SUMMARY_TEMPLATE, summary, tpl, chart_font=chart_font,
+                                                              shared=shared), out_dir / SUMMARY_TEMPLATE, env))
+        late = None
+        if pool is not None:
+            try:
+                whole(GAPLIST_TEMPLATE, lambda data: _render(
+                    GAPLIST_TEMPLATE, data, lambda tpl: build_context(GAPLIST_TEMPLATE, summary, tpl, shared=shared),
+                    out_dir / GAPLIST_TEMPLATE, env))
+                whole(GAPLIST_XLSX, lambda data: write_gap_xlsx(summary, out_dir / GAPLIST_XLSX))
+            except ReportError as exc:
+                late = exc
+            failed = pool.result()
+        else:
+            _init_worker(summary, data, shared)
+            failed = _render_departments(todo)
+            _WORKER.clear()
+    finally:
+        if pool is not None:
+            pool.close()
     if failed:
         raise ReportError(*failed)
     for _, p in todo:
         cache.record(rel(Path(p)), keys[p])
-    whole(GAPLIST_TEMPLATE, OFFICE, lambda data: _render(
-        GAPLIST_TEMPLATE, data, lambda tpl: build_context(GAPLIST_TEMPLATE, summary, tpl, shared=shared),
-        out_dir / GAPLIST_TEMPLATE, env))
-    whole(GAPLIST_XLSX, OFFICE, lambda data: write_gap_xlsx(summary, out_dir / GAPLIST_XLSX))
+    if late is not None:
+        raise late
+    if pool is None:
+        whole(GAPLIST_TEMPLATE, lambda data: _render(
+            GAPLIST_TEMPLATE, data, lambda tpl: build_context(GAPLIST_TEMPLATE, summary, tpl, shared=shared),
+            out_dir / GAPLIST_TEMPLATE, env))
+        whole(GAPLIST_XLSX, lambda data: write_gap_xlsx(summary, out_dir / GAPLIST_XLSX))
+    manifest = [Report(SUMMARY_TEMPLATE, LEADERS)]
+    manifest += [Report(rel(Path(p)), DEPARTMENT, name) for name, p in jobs]
+    manifest += [Report(GAPLIST_TEMPLATE, OFFICE), Report(GAPLIST_XLSX, OFFICE)]
     cache.save()
     for sub in summary.get("submissions", []):
         returned = sub.get("returned")
@@ -337,13 +385,24 @@ def _render_departments(jobs: list[tuple[str, str]]) -> tuple[str, str] | None:
     return None
 
 
-def _render_in_pool(summary: dict, data: bytes, jobs: list, workers: int) -> tuple[str, str] | None:
-    from concurrent.futures import ProcessPoolExecutor
+class _DepartmentPool:
+    """Department reports rendering in worker processes (started at once); result() waits for them."""
 
-    size = max(1, min(50, len(jobs) // (workers * 4)))
-    chunks = [jobs[k:k + size] for k in range(0, len(jobs), size)]
-    with ProcessPoolExecutor(max_workers=workers, initializer=_init_worker, initargs=(summary, data)) as pool:
-        for failed in pool.map(_render_departments, chunks):
+    def __init__(self, summary: dict, data: bytes, jobs: list, workers: int):
+        from concurrent.futures import ProcessPoolExecutor
+
+        size = max(1, min(50, len(jobs) // (workers * 4)))
+        chunks = [jobs[k:k + size] for k in range(0, len(jobs), size)]
+        self.pool = ProcessPoolExecutor(max_workers=workers, initializer=_init_worker, initargs=(summary, data))
+        self.futures = [self.pool.submit(_render_departments, chunk) for chunk in chunks]
+
+    def result(self) -> tuple[str, str] | None:
+        for future in self.futures:
+            failed = future.result()
             if failed:
                 return failed
-    return None
+        return None
+
+    def close(self) -> None:
+        self.pool.shutdown(wait=True, cancel_futures=True)
+

@@ -316,15 +316,24 @@ class OfficeFinding:
     value: str
 
 
+_JSON_FIELDS: dict[type, tuple[tuple[str, bool], ...]] = {}     # dataclass -> (field, omit_if_none); fields() is slow
+
+
 def to_json(value: Any):
     """Plain JSON data: dataclasses to dicts (in field order), tuples to lists."""
-    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+    if value is None or isinstance(value, (str, int, float)):
+        return value
+    names = _JSON_FIELDS.get(type(value))
+    if names is None and dataclasses.is_dataclass(value) and not isinstance(value, type):
+        names = _JSON_FIELDS[type(value)] = tuple((f.name, bool(f.metadata.get("omit_if_none")))
+                                                  for f in dataclasses.fields(value))
+    if names is not None:
         out = {}
-        for f in dataclasses.fields(value):
-            v = getattr(value, f.name)
-            if v is None and f.metadata.get("omit_if_none"):
+        for name, omit in names:
+            v = getattr(value, name)
+            if v is None and omit:
                 continue
-            out[f.name] = to_json(v)
+            out[name] = to_json(v)
         return out
     if isinstance(value, (list, tuple)):
         return [to_json(v) for v in value]

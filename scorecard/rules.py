@@ -156,7 +156,18 @@ class Rules:
         return self._by_code.get(code)
 
     def indicators_of(self, department: str) -> tuple[Indicator, ...]:
-        return tuple(i for i in self.indicators if department in i.departments)
+        found = self._indicators_by_department.get(department)
+        return found if found is not None else tuple(i for i in self.indicators if department in i.departments)
+
+    @cached_property
+    def _indicators_by_department(self) -> dict[str, tuple[Indicator, ...]]:
+        """indicators_of for every named department, built once: scoring asks per department, and
+        scanning every indicator's department list each time made a round quadratic in departments."""
+        found: dict[str, list[Indicator]] = {}
+        for i in self.indicators:
+            for name in dict.fromkeys(i.departments):
+                found.setdefault(name, []).append(i)
+        return {name: tuple(inds) for name, inds in found.items()}
 
     def department(self, typed) -> Department | None:
         """The department a typed name or alias means (spaces, width and line breaks ignored)."""
