@@ -24,8 +24,7 @@ from .feedback import write_returned
 from .findings import FileProblem, finding
 from .fsutil import run_lock, staged_directory
 from .ledger import Ledger
-from .gaplist import write_gap_xlsx
-from .office import GAP_FILE, OFFICE, REVIEW_FILE, apply_office, is_office_workbook, load_office, office_checked
+from .office import OFFICE, REVIEW_FILE, apply_office, is_office_workbook, load_office, office_checked
 from .office_write import write_review_xlsx
 from .reports import write_reports
 from .rules import Rules
@@ -142,10 +141,9 @@ def run(rules: Rules, input_dir: Path, output_dir: Path, *, round_name: str | No
             with _timed(timings, "reports"):
                 manifest = write_reports(summary, stage, templates_dir, workers=workers,
                                          previous_dir=round_dir if round_dir.is_dir() else None)
-                # §11: the office edits these two in place, so they are always written afresh (never
-                # reused by the render cache: an edit that was ignored must not survive in them).
+                # §11: the office edits 核定表 and 问题清单 in place, so both are always written afresh
+                # (write_reports never reuses 问题清单.xlsx: an edit that was ignored must not survive).
                 write_review_xlsx(summary, stage / REVIEW_FILE, office.review_rows(), now=now)
-                write_gap_xlsx(summary, stage / GAP_FILE)
         started = now.isoformat(timespec="microseconds")
         with _timed(timings, "ledger"):
             ledger.record(summary, started)

@@ -326,7 +326,7 @@ def write_reports(summary: dict, out_dir: Path, templates_dir: Path | None = Non
                 whole(GAPLIST_TEMPLATE, lambda data: _render(
                     GAPLIST_TEMPLATE, data, lambda tpl: build_context(GAPLIST_TEMPLATE, summary, tpl, shared=shared),
                     out_dir / GAPLIST_TEMPLATE, env))
-                whole(GAPLIST_XLSX, lambda data: write_gap_xlsx(summary, out_dir / GAPLIST_XLSX))
+                write_gap_xlsx(summary, out_dir / GAPLIST_XLSX)     # never reused: the office edits it (§11)
             except ReportError as exc:
                 late = exc
             failed = pool.result()
@@ -347,7 +347,7 @@ def write_reports(summary: dict, out_dir: Path, templates_dir: Path | None = Non
         whole(GAPLIST_TEMPLATE, lambda data: _render(
             GAPLIST_TEMPLATE, data, lambda tpl: build_context(GAPLIST_TEMPLATE, summary, tpl, shared=shared),
             out_dir / GAPLIST_TEMPLATE, env))
-        whole(GAPLIST_XLSX, lambda data: write_gap_xlsx(summary, out_dir / GAPLIST_XLSX))
+        write_gap_xlsx(summary, out_dir / GAPLIST_XLSX)     # never reused: the office edits it (§11)
     manifest = [Report(SUMMARY_TEMPLATE, LEADERS)]
     manifest += [Report(rel(Path(p)), DEPARTMENT, name) for name, p in jobs]
     manifest += [Report(GAPLIST_TEMPLATE, OFFICE), Report(GAPLIST_XLSX, OFFICE)]
