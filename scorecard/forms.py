@@ -13,13 +13,12 @@ from pathlib import Path
 from openpyxl import Workbook
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Protection, Side
 from openpyxl.utils import get_column_letter
-from openpyxl.worksheet.datavalidation import DataValidation
 
 from . import layout as L
 from .fsutil import atomic_save_workbook
 from .rules import Rules
 from .text import fmt_number, safe_filename
-from .xlsxutil import print_a4, print_landscape, row_height
+from .xlsxutil import print_a4, print_landscape, row_height, stop_date, stop_decimal, stop_list
 
 FONT = "宋体"
 HEADER_FILL = PatternFill("solid", fgColor="D9E1F2")
@@ -134,12 +133,7 @@ def _info(ws, rules: Rules, department: str):
             b.fill = LOCKED_FILL
     ws["B4"].number_format = DATE_FORMAT
     ws["B3"].number_format = "@"
-    dv = DataValidation(type="date", operator="greaterThan", formula1="36526", allow_blank=True,
-                        showErrorMessage=True, errorStyle="stop", errorTitle="日期格式",
-                        error="请按 2026-12-31 的格式填写日期。", promptTitle="填报日期",
-                        prompt="格式如 2026-12-31", showInputMessage=True)
-    dv.add("B4")
-    ws.add_data_validation(dv)
+    stop_date(ws, "B4", "日期格式", "请按 2026-12-31 的格式填写日期。", prompt="格式如 2026-12-31")
     ws.column_dimensions["A"].width = 14
     ws.column_dimensions["B"].width = 46
     _protect(ws)
@@ -171,23 +165,13 @@ def _scores(ws, rules: Rules, department: str):
     last = max(2, len(indicators) + 1)
     col = {k: get_column_letter(v) for k, v in index.items()}
     # Every check stops a bad value (errorStyle "stop"): Excel refuses it rather than warning.
-    status = DataValidation(type="list", formula1=_list_formula(rules.statuses), allow_blank=True,
-                            showErrorMessage=True, errorStyle="stop", errorTitle="完成情况", error="请从下拉列表中选择。",
-                            promptTitle="完成情况", prompt="请从下拉列表中选择", showInputMessage=True)
-    status.add(f"{col['status']}2:{col['status']}{last}")
+    stop_list(ws, f"{col['status']}2:{col['status']}{last}", _list_formula(rules.statuses), "完成情况",
+              "请从下拉列表中选择。", prompt="请从下拉列表中选择")
     # A decimal between 0 and the row's own 分值 (a relative reference, so one rule serves every row).
-    score = DataValidation(type="decimal", operator="between", formula1="0", formula2=f"{col['max']}2",
-                           allow_blank=True, showErrorMessage=True, errorStyle="stop", errorTitle="自评得分",
-                           error="自评得分应为 0 到分值之间的数字。", promptTitle="自评得分",
-                           prompt="填写 0 到分值之间的数字", showInputMessage=True)
-    score.add(f"{col['score']}2:{col['score']}{last}")
-    deadline = DataValidation(type="date", operator="greaterThan", formula1="36526", allow_blank=True,
-                              showErrorMessage=True, errorStyle="stop", errorTitle="完成时限",
-                              error="请填写日期，格式如 2026-12-31。", promptTitle="完成时限",
-                              prompt="填写日期，格式如 2026-12-31", showInputMessage=True)
-    deadline.add(f"{col['deadline']}2:{col['deadline']}{last}")
-    for dv in (status, score, deadline):
-        ws.add_data_validation(dv)
+    stop_decimal(ws, f"{col['score']}2:{col['score']}{last}", f"{col['max']}2", "自评得分",
+                 "自评得分应为 0 到分值之间的数字。", prompt="填写 0 到分值之间的数字")
+    stop_date(ws, f"{col['deadline']}2:{col['deadline']}{last}", "完成时限", "请填写日期，格式如 2026-12-31。",
+              prompt="填写日期，格式如 2026-12-31")
     for key, letter in col.items():
         ws.column_dimensions[letter].width = SCORE_WIDTHS.get(key, 12)
     ws.auto_filter.ref = f"A1:{get_column_letter(len(columns))}{last}"
@@ -228,10 +212,7 @@ def _vetoes(ws, rules: Rules):
                 cell.fill = LOCKED_FILL
         ws.row_dimensions[r].height = 32
     last = max(2, len(rules.vetoes) + 1)
-    dv = DataValidation(type="list", formula1=f'"{L.YES},{L.NO}"', allow_blank=False, showErrorMessage=True,
-                        errorStyle="stop", errorTitle="是否发生", error="请选择“是”或“否”。")
-    dv.add(f"C2:C{last}")
-    ws.add_data_validation(dv)
+    stop_list(ws, f"C2:C{last}", f'"{L.YES},{L.NO}"', "是否发生", "请选择“是”或“否”。", allow_blank=False)
     for letter, width in zip("ABCD", (8, 50, 11, 50)):
         ws.column_dimensions[letter].width = width
     _protect(ws)
@@ -245,11 +226,8 @@ def _bonus(ws, rules: Rules):
             cell.border = BORDER
             cell.font = Font(name=FONT)
             cell.alignment = WRAP
-    dv = DataValidation(type="decimal", operator="between", formula1="0", formula2=fmt_number(rules.bonus_cap),
-                        allow_blank=True, showErrorMessage=True, errorStyle="stop", errorTitle="申报加分",
-                        error=f"申报加分应为 0 到 {fmt_number(rules.bonus_cap)} 之间的数字。")
-    dv.add(f"B2:B{BONUS_ROWS + 1}")
-    ws.add_data_validation(dv)
+    stop_decimal(ws, f"B2:B{BONUS_ROWS + 1}", fmt_number(rules.bonus_cap), "申报加分",
+                 f"申报加分应为 0 到 {fmt_number(rules.bonus_cap)} 之间的数字。")
     for letter, width in zip("ABCD", (30, 10, 50, 36)):
         ws.column_dimensions[letter].width = width
 

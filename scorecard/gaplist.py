@@ -21,13 +21,12 @@ import pandas as pd
 from openpyxl import Workbook
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.utils import get_column_letter
-from openpyxl.worksheet.datavalidation import DataValidation
 
 from .fsutil import atomic_save_workbook
 from .office_read import CLOSED_SHEET, TRACKING, TRACKING_STATES, norm, write_meta
 from .office_write import UNLOCKED, fit_row_heights, print_a4, protect
 from .text import display_width, fmt_number, xml_safe
-from .xlsxutil import set_text
+from .xlsxutil import Styles, set_text, stop_date, stop_list
 
 GAP_SHEET = "问题清单"
 STATS_SHEET = "统计"
@@ -155,42 +154,45 @@ def stats_frame(summary: dict) -> pd.DataFrame:
     return table
 
 
+CENTRED = ("序号", "类型", "程度", "状态", "整改状态", "销号日期", "核验人")
+BODY_FONT = Font(name=FONT)
+TOP = Alignment(vertical="top", wrap_text=True)
+TOP_CENTRED = Alignment(vertical="top", wrap_text=True, horizontal="center")
+
+
+def _gap_style(centred: bool, editable: bool, fill, date: bool) -> dict:
+    style = {"font": BODY_FONT, "border": BORDER, "alignment": TOP_CENTRED if centred else TOP}
+    if editable:
+        style.update(protection=UNLOCKED, fill=INPUT_FILL)
+    elif fill is not None:
+        style["fill"] = fill
+    if date:
+        style["number_format"] = "yyyy-mm-dd"
+    return style
+
+
 def _gap_sheet(ws, gaps: list[dict], titles: list[str], with_state: bool, empty: str, heading: str) -> None:
     """One row per gap, the tracking columns open (drop-down, date check), the rest locked."""
     rows = _rows(gaps, with_state)
     _header(ws, titles)
     severity_col = titles.index("程度")
     editable = {titles.index(t) + 1 for t in TRACKING_TITLES}
+    date_col = titles.index("销号日期") + 1
+    styles = Styles()
     for r, row in enumerate(rows, 2):
-        fill = FILL.get(row[severity_col])
+        severity = row[severity_col]
         for c, value in enumerate(row, 1):
             cell = ws.cell(row=r, column=c)
+            styles.apply(cell, (c, severity), lambda c=c, severity=severity: _gap_style(
+                titles[c - 1] in CENTRED, c in editable, FILL.get(severity), c == date_col))
             _put(cell, value)
-            cell.font = Font(name=FONT)
-            cell.border = BORDER
-            cell.alignment = Alignment(vertical="top", wrap_text=True, horizontal="center" if titles[c - 1] in (
-                "序号", "类型", "程度", "状态", "整改状态", "销号日期", "核验人") else None)
-            if c in editable:
-                cell.protection = UNLOCKED
-                cell.fill = INPUT_FILL
-            elif fill is not None:
-                cell.fill = fill
-        ws.cell(row=r, column=titles.index("销号日期") + 1).number_format = "yyyy-mm-dd"
     if not rows and empty:
         ws.cell(row=2, column=1, value=empty).font = Font(name=FONT)
     last = max(2, len(rows) + 1)
     col = {t: get_column_letter(titles.index(t) + 1) for t in TRACKING_TITLES}
-    status = DataValidation(type="list", formula1='"' + ",".join(TRACKING_STATES) + '"', allow_blank=True,
-                            showErrorMessage=True, errorStyle="stop", errorTitle="整改状态",
-                            error="请从下拉列表中选择：" + "、".join(TRACKING_STATES) + "。", promptTitle="整改状态",
-                            prompt="销号时须同时填写销号日期和核验人", showInputMessage=True)
-    status.add(f"{col['整改状态']}2:{col['整改状态']}{last}")
-    closed_on = DataValidation(type="date", operator="greaterThan", formula1="36526", allow_blank=True,
-                               showErrorMessage=True, errorStyle="stop", errorTitle="销号日期",
-                               error="请按 2026-12-31 的格式填写日期。")
-    closed_on.add(f"{col['销号日期']}2:{col['销号日期']}{last}")
-    ws.add_data_validation(status)
-    ws.add_data_validation(closed_on)
+    stop_list(ws, f"{col['整改状态']}2:{col['整改状态']}{last}", '"' + ",".join(TRACKING_STATES) + '"', "整改状态",
+              "请从下拉列表中选择：" + "、".join(TRACKING_STATES) + "。", prompt="销号时须同时填写销号日期和核验人")
+    stop_date(ws, f"{col['销号日期']}2:{col['销号日期']}{last}", "销号日期", "请按 2026-12-31 的格式填写日期。")
     ws.freeze_panes = "A2"
     ws.auto_filter.ref = f"A1:{get_column_letter(len(titles))}{last}"
     _widths(ws, titles, rows)

@@ -14,12 +14,11 @@ from pathlib import Path
 from openpyxl import Workbook
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Protection, Side
 from openpyxl.utils import get_column_letter
-from openpyxl.worksheet.datavalidation import DataValidation
 
 from .fsutil import atomic_save_workbook
 from .office_read import REVIEW, REVIEW_SHEET, fmt_canonical, norm, review_key, write_meta
 from .text import display_width, xml_safe
-from .xlsxutil import set_text
+from .xlsxutil import Styles, set_text, stop_date, stop_decimal
 
 FONT = "宋体"
 HEADER_FILL = PatternFill("solid", fgColor="D9D9D9")
@@ -70,17 +69,14 @@ def print_a4(ws, *, landscape: bool = True, one_page: bool = False, title_rows: 
 
 def fit_row_heights(ws, first_row: int = 2) -> None:
     """Row heights for wrapped text (Excel does not grow rows written by a library on its own)."""
-    widths = {}
-    for col in range(1, ws.max_column + 1):
-        widths[col] = ws.column_dimensions[get_column_letter(col)].width or 8.43
-    for r in range(first_row, ws.max_row + 1):
+    usable = [max(1.0, (ws.column_dimensions[get_column_letter(col)].width or 8.43) - 1)
+              for col in range(1, ws.max_column + 1)]
+    for r, values in enumerate(ws.iter_rows(min_row=first_row, values_only=True), first_row):
         lines = 1
-        for col in range(1, ws.max_column + 1):
-            value = ws.cell(row=r, column=col).value
+        for value, width in zip(values, usable):
             if value is None:
                 continue
-            usable = max(1.0, widths[col] - 1)
-            lines = max(lines, sum(max(1, math.ceil(display_width(part) / usable))
+            lines = max(lines, sum(max(1, math.ceil(display_width(part) / width))
                                    for part in str(value).split("\n")))
         ws.row_dimensions[r].height = min(MAX_ROW_HEIGHT, max(18.0, lines * LINE_HEIGHT + 4))
 
@@ -116,6 +112,23 @@ def date_value(text: str):
         return text
 
 
+CENTRED = ("department", "indicator", "max", "self_score", "score", "reviewer", "date", "method")
+BODY_FONT = Font(name=FONT)
+TOP = Alignment(vertical="top", wrap_text=True)
+TOP_CENTRED = Alignment(vertical="top", wrap_text=True, horizontal="center")
+NUMBER_FORMATS = {"indicator": "@", "date": DATE_FORMAT}
+
+
+def _cell_style(key: str, editable: bool) -> dict:
+    style = {"font": BODY_FONT, "border": BORDER, "alignment": TOP_CENTRED if key in CENTRED else TOP,
+             "fill": INPUT_FILL if editable else LOCKED_FILL}
+    if editable:
+        style["protection"] = UNLOCKED
+    if key in NUMBER_FORMATS:
+        style["number_format"] = NUMBER_FORMATS[key]
+    return style
+
+
 def review_rows(summary: dict) -> dict[tuple[str, str], dict]:
     """(department, indicator) -> {score, reason, reviewer, date} from summary["reviews"]."""
     return {(r["department"], r["indicator"]): r for r in summary.get("reviews", [])}
@@ -138,6 +151,7 @@ def write_review_xlsx(summary: dict, path: Path, rows: dict[tuple[str, str], dic
     ws.title = REVIEW_SHEET
     header(ws, titles)
     written: dict[str, dict[str, str]] = {}
+    styles = Styles()
     for r, entry in enumerate(entries, 2):
         ind = indicators.get(entry["indicator"], {})
         recorded = rows.get((entry["department"], entry["indicator"]), {})
@@ -150,35 +164,17 @@ def write_review_xlsx(summary: dict, path: Path, rows: dict[tuple[str, str], dic
                   "criteria": ind.get("criteria", ""), "method": ind.get("method", "")}
         for c, (title, key, _, editable) in enumerate(REVIEW_COLUMNS, 1):
             cell = ws.cell(row=r, column=c)
+            styles.apply(cell, key, lambda key=key, editable=editable: _cell_style(key, editable))
             put(cell, values[key])
-            cell.font = Font(name=FONT)
-            cell.border = BORDER
-            centred = key in ("department", "indicator", "max", "self_score", "score", "reviewer", "date", "method")
-            cell.alignment = Alignment(vertical="top", wrap_text=True, horizontal="center" if centred else None)
-            if editable:
-                cell.protection = UNLOCKED
-                cell.fill = INPUT_FILL
-            else:
-                cell.fill = LOCKED_FILL
-        ws.cell(row=r, column=titles.index("指标编号") + 1).number_format = "@"
-        ws.cell(row=r, column=titles.index("核定日期") + 1).number_format = DATE_FORMAT
         written[review_key(entry["department"], entry["indicator"])] = {
             "score": "" if values["score"] is None else fmt_canonical(values["score"]),
             "reason": norm("reason", values["reason"]), "reviewer": norm("reviewer", values["reviewer"]),
             "date": norm("date", values["date"])}
     last = max(2, len(entries) + 1)
     col = {key: get_column_letter(i) for i, (_, key, _, _) in enumerate(REVIEW_COLUMNS, 1)}
-    score = DataValidation(type="decimal", operator="between", formula1="0", formula2=f"{col['max']}2",
-                           allow_blank=True, showErrorMessage=True, errorStyle="stop", errorTitle="核定得分",
-                           error="核定得分应为 0 到该指标分值之间的数字。", promptTitle="核定得分",
-                           prompt="填写 0 到分值之间的数字；与自评得分不同时须填写核定说明", showInputMessage=True)
-    score.add(f"{col['score']}2:{col['score']}{last}")
-    date = DataValidation(type="date", operator="greaterThan", formula1="36526", allow_blank=True,
-                          showErrorMessage=True, errorStyle="stop", errorTitle="核定日期",
-                          error="请按 2026-12-31 的格式填写日期。")
-    date.add(f"{col['date']}2:{col['date']}{last}")
-    ws.add_data_validation(score)
-    ws.add_data_validation(date)
+    stop_decimal(ws, f"{col['score']}2:{col['score']}{last}", f"{col['max']}2", "核定得分",
+                 "核定得分应为 0 到该指标分值之间的数字。", prompt="填写 0 到分值之间的数字；与自评得分不同时须填写核定说明")
+    stop_date(ws, f"{col['date']}2:{col['date']}{last}", "核定日期", "请按 2026-12-31 的格式填写日期。")
     for i, (_, _, width, _) in enumerate(REVIEW_COLUMNS, 1):
         ws.column_dimensions[get_column_letter(i)].width = width
     if not entries:

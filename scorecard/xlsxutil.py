@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import math
+from copy import copy
 
 from .text import display_width, xml_safe
 
@@ -53,3 +54,53 @@ def row_height(text, width_chars: float, line_points: float = 15.0) -> float:
     per_line = max(1, int(width_chars) - 1)
     lines = sum(max(1, math.ceil(display_width(part) / per_line)) for part in str(text or "").split("\n"))
     return lines * line_points + 6
+
+
+class Styles:
+    """Cell styles built once per sheet and copied, not set object by object on every cell.
+
+    Setting cell.font/.border/... makes openpyxl hash the style object against the workbook's
+    style lists (slow: it dominated writing 核定表 and 问题清单 for hundreds of departments).
+    Each distinct combination, named by the caller's cheap key, is applied once through the
+    normal setters and its style array copied to every other cell that uses it.
+    """
+
+    def __init__(self):
+        self._arrays: dict = {}
+
+    def apply(self, cell, key, make) -> None:
+        """Give cell the style named key; make() returns {attribute: style object} on first use."""
+        array = self._arrays.get(key)
+        if array is None:
+            for name, value in make().items():
+                setattr(cell, name, value)
+            self._arrays[key] = copy(cell._style)
+        else:
+            cell._style = copy(array)
+
+
+def _stop(ws, ref: str, title: str, error: str, prompt: str | None, **rule) -> None:
+    from openpyxl.worksheet.datavalidation import DataValidation
+
+    dv = DataValidation(allow_blank=rule.pop("allow_blank", True), showErrorMessage=True, errorStyle="stop",
+                        errorTitle=title, error=error, **rule)
+    if prompt:
+        dv.promptTitle, dv.prompt, dv.showInputMessage = title, prompt, True
+    dv.add(ref)
+    ws.add_data_validation(dv)
+
+
+def stop_date(ws, ref: str, title: str, error: str, prompt: str | None = None) -> None:
+    """Excel refuses anything but a date (after 2000-01-01) in ref, with this Chinese message."""
+    _stop(ws, ref, title, error, prompt, type="date", operator="greaterThan", formula1="36526")
+
+
+def stop_decimal(ws, ref: str, high: str, title: str, error: str, prompt: str | None = None) -> None:
+    """Excel refuses anything but a number from 0 to high (a number, or a relative cell such as D2)."""
+    _stop(ws, ref, title, error, prompt, type="decimal", operator="between", formula1="0", formula2=high)
+
+
+def stop_list(ws, ref: str, choices: str, title: str, error: str, prompt: str | None = None,
+              allow_blank: bool = True) -> None:
+    """A drop-down (choices: a list formula such as '"是,否"') that refuses anything else."""
+    _stop(ws, ref, title, error, prompt, type="list", formula1=choices, allow_blank=allow_blank)
