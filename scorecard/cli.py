@@ -60,6 +60,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("run", help="process every workbook in the input folder")
     run_opts(p)
+    p.add_argument("--force", action="store_true",
+                   help="process everything again even if nothing changed since the last run "
+                        "(by default an unchanged rerun keeps the last outputs and takes a second)")
     _add_run_wait(p)                                        # ops: unattended operation
     mail_opts(p)
     p = sub.add_parser("watch", help="drop-folder mode: run whenever the input folder changes, until stopped")
@@ -160,8 +163,11 @@ def _run_options(args) -> dict:
 def cmd_run(args) -> int:
     from .pipeline import run
 
-    options = _run_options(args)
+    options = {**_run_options(args), "force": args.force}
     result = _timed_run(args, run, options)                 # ops: --wait, progress, log lines
+    if result.unchanged:
+        console.say("输入文件、规则和模板与上次运行相同，上次的输出也未被改动：未重新处理，以下是上次的结果。"
+                    "如需全部重新处理，请加 --force。")
     console.run_report(result.summary, result.round_dir)
     if args.send or args.dry_run:
         return _deliver_after_run(options["rules"], args, result)

@@ -13,9 +13,12 @@ import sqlite3
 from contextlib import closing
 from dataclasses import fields
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from .findings import Finding
-from .validation import BonusClaim, Checked, Entry, VetoAnswer
+
+if TYPE_CHECKING:       # imported where records are rebuilt: the run history needs no spreadsheet code
+    from .validation import Checked
 
 logger = logging.getLogger(__name__)
 
@@ -66,6 +69,8 @@ class Ledger:
         migrate(conn, self.path)
         return conn
 
+    connect = _connect      # for modules that keep their own table in the ledger file (outbox, unchanged)
+
     def previous(self, round_name: str) -> dict | None:
         """Summary of the round before `round_name` (by first run), or None."""
         with closing(self._connect()) as conn:
@@ -82,17 +87,17 @@ class Ledger:
 
     def record(self, summary: dict, started: str) -> None:
         """Store a round's summary.json (a dict, as written) and one line in the run history."""
-        subs = summary.get("submissions", [])
         with closing(self._connect()) as conn, conn:
             conn.execute(
                 "INSERT INTO rounds (name, first_run, last_run, summary) VALUES (?, ?, ?, ?) "
                 "ON CONFLICT(name) DO UPDATE SET last_run = excluded.last_run, summary = excluded.summary",
                 (summary["round"], started, started, json.dumps(summary, ensure_ascii=False)))
-            conn.execute(
-                "INSERT INTO runs (round, started, total, passed, accepted, rejected, gaps) VALUES (?,?,?,?,?,?,?)",
-                (summary["round"], started, summary["unit"]["total"], int(summary["unit"]["passed"]),
-                 sum(s["status"] == "accepted" for s in subs), sum(s["status"] == "rejected" for s in subs),
-                 len(summary.get("gaps", []))))
+            _insert_run(conn, summary, started, "ok")
+
+    def record_run(self, summary: dict, started: str, outcome: str) -> None:
+        """One line in the run history only (a run that found nothing changed: outcome 'unchanged')."""
+        with closing(self._connect()) as conn, conn:
+            _insert_run(conn, summary, started, outcome)
 
     def keep_accepted(self, round_name: str, fingerprint: str, submissions: list[Checked], recorded: str) -> None:
         """Remember each department's accepted submission of this round (replacing an older one)."""
@@ -141,6 +146,15 @@ class Ledger:
             return conn.execute("SELECT name, first_run, last_run FROM rounds ORDER BY first_run, rowid").fetchall()
 
 
+def _insert_run(conn: sqlite3.Connection, summary: dict, started: str, outcome: str) -> None:
+    subs = summary.get("submissions", [])
+    conn.execute(
+        "INSERT INTO runs (round, started, total, passed, accepted, rejected, gaps, outcome) VALUES (?,?,?,?,?,?,?,?)",
+        (summary["round"], started, summary["unit"]["total"], int(summary["unit"]["passed"]),
+         sum(s["status"] == "accepted" for s in subs), sum(s["status"] == "rejected" for s in subs),
+         len(summary.get("gaps", [])), outcome))
+
+
 def _plain(record) -> dict:
     """A flat dataclass record as a dict (what asdict gives for these records, without its deep
     copy, which was most of the ledger's time at thousands of files). refs is copied."""
@@ -167,6 +181,8 @@ def checked_record(c: Checked) -> dict:
 
 
 def checked_from_record(record: dict) -> Checked:
+    from .validation import BonusClaim, Checked, Entry, VetoAnswer
+
     def day(text):
         return dt.date.fromisoformat(text) if text else None
 
@@ -253,7 +269,7 @@ def finish_run(output_dir: Path, round_name: str, seconds: float) -> None:
     hold the lock, so it is ours)."""
     with closing(Ledger(output_dir)._connect()) as conn, conn:
         conn.execute("UPDATE runs SET seconds = ? WHERE id = (SELECT max(id) FROM runs WHERE round = ? "
-                     "AND outcome = 'ok')", (seconds, round_name))
+                     "AND outcome IN ('ok', 'unchanged'))", (seconds, round_name))
 
 
 def record_failure(output_dir: Path, round_name: str, started: str, seconds: float, error: str) -> None:

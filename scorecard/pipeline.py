@@ -1,39 +1,28 @@
-"""One run end to end: the only module that knows every stage.
+"""One run end to end: the entry point of `run` and `watch`.
 
-discover files → read safely → validate → choose the latest accepted per department → score →
-write every output into a staging folder → swap it into place → record the round in the ledger.
-The clock is passed in; nothing here decides a score. A file can only ever cause findings; an
-exception raised by our own code fails the run (the previous outputs stay as they were).
+Under the run lock, everything the round's outputs depend on is summed up in one key (unchanged.py).
+When it is the key of the last successful run and that run's outputs are still as it left them, the
+run does nothing and returns the last summary: an unchanged rerun reads, scores and writes nothing,
+and imports none of pandas, openpyxl, python-docx or matplotlib (heavy imports happen in stages.py).
+Otherwise stages.process does every stage, and the key is kept for the next run.
 """
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
-import json
 import logging
 import os
 import time
-from contextlib import contextmanager
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
-from .checking import CHECKING_VERSION, check_file, file_sha256, ignore_reason, ignored
-from .datasets import DataFile, compute, recognise
-from .feedback import write_returned
-from .findings import FileProblem, finding
-from .fsutil import run_lock, staged_directory
-from .ledger import Ledger
-from .office import OFFICE, REVIEW_FILE, apply_office, is_office_workbook, load_office, office_checked
-from .office_write import write_review_xlsx
-from .reports import write_reports
+from . import unchanged
+from .fsutil import run_lock
 from .rules import Rules
-from .safety import open_safely
-from .scoring import Placed, choose_latest, summarise
-from .text import add_working_days, safe_filename
-from .validation import ACCEPTED, IGNORED, REJECTED, Checked
+from .text import safe_filename
 
-RETURNED_DIR = "退回"
+__all__ = ["RunResult", "default_round", "default_workers", "discover", "run"]
+
 logger = logging.getLogger(__name__)
 
 Progress = Callable[[str, int, int], None]      # (stage, done, total)
@@ -41,11 +30,12 @@ Progress = Callable[[str, int, int], None]      # (stage, done, total)
 
 @dataclass
 class RunResult:
-    summary: dict                   # summary.json as written
+    summary: dict                   # summary.json as written (unchanged: as the last run wrote it)
     round_dir: Path
-    placed: list[Placed] = field(default_factory=list)
+    placed: list = field(default_factory=list)      # scoring.Placed: every file's place in the run
     manifest: list = field(default_factory=list)    # what write_reports wrote, by reader
     timings: dict[str, float] = field(default_factory=dict)   # seconds per stage, for benchmarks and the log
+    unchanged: bool = False         # nothing read or written: the input was what the last run saw
 
 
 def default_round(rules: Rules, as_of: dt.date) -> str:
@@ -68,15 +58,6 @@ def _no_progress(stage: str, done: int, total: int) -> None:
     return None
 
 
-@contextmanager
-def _timed(timings: dict[str, float], stage: str):
-    start = time.perf_counter()
-    try:
-        yield
-    finally:
-        timings[stage] = timings.get(stage, 0.0) + time.perf_counter() - start
-
-
 def default_workers() -> int:
     """Processes used for reading and rendering: one per core."""
     return os.cpu_count() or 1
@@ -85,9 +66,10 @@ def default_workers() -> int:
 def run(rules: Rules, input_dir: Path, output_dir: Path, *, round_name: str | None = None,
         as_of: dt.date | None = None, templates_dir: Path | None = None,
         clock: Callable[[], dt.datetime] = dt.datetime.now, progress: Progress | None = None,
-        workers: int | None = None) -> RunResult:
+        workers: int | None = None, force: bool = False) -> RunResult:
     """Process every workbook in input_dir into output_dir/<round>/. Raises LockHeld when another run is on.
-    workers: processes for reading files (default: one per core; 1 reads in this process)."""
+    workers: processes for reading files (default: one per core; 1 reads in this process).
+    force: process everything again even when nothing changed since the last run."""
     workers = workers or default_workers()
     progress = progress or _no_progress
     now = clock()
@@ -95,223 +77,26 @@ def run(rules: Rules, input_dir: Path, output_dir: Path, *, round_name: str | No
     round_name = round_name or default_round(rules, as_of)
     if not input_dir.is_dir():
         raise NotADirectoryError(str(input_dir))
-    timings: dict[str, float] = {}
     with run_lock(output_dir):
+        start = time.perf_counter()
         paths = discover(input_dir, exclude=output_dir)
-        logger.info("开始处理 %s：在 %s 中找到 %d 个文件", round_name, input_dir, len(paths))
-        # --- §11: the office's workbooks are its edits, never a department's submission ---
-        office_files = {p: (input_dir / p.relative_to(input_dir)).as_posix() for p in paths
-                        if not ignore_reason(p) and _is_office_file(p)}
-        paths = [p for p in paths if p not in office_files]
-        # --- end §11 ---
-        ledger = Ledger(output_dir)
-        with _timed(timings, "read+validate"):
-            placed_ignored, checked, fresh, data_files = _check_all(paths, input_dir, rules, ledger, progress,
-                                                                    workers)
-            computation = compute(rules, data_files)        # §12: scores from data workbooks
-        placed = _name_returned(choose_latest(checked))
-        placed += _carry_over(placed, ledger, rules, round_name)
-        placed += placed_ignored
-        previous = ledger.previous(round_name)
         round_dir = output_dir / safe_filename(round_name)
-        # --- the office's own pass (CONTRACT.md §11): its edits are read and recorded before scoring ---
-        office = load_office(rules, round_name, round_dir, office_files, ledger.path, now, placed, previous,
-                             computation)
-        placed += [Placed(office_checked(path, label), OFFICE) for path, label in office_files.items()]
-        # --- end §11 ---
-        # Counted from the round's first run, or from the report date (as_of) when that is later, so
-        # that a report never asks for a resubmission by a day before its own date, and a rerun on
-        # a later day neither moves the date nor makes every notice new content to mail again.
-        first = ledger.first_run(round_name) or now.date()
-        resubmit_by = add_working_days(max(first, as_of), rules.resubmit_days)
-        with staged_directory(round_dir) as stage:
-            rejected = [p for p in placed if p.status == REJECTED]
-            with _timed(timings, "returned copies"):
-                for n, p in enumerate(rejected, 1):
-                    _write_returned(p, stage, rules, round_name, resubmit_by)
-                    progress("returned", n, len(rejected))
-            with _timed(timings, "score"):
-                result = summarise(rules, placed, round_name=round_name, as_of=as_of, generated_at=now,
-                                   resubmit_by=resubmit_by, previous=previous,
-                                   computation=computation, data_files=data_files, reviews=office.scores())
-                result = apply_office(result, office)                               # §11
-                summary = result.to_dict()
-                with (stage / "summary.json").open("w", encoding="utf-8") as fh:   # streamed: at 10,000
-                    json.dump(summary, fh, ensure_ascii=False, indent=2)        # departments the text is 100s of MB
-            with _timed(timings, "reports"):
-                manifest = write_reports(summary, stage, templates_dir, workers=workers,
-                                         previous_dir=round_dir if round_dir.is_dir() else None)
-                # §11: the office edits 核定表 and 问题清单 in place, so both are always written afresh
-                # (write_reports never reuses 问题清单.xlsx: an edit that was ignored must not survive).
-                write_review_xlsx(summary, stage / REVIEW_FILE, office.review_rows(), now=now)
-        started = now.isoformat(timespec="microseconds")
-        with _timed(timings, "ledger"):
-            ledger.record(summary, started)
-            ledger.keep_checked(_check_key(rules), fresh)
-            ledger.keep_accepted(round_name, rules.fingerprint,
-                                 [p.checked for p in placed if p.status == ACCEPTED], started)
-        counts = result.counts
-        logger.info("处理完成：采用 %d 份，退回 %d 份；%d 个部门未报送，%d 个部门被退回；问题 %d 条；输出 %s",
-                    counts.files.get(ACCEPTED, 0), counts.files.get(REJECTED, 0), counts.missing,
-                    counts.returned, counts.gaps, round_dir)
-    return RunResult(summary, round_dir, placed, manifest, timings)
+        key = unchanged.input_key(rules, input_dir, paths, round_name=round_name, as_of=as_of,
+                                  templates_dir=templates_dir)
+        if not force:
+            summary = unchanged.last_summary(output_dir, round_dir, key)
+            if summary is not None:
+                unchanged.record_run(output_dir, summary, now)
+                logger.info("输入、规则、模板和上次的输出都没有变化：沿用 %s 的结果，未重新处理", round_dir)
+                return RunResult(summary, round_dir, timings={"unchanged": time.perf_counter() - start},
+                                 unchanged=True)
+        unchanged.forget(output_dir)        # a run that fails after this leaves no key behind
+        from .stages import process         # here: the heavy imports (pandas, openpyxl, docx, matplotlib)
 
-
-def _check_key(rules: Rules) -> str:
-    """Checked files are reused while the rules and the checking code are the same."""
-    return f"{rules.fingerprint}:{CHECKING_VERSION}" + _data_key(rules)
-
-
-def _data_key(rules: Rules) -> str:
-    """Which files are data workbooks (§12) depends on `data:` too: a change there rechecks every file."""
-    if not rules.data:
-        return ""
-    shape = json.dumps([[d.name, list(d.columns), d.department, d.person] for d in rules.data], ensure_ascii=False)
-    return ":" + hashlib.sha256(shape.encode()).hexdigest()[:12]
-
-
-PARALLEL_FROM = 40      # fewer files than this are read in this process: a pool costs more than it saves
-
-
-def _check_all(paths: list[Path], input_dir: Path, rules: Rules, ledger: Ledger, progress: Progress,
-               workers: int = 1):
-    """Every file read and validated, except that a file whose bytes were already checked under the
-    same rules (a rerun) comes from the ledger without being parsed again.
-    A data workbook (§12) is recognised by its columns and kept apart: status `data`, never returned.
-    Returns (ignored files, checked files, the checked ones that are new to the ledger, data files)."""
-    placed_ignored, todo = [], []
-    for path in paths:
-        label = (input_dir / path.relative_to(input_dir)).as_posix()
-        reason = ignore_reason(path)
-        if reason:
-            placed_ignored.append(Placed(ignored(path, label, reason), IGNORED))
-        else:
-            todo.append((path, label, file_sha256(path)))
-    known = ledger.checked_before(_check_key(rules), [(sha, label) for _, label, sha in todo if sha])
-    checked: list[Checked | None] = [None] * len(todo)
-    missing = []
-    for n, (path, label, sha) in enumerate(todo):
-        hit = known.get((sha, label))
-        try:
-            checked[n] = replace(hit, path=path, mtime=path.stat().st_mtime) if hit is not None else None
-        except OSError:
-            pass            # gone since it was hashed: check_file reports it
-        if checked[n] is None:
-            missing.append(n)
-    fresh, data_files = [], []
-    for done, (n, c) in enumerate(_check_many([todo[n][:2] for n in missing], rules, workers), 1):
-        progress("read", len(todo) - len(missing) + done, len(todo))
-        if isinstance(c, DataFile):
-            data_files.append(c)                # never stored as checked: recognised again each run
-            continue
-        checked[missing[n]] = c
-        if c.sha256 == todo[missing[n]][2]:     # not changed while it was read
-            fresh.append(c)
-    return placed_ignored, [c for c in checked if c is not None], fresh, data_files
-
-
-def _read_file(path: Path, label: str, rules: Rules) -> Checked | DataFile:
-    """A data workbook (§12, recognised by its columns) or a department's workbook, checked."""
-    data = recognise(path, rules, label=label)
-    return data if data is not None else check_file(path, rules, label=label)
-
-
-_WORKER_RULES: list[Rules] = []     # set once per worker process (_set_rules), not sent with every chunk
-
-
-def _set_rules(rules: Rules) -> None:
-    _WORKER_RULES[:] = [rules]
-
-
-def _check_chunk(chunk) -> list[Checked]:
-    # The rules travel once per worker: pickled with each chunk, a round of 10,000 departments
-    # spent more time unpickling them (and rebuilding their look-up tables) than reading files.
-    rules = _WORKER_RULES[0]
-    return [_read_file(path, label, rules) for path, label in chunk]
-
-
-def _check_many(jobs: list[tuple[Path, str]], rules: Rules, workers: int):
-    """(index, Checked) for each (path, label), in a process pool when there are many. An exception
-    in a worker is a defect of ours (check_file turns every file problem into findings): it propagates."""
-    if workers <= 1 or len(jobs) < PARALLEL_FROM:
-        for n, (path, label) in enumerate(jobs):
-            yield n, _read_file(path, label, rules)
-        return
-    from concurrent.futures import ProcessPoolExecutor
-
-    size = max(1, min(64, len(jobs) // (workers * 4)))
-    chunks = [jobs[k:k + size] for k in range(0, len(jobs), size)]
-    with ProcessPoolExecutor(max_workers=workers, initializer=_set_rules, initargs=(rules,)) as pool:
-        n = 0
-        for results in pool.map(_check_chunk, chunks):
-            for c in results:
-                yield n, c
-                n += 1
-
-
-def _is_office_file(path: Path) -> bool:
-    """§11: a workbook with a sheet named 核定表 or 问题清单 (and no 自评表) is the office's."""
-    return path.suffix.lower() in (".xlsx", ".xlsm") and is_office_workbook(path)
-
-
-def _carry_over(placed: list[Placed], ledger: Ledger, rules: Rules, round_name: str) -> list[Placed]:
-    """A rejected resubmission counts for nothing: the department's last accepted submission of this
-    round (from an earlier run, e.g. before the file in input/ was overwritten) still stands."""
-    accepted = {p.checked.department for p in placed if p.status == ACCEPTED}
-    extra = []
-    for dept in dict.fromkeys(p.checked.department for p in placed if p.status == REJECTED and p.checked.department):
-        old = None if dept in accepted else ledger.accepted_before(round_name, rules.fingerprint, dept)
-        if old is None:
-            continue
-        note = finding("submission.carried_over", file=old.file, shown=old.file,
-                       date=old.fill_date.isoformat() if old.fill_date else "未填")
-        extra.append(Placed(replace(old, findings=old.findings + (note,)), ACCEPTED))
-    return extra
-
-
-def _name_returned(placed: list[Placed]) -> list[Placed]:
-    """Give each rejected file the name of its annotated copy, unique within the round folder."""
-    used, out = set(), []
-    for p in placed:
-        if p.status == REJECTED:
-            stem = safe_filename(Path(p.checked.file).stem)
-            name, n = f"{stem}_退回.xlsx", 2
-            while name in used:
-                name, n = f"{stem}_{n}_退回.xlsx", n + 1
-            used.add(name)
-            p = replace(p, returned=f"{RETURNED_DIR}/{name}")
-        out.append(p)
-    return out
-
-
-def _write_returned(p: Placed, stage: Path, rules: Rules, round_name: str, resubmit_by: dt.date) -> None:
-    """The annotated copy: the department's own file marked up, or (when the file itself could not
-    be read, or has changed or gone since it was checked) a workbook that only lists the problems."""
-    target = stage / p.returned
-    target.parent.mkdir(parents=True, exist_ok=True)
-    c = p.checked
-    original = None if _file_level(c) else _same_bytes(c, rules)
-    kwargs = dict(file_label=c.file, department=c.department, round_name=round_name, rules_title=rules.title,
-                  resubmit_by=resubmit_by)
-    if original is not None:
-        try:
-            write_returned(original, c.findings, target, **kwargs)
-            return
-        except Exception:  # noqa: BLE001 - openpyxl re-parsing the department's file may raise anything
-            logger.warning("无法在 %s 的原文件上标注问题，改为生成问题说明表", c.file, exc_info=True)
-    write_returned(None, c.findings, target, **kwargs)
-
-
-def _same_bytes(c: Checked, rules: Rules) -> bytes | None:
-    """The file's bytes again, through the safety gate, if they are still the ones that were checked."""
-    if c.path is None:
-        return None
-    try:
-        safe = open_safely(c.path, rules.limits)
-    except FileProblem:
-        return None
-    return safe.data if safe.sha256 == c.sha256 else None
-
-
-def _file_level(c: Checked) -> bool:
-    return any(f.rule.startswith("file.") for f in c.findings)
+        result = RunResult(*process(rules, input_dir, output_dir, paths, round_name=round_name, as_of=as_of,
+                                    now=now, templates_dir=templates_dir, progress=progress, workers=workers))
+        # The office's findings (§11) are reported once, by the run that read the edit: the next run
+        # must say nothing of them, so a run that reported some is never stood in for.
+        if not result.summary.get("office_findings"):
+            unchanged.remember(output_dir, round_dir, key, now)
+    return result

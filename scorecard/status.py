@@ -22,7 +22,7 @@ LOCK_NAME = ".lock"
 class RunRow:
     started: str
     round: str
-    outcome: str            # ok | failed
+    outcome: str            # ok | unchanged | failed
     accepted: int | None
     rejected: int | None
     gaps: int | None
@@ -181,6 +181,8 @@ def lines(status: Status) -> list[str]:
                 outcome = f"失败：{(r.error or '').splitlines()[0] if r.error else '见日志'}"
             else:
                 outcome = f"完成，总分 {fmt_number(r.total) if r.total is not None else '-'}，" + ("达到合格线" if r.passed else "未达合格线")
+                if r.outcome == "unchanged":
+                    outcome = "无变化，沿用上次输出（" + outcome + "）"
             rows.append([_when(r.started), r.round, _num(r.accepted), _num(r.rejected), _num(r.gaps),
                          "-" if r.seconds is None else f"{r.seconds:.1f}", outcome])
         out.append(table(["时间", "轮次", "采用", "退回", "问题", "用时(秒)", "结果"], rows, {6: 60}))

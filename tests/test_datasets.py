@@ -378,7 +378,7 @@ def test_a_rerun_reads_the_export_again_and_scores_the_same(tmp_path):
 
 def test_data_workbooks_are_recognised_in_the_process_pool_too(tmp_path):
     """Over PARALLEL_FROM files the pipeline reads in worker processes: a data workbook comes back as data."""
-    from scorecard.pipeline import PARALLEL_FROM
+    from scorecard.stages import PARALLEL_FROM
 
     rules = e2e_rules()
     department_input(rules, tmp_path / "input")

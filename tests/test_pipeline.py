@@ -337,11 +337,11 @@ def test_an_unchanged_rerun_parses_nothing_again(small_rules, tmp_path, monkeypa
 
 
 def test_reading_in_a_process_pool_gives_the_same_result(small_rules, tmp_path):
-    from scorecard import pipeline
+    from scorecard import pipeline, stages
 
     inp = tmp_path / "input"
     inp.mkdir()
-    for k in range(pipeline.PARALLEL_FROM + 5):
+    for k in range(stages.PARALLEL_FROM + 5):
         dept = ("办公室", "机关党委", "登记注册科")[k % 3]
         rows = {"1.1": {"自评得分": "很好"}} if k == 7 else None
         filled(small_rules, dept, rows=rows, info={"填报日期": dt.date(2026, 12, 1 + k % 28)}).save(inp / f"{k:02d}.xlsx")
@@ -361,7 +361,7 @@ def test_the_resubmission_date_is_fixed_at_the_rounds_first_run(small_rules, tmp
     rules = dataclasses.replace(small_rules, as_of=dt.date(2027, 1, 4))
     first = run(rules, inp, tmp_path / "out", clock=lambda: dt.datetime(2027, 1, 8, 17)).summary   # a Friday
     assert first["resubmit_by"] == "2027-01-13"                    # three working days: Mon, Tue, Wed
-    later = run(rules, inp, tmp_path / "out", clock=lambda: dt.datetime(2027, 1, 12, 9)).summary
+    later = run(rules, inp, tmp_path / "out", clock=lambda: dt.datetime(2027, 1, 12, 9), force=True).summary
     assert later["resubmit_by"] == "2027-01-13"
     other = run(rules, inp, tmp_path / "out", round_name="下一轮", clock=lambda: dt.datetime(2027, 1, 12, 9)).summary
     assert other["resubmit_by"] == "2027-01-15"
