@@ -32,7 +32,7 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined, TemplateError
 
 from .rules import Rules
 from .reports import DEFAULT_TEMPLATES, DEPARTMENT_DIR, GAPLIST_XLSX, SUMMARY_TEMPLATE
-from .text import add_working_days, fmt_number, safe_filename
+from .text import add_working_days, chinese_date, fmt_number, safe_filename
 
 logger = logging.getLogger(__name__)
 
@@ -277,11 +277,7 @@ def _neutral_pairs(summary: dict) -> tuple[tuple[str, str], ...]:
 
 def _prose_date(iso: str | None) -> str:
     """A deadline as prose writes it (2027年3月31日); "" stays ""."""
-    return chinese_date(dt.date.fromisoformat(iso)) if iso else ""
-
-
-def chinese_date(day: dt.date) -> str:
-    return f"{day.year}年{day.month}月{day.day}日"
+    return chinese_date(iso)
 
 
 def _date(text) -> dt.date | None:

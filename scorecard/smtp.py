@@ -138,6 +138,25 @@ def _reply(code, message) -> str:
     return f"{code} {' '.join(text.split())}".strip()
 
 
+def _opening_problem(exc: Exception, where: str) -> str:
+    """What went wrong opening a session, for the operator: the most specific cause first."""
+    if isinstance(exc, smtplib.SMTPAuthenticationError):
+        return (f"邮件服务器拒绝登录（{_reply(exc.smtp_code, exc.smtp_error)}）。"
+                "请核对 SMTP_USER 和 SMTP_PASSWORD（很多邮箱要求使用客户端授权码而不是登录密码）")
+    if isinstance(exc, smtplib.SMTPNotSupportedError):
+        return (f"邮件服务器 {where} 不支持所需功能（{exc}）。请检查 SMTP_SECURITY 和端口是否与服务器一致；"
+                "设置了 SMTP_USER 时服务器须支持登录（AUTH）")
+    if isinstance(exc, ssl.SSLCertVerificationError):
+        return (f"邮件服务器 {where} 的证书无法验证（{exc.verify_message}）。"
+                "内部服务器的自签名证书，请将其导出并用 SMTP_CAFILE 指定")
+    if isinstance(exc, ssl.SSLError):
+        return (f"与邮件服务器 {where} 建立加密连接失败（{exc.reason or exc}）。"
+                "请检查 SMTP_SECURITY 与端口是否对应：465 端口用 ssl，587 端口用 starttls，"
+                "25 端口内网中继一般用 none")
+    return (f"无法连接邮件服务器 {where}（{_os_reason(exc)}）。邮件已保留在发件箱中，"
+            "服务器恢复后运行 `python process.py send` 即可补发")
+
+
 class Connection:
     """One SMTP session, opened on first use and reopened after the server drops it."""
 
@@ -174,30 +193,11 @@ class Connection:
                     raise StopSending("SMTP_USER 或 SMTP_PASSWORD 含有中文或全角字符，邮件服务器登录只接受英文字母、"
                                       "数字和符号。请检查是否输入法处于全角状态，或改用邮箱的客户端授权码")
                 smtp.login(s.user, s.password)
-        except StopSending:
+        except (StopSending, smtplib.SMTPException, OSError) as exc:     # ssl.SSLError is an OSError
             _quietly_close(smtp)
-            raise
-        except smtplib.SMTPAuthenticationError as exc:
-            _quietly_close(smtp)
-            raise StopSending(f"邮件服务器拒绝登录（{_reply(exc.smtp_code, exc.smtp_error)}）。"
-                              "请核对 SMTP_USER 和 SMTP_PASSWORD（很多邮箱要求使用客户端授权码而不是登录密码）") from None
-        except smtplib.SMTPNotSupportedError as exc:
-            _quietly_close(smtp)
-            raise StopSending(f"邮件服务器 {where} 不支持所需功能（{exc}）。请检查 SMTP_SECURITY 和端口是否与服务器一致；"
-                              "设置了 SMTP_USER 时服务器须支持登录（AUTH）") from None
-        except ssl.SSLCertVerificationError as exc:
-            _quietly_close(smtp)
-            raise StopSending(f"邮件服务器 {where} 的证书无法验证（{exc.verify_message}）。"
-                              "内部服务器的自签名证书，请将其导出并用 SMTP_CAFILE 指定") from None
-        except ssl.SSLError as exc:
-            _quietly_close(smtp)
-            raise StopSending(f"与邮件服务器 {where} 建立加密连接失败（{exc.reason or exc}）。"
-                              "请检查 SMTP_SECURITY 与端口是否对应：465 端口用 ssl，587 端口用 starttls，"
-                              "25 端口内网中继一般用 none") from None
-        except (smtplib.SMTPException, OSError) as exc:
-            _quietly_close(smtp)
-            raise StopSending(f"无法连接邮件服务器 {where}（{_os_reason(exc)}）。邮件已保留在发件箱中，"
-                              "服务器恢复后运行 `python process.py send` 即可补发") from None
+            if isinstance(exc, StopSending):
+                raise
+            raise StopSending(_opening_problem(exc, where)) from None
         self.smtp = smtp
 
     def send(self, sender: str, recipient: str, data: bytes) -> None:

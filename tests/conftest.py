@@ -91,3 +91,15 @@ def save(tmp_path):
         wb.save(target)
         return target
     return _save
+
+
+@pytest.fixture
+def site(small_rules, tmp_path):
+    """A place to run the command line on: rules.yaml, input/ with one filled workbook, out/."""
+    rules_file = tmp_path / "rules.yaml"
+    rules_file.write_text(SMALL_RULES, encoding="utf-8")
+    inp, out = tmp_path / "input", tmp_path / "out"
+    inp.mkdir()
+    filled(small_rules, "办公室").save(inp / "a.xlsx")
+    args = ["--rules", str(rules_file), "--input", str(inp), "--output", str(out)]
+    return {"rules": rules_file, "inp": inp, "out": out, "args": args}

@@ -11,7 +11,7 @@ import threading
 
 import pytest
 
-from conftest import ROOT, SMALL_RULES, filled
+from conftest import ROOT, SMALL_RULES
 from scorecard import cli, console, ledger, logsetup
 from scorecard.fsutil import run_lock
 from scorecard.status import collect, lines, lock_held
@@ -20,17 +20,6 @@ from scorecard.status import collect, lines, lock_held
 OUTBOX = """CREATE TABLE IF NOT EXISTS outbox (id INTEGER PRIMARY KEY AUTOINCREMENT, round TEXT, recipient TEXT,
 kind TEXT, department TEXT, content_hash TEXT, message_id TEXT, subject TEXT, state TEXT, attempts INTEGER,
 last_error TEXT, created TEXT, updated TEXT, next_attempt TEXT, sent_at TEXT)"""
-
-
-@pytest.fixture
-def site(small_rules, tmp_path):
-    rules_file = tmp_path / "rules.yaml"
-    rules_file.write_text(SMALL_RULES, encoding="utf-8")
-    inp, out = tmp_path / "input", tmp_path / "out"
-    inp.mkdir()
-    filled(small_rules, "办公室").save(inp / "a.xlsx")
-    args = ["--rules", str(rules_file), "--input", str(inp), "--output", str(out)]
-    return {"rules": rules_file, "inp": inp, "out": out, "args": args}
 
 
 def test_status_after_runs_shows_runs_mail_and_lock(site, capsys):

@@ -22,13 +22,8 @@ from scorecard.watch import Stopper, watch
 
 
 @pytest.fixture
-def setup(small_rules, tmp_path):
-    rules_file = tmp_path / "rules.yaml"
-    rules_file.write_text(SMALL_RULES, encoding="utf-8")
-    inp, out = tmp_path / "input", tmp_path / "out"
-    inp.mkdir()
-    filled(small_rules, "办公室").save(inp / "a.xlsx")
-    return rules_file, inp, out
+def setup(site):
+    return site["rules"], site["inp"], site["out"]
 
 
 def broken_templates(folder: Path) -> Path:
