@@ -26,6 +26,7 @@ import zipfile
 import zlib
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Callable
 
 from docx.opc.exceptions import PackageNotFoundError
 from docx.shared import Mm
@@ -33,7 +34,7 @@ from docxtpl import DocxTemplate, InlineImage
 from jinja2 import Environment, StrictUndefined, TemplateError, TemplateSyntaxError
 from lxml.etree import XMLSyntaxError
 
-from . import charts, docstyle
+from . import charts, docstyle, docxrender
 from .errors import ReportError  # noqa: F401 (raised here, imported from here by callers)
 from .gaplist import write_gap_xlsx
 from .rendercache import RenderCache, content_key
@@ -199,6 +200,58 @@ def _render(name: str, data: bytes, make_context, out_path: Path, env: Environme
     return out_path
 
 
+# What makes docxrender hand a document back to docxtpl: a template it does not cover, or any
+# error (docxtpl then raises it again, with its own context, as ReportError).
+_FALLBACK = (docxrender.Unsupported, TemplateError, ValueError, *_BROKEN_TEMPLATE)
+
+
+class _Renderer:
+    """One template rendered many times (every department's report): opened and compiled once
+    (docxrender.Prepared) and rendered without docxtpl, else through _render. A template from a
+    user's folder is checked against docxtpl on the first document of each process: when the two
+    differ, docxtpl renders the rest."""
+
+    def __init__(self, name: str, data: bytes, env: Environment, patched: dict | None = None,
+                 check: bool | None = None):
+        self.name, self.data, self.env = name, data, env
+        self.patched = {} if patched is None else patched
+        self.check = data != _default_bytes(name) if check is None else check
+        self.prepared = None
+
+    def render(self, context: dict, out_path: Path) -> Path:
+        if self.prepared is None:
+            try:
+                self.prepared = docxrender.Prepared(_Template(io.BytesIO(self.data), self.patched), self.env,
+                                                    post=docstyle.drop_empty_columns)
+            except _FALLBACK as exc:
+                logger.debug("%s: rendered by docxtpl (%s)", self.name, exc)
+                self.prepared = False
+        if self.prepared:
+            try:
+                data = self.prepared.render(context)
+            except _FALLBACK:
+                data = None
+            if data is not None and self.check:
+                self.check = False
+                exact = _render(self.name, self.data, lambda tpl: context, out_path, self.env, self.patched)
+                if not docxrender.same_package(data, exact.read_bytes()):
+                    logger.warning("%s: the fast renderer differs from docxtpl for this template; "
+                                   "docxtpl renders it", self.name)
+                    self.prepared = False
+                return exact
+            if data is not None:
+                out_path.write_bytes(data)
+                return out_path
+        return _render(self.name, self.data, lambda tpl: context, out_path, self.env, self.patched)
+
+
+def _default_bytes(name: str) -> bytes | None:
+    try:
+        return (DEFAULT_TEMPLATES / name).read_bytes()
+    except OSError:
+        return None
+
+
 def _broken_message(exc: Exception) -> str:
     return f"模板文件无法打开或已损坏（{exc}）"
 
@@ -239,7 +292,7 @@ def _render_version() -> str:
     digest = hashlib.sha256()
     for path in sorted(here.glob("*.py")):
         if path.stem in ("reports", "report_context", "summary_report", "department_report", "docstyle", "charts",
-                         "gaplist", "analysis", "text", "xlsxutil"):
+                         "gaplist", "analysis", "text", "xlsxutil", "docxrender"):
             digest.update(path.read_bytes())
     return digest.hexdigest()[:16]
 
@@ -272,7 +325,7 @@ def _department_key_base(data: bytes, shared: Shared, env: Environment) -> bytes
 
 def write_reports(summary: dict, out_dir: Path, templates_dir: Path | None = None, *,
                   chart_font: str | None = charts.AUTO, workers: int | None = None,
-                  previous_dir: Path | None = None) -> list[Report]:
+                  previous_dir: Path | None = None, alongside: Callable[[], None] | None = None) -> list[Report]:
     """Write 汇总报告.docx, 部门报告/<部门>.docx (every department), 问题清单.docx and 问题清单.xlsx
     into out_dir (the staging round folder). chart_font: a font family or file, None for ASCII chart
     labels, or "auto". workers: processes for the department reports (default one per core; 1 or
@@ -280,6 +333,8 @@ def write_reports(summary: dict, out_dir: Path, templates_dir: Path | None = Non
     written, plus one per annotated copy (退回件) the summary names that exists in out_dir.
     previous_dir: the round folder of the last run, if any: a document whose template and content
     are unchanged since then is taken from it instead of being rendered again (rendercache.py).
+    alongside: the caller's own work, run once in this process while the pool renders (after the
+    documents when there is no pool); an exception from it propagates once the pool is closed.
     Raises ReportError when a template fails."""
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -299,23 +354,32 @@ def write_reports(summary: dict, out_dir: Path, templates_dir: Path | None = Non
             render(data)
             cache.record(name, key)
 
+    def gap_document() -> None:
+        whole(GAPLIST_TEMPLATE, lambda data: _Renderer(GAPLIST_TEMPLATE, data, env).render(
+            build_context(GAPLIST_TEMPLATE, summary, None, shared=shared), out_dir / GAPLIST_TEMPLATE))
+
     dept_dir = out_dir / DEPARTMENT_DIR
     dept_dir.mkdir(exist_ok=True)
     # One template read, one patched source and one compiled Jinja template for all departments.
     data, used = _read_template(DEPARTMENT_TEMPLATE, templates_dir), set()
     jobs = [(d["name"], str(dept_dir / f"{_unique_name(d['name'], used)}.docx"))
             for d in summary.get("departments", [])]
-    keys, todo = {}, []
     base = _department_key_base(data, shared, env) if jobs else b""
-    for name, p in jobs:
-        keys[p] = content_key(base, {"dept": clean(department_context(shared, name))})
-        if not cache.reuse(rel(Path(p)), keys[p]):
-            todo.append((name, p))
+    if cache.old:       # the last run's keys: a report renders again only when its key changed
+        todo = []
+        for name, p in jobs:
+            key = content_key(base, {"dept": clean(department_context(shared, name))})
+            if not cache.reuse(rel(Path(p)), key):
+                todo.append((name, p))
+    else:               # nothing to reuse: each key is made where its report renders
+        todo = list(jobs)
     workers = workers or os.cpu_count() or 1
-    # Many departments: their reports render in a pool while this process renders the documents
-    # made from the whole summary, so both cores work all the time. Errors are raised in the
-    # order the documents come in (summary, departments, gap lists), as when rendered one by one.
-    pool = _DepartmentPool(summary, data, todo, workers) if workers > 1 and len(todo) >= PARALLEL_FROM else None
+    # Many departments: their reports and 问题清单.xlsx render in a pool while this process renders
+    # the documents made from the whole summary and runs `alongside`, so both cores work all the
+    # time. Errors are raised in the order the documents come in (summary, departments, gap
+    # lists), as when rendered one by one.
+    pool = (_DepartmentPool(summary, shared, data, base, todo, workers, out_dir / GAPLIST_XLSX)
+            if workers > 1 and len(todo) >= PARALLEL_FROM else None)
     try:
         whole(SUMMARY_TEMPLATE, lambda data: _render(
             SUMMARY_TEMPLATE, data, lambda tpl: build_context(SUMMARY_TEMPLATE, summary, tpl, chart_font=chart_font,
@@ -323,16 +387,16 @@ def write_reports(summary: dict, out_dir: Path, templates_dir: Path | None = Non
         late = None
         if pool is not None:
             try:
-                whole(GAPLIST_TEMPLATE, lambda data: _render(
-                    GAPLIST_TEMPLATE, data, lambda tpl: build_context(GAPLIST_TEMPLATE, summary, tpl, shared=shared),
-                    out_dir / GAPLIST_TEMPLATE, env))
-                write_gap_xlsx(summary, out_dir / GAPLIST_XLSX)     # never reused: the office edits it (§11)
+                gap_document()
             except ReportError as exc:
                 late = exc
-            failed = pool.result()
+            if alongside is not None:
+                alongside()
+            keys, failed = pool.result()
+            xlsx_error = pool.gap_xlsx_error()
         else:
             _init_worker(summary, data, shared)
-            failed = _render_departments(todo)
+            keys, failed = _render_departments(todo, base)
             _WORKER.clear()
     finally:
         if pool is not None:
@@ -344,10 +408,10 @@ def write_reports(summary: dict, out_dir: Path, templates_dir: Path | None = Non
     if late is not None:
         raise late
     if pool is None:
-        whole(GAPLIST_TEMPLATE, lambda data: _render(
-            GAPLIST_TEMPLATE, data, lambda tpl: build_context(GAPLIST_TEMPLATE, summary, tpl, shared=shared),
-            out_dir / GAPLIST_TEMPLATE, env))
+        gap_document()
         write_gap_xlsx(summary, out_dir / GAPLIST_XLSX)     # never reused: the office edits it (§11)
+    elif xlsx_error is not None:
+        raise xlsx_error
     manifest = [Report(SUMMARY_TEMPLATE, LEADERS)]
     manifest += [Report(rel(Path(p)), DEPARTMENT, name) for name, p in jobs]
     manifest += [Report(GAPLIST_TEMPLATE, OFFICE), Report(GAPLIST_XLSX, OFFICE)]
@@ -356,53 +420,69 @@ def write_reports(summary: dict, out_dir: Path, templates_dir: Path | None = Non
         returned = sub.get("returned")
         if sub.get("status") == "rejected" and returned and (out_dir / returned).is_file():
             manifest.append(Report(Path(returned).as_posix(), RETURNED, sub.get("department")))
+    if pool is None and alongside is not None:
+        alongside()
     return manifest
 
 
-# Department reports, here or in worker processes: each worker builds Shared and compiles the
-# template once, then renders its share of the departments.
+# Department reports, here or in worker processes: each process gets Shared and the template,
+# opens and compiles the template once (_Renderer), then renders its share of the departments.
 _WORKER: dict = {}
 
 
 def _init_worker(summary: dict, data: bytes, shared: Shared | None = None) -> None:
     _WORKER.clear()
-    _WORKER.update(summary=summary, data=data, shared=shared or Shared(summary), env=make_environment(),
-                   patched={})
+    _WORKER.update(summary=summary, shared=shared or Shared(summary),
+                   renderer=_Renderer(DEPARTMENT_TEMPLATE, data, make_environment()))
 
 
-def _render_departments(jobs: list[tuple[str, str]]) -> tuple[str, str] | None:
-    """Render (department, path) jobs; (template, message) of the first ReportError, else None
+def _render_departments(jobs: list[tuple[str, str]], base: bytes) -> tuple[dict[str, str], tuple[str, str] | None]:
+    """Render (department, path) jobs: the render key of each path rendered (rendercache, from
+    base: _department_key_base) and (template, message) of the first ReportError, else None
     (ReportError does not pickle, so a worker returns its parts)."""
-    w = _WORKER
+    w, keys = _WORKER, {}
     try:
         for name, path in jobs:
-            _render(DEPARTMENT_TEMPLATE, w["data"],
-                    lambda tpl, name=name: build_context(DEPARTMENT_TEMPLATE, w["summary"], tpl, name,
-                                                         shared=w["shared"]),
-                    Path(path), w["env"], w["patched"])
+            context = build_context(DEPARTMENT_TEMPLATE, w["summary"], None, name, shared=w["shared"])
+            w["renderer"].render(context, Path(path))
+            keys[path] = content_key(base, {"dept": context["dept"]})
     except ReportError as exc:
-        return exc.template, exc.message
-    return None
+        return keys, (exc.template, exc.message)
+    return keys, None
+
+
+def _write_gap_xlsx(path: str) -> None:
+    write_gap_xlsx(_WORKER["summary"], Path(path))
 
 
 class _DepartmentPool:
-    """Department reports rendering in worker processes (started at once); result() waits for them."""
+    """Department reports and 问题清单.xlsx rendering in worker processes (started at once);
+    result() waits for the reports, gap_xlsx_error() for the workbook."""
 
-    def __init__(self, summary: dict, data: bytes, jobs: list, workers: int):
+    def __init__(self, summary: dict, shared: Shared, data: bytes, base: bytes, jobs: list, workers: int,
+                 gap_xlsx: Path):
         from concurrent.futures import ProcessPoolExecutor
 
         size = max(1, min(50, len(jobs) // (workers * 4)))
         chunks = [jobs[k:k + size] for k in range(0, len(jobs), size)]
-        self.pool = ProcessPoolExecutor(max_workers=workers, initializer=_init_worker, initargs=(summary, data))
-        self.futures = [self.pool.submit(_render_departments, chunk) for chunk in chunks]
+        self.pool = ProcessPoolExecutor(max_workers=workers, initializer=_init_worker,
+                                        initargs=(summary, data, shared))
+        # The workbook first: the longest single task, it renders beside the first reports.
+        self.xlsx = self.pool.submit(_write_gap_xlsx, str(gap_xlsx))
+        self.futures = [self.pool.submit(_render_departments, chunk, base) for chunk in chunks]
 
-    def result(self) -> tuple[str, str] | None:
+    def result(self) -> tuple[dict[str, str], tuple[str, str] | None]:
+        keys: dict[str, str] = {}
         for future in self.futures:
-            failed = future.result()
+            done, failed = future.result()
+            keys.update(done)
             if failed:
-                return failed
-        return None
+                return keys, failed
+        return keys, None
+
+    def gap_xlsx_error(self) -> BaseException | None:
+        """Waits for 问题清单.xlsx: what writing it raised, else None."""
+        return self.xlsx.exception()
 
     def close(self) -> None:
         self.pool.shutdown(wait=True, cancel_futures=True)
-
