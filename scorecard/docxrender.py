@@ -10,10 +10,11 @@ empty-column pass on the body, and writes the zip from the cached members plus t
 
 The result is the package docxtpl writes, part for part and byte for byte (tests/test_docxrender.py
 compares them): the same docxtpl functions run on the same text, only the order of the work
-changes. What it does not cover (footnotes, a template without headers' blobs, pictures in the
-context, an error of any kind) goes through docxtpl itself, so messages and edge cases stay
-docxtpl's (reports._render). The first document of each Prepared is also rendered through
-docxtpl and compared; a difference makes that Prepared use docxtpl for the rest of the run.
+changes. The context must be plain data: a picture, sub-document or hyperlink adds parts to the
+package while it renders, which only docxtpl does (reports renders the summary report, with its
+charts, through docxtpl). A template this module does not cover (footnotes) and any error go
+through docxtpl itself (reports._Renderer), so messages and edge cases stay docxtpl's; a
+template from a user's folder is also compared with docxtpl's output on its first document.
 """
 from __future__ import annotations
 
@@ -31,6 +32,8 @@ from docx.opc.oxml import parse_xml, serialize_part_xml
 from docx.opc.packuri import CONTENT_TYPES_URI, PACKAGE_URI
 from docx.opc.pkgwriter import _ContentTypesItem
 from docx.oxml.ns import nsmap, qn
+from docxtpl import DocxTemplate
+from jinja2 import Environment
 from lxml import etree
 
 logger = logging.getLogger(__name__)
@@ -46,6 +49,57 @@ _MARK = "docxrender body"
 LEVEL = 6          # zlib's default: what zipfile (python-docx) writes
 
 
+_CACHE_SIZE = 32   # a run has a handful of distinct sources (body, headers, footers of 3 templates)
+
+
+def cached(cache: dict, key, make):
+    """cache[key], made by make() on a miss. Emptied rather than grown past _CACHE_SIZE, so an
+    unusual template (many parts) costs recompiles, never unbounded memory."""
+    value = cache.get(key)
+    if value is None:
+        if len(cache) > _CACHE_SIZE:
+            cache.clear()
+        value = cache[key] = make()
+    return value
+
+
+class CompilingEnvironment(Environment):
+    """Compiles each distinct template source once: docxtpl hands the same patched XML to
+    from_string for every department, and compiling it is most of a render's cost."""
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self._compiled: dict[str, object] = {}
+
+    def from_string(self, source, globals=None, template_class=None):
+        if globals is not None or template_class is not None or not isinstance(source, str):
+            return super().from_string(source, globals, template_class)
+        return cached(self._compiled, source, lambda: super(CompilingEnvironment, self).from_string(source))
+
+
+_LISTING_CHARS = re.compile("[\t\n\a\f]")
+
+
+class Template(DocxTemplate):
+    """DocxTemplate that remembers patch_xml results: cleaning the template XML for Jinja (a few
+    dozen regex passes) gives the same result for every department, so do it once per run
+    (patched: a dict shared by the Templates of one template)."""
+
+    def __init__(self, template_file, patched: dict[str, str] | None = None):
+        super().__init__(template_file)
+        self._patched = {} if patched is None else patched
+
+    def patch_xml(self, src_xml):
+        return cached(self._patched, src_xml, lambda: super(Template, self).patch_xml(src_xml))
+
+    def resolve_listing(self, xml):
+        # docxtpl turns tab, newline, \a and \f inside texts into Word markup with three nested
+        # regex passes over every paragraph; a rendered part without any of them is left as it is.
+        if not _LISTING_CHARS.search(xml):
+            return xml
+        return super().resolve_listing(xml)
+
+
 class Unsupported(Exception):
     """A template this module does not render; docxtpl renders it instead."""
 
@@ -53,7 +107,7 @@ class Unsupported(Exception):
 class Prepared:
     """One template, opened and compiled once; render(context) -> the .docx bytes.
 
-    tpl is a fresh reports._Template (a DocxTemplate) of the template's bytes; env the Jinja
+    tpl is a fresh Template (a DocxTemplate) of the template's bytes; env the Jinja
     environment of the run; post(body) is applied to the rendered body element before it is
     serialised (docstyle's empty-column pass)."""
 
@@ -147,22 +201,22 @@ class Prepared:
             return _member(name, self.document_xml(context))
         if partname == self.core_part.partname:
             values = tuple((prop, template.render(context)) for prop, template in self.properties)
-            key = (name, values)
-            if key not in self.cache:
-                element = copy.deepcopy(self.core_element)
-                core = CoreProperties(element)
-                for prop, value in values:
-                    setattr(core, prop, value)
-                self.cache[key] = _member(name, serialize_part_xml(element))
-            return self.cache[key]
+            return self._cached((name, values), lambda: _member(name, serialize_part_xml(self._core(values))))
         encoding, template = self.stories[partname]
         xml = self._rendered(template, context)
-        key = (name, xml)
-        if key not in self.cache:
-            if len(self.cache) > 64:
-                self.cache.clear()
-            self.cache[key] = _member(name, serialize_part_xml(parse_xml(xml.encode(encoding))))
-        return self.cache[key]
+        return self._cached((name, xml), lambda: _member(name, serialize_part_xml(parse_xml(xml.encode(encoding)))))
+
+    def _core(self, values):
+        """The core properties element as docxtpl leaves it: each rendered value set in turn."""
+        element = copy.deepcopy(self.core_element)
+        core = CoreProperties(element)
+        for prop, value in values:
+            setattr(core, prop, value)
+        return element
+
+    def _cached(self, key, make) -> tuple:
+        """A member made from rendered text: footers are the same in every document, the title not."""
+        return cached(self.cache, key, make)
 
 
 def _tables_need_fixing(tree) -> bool:

@@ -5,8 +5,10 @@ numbers, and those of analysis.py, and writes the sentences a reader needs (the 
 the points are lost, what to do next, by whom and when); the templates only loop and test over
 that context. The parts all documents share are built once per run (report_context.Shared), so a
 department's report costs the same in a round of 10 or 1,000 departments. After rendering, a
-table column empty in every row is dropped (docstyle.drop_empty_columns). write_reports returns a
-manifest (Report records) for the mailer. Everything a department typed reaches the template as a context value
+table column empty in every row is dropped (docstyle.drop_empty_columns). Department reports and
+问题清单.docx render through docxrender (the template opened and compiled once per process, the
+package docxtpl would write); the summary report, with its charts, through docxtpl. write_reports
+returns a manifest (Report records) for the mailer. Everything a department typed reaches the template as a context value
 in an autoescaping, StrictUndefined Jinja environment, so it is shown literally and a template
 that asks for something the context lacks fails loudly (ReportError) instead of printing nothing.
 
@@ -21,7 +23,6 @@ import hashlib
 import io
 import logging
 import os
-import re
 import zipfile
 import zlib
 from dataclasses import dataclass
@@ -35,6 +36,7 @@ from jinja2 import Environment, StrictUndefined, TemplateError, TemplateSyntaxEr
 from lxml.etree import XMLSyntaxError
 
 from . import charts, docstyle, docxrender
+from .docxrender import CompilingEnvironment, Template as _Template
 from .errors import ReportError  # noqa: F401 (raised here, imported from here by callers)
 from .gaplist import write_gap_xlsx
 from .rendercache import RenderCache, content_key
@@ -60,58 +62,8 @@ _BROKEN_TEMPLATE = (PackageNotFoundError, KeyError, XMLSyntaxError, zipfile.BadZ
 
 # ---------------------------------------------------------------- environment and templates
 
-_CACHE_SIZE = 32   # a run has a handful of distinct sources (body, headers, footers of 3 templates)
-
-
-def _cached(cache: dict, key, make):
-    """cache[key], made by make() on a miss. Emptied rather than grown past _CACHE_SIZE, so an
-    unusual template (many parts) costs recompiles, never unbounded memory."""
-    value = cache.get(key)
-    if value is None:
-        if len(cache) > _CACHE_SIZE:
-            cache.clear()
-        value = cache[key] = make()
-    return value
-
-
-class _Environment(Environment):
-    """Compiles each distinct template source once: docxtpl hands the same patched XML to
-    from_string for every department, and compiling it is most of a render's cost."""
-
-    def __init__(self, **kwargs):
-        super().__init__(**kwargs)
-        self._compiled: dict[str, object] = {}
-
-    def from_string(self, source, globals=None, template_class=None):
-        if globals is not None or template_class is not None or not isinstance(source, str):
-            return super().from_string(source, globals, template_class)
-        return _cached(self._compiled, source, lambda: super(_Environment, self).from_string(source))
-
-
-_LISTING_CHARS = re.compile("[\t\n\a\f]")
-
-
-class _Template(DocxTemplate):
-    """DocxTemplate that remembers patch_xml results: cleaning the template XML for Jinja (a few
-    dozen regex passes) gives the same result for every department, so do it once per run."""
-
-    def __init__(self, template_file, patched: dict[str, str] | None = None):
-        super().__init__(template_file)
-        self._patched = {} if patched is None else patched
-
-    def patch_xml(self, src_xml):
-        return _cached(self._patched, src_xml, lambda: super(_Template, self).patch_xml(src_xml))
-
-    def resolve_listing(self, xml):
-        # docxtpl turns tab, newline, \a and \f inside texts into Word markup with three nested
-        # regex passes over every paragraph; a rendered part without any of them is left as it is.
-        if not _LISTING_CHARS.search(xml):
-            return xml
-        return super().resolve_listing(xml)
-
-
 def make_environment(undefined=StrictUndefined) -> Environment:
-    return _Environment(undefined=undefined, autoescape=True)
+    return CompilingEnvironment(undefined=undefined, autoescape=True)
 
 
 def template_path(name: str, templates_dir: Path | None = None) -> Path:
@@ -346,17 +298,12 @@ def write_reports(summary: dict, out_dir: Path, templates_dir: Path | None = Non
     def rel(path: Path) -> str:
         return path.relative_to(out_dir).as_posix()
 
-    def whole(name: str, render) -> None:
-        """A document made from the whole summary: rendered unless the last run made it from the same."""
+    def whole(name: str) -> tuple[bytes, str] | None:
+        """A document made from the whole summary: (template, key) to render it, or None when the
+        last run made it from the same and it was taken from there."""
         data = _read_template(name, templates_dir) if name.endswith(".docx") else b""
         key = hashlib.sha256(data + RENDER_VERSION.encode() + stable).hexdigest()
-        if not cache.reuse(name, key):
-            render(data)
-            cache.record(name, key)
-
-    def gap_document() -> None:
-        whole(GAPLIST_TEMPLATE, lambda data: _Renderer(GAPLIST_TEMPLATE, data, env).render(
-            build_context(GAPLIST_TEMPLATE, summary, None, shared=shared), out_dir / GAPLIST_TEMPLATE))
+        return None if cache.reuse(name, key) else (data, key)
 
     dept_dir = out_dir / DEPARTMENT_DIR
     dept_dir.mkdir(exist_ok=True)
@@ -373,42 +320,48 @@ def write_reports(summary: dict, out_dir: Path, templates_dir: Path | None = Non
                 todo.append((name, p))
     else:               # nothing to reuse: each key is made where its report renders
         todo = list(jobs)
+    summary_doc, gap_doc = whole(SUMMARY_TEMPLATE), whole(GAPLIST_TEMPLATE)
+    gap_path = str(out_dir / GAPLIST_TEMPLATE)
     workers = workers or os.cpu_count() or 1
-    # Many departments: their reports and 问题清单.xlsx render in a pool while this process renders
-    # the documents made from the whole summary and runs `alongside`, so both cores work all the
-    # time. Errors are raised in the order the documents come in (summary, departments, gap
+    # Many departments: their reports, 问题清单.docx and 问题清单.xlsx render in a pool (the longest
+    # first) while this process renders the summary report and runs `alongside`, so both cores work
+    # all the time. Errors are raised in the order the documents come in (summary, departments, gap
     # lists), as when rendered one by one.
-    pool = (_DepartmentPool(summary, shared, data, base, todo, workers, out_dir / GAPLIST_XLSX)
-            if workers > 1 and len(todo) >= PARALLEL_FROM else None)
+    pool = _Pool(summary, shared, data, workers) if workers > 1 and len(todo) >= PARALLEL_FROM else None
     try:
-        whole(SUMMARY_TEMPLATE, lambda data: _render(
-            SUMMARY_TEMPLATE, data, lambda tpl: build_context(SUMMARY_TEMPLATE, summary, tpl, chart_font=chart_font,
-                                                              shared=shared), out_dir / SUMMARY_TEMPLATE, env))
-        late = None
         if pool is not None:
-            try:
-                gap_document()
-            except ReportError as exc:
-                late = exc
+            xlsx = pool.submit(_write_gap_xlsx, str(out_dir / GAPLIST_XLSX))
+            gap = pool.submit(_render_gap_document, gap_doc[0], gap_path) if gap_doc else None
+            departments = pool.departments(todo, base)
+        if summary_doc:
+            _render(SUMMARY_TEMPLATE, summary_doc[0],
+                    lambda tpl: build_context(SUMMARY_TEMPLATE, summary, tpl, chart_font=chart_font, shared=shared),
+                    out_dir / SUMMARY_TEMPLATE, env)
+            cache.record(SUMMARY_TEMPLATE, summary_doc[1])
+        if pool is not None:
             if alongside is not None:
                 alongside()
-            keys, failed = pool.result()
-            xlsx_error = pool.gap_xlsx_error()
+            keys, failed = pool.result(departments)
+            late = gap.result() if gap else None
+            xlsx_error = xlsx.exception()
         else:
             _init_worker(summary, data, shared)
             keys, failed = _render_departments(todo, base)
-            _WORKER.clear()
     finally:
         if pool is not None:
             pool.close()
+        _WORKER.clear()
     if failed:
         raise ReportError(*failed)
     for _, p in todo:
         cache.record(rel(Path(p)), keys[p])
-    if late is not None:
-        raise late
     if pool is None:
-        gap_document()
+        late = _gap_document(gap_doc[0], gap_path, summary, shared, env) if gap_doc else None
+    if late:
+        raise ReportError(*late)
+    if gap_doc:
+        cache.record(GAPLIST_TEMPLATE, gap_doc[1])
+    if pool is None:
         write_gap_xlsx(summary, out_dir / GAPLIST_XLSX)     # never reused: the office edits it (§11)
     elif xlsx_error is not None:
         raise xlsx_error
@@ -451,38 +404,52 @@ def _render_departments(jobs: list[tuple[str, str]], base: bytes) -> tuple[dict[
     return keys, None
 
 
+def _gap_document(data: bytes, path: str, summary: dict, shared: Shared, env: Environment) -> tuple[str, str] | None:
+    """问题清单.docx; (template, message) of its ReportError, else None."""
+    try:
+        _Renderer(GAPLIST_TEMPLATE, data, env).render(build_context(GAPLIST_TEMPLATE, summary, None, shared=shared),
+                                                      Path(path))
+    except ReportError as exc:
+        return exc.template, exc.message
+    return None
+
+
+def _render_gap_document(data: bytes, path: str) -> tuple[str, str] | None:
+    w = _WORKER
+    return _gap_document(data, path, w["summary"], w["shared"], w["renderer"].env)
+
+
 def _write_gap_xlsx(path: str) -> None:
     write_gap_xlsx(_WORKER["summary"], Path(path))
 
 
-class _DepartmentPool:
-    """Department reports and 问题清单.xlsx rendering in worker processes (started at once);
-    result() waits for the reports, gap_xlsx_error() for the workbook."""
+class _Pool:
+    """Worker processes (started at once) with the summary, Shared and the department template."""
 
-    def __init__(self, summary: dict, shared: Shared, data: bytes, base: bytes, jobs: list, workers: int,
-                 gap_xlsx: Path):
+    def __init__(self, summary: dict, shared: Shared, data: bytes, workers: int):
         from concurrent.futures import ProcessPoolExecutor
 
-        size = max(1, min(50, len(jobs) // (workers * 4)))
-        chunks = [jobs[k:k + size] for k in range(0, len(jobs), size)]
+        self.workers = workers
         self.pool = ProcessPoolExecutor(max_workers=workers, initializer=_init_worker,
                                         initargs=(summary, data, shared))
-        # The workbook first: the longest single task, it renders beside the first reports.
-        self.xlsx = self.pool.submit(_write_gap_xlsx, str(gap_xlsx))
-        self.futures = [self.pool.submit(_render_departments, chunk, base) for chunk in chunks]
 
-    def result(self) -> tuple[dict[str, str], tuple[str, str] | None]:
+    def submit(self, fn, *args):
+        return self.pool.submit(fn, *args)
+
+    def departments(self, jobs: list, base: bytes) -> list:
+        size = max(1, min(50, len(jobs) // (self.workers * 4)))
+        return [self.pool.submit(_render_departments, jobs[k:k + size], base) for k in range(0, len(jobs), size)]
+
+    @staticmethod
+    def result(futures: list) -> tuple[dict[str, str], tuple[str, str] | None]:
+        """Waits for the department reports: their keys, and the first failure."""
         keys: dict[str, str] = {}
-        for future in self.futures:
+        for future in futures:
             done, failed = future.result()
             keys.update(done)
             if failed:
                 return keys, failed
         return keys, None
-
-    def gap_xlsx_error(self) -> BaseException | None:
-        """Waits for 问题清单.xlsx: what writing it raised, else None."""
-        return self.xlsx.exception()
 
     def close(self) -> None:
         self.pool.shutdown(wait=True, cancel_futures=True)
