@@ -236,6 +236,9 @@ class Report:
 
 
 PARALLEL_FROM = 24      # departments; below this a process pool costs more than it saves
+# Gaps from which 问题清单.xlsx (~1.6 ms a gap) is worth a worker of its own even when no report
+# renders there (an unchanged rerun: the office's workbooks are always written afresh).
+GAP_XLSX_PARALLEL_FROM = 400
 
 
 def _render_version() -> str:
@@ -280,9 +283,10 @@ def write_reports(summary: dict, out_dir: Path, templates_dir: Path | None = Non
                   previous_dir: Path | None = None, alongside: Callable[[], None] | None = None) -> list[Report]:
     """Write 汇总报告.docx, 部门报告/<部门>.docx (every department), 问题清单.docx and 问题清单.xlsx
     into out_dir (the staging round folder). chart_font: a font family or file, None for ASCII chart
-    labels, or "auto". workers: processes for the department reports (default one per core; 1 or
-    fewer than PARALLEL_FROM departments renders here). Returns the manifest: a Report per document
-    written, plus one per annotated copy (退回件) the summary names that exists in out_dir.
+    labels, or "auto". workers: processes for the department reports and the gap lists (default
+    one per core; 1, or fewer than PARALLEL_FROM reports to render and GAP_XLSX_PARALLEL_FROM gaps,
+    renders here). Returns the manifest: a Report per document written, plus one per annotated
+    copy (退回件) the summary names that exists in out_dir.
     previous_dir: the round folder of the last run, if any: a document whose template and content
     are unchanged since then is taken from it instead of being rendered again (rendercache.py).
     alongside: the caller's own work, run once in this process while the pool renders (after the
@@ -312,25 +316,36 @@ def write_reports(summary: dict, out_dir: Path, templates_dir: Path | None = Non
     jobs = [(d["name"], str(dept_dir / f"{_unique_name(d['name'], used)}.docx"))
             for d in summary.get("departments", [])]
     base = _department_key_base(data, shared, env) if jobs else b""
-    if cache.old:       # the last run's keys: a report renders again only when its key changed
-        todo = []
-        for name, p in jobs:
-            key = content_key(base, {"dept": clean(department_context(shared, name))})
-            if not cache.reuse(rel(Path(p)), key):
-                todo.append((name, p))
-    else:               # nothing to reuse: each key is made where its report renders
-        todo = list(jobs)
     summary_doc, gap_doc = whole(SUMMARY_TEMPLATE), whole(GAPLIST_TEMPLATE)
     gap_path = str(out_dir / GAPLIST_TEMPLATE)
     workers = workers or os.cpu_count() or 1
     # Many departments: their reports, 问题清单.docx and 问题清单.xlsx render in a pool (the longest
     # first) while this process renders the summary report and runs `alongside`, so both cores work
     # all the time. Errors are raised in the order the documents come in (summary, departments, gap
-    # lists), as when rendered one by one.
-    pool = _Pool(summary, shared, data, workers) if workers > 1 and len(todo) >= PARALLEL_FROM else None
+    # lists), as when rendered one by one. A long gap list starts at once, before the keys of a
+    # rerun are made here; else the pool starts when enough reports are left to render.
+    pool = xlsx = None
+
+    def start_pool() -> None:
+        nonlocal pool, xlsx
+        pool = _Pool(summary, shared, data, workers)
+        xlsx = pool.submit(_write_gap_xlsx, str(out_dir / GAPLIST_XLSX))
+
     try:
+        if workers > 1 and (len(summary.get("gaps", [])) >= GAP_XLSX_PARALLEL_FROM
+                            or (not cache.old and len(jobs) >= PARALLEL_FROM)):
+            start_pool()
+        if cache.old:       # the last run's keys: a report renders again only when its key changed
+            todo = []
+            for name, p in jobs:
+                key = content_key(base, {"dept": clean(department_context(shared, name))})
+                if not cache.reuse(rel(Path(p)), key):
+                    todo.append((name, p))
+        else:               # nothing to reuse: each key is made where its report renders
+            todo = list(jobs)
+        if pool is None and workers > 1 and len(todo) >= PARALLEL_FROM:
+            start_pool()
         if pool is not None:
-            xlsx = pool.submit(_write_gap_xlsx, str(out_dir / GAPLIST_XLSX))
             gap = pool.submit(_render_gap_document, gap_doc[0], gap_path) if gap_doc else None
             departments = pool.departments(todo, base)
         if summary_doc:
