@@ -520,3 +520,11 @@ def test_an_error_of_alongside_propagates_once_the_pool_is_closed(tmp_path, work
     with pytest.raises(Stop):
         write_reports(many_departments(), tmp_path, workers=workers, alongside=alongside)
     assert multiprocessing.active_children() == []
+
+
+def test_a_gap_list_template_error_in_the_pool_is_a_report_error(tmp_path):
+    folder = edited_template(tmp_path, "问题清单.docx", lambda d: d.add_paragraph("{{ gap_groups.nope }}"))
+    with pytest.raises(ReportError) as info:
+        write_reports(many_departments(), tmp_path / "out", folder, workers=2)
+    assert info.value.template == "问题清单.docx" and "nope" in info.value.message
+    assert len(list((tmp_path / "out" / "部门报告").glob("*.docx"))) == len(many_departments()["departments"])
