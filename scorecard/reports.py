@@ -289,8 +289,9 @@ def write_reports(summary: dict, out_dir: Path, templates_dir: Path | None = Non
     copy (退回件) the summary names that exists in out_dir.
     previous_dir: the round folder of the last run, if any: a document whose template and content
     are unchanged since then is taken from it instead of being rendered again (rendercache.py).
-    alongside: the caller's own work, run once in this process while the pool renders (after the
-    documents when there is no pool); an exception from it propagates once the pool is closed.
+    alongside: the caller's own work (the pipeline's 核定表.xlsx), run once in this process while the
+    pool renders, after the summary report (after every document when there is no pool; not at
+    all when a document failed before it); an exception from it propagates once the pool is closed.
     Raises ReportError when a template fails."""
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
