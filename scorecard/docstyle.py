@@ -14,7 +14,8 @@ from docx.enum.style import WD_STYLE_TYPE
 from docx.enum.table import WD_TABLE_ALIGNMENT, WD_CELL_VERTICAL_ALIGNMENT
 from docx.enum.text import WD_ALIGN_PARAGRAPH, WD_LINE_SPACING
 from docx.oxml import OxmlElement, parse_xml
-from docx.oxml.ns import nsdecls, qn
+from docx.oxml.ns import nsdecls, nsmap, qn
+from lxml import etree
 from docx.shared import Mm, Pt
 
 # Fonts named as Chinese government offices have them (GB/T 9704); `ALT_NAMES` goes into the
@@ -409,33 +410,43 @@ def cant_split(row) -> None:
     row._tr.get_or_add_trPr().append(OxmlElement("w:cantSplit"))
 
 
+_TR, _TC, _T, _TR_PR, _TBL_HEADER = qn("w:tr"), qn("w:tc"), qn("w:t"), qn("w:trPr"), qn("w:tblHeader")
+_TBL, _TBL_GRID, _GRID_COL, _TC_PR, _TC_W = qn("w:tbl"), qn("w:tblGrid"), qn("w:gridCol"), qn("w:tcPr"), qn("w:tcW")
+_W, _TYPE, _GRID_SPAN, _V_MERGE, _DRAWING = qn("w:w"), qn("w:type"), qn("w:gridSpan"), qn("w:vMerge"), qn("w:drawing")
+# The first tcPr's first tcW of the cell at `position` in every row: what find() gives, in one call.
+_COLUMN_WIDTHS = etree.XPath("w:tr/w:tc[$position]/w:tcPr[1]/w:tcW[1]", namespaces={"w": nsmap["w"]})
+
+
 def drop_empty_columns(document) -> int:
     """Remove, from every body table with a repeated header row, each column that is empty in
     every other row (a 责任人 nobody filled, a 状态 column without history). The freed width
     goes to the wide text columns, so the table keeps its width. Tables with merged cells are
-    left alone. Returns the number of columns dropped."""
+    left alone. Returns the number of columns dropped. document: a python-docx Document, or
+    the w:body element itself (docxrender renders the body alone)."""
+    element = getattr(document, "element", None)
+    body = element.body if element is not None else document
     dropped = 0
-    tr, tc, t, tr_pr, header = qn("w:tr"), qn("w:tc"), qn("w:t"), qn("w:trPr"), qn("w:tblHeader")
-    for tbl in document.element.body.iter(qn("w:tbl")):
-        rows = tbl.findall(tr)
-        body = [r for r in rows if r.find(tr_pr) is None or r.find(tr_pr).find(header) is None]
-        if not body or len(body) == len(rows):
+    for tbl in body.iter(_TBL):
+        rows = tbl.findall(_TR)
+        is_body = [(pr := r.find(_TR_PR)) is None or pr.find(_TBL_HEADER) is None for r in rows]
+        if all(is_body) or not any(is_body):
             continue
-        cells = [r.findall(tc) for r in rows]
-        grid = tbl.find(qn("w:tblGrid"))
-        cols = grid.findall(qn("w:gridCol")) if grid is not None else []
-        if (len({len(c) for c in cells}) != 1 or len(cols) != len(cells[0])
-                or tbl.find(f".//{qn('w:gridSpan')}") is not None or tbl.find(f".//{qn('w:vMerge')}") is not None):
+        cells = [r.findall(_TC) for r in rows]
+        grid = tbl.find(_TBL_GRID)
+        cols = grid.findall(_GRID_COL) if grid is not None else []
+        width = len(cells[0])
+        if (any(len(c) != width for c in cells) or len(cols) != width
+                or next(tbl.iter(_GRID_SPAN, _V_MERGE), None) is not None):
             continue
-        body_cells = cells[len(rows) - len(body):] if rows[len(rows) - len(body)] is body[0] else [r.findall(tc) for r in body]
-        empty = [j for j in range(len(cols))
-                 if all(not "".join(x.text or "" for x in row[j].iter(t)).strip() for row in body_cells)
+        body_cells = [c for c, b in zip(cells, is_body) if b]
+        empty = [j for j in range(width)
+                 if not any((x.text or "").strip() for row in body_cells for x in row[j].iter(_T))
                  and not row_has_drawing(body_cells, j)]
-        if not empty or len(empty) == len(cols):
+        if not empty or len(empty) == width:
             continue
-        widths = [int(c.get(qn("w:w")) or 0) for c in cols]
+        widths = [int(c.get(_W) or 0) for c in cols]
         freed = sum(widths[j] for j in empty)
-        keep = [j for j in range(len(cols)) if j not in empty]
+        keep = [j for j in range(width) if j not in empty]
         widest = max(widths[j] for j in keep)
         wide = [j for j in keep if widths[j] >= 0.6 * widest]      # the free-text columns
         share = sum(widths[j] for j in wide) or 1
@@ -443,19 +454,17 @@ def drop_empty_columns(document) -> int:
         new[wide[-1]] += freed - sum(new[j] - widths[j] for j in keep)
         for j in sorted(empty, reverse=True):
             for row in cells:
-                tbl_row = row[j].getparent()
-                tbl_row.remove(row[j])
+                row[j].getparent().remove(row[j])
             grid.remove(cols[j])
-        for j in keep:
-            cols[j].set(qn("w:w"), str(new[j]))
-            for row in cells:
-                tc_w = row[j].find(qn("w:tcPr")).find(qn("w:tcW")) if row[j].find(qn("w:tcPr")) is not None else None
-                if tc_w is not None:
-                    tc_w.set(qn("w:w"), str(new[j]))
-                    tc_w.set(qn("w:type"), "dxa")
+        for position, j in enumerate(keep, 1):
+            value = str(new[j])
+            cols[j].set(_W, value)
+            for tc_w in _COLUMN_WIDTHS(tbl, position=position):     # each row's tc[position]/tcPr/tcW
+                tc_w.set(_W, value)
+                tc_w.set(_TYPE, "dxa")
         dropped += len(empty)
     return dropped
 
 
 def row_has_drawing(rows, j: int) -> bool:
-    return any(row[j].find(".//" + qn("w:drawing")) is not None for row in rows)
+    return any(next(row[j].iter(_DRAWING), None) is not None for row in rows)

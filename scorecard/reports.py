@@ -5,8 +5,10 @@ numbers, and those of analysis.py, and writes the sentences a reader needs (the 
 the points are lost, what to do next, by whom and when); the templates only loop and test over
 that context. The parts all documents share are built once per run (report_context.Shared), so a
 department's report costs the same in a round of 10 or 1,000 departments. After rendering, a
-table column empty in every row is dropped (docstyle.drop_empty_columns). write_reports returns a
-manifest (Report records) for the mailer. Everything a department typed reaches the template as a context value
+table column empty in every row is dropped (docstyle.drop_empty_columns). Department reports and
+问题清单.docx render through docxrender (the template opened and compiled once per process, the
+package docxtpl would write); the summary report, with its charts, through docxtpl. write_reports
+returns a manifest (Report records) for the mailer. Everything a department typed reaches the template as a context value
 in an autoescaping, StrictUndefined Jinja environment, so it is shown literally and a template
 that asks for something the context lacks fails loudly (ReportError) instead of printing nothing.
 
@@ -21,11 +23,11 @@ import hashlib
 import io
 import logging
 import os
-import re
 import zipfile
 import zlib
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Callable
 
 from docx.opc.exceptions import PackageNotFoundError
 from docx.shared import Mm
@@ -33,7 +35,8 @@ from docxtpl import DocxTemplate, InlineImage
 from jinja2 import Environment, StrictUndefined, TemplateError, TemplateSyntaxError
 from lxml.etree import XMLSyntaxError
 
-from . import charts, docstyle
+from . import charts, docstyle, docxrender
+from .docxrender import CompilingEnvironment, Template as _Template
 from .errors import ReportError  # noqa: F401 (raised here, imported from here by callers)
 from .gaplist import write_gap_xlsx
 from .rendercache import RenderCache, content_key
@@ -59,58 +62,8 @@ _BROKEN_TEMPLATE = (PackageNotFoundError, KeyError, XMLSyntaxError, zipfile.BadZ
 
 # ---------------------------------------------------------------- environment and templates
 
-_CACHE_SIZE = 32   # a run has a handful of distinct sources (body, headers, footers of 3 templates)
-
-
-def _cached(cache: dict, key, make):
-    """cache[key], made by make() on a miss. Emptied rather than grown past _CACHE_SIZE, so an
-    unusual template (many parts) costs recompiles, never unbounded memory."""
-    value = cache.get(key)
-    if value is None:
-        if len(cache) > _CACHE_SIZE:
-            cache.clear()
-        value = cache[key] = make()
-    return value
-
-
-class _Environment(Environment):
-    """Compiles each distinct template source once: docxtpl hands the same patched XML to
-    from_string for every department, and compiling it is most of a render's cost."""
-
-    def __init__(self, **kwargs):
-        super().__init__(**kwargs)
-        self._compiled: dict[str, object] = {}
-
-    def from_string(self, source, globals=None, template_class=None):
-        if globals is not None or template_class is not None or not isinstance(source, str):
-            return super().from_string(source, globals, template_class)
-        return _cached(self._compiled, source, lambda: super(_Environment, self).from_string(source))
-
-
-_LISTING_CHARS = re.compile("[\t\n\a\f]")
-
-
-class _Template(DocxTemplate):
-    """DocxTemplate that remembers patch_xml results: cleaning the template XML for Jinja (a few
-    dozen regex passes) gives the same result for every department, so do it once per run."""
-
-    def __init__(self, template_file, patched: dict[str, str] | None = None):
-        super().__init__(template_file)
-        self._patched = {} if patched is None else patched
-
-    def patch_xml(self, src_xml):
-        return _cached(self._patched, src_xml, lambda: super(_Template, self).patch_xml(src_xml))
-
-    def resolve_listing(self, xml):
-        # docxtpl turns tab, newline, \a and \f inside texts into Word markup with three nested
-        # regex passes over every paragraph; a rendered part without any of them is left as it is.
-        if not _LISTING_CHARS.search(xml):
-            return xml
-        return super().resolve_listing(xml)
-
-
 def make_environment(undefined=StrictUndefined) -> Environment:
-    return _Environment(undefined=undefined, autoescape=True)
+    return CompilingEnvironment(undefined=undefined, autoescape=True)
 
 
 def template_path(name: str, templates_dir: Path | None = None) -> Path:
@@ -199,6 +152,58 @@ def _render(name: str, data: bytes, make_context, out_path: Path, env: Environme
     return out_path
 
 
+# What makes docxrender hand a document back to docxtpl: a template it does not cover, or any
+# error (docxtpl then raises it again, with its own context, as ReportError).
+_FALLBACK = (docxrender.Unsupported, TemplateError, ValueError, *_BROKEN_TEMPLATE)
+
+
+class _Renderer:
+    """One template rendered many times (every department's report): opened and compiled once
+    (docxrender.Prepared) and rendered without docxtpl, else through _render. A template from a
+    user's folder is checked against docxtpl on the first document of each process: when the two
+    differ, docxtpl renders the rest."""
+
+    def __init__(self, name: str, data: bytes, env: Environment, patched: dict | None = None,
+                 check: bool | None = None):
+        self.name, self.data, self.env = name, data, env
+        self.patched = {} if patched is None else patched
+        self.check = data != _default_bytes(name) if check is None else check
+        self.prepared = None
+
+    def render(self, context: dict, out_path: Path) -> Path:
+        if self.prepared is None:
+            try:
+                self.prepared = docxrender.Prepared(_Template(io.BytesIO(self.data), self.patched), self.env,
+                                                    post=docstyle.drop_empty_columns)
+            except _FALLBACK as exc:
+                logger.debug("%s: rendered by docxtpl (%s)", self.name, exc)
+                self.prepared = False
+        if self.prepared:
+            try:
+                data = self.prepared.render(context)
+            except _FALLBACK:
+                data = None
+            if data is not None and self.check:
+                self.check = False
+                exact = _render(self.name, self.data, lambda tpl: context, out_path, self.env, self.patched)
+                if not docxrender.same_package(data, exact.read_bytes()):
+                    logger.warning("%s: the fast renderer differs from docxtpl for this template; "
+                                   "docxtpl renders it", self.name)
+                    self.prepared = False
+                return exact
+            if data is not None:
+                out_path.write_bytes(data)
+                return out_path
+        return _render(self.name, self.data, lambda tpl: context, out_path, self.env, self.patched)
+
+
+def _default_bytes(name: str) -> bytes | None:
+    try:
+        return (DEFAULT_TEMPLATES / name).read_bytes()
+    except OSError:
+        return None
+
+
 def _broken_message(exc: Exception) -> str:
     return f"模板文件无法打开或已损坏（{exc}）"
 
@@ -231,6 +236,9 @@ class Report:
 
 
 PARALLEL_FROM = 24      # departments; below this a process pool costs more than it saves
+# Gaps from which 问题清单.xlsx (~1.6 ms a gap) is worth a worker of its own even when no report
+# renders there (an unchanged rerun: the office's workbooks are always written afresh).
+GAP_XLSX_PARALLEL_FROM = 400
 
 
 def _render_version() -> str:
@@ -239,7 +247,7 @@ def _render_version() -> str:
     digest = hashlib.sha256()
     for path in sorted(here.glob("*.py")):
         if path.stem in ("reports", "report_context", "summary_report", "department_report", "docstyle", "charts",
-                         "gaplist", "analysis", "text", "xlsxutil"):
+                         "gaplist", "analysis", "text", "xlsxutil", "docxrender"):
             digest.update(path.read_bytes())
     return digest.hexdigest()[:16]
 
@@ -272,14 +280,18 @@ def _department_key_base(data: bytes, shared: Shared, env: Environment) -> bytes
 
 def write_reports(summary: dict, out_dir: Path, templates_dir: Path | None = None, *,
                   chart_font: str | None = charts.AUTO, workers: int | None = None,
-                  previous_dir: Path | None = None) -> list[Report]:
+                  previous_dir: Path | None = None, alongside: Callable[[], None] | None = None) -> list[Report]:
     """Write 汇总报告.docx, 部门报告/<部门>.docx (every department), 问题清单.docx and 问题清单.xlsx
     into out_dir (the staging round folder). chart_font: a font family or file, None for ASCII chart
-    labels, or "auto". workers: processes for the department reports (default one per core; 1 or
-    fewer than PARALLEL_FROM departments renders here). Returns the manifest: a Report per document
-    written, plus one per annotated copy (退回件) the summary names that exists in out_dir.
+    labels, or "auto". workers: processes for the department reports and the gap lists (default
+    one per core; 1, or fewer than PARALLEL_FROM reports to render and GAP_XLSX_PARALLEL_FROM gaps,
+    renders here). Returns the manifest: a Report per document written, plus one per annotated
+    copy (退回件) the summary names that exists in out_dir.
     previous_dir: the round folder of the last run, if any: a document whose template and content
     are unchanged since then is taken from it instead of being rendered again (rendercache.py).
+    alongside: the caller's own work (the pipeline's 核定表.xlsx), run once in this process while the
+    pool renders, after the summary report (after every document when there is no pool; not at
+    all when a document failed before it); an exception from it propagates once the pool is closed.
     Raises ReportError when a template fails."""
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -291,13 +303,12 @@ def write_reports(summary: dict, out_dir: Path, templates_dir: Path | None = Non
     def rel(path: Path) -> str:
         return path.relative_to(out_dir).as_posix()
 
-    def whole(name: str, render) -> None:
-        """A document made from the whole summary: rendered unless the last run made it from the same."""
+    def whole(name: str) -> tuple[bytes, str] | None:
+        """A document made from the whole summary: (template, key) to render it, or None when the
+        last run made it from the same and it was taken from there."""
         data = _read_template(name, templates_dir) if name.endswith(".docx") else b""
         key = hashlib.sha256(data + RENDER_VERSION.encode() + stable).hexdigest()
-        if not cache.reuse(name, key):
-            render(data)
-            cache.record(name, key)
+        return None if cache.reuse(name, key) else (data, key)
 
     dept_dir = out_dir / DEPARTMENT_DIR
     dept_dir.mkdir(exist_ok=True)
@@ -305,49 +316,71 @@ def write_reports(summary: dict, out_dir: Path, templates_dir: Path | None = Non
     data, used = _read_template(DEPARTMENT_TEMPLATE, templates_dir), set()
     jobs = [(d["name"], str(dept_dir / f"{_unique_name(d['name'], used)}.docx"))
             for d in summary.get("departments", [])]
-    keys, todo = {}, []
     base = _department_key_base(data, shared, env) if jobs else b""
-    for name, p in jobs:
-        keys[p] = content_key(base, {"dept": clean(department_context(shared, name))})
-        if not cache.reuse(rel(Path(p)), keys[p]):
-            todo.append((name, p))
+    summary_doc, gap_doc = whole(SUMMARY_TEMPLATE), whole(GAPLIST_TEMPLATE)
+    gap_path = str(out_dir / GAPLIST_TEMPLATE)
     workers = workers or os.cpu_count() or 1
-    # Many departments: their reports render in a pool while this process renders the documents
-    # made from the whole summary, so both cores work all the time. Errors are raised in the
-    # order the documents come in (summary, departments, gap lists), as when rendered one by one.
-    pool = _DepartmentPool(summary, data, todo, workers) if workers > 1 and len(todo) >= PARALLEL_FROM else None
+    # Many departments: their reports, 问题清单.docx and 问题清单.xlsx render in a pool (the longest
+    # first) while this process renders the summary report and runs `alongside`, so both cores work
+    # all the time. Errors are raised in the order the documents come in (summary, departments, gap
+    # lists), as when rendered one by one. A long gap list starts at once, before the keys of a
+    # rerun are made here; else the pool starts when enough reports are left to render.
+    pool = xlsx = None
+
+    def start_pool() -> None:
+        nonlocal pool, xlsx
+        pool = _Pool(summary, shared, data, workers)
+        xlsx = pool.submit(_write_gap_xlsx, str(out_dir / GAPLIST_XLSX))
+
     try:
-        whole(SUMMARY_TEMPLATE, lambda data: _render(
-            SUMMARY_TEMPLATE, data, lambda tpl: build_context(SUMMARY_TEMPLATE, summary, tpl, chart_font=chart_font,
-                                                              shared=shared), out_dir / SUMMARY_TEMPLATE, env))
-        late = None
+        if workers > 1 and (len(summary.get("gaps", [])) >= GAP_XLSX_PARALLEL_FROM
+                            or (not cache.old and len(jobs) >= PARALLEL_FROM)):
+            start_pool()
+        if cache.old:       # the last run's keys: a report renders again only when its key changed
+            todo = []
+            for name, p in jobs:
+                key = content_key(base, {"dept": clean(department_context(shared, name))})
+                if not cache.reuse(rel(Path(p)), key):
+                    todo.append((name, p))
+        else:               # nothing to reuse: each key is made where its report renders
+            todo = list(jobs)
+        if pool is None and workers > 1 and len(todo) >= PARALLEL_FROM:
+            start_pool()
         if pool is not None:
-            try:
-                whole(GAPLIST_TEMPLATE, lambda data: _render(
-                    GAPLIST_TEMPLATE, data, lambda tpl: build_context(GAPLIST_TEMPLATE, summary, tpl, shared=shared),
-                    out_dir / GAPLIST_TEMPLATE, env))
-                write_gap_xlsx(summary, out_dir / GAPLIST_XLSX)     # never reused: the office edits it (§11)
-            except ReportError as exc:
-                late = exc
-            failed = pool.result()
+            gap = pool.submit(_render_gap_document, gap_doc[0], gap_path) if gap_doc else None
+            departments = pool.departments(todo, base)
+        if summary_doc:
+            _render(SUMMARY_TEMPLATE, summary_doc[0],
+                    lambda tpl: build_context(SUMMARY_TEMPLATE, summary, tpl, chart_font=chart_font, shared=shared),
+                    out_dir / SUMMARY_TEMPLATE, env)
+            cache.record(SUMMARY_TEMPLATE, summary_doc[1])
+        if pool is not None:
+            if alongside is not None:
+                alongside()
+            keys, failed = pool.result(departments)
+            late = gap.result() if gap else None
+            xlsx_error = xlsx.exception()
         else:
             _init_worker(summary, data, shared)
-            failed = _render_departments(todo)
-            _WORKER.clear()
+            keys, failed = _render_departments(todo, base)
     finally:
         if pool is not None:
             pool.close()
+        _WORKER.clear()
     if failed:
         raise ReportError(*failed)
     for _, p in todo:
         cache.record(rel(Path(p)), keys[p])
-    if late is not None:
-        raise late
     if pool is None:
-        whole(GAPLIST_TEMPLATE, lambda data: _render(
-            GAPLIST_TEMPLATE, data, lambda tpl: build_context(GAPLIST_TEMPLATE, summary, tpl, shared=shared),
-            out_dir / GAPLIST_TEMPLATE, env))
+        late = _gap_document(gap_doc[0], gap_path, summary, shared, env) if gap_doc else None
+    if late:
+        raise ReportError(*late)
+    if gap_doc:
+        cache.record(GAPLIST_TEMPLATE, gap_doc[1])
+    if pool is None:
         write_gap_xlsx(summary, out_dir / GAPLIST_XLSX)     # never reused: the office edits it (§11)
+    elif xlsx_error is not None:
+        raise xlsx_error
     manifest = [Report(SUMMARY_TEMPLATE, LEADERS)]
     manifest += [Report(rel(Path(p)), DEPARTMENT, name) for name, p in jobs]
     manifest += [Report(GAPLIST_TEMPLATE, OFFICE), Report(GAPLIST_XLSX, OFFICE)]
@@ -356,53 +389,83 @@ def write_reports(summary: dict, out_dir: Path, templates_dir: Path | None = Non
         returned = sub.get("returned")
         if sub.get("status") == "rejected" and returned and (out_dir / returned).is_file():
             manifest.append(Report(Path(returned).as_posix(), RETURNED, sub.get("department")))
+    if pool is None and alongside is not None:
+        alongside()
     return manifest
 
 
-# Department reports, here or in worker processes: each worker builds Shared and compiles the
-# template once, then renders its share of the departments.
+# Department reports, here or in worker processes: each process gets Shared and the template,
+# opens and compiles the template once (_Renderer), then renders its share of the departments.
 _WORKER: dict = {}
 
 
 def _init_worker(summary: dict, data: bytes, shared: Shared | None = None) -> None:
     _WORKER.clear()
-    _WORKER.update(summary=summary, data=data, shared=shared or Shared(summary), env=make_environment(),
-                   patched={})
+    _WORKER.update(summary=summary, shared=shared or Shared(summary),
+                   renderer=_Renderer(DEPARTMENT_TEMPLATE, data, make_environment()))
 
 
-def _render_departments(jobs: list[tuple[str, str]]) -> tuple[str, str] | None:
-    """Render (department, path) jobs; (template, message) of the first ReportError, else None
+def _render_departments(jobs: list[tuple[str, str]], base: bytes) -> tuple[dict[str, str], tuple[str, str] | None]:
+    """Render (department, path) jobs: the render key of each path rendered (rendercache, from
+    base: _department_key_base) and (template, message) of the first ReportError, else None
     (ReportError does not pickle, so a worker returns its parts)."""
-    w = _WORKER
+    w, keys = _WORKER, {}
     try:
         for name, path in jobs:
-            _render(DEPARTMENT_TEMPLATE, w["data"],
-                    lambda tpl, name=name: build_context(DEPARTMENT_TEMPLATE, w["summary"], tpl, name,
-                                                         shared=w["shared"]),
-                    Path(path), w["env"], w["patched"])
+            context = build_context(DEPARTMENT_TEMPLATE, w["summary"], None, name, shared=w["shared"])
+            w["renderer"].render(context, Path(path))
+            keys[path] = content_key(base, {"dept": context["dept"]})
+    except ReportError as exc:
+        return keys, (exc.template, exc.message)
+    return keys, None
+
+
+def _gap_document(data: bytes, path: str, summary: dict, shared: Shared, env: Environment) -> tuple[str, str] | None:
+    """问题清单.docx; (template, message) of its ReportError, else None."""
+    try:
+        _Renderer(GAPLIST_TEMPLATE, data, env).render(build_context(GAPLIST_TEMPLATE, summary, None, shared=shared),
+                                                      Path(path))
     except ReportError as exc:
         return exc.template, exc.message
     return None
 
 
-class _DepartmentPool:
-    """Department reports rendering in worker processes (started at once); result() waits for them."""
+def _render_gap_document(data: bytes, path: str) -> tuple[str, str] | None:
+    w = _WORKER
+    return _gap_document(data, path, w["summary"], w["shared"], w["renderer"].env)
 
-    def __init__(self, summary: dict, data: bytes, jobs: list, workers: int):
+
+def _write_gap_xlsx(path: str) -> None:
+    write_gap_xlsx(_WORKER["summary"], Path(path))
+
+
+class _Pool:
+    """Worker processes (started at once) with the summary, Shared and the department template."""
+
+    def __init__(self, summary: dict, shared: Shared, data: bytes, workers: int):
         from concurrent.futures import ProcessPoolExecutor
 
-        size = max(1, min(50, len(jobs) // (workers * 4)))
-        chunks = [jobs[k:k + size] for k in range(0, len(jobs), size)]
-        self.pool = ProcessPoolExecutor(max_workers=workers, initializer=_init_worker, initargs=(summary, data))
-        self.futures = [self.pool.submit(_render_departments, chunk) for chunk in chunks]
+        self.workers = workers
+        self.pool = ProcessPoolExecutor(max_workers=workers, initializer=_init_worker,
+                                        initargs=(summary, data, shared))
 
-    def result(self) -> tuple[str, str] | None:
-        for future in self.futures:
-            failed = future.result()
+    def submit(self, fn, *args):
+        return self.pool.submit(fn, *args)
+
+    def departments(self, jobs: list, base: bytes) -> list:
+        size = max(1, min(50, len(jobs) // (self.workers * 4)))
+        return [self.pool.submit(_render_departments, jobs[k:k + size], base) for k in range(0, len(jobs), size)]
+
+    @staticmethod
+    def result(futures: list) -> tuple[dict[str, str], tuple[str, str] | None]:
+        """Waits for the department reports: their keys, and the first failure."""
+        keys: dict[str, str] = {}
+        for future in futures:
+            done, failed = future.result()
+            keys.update(done)
             if failed:
-                return failed
-        return None
+                return keys, failed
+        return keys, None
 
     def close(self) -> None:
         self.pool.shutdown(wait=True, cancel_futures=True)
-

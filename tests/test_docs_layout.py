@@ -15,7 +15,7 @@ import pytest
 from docx.oxml.ns import qn
 
 from conftest import ROOT
-from scorecard import analysis
+from scorecard import analysis, docstyle
 from scorecard.cli import main
 
 ISO = re.compile(r"\d{4}-\d{2}-\d{2}")
@@ -194,3 +194,25 @@ def test_renders_with_libreoffice(run_dir, tmp_path):
     assert result.returncode == 0, result.stderr
     pages = sorted((tmp_path / "pv").rglob("*.png"))
     assert 3 <= len(pages) <= 20
+
+
+def test_an_empty_column_is_dropped_and_its_width_goes_to_the_text_columns():
+    document = docx.Document()
+    docstyle.apply_styles(document)
+    table = document.add_table(rows=3, cols=4)
+    docstyle.table_layout(table, [20, 30, 20, 80])          # 编号, 责任人 (empty), 分值, 说明
+    for cell, text in zip(table.rows[0].cells, ("编号", "责任人", "分值", "说明")):
+        cell.text = text
+    docstyle.header_row(table.rows[0])
+    for k, row in enumerate(table.rows[1:], 1):
+        row.cells[0].text, row.cells[1].text, row.cells[2].text, row.cells[3].text = str(k), " \u3000", "4", "说明"
+    grid_before = [int(c.get(qn("w:w"))) for c in table._tbl.tblGrid.iter(qn("w:gridCol"))]
+    assert docstyle.drop_empty_columns(document) == 1
+    grid = [int(c.get(qn("w:w"))) for c in table._tbl.tblGrid.iter(qn("w:gridCol"))]
+    assert [c.text for c in table.rows[0].cells] == ["编号", "分值", "说明"]
+    assert sum(grid) == sum(grid_before)                          # the table keeps its width
+    assert grid[:2] == [grid_before[0], grid_before[2]] and grid[2] == grid_before[3] + grid_before[1]
+    for row in table._tbl.iter(qn("w:tr")):
+        widths = [tc.find(qn("w:tcPr")).find(qn("w:tcW")) for tc in row.iter(qn("w:tc"))]
+        assert [int(w.get(qn("w:w"))) for w in widths] == grid and {w.get(qn("w:type")) for w in widths} == {"dxa"}
+    assert docstyle.drop_empty_columns(document) == 0             # nothing left to drop

@@ -6,12 +6,15 @@ again" is visible as the same inode (and the same bytes) after the round folder 
 from __future__ import annotations
 
 import datetime as dt
+import json
 import os
 
 from conftest import filled
 from scorecard.pipeline import run
 from scorecard.rendercache import KEYS_FILE
-from scorecard.reports import DEPARTMENT_DIR, GAPLIST_TEMPLATE, GAPLIST_XLSX, SUMMARY_TEMPLATE
+from sample_summary import passing_summary
+from scorecard.reports import (DEPARTMENT_DIR, GAPLIST_TEMPLATE, GAPLIST_XLSX, PARALLEL_FROM, SUMMARY_TEMPLATE,
+                               write_reports)
 
 WHOLE = (SUMMARY_TEMPLATE, GAPLIST_TEMPLATE, GAPLIST_XLSX)     # made from the whole summary
 
@@ -70,3 +73,21 @@ def test_a_changed_workbook_renders_only_its_department_and_the_whole_summary_do
     assert rendered == {f"{DEPARTMENT_DIR}/办公室.docx", *WHOLE} - OFFICE_EDITED
     for path in after.keys() - rendered - OFFICE_EDITED:
         assert after[path][1] == before[path][1]
+
+
+def test_keys_made_in_the_report_pool_let_an_unchanged_rerun_reuse_every_report(tmp_path):
+    """With nothing to reuse, each report's key is made in the worker that renders it: the same
+    key the next run makes here, so that run links every report instead of rendering it."""
+    summary = passing_summary()
+    base = summary["departments"][0]
+    summary["departments"] += [dict(base, name=f"{base['name']}{k}") for k in range(PARALLEL_FROM)]
+    first, again = tmp_path / "first", tmp_path / "again"
+    write_reports(summary, first, workers=2)
+    write_reports(summary, again, workers=2, previous_dir=first)
+    assert json.loads((again / KEYS_FILE).read_text(encoding="utf-8")) == json.loads(
+        (first / KEYS_FILE).read_text(encoding="utf-8"))
+    before, after = documents(first), documents(again)
+    reports = [p for p in before if p.startswith(DEPARTMENT_DIR + "/")]
+    assert len(reports) == len(summary["departments"])
+    for path in reports + [SUMMARY_TEMPLATE, GAPLIST_TEMPLATE]:
+        assert after[path] == before[path], f"{path} was rendered again"

@@ -2,6 +2,8 @@
 from __future__ import annotations
 
 import copy
+import multiprocessing
+import os
 import subprocess
 import zipfile
 from pathlib import Path
@@ -474,10 +476,15 @@ def test_manifest_names_every_document_and_its_reader(tmp_path):
     assert manifest[0].to_dict() == {"path": "汇总报告.docx", "reader": "leaders", "department": None}
 
 
-def test_department_reports_in_a_process_pool_match_those_rendered_here(tmp_path):
+def many_departments() -> dict:
     summary = passing_summary()
     base = summary["departments"][0]
     summary["departments"] += [dict(base, name=f"{base['name']}{k}") for k in range(reports.PARALLEL_FROM)]
+    return summary
+
+
+def test_department_reports_in_a_process_pool_match_those_rendered_here(tmp_path):
+    summary = many_departments()
     here = write_reports(summary, tmp_path / "here", workers=1)
     pooled = write_reports(summary, tmp_path / "pool", workers=2)
     assert here == pooled
@@ -487,10 +494,37 @@ def test_department_reports_in_a_process_pool_match_those_rendered_here(tmp_path
 
 
 def test_a_template_error_in_a_worker_is_a_report_error(tmp_path):
-    summary = passing_summary()
-    base = summary["departments"][0]
-    summary["departments"] += [dict(base, name=f"{base['name']}{k}") for k in range(reports.PARALLEL_FROM)]
+    summary = many_departments()
     folder = edited_template(tmp_path, "部门报告.docx", lambda d: d.add_paragraph("{{ dept.nope }}"))
     with pytest.raises(ReportError) as info:
         write_reports(summary, tmp_path / "out", folder, workers=2)
     assert info.value.template == "部门报告.docx" and "nope" in info.value.message
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+def test_alongside_runs_once_in_this_process_with_and_without_a_pool(tmp_path, workers):
+    calls = []
+    manifest = write_reports(many_departments(), tmp_path, workers=workers, alongside=lambda: calls.append(os.getpid()))
+    assert calls == [os.getpid()]
+    assert all((tmp_path / r.path).is_file() for r in manifest)
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+def test_an_error_of_alongside_propagates_once_the_pool_is_closed(tmp_path, workers):
+    class Stop(Exception):
+        pass
+
+    def alongside():
+        raise Stop("核定表")
+
+    with pytest.raises(Stop):
+        write_reports(many_departments(), tmp_path, workers=workers, alongside=alongside)
+    assert multiprocessing.active_children() == []
+
+
+def test_a_gap_list_template_error_in_the_pool_is_a_report_error(tmp_path):
+    folder = edited_template(tmp_path, "问题清单.docx", lambda d: d.add_paragraph("{{ gap_groups.nope }}"))
+    with pytest.raises(ReportError) as info:
+        write_reports(many_departments(), tmp_path / "out", folder, workers=2)
+    assert info.value.template == "问题清单.docx" and "nope" in info.value.message
+    assert len(list((tmp_path / "out" / "部门报告").glob("*.docx"))) == len(many_departments()["departments"])
