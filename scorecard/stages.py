@@ -97,11 +97,13 @@ def process(rules: Rules, input_dir: Path, output_dir: Path, paths: list[Path], 
             with (stage / "summary.json").open("w", encoding="utf-8") as fh:   # streamed: at 10,000
                 json.dump(summary, fh, ensure_ascii=False, indent=2)        # departments the text is 100s of MB
         with _timed(timings, "reports"):
-            manifest = write_reports(summary, stage, templates_dir, workers=workers,
-                                     previous_dir=round_dir if round_dir.is_dir() else None)
             # §11: the office edits 核定表 and 问题清单 in place, so both are always written afresh
             # (write_reports never reuses 问题清单.xlsx: an edit that was ignored must not survive).
-            write_review_xlsx(summary, stage / REVIEW_FILE, office.review_rows(), now=now)
+            # 核定表 is written here while the department reports render in the pool.
+            manifest = write_reports(summary, stage, templates_dir, workers=workers,
+                                     previous_dir=round_dir if round_dir.is_dir() else None,
+                                     alongside=lambda: write_review_xlsx(summary, stage / REVIEW_FILE,
+                                                                         office.review_rows(), now=now))
     started = now.isoformat(timespec="microseconds")
     with _timed(timings, "ledger"):
         ledger.record(summary, started)
