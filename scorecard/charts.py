@@ -19,12 +19,13 @@ import functools
 import io
 import os
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
-from matplotlib import font_manager
-from matplotlib.backends.backend_agg import FigureCanvasAgg
-from matplotlib.figure import Figure
-from matplotlib.font_manager import FontProperties
-from matplotlib.lines import Line2D
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
+
+# matplotlib (0.8 s to import) is imported where a chart is drawn or a font looked up, not with
+# this module: a run imports it in the main process while the report pool is already at work.
 
 AUTO = "auto"
 
@@ -48,6 +49,8 @@ EDGE = 5                # ... this many of each, as the report's top/bottom tabl
 
 
 def _candidates() -> list[str]:
+    from matplotlib import font_manager
+
     found = font_manager.findSystemFonts() + font_manager.findSystemFonts(fontext="otf")
     ranked = []
     for path in dict.fromkeys(found):
@@ -72,6 +75,8 @@ def find_cjk_font() -> str | None:
 def _font_path(font: str) -> str | None:
     """A font file given by path, or by family name through matplotlib's list (for a caller
     who names a family; the automatic choice never goes this way)."""
+    from matplotlib import font_manager
+
     if os.path.isfile(font):
         return font
     for entry in font_manager.fontManager.ttflist:
@@ -81,6 +86,8 @@ def _font_path(font: str) -> str | None:
 
 
 def _covers(path: str, text: str) -> bool:
+    from matplotlib import font_manager
+
     try:
         font = font_manager.get_font(path)
     except (OSError, RuntimeError, ValueError):
@@ -129,6 +136,11 @@ def rate_figure(labels: Sequence[str], rates: Sequence[float | None], *, title: 
     1..n) and the title becomes ascii_title. notes (optional, one per bar) are appended to the value label.
     title None: no title (the Word report puts a caption under the picture).
     """
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+    from matplotlib.font_manager import FontProperties
+    from matplotlib.lines import Line2D
+
     n = len(labels)
     rates = [max(0.0, float(r)) if r is not None else 0.0 for r in rates]
     notes = list(notes) if notes else [""] * n
