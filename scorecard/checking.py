@@ -11,6 +11,7 @@ import hashlib
 from pathlib import Path
 
 from .findings import FileProblem, finding
+from .fsutil import file_sha256
 from .rules import Rules
 from .validation import Checked, validate
 from .workbook import read_workbook
@@ -48,18 +49,6 @@ def check_file(path: Path, rules: Rules, *, label: str | None = None) -> Checked
 
 def ignored(path: Path, label: str, reason: str) -> Checked:
     return Checked(file=label, path=path, findings=(finding("file.ignored", file=label, reason=reason),))
-
-
-def file_sha256(path: Path) -> str:
-    """The file's SHA-256, or "" when it cannot be read."""
-    digest = hashlib.sha256()
-    try:
-        with open(path, "rb") as f:
-            for chunk in iter(lambda: f.read(1 << 16), b""):
-                digest.update(chunk)
-    except OSError:
-        return ""
-    return digest.hexdigest()
 
 
 def ignore_reason(path: Path) -> str | None:

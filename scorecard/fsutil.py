@@ -1,6 +1,7 @@
 """Writing files so they appear whole or not at all: written aside, then renamed into place."""
 from __future__ import annotations
 
+import hashlib
 import io
 import os
 import shutil
@@ -98,3 +99,15 @@ def run_lock(output_dir: Path):
         yield
     finally:
         handle.close()
+
+
+def file_sha256(path: Path) -> str:
+    """The file's SHA-256, or "" when it cannot be read."""
+    digest = hashlib.sha256()
+    try:
+        with open(path, "rb") as f:
+            for chunk in iter(lambda: f.read(1 << 16), b""):
+                digest.update(chunk)
+    except OSError:
+        return ""
+    return digest.hexdigest()

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Callable
 
 from . import unchanged
-from .fsutil import run_lock
+from .fsutil import file_sha256, run_lock
 from .rules import Rules
 from .text import safe_filename
 
@@ -81,7 +81,8 @@ def run(rules: Rules, input_dir: Path, output_dir: Path, *, round_name: str | No
         start = time.perf_counter()
         paths = discover(input_dir, exclude=output_dir)
         round_dir = output_dir / safe_filename(round_name)
-        key = unchanged.input_key(rules, input_dir, paths, round_name=round_name, as_of=as_of,
+        hashes = {path: file_sha256(path) for path in paths}       # read once, for the key and the stages
+        key = unchanged.input_key(rules, input_dir, hashes, round_name=round_name, as_of=as_of,
                                   templates_dir=templates_dir)
         if not force:
             summary = unchanged.last_summary(output_dir, round_dir, key)
@@ -93,7 +94,7 @@ def run(rules: Rules, input_dir: Path, output_dir: Path, *, round_name: str | No
         unchanged.forget(output_dir)        # a run that fails after this leaves no key behind
         from .stages import process         # here: the heavy imports (pandas, openpyxl, docx, matplotlib)
 
-        result = RunResult(*process(rules, input_dir, output_dir, paths, round_name=round_name, as_of=as_of,
+        result = RunResult(*process(rules, input_dir, output_dir, hashes, round_name=round_name, as_of=as_of,
                                     now=now, templates_dir=templates_dir, progress=progress, workers=workers))
         # The office's findings (§11) are reported once, by the run that read the edit: the next run
         # must say nothing of them, so a run that reported some is never stood in for.

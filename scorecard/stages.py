@@ -18,11 +18,11 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Callable
 
-from .checking import CHECKING_VERSION, check_file, file_sha256, ignore_reason, ignored
+from .checking import CHECKING_VERSION, check_file, ignore_reason, ignored
 from .datasets import DataFile, compute, recognise
 from .feedback import write_returned
 from .findings import FileProblem, finding
-from .fsutil import staged_directory
+from .fsutil import file_sha256, staged_directory
 from .ledger import Ledger
 from .office import OFFICE, REVIEW_FILE, apply_office, is_office_workbook, load_office, office_checked
 from .office_write import write_review_xlsx
@@ -48,14 +48,16 @@ def _timed(timings: dict[str, float], stage: str):
         timings[stage] = timings.get(stage, 0.0) + time.perf_counter() - start
 
 
-def process(rules: Rules, input_dir: Path, output_dir: Path, paths: list[Path], *, round_name: str,
+def process(rules: Rules, input_dir: Path, output_dir: Path, hashes: dict[Path, str], *, round_name: str,
             as_of: dt.date, now: dt.datetime, templates_dir: Path | None, progress: Progress,
             workers: int) -> tuple[dict, Path, list[Placed], list, dict[str, float]]:
-    """Read, check and score every file of paths (found below input_dir) and write the round's
-    outputs to output_dir/<round>/. workers: processes for reading files (1 reads in this process).
+    """Read, check and score every file of hashes (found below input_dir, each with its SHA-256
+    taken before the run) and write the round's outputs to output_dir/<round>/.
+    workers: processes for reading files (1 reads in this process).
     Returns summary.json as written, the round folder, every file's place, the manifest of what
     write_reports wrote and the seconds per stage."""
     timings: dict[str, float] = {}
+    paths = list(hashes)
     logger.info("开始处理 %s：在 %s 中找到 %d 个文件", round_name, input_dir, len(paths))
     # --- §11: the office's workbooks are its edits, never a department's submission ---
     office_files = {p: (input_dir / p.relative_to(input_dir)).as_posix() for p in paths
@@ -65,7 +67,7 @@ def process(rules: Rules, input_dir: Path, output_dir: Path, paths: list[Path], 
     ledger = Ledger(output_dir)
     with _timed(timings, "read+validate"):
         placed_ignored, checked, fresh, data_files = _check_all(paths, input_dir, rules, ledger, progress,
-                                                                workers)
+                                                                workers, hashes)
         computation = compute(rules, data_files)        # §12: scores from data workbooks
     placed = _name_returned(choose_latest(checked))
     placed += _carry_over(placed, ledger, rules, round_name)
@@ -134,7 +136,7 @@ PARALLEL_FROM = 40      # fewer files than this are read in this process: a pool
 
 
 def _check_all(paths: list[Path], input_dir: Path, rules: Rules, ledger: Ledger, progress: Progress,
-               workers: int = 1):
+               workers: int = 1, hashes: dict[Path, str] | None = None):
     """Every file read and validated, except that a file whose bytes were already checked under the
     same rules (a rerun) comes from the ledger without being parsed again.
     A data workbook (§12) is recognised by its columns and kept apart: status `data`, never returned.
@@ -146,7 +148,7 @@ def _check_all(paths: list[Path], input_dir: Path, rules: Rules, ledger: Ledger,
         if reason:
             placed_ignored.append(Placed(ignored(path, label, reason), IGNORED))
         else:
-            todo.append((path, label, file_sha256(path)))
+            todo.append((path, label, hashes[path] if hashes and path in hashes else file_sha256(path)))
     known = ledger.checked_before(_check_key(rules), [(sha, label) for _, label, sha in todo if sha])
     checked: list[Checked | None] = [None] * len(todo)
     missing = []

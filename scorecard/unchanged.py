@@ -24,6 +24,7 @@ from contextlib import closing
 from pathlib import Path
 
 from . import PACKAGE_TEMPLATES
+from .fsutil import file_sha256
 from .ledger import Ledger
 from .rules import Rules
 
@@ -40,15 +41,6 @@ CREATE TABLE IF NOT EXISTS last_run (
 """
 EDITED_IN_PLACE = ("核定表.xlsx", "问题清单.xlsx")     # the office's workbooks (CONTRACT.md §11)
 SUMMARY = "summary.json"
-_CHUNK = 1 << 20
-
-
-def _file_digest(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as fh:
-        for block in iter(lambda: fh.read(_CHUNK), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def _code_digest() -> str:
@@ -67,22 +59,20 @@ def _tree(digest, root: Path | None) -> None:
         digest.update(b"-")
         return
     for path in sorted(p for p in root.rglob("*") if p.is_file()):
-        digest.update(path.relative_to(root).as_posix().encode() + b"\0" + _file_digest(path).encode())
+        digest.update(path.relative_to(root).as_posix().encode() + b"\0" + file_sha256(path).encode())
 
 
-def input_key(rules: Rules, input_dir: Path, paths: list[Path], *, round_name: str, as_of: dt.date,
+def input_key(rules: Rules, input_dir: Path, hashes: dict[Path, str], *, round_name: str, as_of: dt.date,
               templates_dir: Path | None) -> str:
     """The key of everything a run of this round reads (its ledger aside, which only runs change).
-    A file that cannot be read makes a key no run has kept (the full run reports the file)."""
+    hashes: every input file's SHA-256 ("" when it cannot be read: then the key is one no run has
+    kept, and the full run reports the file)."""
     digest = hashlib.sha256()
     digest.update(f"{_CODE}\0{rules!r}\0{round_name}\0{as_of.isoformat()}\0".encode())
     _tree(digest, PACKAGE_TEMPLATES)
     _tree(digest, Path(templates_dir) if templates_dir is not None else None)
-    for path in paths:
-        try:
-            content = _file_digest(path)
-        except OSError:
-            content = f"unreadable:{dt.datetime.now().isoformat()}"
+    for path, content in hashes.items():
+        content = content or f"unreadable:{dt.datetime.now().isoformat()}"
         digest.update(f"\n{path.relative_to(input_dir).as_posix()}\0{content}".encode())
     return digest.hexdigest()
 
@@ -96,7 +86,7 @@ def _outputs(round_dir: Path) -> dict[str, list]:
             name = path.relative_to(round_dir).as_posix()
             listing[name] = [stat.st_size, stat.st_mtime_ns]
             if name in EDITED_IN_PLACE:
-                listing[name].append(_file_digest(path))
+                listing[name].append(file_sha256(path))
     return listing
 
 
