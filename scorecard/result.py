@@ -10,6 +10,7 @@ Fields whose metadata says `omit_if_none` are left out of the JSON when they are
 from __future__ import annotations
 
 import dataclasses
+import operator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -316,27 +317,41 @@ class OfficeFinding:
     value: str
 
 
-_JSON_FIELDS: dict[type, tuple[tuple[str, bool], ...]] = {}     # dataclass -> (field, omit_if_none); fields() is slow
+_SCALARS = frozenset({str, int, float, bool, type(None)})
+# dataclass -> (field names, their getter, the fields left out when None); fields() is slow
+_JSON_FIELDS: dict[type, tuple[tuple[str, ...], Any, tuple[str, ...]]] = {}
+
+
+def _fields_of(cls) -> tuple[tuple[str, ...], Any, tuple[str, ...]]:
+    found = _JSON_FIELDS.get(cls)
+    if found is None:
+        fields = dataclasses.fields(cls)
+        names = tuple(f.name for f in fields)
+        getter = operator.attrgetter(*names) if len(names) > 1 else (lambda o, n=names[0]: (getattr(o, n),))
+        found = _JSON_FIELDS[cls] = (names, getter, tuple(f.name for f in fields if f.metadata.get("omit_if_none")))
+    return found
 
 
 def to_json(value: Any):
-    """Plain JSON data: dataclasses to dicts (in field order), tuples to lists."""
-    if value is None or isinstance(value, (str, int, float)):
+    """Plain JSON data: dataclasses to dicts (in field order), tuples to lists.
+    At 10,000 departments this converts ~200,000 records: fields are read with one attrgetter
+    per class, and only values that are not plain scalars are converted further."""
+    kind = type(value)
+    if kind in _SCALARS:
         return value
-    names = _JSON_FIELDS.get(type(value))
-    if names is None and dataclasses.is_dataclass(value) and not isinstance(value, type):
-        names = _JSON_FIELDS[type(value)] = tuple((f.name, bool(f.metadata.get("omit_if_none")))
-                                                  for f in dataclasses.fields(value))
-    if names is not None:
-        out = {}
-        for name, omit in names:
-            v = getattr(value, name)
-            if v is None and omit:
-                continue
-            out[name] = to_json(v)
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        names, getter, omit = _fields_of(kind)
+        values = getter(value)
+        out = dict(zip(names, values))
+        for name, v in zip(names, values):
+            if type(v) not in _SCALARS:
+                out[name] = to_json(v)
+        for name in omit:
+            if out[name] is None:
+                del out[name]
         return out
     if isinstance(value, (list, tuple)):
-        return [to_json(v) for v in value]
+        return [v if type(v) in _SCALARS else to_json(v) for v in value]
     if isinstance(value, dict):
         return {k: to_json(v) for k, v in value.items()}
     return value

@@ -135,29 +135,44 @@ def _standing(rules: Rules, placed: list[Placed], chosen: dict[str, Checked]) ->
             for d in rules.department_names()}
 
 
+_ENTRY_COLUMNS = ["department", "indicator", "ind_order", "order", "combine", "max", "name", "item", "item_name",
+                  "submitted", "self_score", "score", "status", "evidence", "problem", "measure", "owner", "deadline",
+                  "evidence_warning"]
+
+
 def _entry_table(rules: Rules, chosen: dict[str, Checked]) -> pd.DataFrame:
     """One row per (department, assigned indicator) with the department's latest accepted values.
-    `self_score` is what the department gave itself; `score` is what counts (the same here)."""
-    rows = []
+    `self_score` is what the department gave itself; `score` is what counts (the same here).
+    Built column by column (140,000 rows at 10,000 departments)."""
+    by_code: dict[str, dict] = {}           # department -> indicator -> its first entry
+    warned: dict[str, set] = {}             # department -> cells of its evidence.missing warnings
+    for dept, sub in chosen.items():
+        entries: dict = {}
+        for e in sub.entries:
+            entries.setdefault(e.indicator, e)
+        by_code[dept] = entries
+        warned[dept] = {f.cell for f in sub.findings if f.rule == "evidence.missing"}
+    cols: dict[str, list] = {c: [] for c in _ENTRY_COLUMNS}
     for ind_order, ind in enumerate(rules.indicators):
         for order, dept in enumerate(ind.departments):
             sub = chosen.get(dept)
-            entry = next((e for e in sub.entries if e.indicator == ind.code), None) if sub else None
-            warned = bool(sub and entry and any(
-                f.rule == "evidence.missing" and f.cell == entry.refs.get("evidence") for f in sub.findings))
-            score = entry.score if entry else 0.0
-            rows.append({
-                "department": dept, "indicator": ind.code, "ind_order": ind_order, "order": order,
-                "combine": ind.combine, "max": ind.max, "name": ind.name, "item": ind.item,
-                "item_name": ind.item_name, "submitted": sub is not None, "self_score": score, "score": score,
-                "status": entry.status if entry else "", "evidence": entry.evidence if entry else "",
-                "problem": entry.problem if entry else "", "measure": entry.measure if entry else "",
-                "owner": entry.owner if entry else "", "deadline": entry.deadline if entry else None,
-                "evidence_warning": warned})
-    columns = ["department", "indicator", "ind_order", "order", "combine", "max", "name", "item", "item_name",
-               "submitted", "self_score", "score", "status", "evidence", "problem", "measure", "owner", "deadline",
-               "evidence_warning"]
-    return pd.DataFrame(rows, columns=columns)
+            entry = by_code[dept].get(ind.code) if sub else None
+            for column, value in (("department", dept), ("indicator", ind.code), ("ind_order", ind_order),
+                                  ("order", order), ("combine", ind.combine), ("max", ind.max), ("name", ind.name),
+                                  ("item", ind.item), ("item_name", ind.item_name), ("submitted", sub is not None)):
+                cols[column].append(value)
+            if entry is None:
+                for column, value in (("self_score", 0.0), ("score", 0.0), ("status", ""), ("evidence", ""),
+                                      ("problem", ""), ("measure", ""), ("owner", ""), ("deadline", None),
+                                      ("evidence_warning", False)):
+                    cols[column].append(value)
+                continue
+            for column, value in (("self_score", entry.score), ("score", entry.score), ("status", entry.status),
+                                  ("evidence", entry.evidence), ("problem", entry.problem),
+                                  ("measure", entry.measure), ("owner", entry.owner), ("deadline", entry.deadline),
+                                  ("evidence_warning", entry.refs.get("evidence") in warned[dept])):
+                cols[column].append(value)
+    return pd.DataFrame(cols, columns=_ENTRY_COLUMNS)
 
 
 def _apply_reviews(table: pd.DataFrame, reviews: Mapping[tuple[str, str], float]) -> None:
@@ -198,14 +213,32 @@ def _item(item, indicators: list[IndicatorResult]) -> ItemResult:
 
 
 def _entries(table: pd.DataFrame) -> tuple[EntryResult, ...]:
+    """One entry per table row, by department (in the order the table first names them), then
+    indicator. Read column by column: at 10,000 departments the table has 140,000 rows."""
     dept_order = {d: i for i, d in enumerate(dict.fromkeys(table["department"]))}
-    rows = sorted(table.itertuples(index=False), key=lambda r: (dept_order[r.department], r.ind_order))
-    return tuple(EntryResult(
-        department=r.department, indicator=r.indicator, item=r.item, item_name=r.item_name, name=r.name,
-        max=_num(r.max), score=_num(r.score), self_score=_num(r.self_score), status=r.status, evidence=r.evidence,
-        problem=r.problem, measure=r.measure, owner=r.owner, deadline=r.deadline.isoformat() if r.deadline else "",
-        submitted=bool(r.submitted), computed=bool(r.computed),
-        reported_score=_num(r.reported) if r.computed and pd.notna(r.reported) else None) for r in rows)
+    cols = {c: table[c].tolist() for c in ("department", "indicator", "item", "item_name", "name", "max", "score",
+                                           "self_score", "status", "evidence", "problem", "measure", "owner",
+                                           "deadline", "submitted", "computed", "reported", "ind_order")}
+    order = sorted(range(len(table)), key=lambda k: (dept_order[cols["department"][k]], cols["ind_order"][k]))
+    nums: dict = {}
+
+    def num(x):     # the same few scores and maxima recur thousands of times
+        found = nums.get(x)
+        if found is None:
+            found = nums[x] = _num(x)
+        return found
+
+    out = []
+    for k in order:
+        computed, deadline, reported = bool(cols["computed"][k]), cols["deadline"][k], cols["reported"][k]
+        out.append(EntryResult(
+            department=cols["department"][k], indicator=cols["indicator"][k], item=cols["item"][k],
+            item_name=cols["item_name"][k], name=cols["name"][k], max=num(cols["max"][k]), score=num(cols["score"][k]),
+            self_score=num(cols["self_score"][k]), status=cols["status"][k], evidence=cols["evidence"][k],
+            problem=cols["problem"][k], measure=cols["measure"][k], owner=cols["owner"][k],
+            deadline=deadline.isoformat() if deadline else "", submitted=bool(cols["submitted"][k]),
+            computed=computed, reported_score=num(reported) if computed and pd.notna(reported) else None))
+    return tuple(out)
 
 
 def _departments(rules: Rules, table: pd.DataFrame, chosen: dict[str, Checked], standing: dict[str, str],
@@ -257,7 +290,12 @@ def _gaps(rules: Rules, table: pd.DataFrame, placed: list[Placed], standing: dic
           vetoes: tuple[VetoResult, ...], as_of: dt.date, resubmit_by: dt.date) -> list[Gap]:
     gaps = []
     dept_order = {d: i for i, d in enumerate(rules.department_names())}
-    for row in table[table["submitted"] | table["computed"]].itertuples(index=False):
+    rows = table[table["submitted"] | table["computed"]]
+    # Only rows that may be a gap are looked at one by one (a superset; each test is made below).
+    maybe = ((rows["score"] < rules.gap_ratio * rows["max"]) | rows["evidence_warning"].astype(bool)
+             | pd.Series([s != rules.done_status and bool(d) for s, d in zip(rows["status"], rows["deadline"])],
+                         index=rows.index, dtype=bool))
+    for row in rows[maybe].itertuples(index=False):
         line = rules.gap_ratio * row.max
         if row.score < line - 1e-9:
             severe = row.score < rules.gap_severe_ratio * row.max - 1e-9
