@@ -59,6 +59,7 @@ CREATE TABLE IF NOT EXISTS runs (
 class Ledger:
     def __init__(self, output_dir: Path):
         self.path = output_dir / FILE_NAME
+        self._json: dict[int, tuple[Checked, str]] = {}     # id -> (record, its JSON), see _record_json
 
     def _connect(self) -> sqlite3.Connection:
         self.path.parent.mkdir(parents=True, exist_ok=True)
@@ -101,8 +102,8 @@ class Ledger:
                 "INSERT INTO accepted (round, department, fingerprint, recorded, record) VALUES (?, ?, ?, ?, ?) "
                 "ON CONFLICT(round, department) DO UPDATE SET fingerprint = excluded.fingerprint, "
                 "recorded = excluded.recorded, record = excluded.record",
-                [(round_name, s.department, fingerprint, recorded, json.dumps(checked_record(s), ensure_ascii=False))
-                 for s in submissions])
+                [(round_name, s.department, fingerprint, recorded, self._record_json(s)) for s in submissions])
+        self._json.clear()
 
     def accepted_before(self, round_name: str, fingerprint: str, department: str) -> Checked | None:
         """The department's last accepted submission of this round under the same rules, if any."""
@@ -127,8 +128,15 @@ class Ledger:
         with closing(self._connect()) as conn, conn:
             conn.executemany(
                 "INSERT OR REPLACE INTO checked (sha256, fingerprint, file, record) VALUES (?, ?, ?, ?)",
-                [(c.sha256, fingerprint, c.file, json.dumps(checked_record(c), ensure_ascii=False))
-                 for c in checked if c.sha256])
+                [(c.sha256, fingerprint, c.file, self._record_json(c)) for c in checked if c.sha256])
+
+    def _record_json(self, c: Checked) -> str:
+        """checked_record(c) as JSON, made once for a file that is both kept as checked and as
+        accepted in the same run (10,000 of each at 10,000 departments)."""
+        found = self._json.get(id(c))
+        if found is None or found[0] is not c:
+            found = self._json[id(c)] = (c, json.dumps(checked_record(c), ensure_ascii=False))
+        return found[1]
 
     def first_run(self, round_name: str) -> dt.date | None:
         """The day the round was first run, or None for a new round."""

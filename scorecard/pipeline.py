@@ -27,6 +27,7 @@ from .ledger import Ledger
 from .office import OFFICE, REVIEW_FILE, apply_office, is_office_workbook, load_office, office_checked
 from .office_write import write_review_xlsx
 from .reports import write_reports
+from .result import write_json
 from .rules import Rules
 from .safety import open_safely
 from .scoring import Placed, choose_latest, summarise
@@ -137,7 +138,7 @@ def run(rules: Rules, input_dir: Path, output_dir: Path, *, round_name: str | No
                 result = apply_office(result, office)                               # §11
                 summary = result.to_dict()
                 with (stage / "summary.json").open("w", encoding="utf-8") as fh:   # streamed: at 10,000
-                    json.dump(summary, fh, ensure_ascii=False, indent=2)        # departments the text is 100s of MB
+                    write_json(summary, fh)                                     # departments the text is 100s of MB
             with _timed(timings, "reports"):
                 manifest = write_reports(summary, stage, templates_dir, workers=workers,
                                          previous_dir=round_dir if round_dir.is_dir() else None)
