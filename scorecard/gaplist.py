@@ -24,8 +24,8 @@ from openpyxl.utils import get_column_letter
 
 from . import xlsxbulk
 from .office_read import CLOSED_SHEET, TRACKING, TRACKING_STATES, norm, write_meta
-from .office_write import UNLOCKED, RowHeights, column_widths, fit_row_heights, print_a4, protect
-from .text import display_width, fmt_number, xml_safe
+from .office_write import UNLOCKED, RowHeights, column_widths, fit_row_heights, print_a4, protect, text_width
+from .text import fmt_number, xml_safe
 from .xlsxbulk import Body, quoted, stored
 from .xlsxutil import stop_date, stop_list
 
@@ -116,8 +116,8 @@ def _header(ws, titles: list[str]) -> None:
 
 def _widths(ws, titles: list[str], rows: list[list]) -> None:
     for col, title in enumerate(titles, 1):
-        longest = max([display_width(title)] + [max((display_width(line) for line in str(r[col - 1]).split("\n")),
-                                                     default=0) for r in rows])
+        longest = max([text_width(title)] + [max((text_width(line) for line in str(r[col - 1]).split("\n")),
+                                                  default=0) for r in rows])
         width = max(6, min(longest + 2, MAX_WIDTH.get(title, 24)))
         ws.column_dimensions[get_column_letter(col)].width = max(width, MIN_WIDTH.get(title, 0))
 

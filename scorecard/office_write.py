@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 import uuid
+from functools import lru_cache
 from pathlib import Path
 
 from openpyxl import Workbook
@@ -67,6 +68,12 @@ def print_a4(ws, *, landscape: bool = True, one_page: bool = False, title_rows: 
         ws.print_title_rows = title_rows
 
 
+@lru_cache(maxsize=1 << 16)
+def text_width(text: str) -> int:
+    """display_width, remembered: the same names and texts recur in thousands of rows."""
+    return len(text) if text.isascii() else display_width(text)
+
+
 class RowHeights:
     """Row heights for wrapped text (Excel does not grow rows written by a library on its own),
     from each cell's text and its column's width. Lines per (text, width) are remembered: the
@@ -79,18 +86,28 @@ class RowHeights:
     def lines(self, text: str, width: float) -> int:
         n = self._lines.get((text, width))
         if n is None:
-            n = sum(max(1, math.ceil((len(part) if part.isascii() else display_width(part)) / width))
-                    for part in text.split("\n"))
+            n = sum(max(1, math.ceil(text_width(part) / width)) for part in text.split("\n"))
             if len(self._lines) < 200_000:
                 self._lines[(text, width)] = n
         return n
 
-    def __call__(self, values) -> float:
-        """The height of a row of cell values (None: empty); written values as the cells hold them."""
-        lines = 1
-        for value, width in zip(values, self.usable):
+    def __call__(self, values, lines: int = 1) -> float:
+        """The height of a row of cell values (None: empty) as the cells hold them; lines: at
+        least this many (of cells counted apart)."""
+        return self.height(self.count(values, lines))
+
+    def count(self, values, lines: int = 1, columns=None) -> int:
+        """Lines the row needs (columns: the column of each value, default 0, 1, 2...)."""
+        usable = self.usable if columns is None else [self.usable[c] for c in columns]
+        for value, width in zip(values, usable):
             if value is not None:
-                lines = max(lines, self.lines(str(value), width))
+                n = self.lines(value if type(value) is str else str(value), width)
+                if n > lines:
+                    lines = n
+        return lines
+
+    @staticmethod
+    def height(lines: int) -> float:
         return min(MAX_ROW_HEIGHT, max(18.0, lines * LINE_HEIGHT + 4))
 
 
@@ -202,11 +219,29 @@ def write_review_xlsx(summary: dict, path: Path, rows: dict[tuple[str, str], dic
                 "reviewer": recorded.get("reviewer", ""), "date": date_value(recorded.get("date", "")),
                 "criteria": ind.get("criteria", ""), "method": ind.get("method", "")}
 
+    # The indicator's own columns repeat in every department's row: their cells and the lines
+    # they need are made once per indicator (and whatever the entry repeats of it).
+    fixed_keys = ("indicator", "name", "max", "criteria", "method", "item_name")
+    fixed_at = [keys.index(k) for k in fixed_keys]
+    other_at = [n for n, k in enumerate(keys) if k not in fixed_keys]
+    fixed_rows: dict[tuple, tuple[list, int]] = {}
+
     def body_rows():
         for entry in entries:
             values = values_of(entry, recorded_rows.get((entry["department"], entry["indicator"]), {}))
-            cells = [_stored(values[key]) for key in keys]
-            yield height(cells), [(v, styles[(k, quoted(v))]) for v, k in zip(cells, keys)]
+            signature = tuple(values[k] for k in fixed_keys)
+            fixed = fixed_rows.get(signature)
+            if fixed is None:
+                cells = [_stored(v) for v in signature]
+                fixed = fixed_rows[signature] = ([(v, styles[(k, quoted(v))]) for v, k in zip(cells, fixed_keys)],
+                                                 height.count(cells, 1, fixed_at))
+            row: list = [None] * len(keys)
+            for n, cell in zip(fixed_at, fixed[0]):
+                row[n] = cell
+            others = [_stored(values[keys[n]]) for n in other_at]
+            for n, v in zip(other_at, others):
+                row[n] = (v, styles[(keys[n], quoted(v))])
+            yield height.height(height.count(others, fixed[1], other_at)), row
 
     body.rows = body_rows()
     # What each editable cell holds as written (the next run tells the office's edits by it).
