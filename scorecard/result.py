@@ -4,6 +4,8 @@ Scoring builds a `Summary`; `Summary.to_dict()` is what summary.json holds and w
 renderer (Word, Excel, console, e-mail) reads. docs/summary.md describes these fields and a test
 checks it against the dataclasses below, so the shape is spelt out in exactly one place.
 
+Records have slots (no per-object __dict__): a round of 10,000 departments holds 140,000 entries.
+
 Fields whose metadata says `omit_if_none` are left out of the JSON when they are None (a gap's
 `state` exists only when an earlier round does, CONTRACT.md §8).
 """
@@ -24,7 +26,7 @@ def optional(default=None):
     return field(default=default, metadata=OPTIONAL)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class FindingRecord:
     severity: str
     rule: str
@@ -34,7 +36,7 @@ class FindingRecord:
     value: str
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Unit:
     score: Number
     max: Number
@@ -46,7 +48,7 @@ class Unit:
     self_score: Number
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class ItemResult:
     code: str
     name: str
@@ -56,7 +58,7 @@ class ItemResult:
     self_score: Number
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class IndicatorResult:
     code: str
     item: str
@@ -73,7 +75,7 @@ class IndicatorResult:
     computed: "ComputedSpec | None" = optional()     # §12: scored from data (absent for self-assessed ones)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class DepartmentResult:
     name: str
     submitted: bool                 # an accepted submission counts (CONTRACT §7)
@@ -93,7 +95,7 @@ class DepartmentResult:
     severe_gap_count: int
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class EntryResult:
     department: str
     indicator: str
@@ -120,7 +122,7 @@ class EntryResult:
 TRACKING_STATES = ("未整改", "整改中", "待核验", "已销号")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class TrackingResult:
     """Where the rectification of a gap stands (问题清单's tracking columns)."""
 
@@ -130,7 +132,7 @@ class TrackingResult:
     verifier: str = ""              # 核验人
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class ReviewResult:
     """One recorded 核定得分."""
 
@@ -153,7 +155,7 @@ def rectification(gaps) -> dict[str, int]:
 # --- end §11 -----------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Gap:
     kind: str
     severity: str
@@ -175,7 +177,7 @@ class Gap:
     state: str | None = optional()                        # 新增 | 持续, only when a previous round exists
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class VetoResult:
     code: str
     name: str
@@ -184,7 +186,7 @@ class VetoResult:
     notes: tuple[str, ...]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class BonusResult:
     department: str
     project: str
@@ -193,7 +195,7 @@ class BonusResult:
     evidence: str
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class SubmissionResult:
     file: str
     sha256: str
@@ -208,7 +210,7 @@ class SubmissionResult:
     replaced_by: str | None = optional()
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Counts:
     """Every count a document shows, computed once (renderers only format)."""
 
@@ -222,7 +224,7 @@ class Counts:
     files: dict[str, int]           # submissions by status
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Summary:
     round: str
     as_of: str
@@ -262,7 +264,7 @@ class Summary:
 
 # --- Computed indicators (CONTRACT.md §12) ------------------------------------------------------
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class ComputedSpec:
     """How an indicator is computed (rules.yaml `computed:`), and whether its data came this round."""
 
@@ -273,7 +275,7 @@ class ComputedSpec:
     missing: bool                   # no data workbook this round: self-scores count (data.missing)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class BelowTarget:
     """A data row with v < target: the person, the value and where it is."""
 
@@ -284,7 +286,7 @@ class BelowTarget:
     cell: str
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class ComputedResult:
     """One department's computed score on one indicator (summary.json `computed[]`)."""
 
@@ -305,7 +307,7 @@ class ComputedResult:
     files: tuple[str, ...]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class OfficeFinding:
     """A finding for the creation office (not a department): §12 data.*, §11 review.*/tracking.*."""
 

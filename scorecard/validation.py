@@ -22,7 +22,7 @@ from .workbook import ParsedWorkbook, Table, Value
 ACCEPTED, REJECTED, SUPERSEDED, IGNORED = "accepted", "rejected", "superseded", "ignored"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Entry:
     """One indicator row of an accepted workbook, as scoring sees it."""
 
@@ -37,7 +37,7 @@ class Entry:
     refs: dict[str, str] = field(default_factory=dict)     # column key -> A1 cell
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class VetoAnswer:
     code: str
     occurred: bool
@@ -45,7 +45,7 @@ class VetoAnswer:
     cell: str
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class BonusClaim:
     project: str
     points: float
@@ -54,7 +54,7 @@ class BonusClaim:
     cell: str
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Checked:
     """What validation found in one file: who it is from, every finding, and the clean values.
 
