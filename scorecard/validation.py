@@ -7,7 +7,9 @@ when the submission is accepted.
 """
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
+import operator
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -18,10 +20,29 @@ from .text import clean_text, did_you_mean, fmt_number, parse_date, parse_number
 from .workbook import ParsedWorkbook, Table, Value
 
 
+def _quick_pickle(cls):
+    """Pickle a frozen dataclass with slots by one attrgetter: dataclasses' own state methods call
+    fields() for every object, which made the read pool's workers (pickling 140,000 entries at
+    10,000 departments) spend twice as long pickling."""
+    names = tuple(f.name for f in dataclasses.fields(cls))
+    get = operator.attrgetter(*names)
+
+    def getstate(self):
+        return get(self)
+
+    def setstate(self, state):
+        for name, value in zip(names, state):
+            object.__setattr__(self, name, value)
+
+    cls.__getstate__, cls.__setstate__ = getstate, setstate
+    return cls
+
+
 # A submission's status in summary.json.
 ACCEPTED, REJECTED, SUPERSEDED, IGNORED = "accepted", "rejected", "superseded", "ignored"
 
 
+@_quick_pickle
 @dataclass(frozen=True, slots=True)
 class Entry:
     """One indicator row of an accepted workbook, as scoring sees it."""
@@ -37,6 +58,7 @@ class Entry:
     refs: dict[str, str] = field(default_factory=dict)     # column key -> A1 cell
 
 
+@_quick_pickle
 @dataclass(frozen=True, slots=True)
 class VetoAnswer:
     code: str
@@ -45,6 +67,7 @@ class VetoAnswer:
     cell: str
 
 
+@_quick_pickle
 @dataclass(frozen=True, slots=True)
 class BonusClaim:
     project: str
@@ -54,6 +77,7 @@ class BonusClaim:
     cell: str
 
 
+@_quick_pickle
 @dataclass(frozen=True, slots=True)
 class Checked:
     """What validation found in one file: who it is from, every finding, and the clean values.
