@@ -25,9 +25,8 @@ from openpyxl.utils.datetime import to_excel
 
 from .fsutil import atomic_write_bytes
 from .text import xml_safe
+from .xlsxutil import FORMULA_START, MAX_CELL_TEXT
 
-MAX_CELL_TEXT = 32767            # Excel's limit for one cell
-FORMULA_START = ("=", "+", "-", "@")
 Row = tuple[float | None, list]     # (height in points or None, [(value, style id), ...])
 _ESCAPE = str.maketrans({"&": "&amp;", "<": "&lt;", ">": "&gt;", "\r": "&#13;"})
 _DIMENSION = re.compile(rb'<dimension ref="[^"]*"\s*/>')
@@ -39,9 +38,10 @@ class Body:
     """Rows from `first_row` down of worksheet ws (an ordinary openpyxl worksheet whose own cells
     all lie above first_row), given as (height, [(value, style id), ...]) by an iterable.
 
-    Values: str (always text, never a formula: a leading = + - @ gets the quote prefix, as
-    xlsxutil.set_text does), int/float, date/datetime (with a date number format in the style),
-    None or "" (an empty cell that keeps its style)."""
+    Values: str (always text, never a formula; stored as xlsxutil.set_text stores it, and text that
+    starts like a formula is given its style with quote=quoted(value), as set_text sets the quote
+    prefix), int/float, date/datetime (with a date number format in the style), None or "" (an
+    empty cell that keeps its style)."""
 
     def __init__(self, ws, count: int, columns: int, first_row: int = 2):
         self.ws = ws
