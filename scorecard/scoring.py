@@ -185,9 +185,9 @@ def _entry_table(rules: Rules, chosen: dict[str, Checked]) -> pd.DataFrame:
 
 def _apply_reviews(table: pd.DataFrame, reviews: Mapping[tuple[str, str], float]) -> None:
     """§11: a 核定得分 replaces `score` (what counts); `self_score` stays the department's own."""
-    keys = list(zip(table["department"], table["indicator"]))
+    keys = list(zip(table["department"].tolist(), table["indicator"].tolist()))
     table["reviewed"] = [k in reviews for k in keys]
-    table["score"] = [float(reviews[k]) if k in reviews else s for k, s in zip(keys, table["score"])]
+    table["score"] = [float(reviews[k]) if k in reviews else s for k, s in zip(keys, table["score"].tolist())]
 
 
 def _combined(table: pd.DataFrame, column: str) -> pd.Series:
@@ -301,7 +301,7 @@ def _gaps(rules: Rules, table: pd.DataFrame, placed: list[Placed], standing: dic
     rows = table[table["submitted"] | table["computed"]]
     # Only rows that may be a gap are looked at one by one (a superset; each test is made below).
     maybe = ((rows["score"] < rules.gap_ratio * rows["max"]) | rows["evidence_warning"].astype(bool)
-             | pd.Series([s != rules.done_status and bool(d) for s, d in zip(rows["status"], rows["deadline"])],
+             | pd.Series([s != rules.done_status and bool(d) for s, d in zip(rows["status"].tolist(), rows["deadline"].tolist())],
                          index=rows.index, dtype=bool))
     for row in rows[maybe].itertuples(index=False):
         line = rules.gap_ratio * row.max
@@ -392,11 +392,13 @@ def _apply_computed(table: pd.DataFrame, computation, chosen: dict[str, Checked]
     table = table.copy()
     table["computed"] = False
     typed = {(e.indicator, dept): e.score for dept, c in chosen.items() for e in c.entries}
-    table["reported"] = [typed.get(k, float("nan")) for k in zip(table["indicator"], table["department"])]
+    # Columns as lists first: iterating a pandas string column goes element by element through pandas.
+    table["reported"] = [typed.get(k, float("nan")) for k in zip(table["indicator"].tolist(),
+                                                                  table["department"].tolist())]
     if computation is None or not computation.scores:
         return table
     scores = {(c.indicator, c.department): c.score for c in computation.scores}
-    keys = list(zip(table["indicator"], table["department"]))
+    keys = list(zip(table["indicator"].tolist(), table["department"].tolist()))
     hit = pd.Series([k in scores for k in keys], index=table.index)
     values = pd.Series([scores.get(k, 0.0) for k in keys], index=table.index, dtype=float)
     table["computed"] = hit
