@@ -54,6 +54,7 @@ def _attribution(summary: dict, states: dict[str, str]) -> tuple[list[dict], flo
     """Per indicator: lost points and the part due to missing / returned departments."""
     computed = {c.get("indicator") for c in summary.get("computed") or []}
     by_indicator: dict[str, list[dict]] = {}
+    # Of the entries only department, indicator and score are read (scoring._analysis_view).
     for e in summary.get("entries", []):
         by_indicator.setdefault(e.get("indicator"), []).append(e)
     rows, missing_total, returned_total, low_total = [], 0.0, 0.0, 0.0

@@ -22,11 +22,12 @@ from openpyxl import Workbook
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.utils import get_column_letter
 
-from .fsutil import atomic_save_workbook
+from . import xlsxbulk
 from .office_read import CLOSED_SHEET, TRACKING, TRACKING_STATES, norm, write_meta
-from .office_write import UNLOCKED, fit_row_heights, print_a4, protect
-from .text import display_width, fmt_number, xml_safe
-from .xlsxutil import Styles, set_text, stop_date, stop_list
+from .office_write import UNLOCKED, RowHeights, column_widths, fit_row_heights, print_a4, protect, text_width
+from .text import fmt_number, xml_safe
+from .xlsxbulk import Body, quoted, stored
+from .xlsxutil import stop_date, stop_list
 
 GAP_SHEET = "问题清单"
 STATS_SHEET = "统计"
@@ -92,23 +93,6 @@ def _text(value) -> str:
     return xml_safe(str(value))
 
 
-def _put(cell, value) -> None:
-    """Write value; strings always as text (never a formula), ISO dates as real dates."""
-    if isinstance(value, str):
-        if not value:
-            return
-        if _DATE.match(value):
-            try:
-                cell.value = dt.date.fromisoformat(value)
-                cell.number_format = "yyyy-mm-dd"
-                return
-            except ValueError:
-                pass
-        set_text(cell, value)
-    else:
-        cell.value = value
-
-
 def _rows(gaps: list[dict], with_state: bool) -> list[list]:
     rows = []
     for no, gap in enumerate(gaps, 1):
@@ -132,8 +116,8 @@ def _header(ws, titles: list[str]) -> None:
 
 def _widths(ws, titles: list[str], rows: list[list]) -> None:
     for col, title in enumerate(titles, 1):
-        longest = max([display_width(title)] + [max((display_width(line) for line in str(r[col - 1]).split("\n")),
-                                                     default=0) for r in rows])
+        longest = max([text_width(title)] + [max((text_width(line) for line in str(r[col - 1]).split("\n")),
+                                                  default=0) for r in rows])
         width = max(6, min(longest + 2, MAX_WIDTH.get(title, 24)))
         ws.column_dimensions[get_column_letter(col)].width = max(width, MIN_WIDTH.get(title, 0))
 
@@ -171,21 +155,28 @@ def _gap_style(centred: bool, editable: bool, fill, date: bool) -> dict:
     return style
 
 
-def _gap_sheet(ws, gaps: list[dict], titles: list[str], with_state: bool, empty: str, heading: str) -> None:
-    """One row per gap, the tracking columns open (drop-down, date check), the rest locked."""
+def _cell_value(value):
+    """What _put leaves in a cell: None for blank text, ISO dates as dates, text as stored."""
+    if isinstance(value, str):
+        if not value:
+            return None
+        if _DATE.match(value):
+            try:
+                return dt.date.fromisoformat(value)
+            except ValueError:
+                pass
+        return stored(value)
+    return value
+
+
+def _gap_sheet(ws, gaps: list[dict], titles: list[str], with_state: bool, empty: str, heading: str) -> Body | None:
+    """One row per gap, the tracking columns open (drop-down, date check), the rest locked.
+    Returns the rows to stream into the sheet when the workbook is saved (xlsxbulk)."""
     rows = _rows(gaps, with_state)
     _header(ws, titles)
     severity_col = titles.index("程度")
     editable = {titles.index(t) + 1 for t in TRACKING_TITLES}
     date_col = titles.index("销号日期") + 1
-    styles = Styles()
-    for r, row in enumerate(rows, 2):
-        severity = row[severity_col]
-        for c, value in enumerate(row, 1):
-            cell = ws.cell(row=r, column=c)
-            styles.apply(cell, (c, severity), lambda c=c, severity=severity: _gap_style(
-                titles[c - 1] in CENTRED, c in editable, FILL.get(severity), c == date_col))
-            _put(cell, value)
     if not rows and empty:
         ws.cell(row=2, column=1, value=empty).font = Font(name=FONT)
     last = max(2, len(rows) + 1)
@@ -196,12 +187,66 @@ def _gap_sheet(ws, gaps: list[dict], titles: list[str], with_state: bool, empty:
     ws.freeze_panes = "A2"
     ws.auto_filter.ref = f"A1:{get_column_letter(len(titles))}{last}"
     _widths(ws, titles, rows)
-    fit_row_heights(ws)
+    body = None
+    if rows:
+        body = Body(ws, len(rows), len(titles))
+        severities = dict.fromkeys(row[severity_col] for row in rows)
+        # A date (a column of dates, or an ISO date in any column) has the date format; text that
+        # starts like a formula, the quote prefix.
+        styles = {(c, severity, date, quote): body.style((c, severity, date), lambda c=c, severity=severity, date=date:
+                                                         _gap_style(titles[c - 1] in CENTRED, c in editable,
+                                                                    FILL.get(severity), date), quote)
+                  for severity in severities for c in range(1, len(titles) + 1)
+                  for date in (False, True) for quote in (False, True)}
+        height = RowHeights(column_widths(ws))
+
+        def body_rows():
+            for row in rows:
+                severity = row[severity_col]
+                cells = [_cell_value(v) for v in row]
+                yield height(cells), [(v, styles[(c, severity, c == date_col or isinstance(v, dt.date), quoted(v))])
+                                      for c, v in enumerate(cells, 1)]
+
+        body.rows = body_rows()
+    else:
+        fit_row_heights(ws)
     ws.row_dimensions[1].height = 22
     print_a4(ws)
     ws.oddHeader.center.text = heading
     ws.oddFooter.center.text = "第 &P 页，共 &N 页"
     protect(ws)
+    return body
+
+
+def _stats_sheet(st, stats: pd.DataFrame) -> Body:
+    """Gaps counted by department × kind (stats_frame), the 合计 row in bold."""
+    stat_titles = [stats.index.name, *map(str, stats.columns)]
+    _header(st, stat_titles)
+    st.freeze_panes = "B2"
+    _widths(st, stat_titles, [[str(i)] + [fmt_number(v) for v in vals] for i, vals in
+                              zip(stats.index, stats.values.tolist())])
+    body = Body(st, len(stats), len(stat_titles))
+    def style(first: bool, bold: bool, date: bool = False) -> dict:
+        out = {"border": BORDER, "font": Font(name=FONT, bold=bold),
+               "alignment": Alignment(horizontal="left" if first else "center")}
+        return {**out, "number_format": "yyyy-mm-dd"} if date else out
+
+    styles = {(first, bold, date, quote): body.style((first, bold, date), lambda f=first, b=bold, d=date: style(f, b, d),
+                                                     quote)
+              for first in (True, False) for bold in (True, False) for date in (False, True) for quote in (False, True)}
+    height = RowHeights(column_widths(st))
+
+    def body_rows():
+        for department, values in zip(stats.index, stats.values.tolist()):
+            bold = department == TOTAL
+            name = _cell_value(_text(department))
+            cells = [name] + [int(v) for v in values]
+            yield height(cells), [(name, styles[(True, bold, isinstance(name, dt.date), quoted(name))])] + [
+                (v, styles[(False, bold, False, False)]) for v in cells[1:]]
+
+    body.rows = body_rows()
+    print_a4(st, one_page=True)
+    return body
 
 
 def write_gap_xlsx(summary: dict, path: Path, *, copy_id: str | None = None) -> Path:
@@ -211,32 +256,16 @@ def write_gap_xlsx(summary: dict, path: Path, *, copy_id: str | None = None) -> 
     wb = Workbook()
     ws = wb.active
     ws.title = GAP_SHEET
-    _gap_sheet(ws, summary.get("gaps", []), titles_of(summary), with_state, "本轮未发现问题短板。",
-               f"{_text(summary.get('title'))} 问题清单（{_text(summary.get('round'))}）")
+    bodies = [_gap_sheet(ws, summary.get("gaps", []), titles_of(summary), with_state, "本轮未发现问题短板。",
+                         f"{_text(summary.get('title'))} 问题清单（{_text(summary.get('round'))}）")]
     closed = summary.get("closed_gaps") or []
     if closed:
         # Last round's gaps that are gone: where the office signs them off (已销号, 销号日期, 核验人).
         cs = wb.create_sheet(CLOSED_SHEET)
-        _gap_sheet(cs, closed, [t for t, key in COLUMNS if key != "state"], False, "",
-                   f"{_text(summary.get('title'))} 上轮问题本轮已消除（{_text(summary.get('round'))}）")
-    stats = stats_frame(summary)
+        bodies.append(_gap_sheet(cs, closed, [t for t, key in COLUMNS if key != "state"], False, "",
+                                 f"{_text(summary.get('title'))} 上轮问题本轮已消除（{_text(summary.get('round'))}）"))
     st = wb.create_sheet(STATS_SHEET)
-    stat_titles = [stats.index.name, *map(str, stats.columns)]
-    _header(st, stat_titles)
-    for r, (department, values) in enumerate(stats.iterrows(), 2):
-        _put(st.cell(row=r, column=1), _text(department))
-        for c, value in enumerate(values.tolist(), 2):
-            st.cell(row=r, column=c, value=int(value))
-        for c in range(1, len(stat_titles) + 1):
-            cell = st.cell(row=r, column=c)
-            cell.border = BORDER
-            cell.font = Font(name=FONT, bold=department == TOTAL)
-            cell.alignment = Alignment(horizontal="left" if c == 1 else "center")
-    st.freeze_panes = "B2"
-    _widths(st, stat_titles, [[str(i)] + [fmt_number(v) for v in vals] for i, vals in
-                              zip(stats.index, stats.values.tolist())])
-    fit_row_heights(st)
-    print_a4(st, one_page=True)
+    bodies.append(_stats_sheet(st, stats_frame(summary)))
     st.oddHeader.center.text = f"{_text(summary.get('title'))} 问题统计（{_text(summary.get('round'))}）"
     written = {_key(g): {name: norm(name, _value(g, f"tracking.{name}"))
                          for name in ("status", "note", "closed_on", "verifier")}
@@ -246,5 +275,5 @@ def write_gap_xlsx(summary: dict, path: Path, *, copy_id: str | None = None) -> 
     wb.properties.creator = _text(summary.get("organization")) or "scorecard"
     # Replaced, never written through: the file in place may be a hard link to the last run's copy
     # (reports' render cache), which the office may have edited.
-    atomic_save_workbook(wb, path)
+    xlsxbulk.save(wb, path, [b for b in bodies if b is not None])
     return path

@@ -29,6 +29,7 @@ from .office_write import write_review_xlsx
 from .reports import write_reports
 from .rules import Rules
 from .safety import open_safely
+from .result import write_json
 from .scoring import Placed, choose_latest, summarise
 from .text import add_working_days, safe_filename
 from .validation import ACCEPTED, IGNORED, REJECTED, Checked
@@ -97,7 +98,7 @@ def process(rules: Rules, input_dir: Path, output_dir: Path, hashes: dict[Path, 
             result = apply_office(result, office)                               # §11
             summary = result.to_dict()
             with (stage / "summary.json").open("w", encoding="utf-8") as fh:   # streamed: at 10,000
-                json.dump(summary, fh, ensure_ascii=False, indent=2)        # departments the text is 100s of MB
+                write_json(summary, fh)        # departments the text is 100s of MB
         with _timed(timings, "reports"):
             # §11: the office edits 核定表 and 问题清单 in place, so both are always written afresh
             # (write_reports never reuses 问题清单.xlsx: an edit that was ignored must not survive).

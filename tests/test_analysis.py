@@ -90,3 +90,13 @@ def test_the_result_is_plain_json_for_summary_json():
     for s in (summary(), sample_summary(), passing_summary()):
         a = analyse(s)
         assert json.loads(json.dumps(a, ensure_ascii=False)) == a
+
+
+def test_scoring_analyses_the_whole_summary():
+    """summarise analyses a light view of the entries: the figures are those of the full summary."""
+    from sample_summary import sample_summary
+
+    from scorecard.analysis import analyse
+
+    for summary in (sample_summary(), sample_summary(history=False, veto=False)):
+        assert summary["analysis"] == analyse({k: v for k, v in summary.items() if k != "analysis"})

@@ -7,7 +7,8 @@ from collections import Counter
 import openpyxl
 import pytest
 
-from scorecard.gaplist import GAP_SHEET, KINDS, STATS_SHEET, display_width, write_gap_xlsx
+from scorecard.gaplist import GAP_SHEET, KINDS, STATS_SHEET, write_gap_xlsx
+from scorecard.text import display_width
 from sample_summary import passing_summary, sample_summary
 
 

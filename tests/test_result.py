@@ -52,3 +52,23 @@ def test_summary_json_has_exactly_the_record_fields(small_rules, save):
     assert "state" not in gap and "departments" not in gap          # optional, no previous round, no veto
     assert list(gap) == [n for n in result.field_names(result.Gap) if n not in ("state", "departments")]
     assert list(data["submissions"][1]["findings"][0]) == result.field_names(result.FindingRecord)
+
+
+def test_a_large_round_is_written_one_record_per_line_with_the_same_content(tmp_path, monkeypatch):
+    import io
+    import json
+
+    from scorecard import result
+
+    summary = {"round": "R", "unit": {"score": 1.5, "passed": True}, "entries": [{"department": "办公室", "score": k}
+                                                                               for k in range(2500)],
+               "gaps": [], "previous_round": None, "counts": {"files": {"accepted": 3}}, "names": ["a\n\"b"]}
+    small, large = io.StringIO(), io.StringIO()
+    result.write_json(summary, small)
+    monkeypatch.setattr(result, "INDENTED_UP_TO", 10)
+    result.write_json(summary, large)
+    assert json.loads(small.getvalue()) == json.loads(large.getvalue()) == summary
+    assert small.getvalue() == json.dumps(summary, ensure_ascii=False, indent=2)
+    lines = large.getvalue().splitlines()
+    assert lines[0] == "{" and lines[-1] == "}" and '{"department": "办公室", "score": 2499}' in lines
+    assert len(lines) == 2 + len(summary) + (2500 + 1) + (1 + 1)     # braces, fields, list items and their "]"
