@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import math
-from copy import copy
 
 from .text import display_width, xml_safe
 
@@ -54,29 +53,6 @@ def row_height(text, width_chars: float, line_points: float = 15.0) -> float:
     per_line = max(1, int(width_chars) - 1)
     lines = sum(max(1, math.ceil(display_width(part) / per_line)) for part in str(text or "").split("\n"))
     return lines * line_points + 6
-
-
-class Styles:
-    """Cell styles built once per sheet and copied, not set object by object on every cell.
-
-    Setting cell.font/.border/... makes openpyxl hash the style object against the workbook's
-    style lists (slow: it dominated writing 核定表 and 问题清单 for hundreds of departments).
-    Each distinct combination, named by the caller's cheap key, is applied once through the
-    normal setters and its style array copied to every other cell that uses it.
-    """
-
-    def __init__(self):
-        self._arrays: dict = {}
-
-    def apply(self, cell, key, make) -> None:
-        """Give cell the style named key; make() returns {attribute: style object} on first use."""
-        array = self._arrays.get(key)
-        if array is None:
-            for name, value in make().items():
-                setattr(cell, name, value)
-            self._arrays[key] = copy(cell._style)
-        else:
-            cell._style = copy(array)
 
 
 def _stop(ws, ref: str, title: str, error: str, prompt: str | None, **rule) -> None:
