@@ -96,12 +96,6 @@ class DataFile:
 # ---------------------------------------------------------------------------------------------
 # Recognising and reading
 
-def data_limits(rules: Rules):
-    """The department limits with the data row/cell limits in their place."""
-    limits = rules.limits
-    return replace(limits, max_rows=limits.max_data_rows, max_cells=limits.max_data_cells)
-
-
 def recognise(path: Path, rules: Rules, *, label: str | None = None, mtime: float | None = None) -> DataFile | None:
     """The data workbook at path, or None when it is not one (then it is read as a department's
     workbook, which reports any problem the file has: unreadable, too large, ...)."""
@@ -109,7 +103,7 @@ def recognise(path: Path, rules: Rules, *, label: str | None = None, mtime: floa
         return None
     shown = label or str(path)
     try:
-        safe = open_safely(path, data_limits(rules))
+        safe = open_safely(path, rules.limits.long_sheets())
     except FileProblem:
         return None
     try:

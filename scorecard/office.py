@@ -138,7 +138,7 @@ def load_office(rules: Rules, round_name: str, round_dir: Path, office_files: di
             continue
         state.files.append(label)
         try:
-            found = read_copies(path, label, rules.limits)
+            found = read_copies(path, label, rules.limits.long_sheets())
         except FileProblem as problem:
             state.findings.append(replace(problem.finding, file=label))
             continue

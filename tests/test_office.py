@@ -3,6 +3,7 @@
 again, and compare every figure with one computed by hand (small rules, tests/conftest.py)."""
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import json
 import os
@@ -14,11 +15,12 @@ from pathlib import Path
 import openpyxl
 import pytest
 
-from conftest import filled, full_marks
+from conftest import SMALL_RULES, filled, full_marks
 from scorecard.findings import CATALOGUE
 from scorecard.office import edit_history, is_office_workbook
 from scorecard.office_read import GAP_FILE, REVIEW_FILE
 from scorecard.pipeline import run
+from scorecard.rules import parse_rules
 
 ROUND = "第一轮"
 AS_OF = dt.date(2026, 12, 31)
@@ -661,3 +663,26 @@ def test_an_ignored_edit_is_gone_from_the_regenerated_gap_list(office):
     assert s["gaps"][0]["tracking"]["status"] == "整改中"
     rows = read_sheet(office["round_dir"] / GAP_FILE, "问题清单", ("问题编号",))
     assert rows[GAP_1_1]["整改状态"] == "整改中"
+
+
+def test_the_office_workbooks_may_be_longer_than_a_departments(tmp_path, small_rules, save):
+    """核定表 has a row per (department, indicator): 14,001 rows at 1,000 departments, far over the
+    5,000 rows a department's workbook may have. It is read with the long-sheet limits, as data
+    workbooks are, and an edit in it counts (found at 1,000 departments, where every run warned
+    file.too_large on our own 核定表 and ignored the office's edits)."""
+    extra = "".join(f"  - name: 科室{k:02d}\n" for k in range(20))      # each on 2.10 (departments: all)
+    rules = parse_rules(SMALL_RULES.replace("departments:\n", "departments:\n" + extra, 1), "many.yaml")
+    rules = dataclasses.replace(rules, limits=dataclasses.replace(rules.limits, max_rows=20))
+    inp, out = tmp_path / "input", tmp_path / "output"
+    for dept in rules.department_names():
+        save(filled(rules, dept), f"{dept}.xlsx", inp)
+    clock = Clock()
+    first = run(rules, inp, out, round_name=ROUND, as_of=AS_OF, clock=clock)
+    assert {s["status"] for s in summary_of(first)["submissions"]} == {"accepted"}
+    review = out / ROUND / REVIEW_FILE
+    assert openpyxl.load_workbook(review, read_only=True)["核定表"].max_row > 20
+    edit_reviews(review, {("办公室", "1.1"): {"核定得分": 2, "核定说明": "台账不全", "核定人": "王五",
+                                            "核定日期": dt.date(2027, 1, 4)}})
+    second = summary_of(run(rules, inp, out, round_name=ROUND, as_of=AS_OF, clock=clock))
+    assert [f["rule"] for f in second["office_findings"]] == []
+    assert [(r["department"], r["indicator"], r["score"]) for r in second["reviews"]] == [("办公室", "1.1", 2)]
