@@ -686,3 +686,19 @@ def test_the_office_workbooks_may_be_longer_than_a_departments(tmp_path, small_r
     second = summary_of(run(rules, inp, out, round_name=ROUND, as_of=AS_OF, clock=clock))
     assert [f["rule"] for f in second["office_findings"]] == []
     assert [(r["department"], r["indicator"], r["score"]) for r in second["reviews"]] == [("办公室", "1.1", 2)]
+
+
+def test_a_review_workbook_cut_short_inside_a_sheet_is_a_finding(office):
+    """Rows are streamed (read-only mode), so damage inside the sheet's XML shows while the rows are
+    read: still the office's finding, never a failed run."""
+    office["run"]()
+    path = office["round_dir"] / REVIEW_FILE
+    with zipfile.ZipFile(path) as z:
+        parts = {i.filename: z.read(i.filename) for i in z.infolist()}
+    sheet = "xl/worksheets/sheet1.xml"
+    parts[sheet] = parts[sheet][:len(parts[sheet]) // 2]
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as z:
+        for name, data in parts.items():
+            z.writestr(name, data)
+    s = summary_of(office["run"]())
+    assert [(f["rule"], f["file"].endswith(REVIEW_FILE)) for f in s["office_findings"]] == [("file.unreadable", True)]
