@@ -193,3 +193,13 @@ def test_the_unchanged_command_line_run_loads_no_heavy_library(world):
     assert second.returncode == 0, second.stderr
     assert "未重新处理" in second.stdout and "HEAVY []" in second.stdout
     assert "HEAVY []" not in first.stdout and "未重新处理" not in first.stdout
+
+
+def test_the_bundled_examples_rerun_unchanged(bundled_rules, tmp_path):
+    """The examples hold a data workbook with two bad rows (data.* findings, §12): they come from the
+    input alone and recur on every run, so they do not stop an unchanged rerun."""
+    inp = ROOT / "examples" / "input"
+    first = run(bundled_rules, inp, tmp_path / "out", clock=clock)
+    assert {f["rule"] for f in first.summary["office_findings"]} == {"data.unknown_department", "data.not_number"}
+    second = run(bundled_rules, inp, tmp_path / "out", clock=clock)
+    assert second.unchanged and second.summary["office_findings"] == first.summary["office_findings"]
