@@ -35,7 +35,7 @@ from docxtpl import DocxTemplate, InlineImage
 from jinja2 import Environment, StrictUndefined, TemplateError, TemplateSyntaxError
 from lxml.etree import XMLSyntaxError
 
-from . import charts, docstyle, docxrender
+from . import PACKAGE_TEMPLATES, charts, docstyle, docxrender
 from .docxrender import CompilingEnvironment, Template as _Template
 from .errors import ReportError  # noqa: F401 (raised here, imported from here by callers)
 from .gaplist import write_gap_xlsx
@@ -49,7 +49,7 @@ SUMMARY_TEMPLATE = "汇总报告.docx"
 DEPARTMENT_TEMPLATE = "部门报告.docx"
 GAPLIST_TEMPLATE = "问题清单.docx"
 TEMPLATE_NAMES = (SUMMARY_TEMPLATE, DEPARTMENT_TEMPLATE, GAPLIST_TEMPLATE)
-DEFAULT_TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
+DEFAULT_TEMPLATES = PACKAGE_TEMPLATES
 DEPARTMENT_DIR = "部门报告"
 GAPLIST_XLSX = "问题清单.xlsx"
 logger = logging.getLogger(__name__)

@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import datetime as dt
 import sys
+import threading
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -103,3 +105,26 @@ def site(small_rules, tmp_path):
     filled(small_rules, "办公室").save(inp / "a.xlsx")
     args = ["--rules", str(rules_file), "--input", str(inp), "--output", str(out)]
     return {"rules": rules_file, "inp": inp, "out": out, "args": args}
+
+
+@contextmanager
+def lock_held_elsewhere(output_dir: Path):
+    """The run lock of output_dir held by another thread (as by a running process) inside the block.
+    Yields the event that releases it early."""
+    from scorecard.fsutil import run_lock
+
+    held, release = threading.Event(), threading.Event()
+
+    def hold():
+        with run_lock(output_dir):
+            held.set()
+            release.wait(30)
+
+    t = threading.Thread(target=hold)
+    t.start()
+    held.wait(10)
+    try:
+        yield release
+    finally:
+        release.set()
+        t.join()

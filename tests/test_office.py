@@ -71,25 +71,20 @@ def sheet_rows(path: Path, sheet: str) -> tuple[openpyxl.Workbook, object, dict[
 
 def edit_reviews(path: Path, values: dict[tuple[str, str], dict], mtime: float | None = None) -> dict:
     """Type into 核定表: {(部门, 指标编号): {title: value}}; returns {(部门, 指标编号): {title: A1}}."""
-    wb, ws, cols = sheet_rows(path, "核定表")
-    where = {}
-    for r in range(2, ws.max_row + 1):
-        key = (ws.cell(r, cols["部门"]).value, ws.cell(r, cols["指标编号"]).value)
-        for title, value in values.get(key, {}).items():
-            ws.cell(r, cols[title]).value = value
-            where.setdefault(key, {})[title] = ws.cell(r, cols[title]).coordinate
-    assert set(where) == set(values), "every row to edit exists"
-    wb.save(path)
-    touch(path, mtime)
-    return where
+    return _edit(path, "核定表", lambda ws, r, cols: (ws.cell(r, cols["部门"]).value,
+                                                     ws.cell(r, cols["指标编号"]).value), values, mtime)
 
 
 def edit_tracking(path: Path, values: dict[str, dict], mtime: float | None = None) -> dict:
     """Type into 问题清单: {问题编号: {title: value}}; returns {问题编号: {title: A1}}."""
-    wb, ws, cols = sheet_rows(path, "问题清单")
+    return _edit(path, "问题清单", lambda ws, r, cols: ws.cell(r, cols["问题编号"]).value, values, mtime)
+
+
+def _edit(path: Path, sheet: str, key_of, values: dict, mtime: float | None) -> dict:
+    wb, ws, cols = sheet_rows(path, sheet)
     where = {}
     for r in range(2, ws.max_row + 1):
-        key = ws.cell(r, cols["问题编号"]).value
+        key = key_of(ws, r, cols)
         for title, value in values.get(key, {}).items():
             ws.cell(r, cols[title]).value = value
             where.setdefault(key, {})[title] = ws.cell(r, cols[title]).coordinate

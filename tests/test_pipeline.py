@@ -165,12 +165,8 @@ def test_exit_codes(small_rules, tmp_path):
     assert cli("run", "--rules", str(rules_file), "--input", str(inp), "--output", str(out)).returncode == 0
 
 
-def test_a_failed_run_leaves_previous_outputs_whole(small_rules, tmp_path):
-    rules_file = tmp_path / "rules.yaml"
-    rules_file.write_text(SMALL_RULES, encoding="utf-8")
-    inp, out = tmp_path / "input", tmp_path / "out"
-    inp.mkdir()
-    filled(small_rules, "办公室").save(inp / "a.xlsx")
+def test_a_failed_run_leaves_previous_outputs_whole(site, small_rules, tmp_path):
+    rules_file, inp, out = site["rules"], site["inp"], site["out"]
     assert cli("run", "--rules", str(rules_file), "--input", str(inp), "--output", str(out)).returncode == 0
     before = digest(out / "第一轮")
     broken = tmp_path / "tpl"

@@ -7,13 +7,11 @@ import logging
 import sqlite3
 import subprocess
 import sys
-import threading
 
 import pytest
 
-from conftest import ROOT, SMALL_RULES
+from conftest import ROOT, SMALL_RULES, lock_held_elsewhere
 from scorecard import cli, console, ledger, logsetup
-from scorecard.fsutil import run_lock
 from scorecard.status import collect, lines, lock_held
 
 # The mail helper's outbox (CONTRACT §9), as its module creates it.
@@ -53,22 +51,9 @@ def test_status_after_runs_shows_runs_mail_and_lock(site, capsys):
     assert status.runs[1].accepted == 1 and status.runs[1].seconds is not None
     assert {m.state for m in status.mail} == {"pending", "failed"}
     # The lock, held by a running process (here a thread holding it), is reported as held.
-    held, release = threading.Event(), threading.Event()
-
-    def hold():
-        with run_lock(out):
-            held.set()
-            release.wait(10)
-
-    t = threading.Thread(target=hold)
-    t.start()
-    held.wait(10)
-    try:
+    with lock_held_elsewhere(out):
         assert lock_held(out)
         assert "运行锁：被占用" in "\n".join(lines(collect(out)))
-    finally:
-        release.set()
-        t.join()
     assert not lock_held(out)
 
 

@@ -15,9 +15,8 @@ import openpyxl
 import pytest
 from docx import Document
 
-from conftest import ROOT, SMALL_RULES, filled
+from conftest import ROOT, SMALL_RULES, filled, lock_held_elsewhere
 from scorecard import cli, ledger
-from scorecard.fsutil import run_lock
 from scorecard.watch import Stopper, watch
 
 
@@ -139,45 +138,19 @@ def test_watch_once_with_the_lock_held_exits_75(setup):
     rules_file, inp, out = setup
     args = ["watch", "--once", "--settle", "0", "--interval", "0.05", "--rules", str(rules_file), "--input",
             str(inp), "--output", str(out)]
-    held, release = threading.Event(), threading.Event()
-
-    def hold():
-        with run_lock(out):
-            held.set()
-            release.wait(30)
-
-    t = threading.Thread(target=hold)
-    t.start()
-    held.wait(10)
-    try:
+    with lock_held_elsewhere(out):
         assert cli.main(args) == cli.EXIT_LOCKED
-    finally:
-        release.set()
-        t.join()
     assert cli.main(args) == cli.EXIT_OK and (out / "第一轮" / "summary.json").exists()
 
 
 def test_run_wait_waits_for_a_held_lock(setup):
     rules_file, inp, out = setup
     args = ["run", "--rules", str(rules_file), "--input", str(inp), "--output", str(out)]
-    held, release = threading.Event(), threading.Event()
-
-    def hold():
-        with run_lock(out):
-            held.set()
-            release.wait(30)
-
-    t = threading.Thread(target=hold)
-    t.start()
-    held.wait(10)
-    try:
+    with lock_held_elsewhere(out) as release:
         assert cli.main(args) == cli.EXIT_LOCKED
         assert cli.main([*args, "--wait", "0.5"]) == cli.EXIT_LOCKED           # gave up after 0.5 s
         threading.Timer(1.0, release.set).start()
         assert cli.main([*args, "--wait"]) == cli.EXIT_OK                      # waited, then ran
-    finally:
-        release.set()
-        t.join()
     assert (out / "第一轮" / "summary.json").exists()
 
 
