@@ -49,7 +49,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     def run_opts(p):
         p.add_argument("--input", type=Path, default=Path("input"), help="folder of submitted workbooks (default: input)")
-        p.add_argument("--output", type=Path, default=Path("output"), help="output folder (default: output)")
+        p.add_argument("--output", type=Path, default=None,
+                       help="output folder (default: output; examples/output for the bundled examples/input)")
         rules_opt(p)
         p.add_argument("--round", dest="round_name", help="round name (default: `round` in rules.yaml)")
         p.add_argument("--as-of", type=_date, help="day overdue deadlines are judged on (default: `as_of`, else today)")
@@ -113,6 +114,11 @@ def main(argv=None) -> int:
     console.setup_streams()
     parser = build_parser()
     args = parser.parse_args(argv)          # exits 2 on a usage error
+    try:
+        _samples_apart(args)
+    except UsageError as exc:
+        console.error(str(exc))
+        return EXIT_USAGE
     _configure_logging(args)                # ops: logging configured once, here
     try:
         return COMMANDS[args.command](args)
@@ -148,6 +154,35 @@ def main(argv=None) -> int:
         return EXIT_CONFIG
     finally:
         logsetup.reset()                    # ops
+
+
+DEFAULT_OUTPUT = Path("output")
+SAMPLES_INPUT = Path("examples") / "input"
+PROGRAM_DIR = Path(__file__).resolve().parent.parent
+
+
+def is_samples(input_dir: Path) -> bool:
+    """The bundled sample workbooks (examples/input of this program or of the current folder)."""
+    try:
+        here = input_dir.resolve()
+    except OSError:
+        return False
+    return here in {(Path.cwd() / SAMPLES_INPUT).resolve(), (PROGRAM_DIR / SAMPLES_INPUT).resolve()}
+
+
+def _samples_apart(args) -> None:
+    """The samples never share an output folder or a ledger with the office's real rounds
+    (CONTRACT §7): `run --input examples/input` writes examples/output unless told otherwise, and
+    is refused outright when told to write into the office's output folder."""
+    if not hasattr(args, "input") or not hasattr(args, "output"):
+        return
+    samples = is_samples(args.input)
+    if args.output is None:
+        args.output = args.input.parent / "output" if samples else DEFAULT_OUTPUT
+    elif samples and args.output.resolve() == (Path.cwd() / DEFAULT_OUTPUT).resolve():
+        raise UsageError(f"示例工作簿（{args.input}）不能写入正式的输出文件夹 {args.output}："
+                         "示例轮次会混入本单位的台账和轮次对比。请去掉 --output（示例结果写入 "
+                         f"{args.input.parent / 'output'}），或指定其他文件夹。")
 
 
 def _run_options(args) -> dict:

@@ -96,10 +96,8 @@ def run(rules: Rules, input_dir: Path, output_dir: Path, *, round_name: str | No
 
         result = RunResult(*process(rules, input_dir, output_dir, hashes, round_name=round_name, as_of=as_of,
                                     now=now, templates_dir=templates_dir, progress=progress, workers=workers))
-        # The office's findings on its edits (§11) are reported once, by the run that read the edit:
-        # the next run must say nothing of them, so a run that reported some is never stood in for.
-        # A data workbook's findings (§12, rule ids data.*) come from the input alone and recur.
-        once = [f for f in result.summary.get("office_findings") or () if not f["rule"].startswith("data.")]
-        if not once:
-            unchanged.remember(output_dir, round_dir, key, now)
+        # Every finding recurs while its cause holds (§11: a refused edit stays in its cell and is
+        # read again; a 销号 on a gap the data still shows is warned on every run; §12: data rows),
+        # so an unchanged rerun may stand in for this run and repeat them from its summary.
+        unchanged.remember(output_dir, round_dir, key, now)
     return result

@@ -109,7 +109,8 @@ def process(rules: Rules, input_dir: Path, output_dir: Path, hashes: dict[Path, 
             manifest = write_reports(summary, stage, templates_dir, workers=workers,
                                      previous_dir=round_dir if round_dir.is_dir() else None,
                                      alongside=lambda: write_review_xlsx(summary, stage / REVIEW_FILE,
-                                                                         office.review_rows(), now=now))
+                                                                         office.review_rows(), now=now,
+                                                                         refused=office.refused))
     started = now.isoformat(timespec="microseconds")
     with _timed(timings, "ledger"):
         ledger.record(summary, started)
