@@ -464,12 +464,13 @@ COMMANDS.update({"status": cmd_status, "export": cmd_export})      # ops
 
 def _deliver_after_run(rules, args, result, honour_backoff: bool = False) -> int:
     """Mail trouble never fails a run: the reports are written and the messages wait in the outbox."""
-    from .delivery import deliver
+    from .delivery import counts_line, deliver
     from .mail import MailTemplateError
 
     try:
-        deliver(rules, args.output, result.round_dir, send=True, dry_run=args.dry_run,
-                templates_dir=args.templates, honour_backoff=honour_backoff)
+        done = deliver(rules, args.output, result.round_dir, send=True, dry_run=args.dry_run,
+                       templates_dir=args.templates, honour_backoff=honour_backoff)
+        console.say(counts_line(done))
     except LockHeld:
         console.say("邮件暂未处理：另一个任务正在使用输出文件夹。稍后运行 `python process.py send` 即可发出。")
     except MailTemplateError as exc:
@@ -479,7 +480,7 @@ def _deliver_after_run(rules, args, result, honour_backoff: bool = False) -> int
 
 
 def cmd_send(args) -> int:
-    from .delivery import STATE_LABELS, deliver, listing, superseded_count
+    from .delivery import STATE_LABELS, counts_line, deliver, listing, superseded_count
     from .mail import MailTemplateError
 
     rules = load_rules(args.rules)
@@ -497,8 +498,9 @@ def cmd_send(args) -> int:
                     + (f"（另有 {superseded} 封旧版本已被取代，不再发送）" if superseded else ""))
         return EXIT_OK
     try:
-        deliver(rules, args.output, None, send=True, dry_run=args.dry_run, templates_dir=args.templates,
-                retry_failed=args.retry_failed)
+        done = deliver(rules, args.output, None, send=True, dry_run=args.dry_run, templates_dir=args.templates,
+                       retry_failed=args.retry_failed)
+        console.say(counts_line(done))
     except MailTemplateError as exc:
         console.error(f"{exc}。请修改 templates/mail/ 中的模板后重试。")
         return EXIT_CONFIG

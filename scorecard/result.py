@@ -208,6 +208,9 @@ class SubmissionResult:
     data: tuple[str, ...] | None = optional()
     rows: int | None = optional()
     replaced_by: str | None = optional()
+    # A rejected file older than the department's accepted one (the corrected file came after it):
+    # its 退回 copy is out of date and no longer goes out with the department's report.
+    corrected_by: str | None = optional()
 
 
 @dataclass(frozen=True, slots=True)

@@ -121,7 +121,7 @@ def summarise(rules: Rules, placed: Iterable[Placed], *, round_name: str, as_of:
             missing=sum(d.submission == SUB_MISSING for d in with_indicators),
             gaps=len(gaps), severe_gaps=sum(g.severity == SEVERE for g in gaps),
             gaps_by_kind=dict(Counter(g.kind for g in gaps)), files=dict(Counter(p.status for p in placed))),
-        submissions=tuple(_submission(p) for p in placed) + tuple(_data_submission(f) for f in data_files),
+        submissions=tuple(_submission(p, chosen) for p in placed) + tuple(_data_submission(f) for f in data_files),
         previous_round=previous_round, closed_gaps=closed,
         computed=tuple(_computed_result(c) for c in computation.scores) if computation else (),
         office_findings=_office_findings(computation, data_files), rectification=rectification(gaps))
@@ -352,12 +352,14 @@ def _returned_note(dept: str, placed: list[Placed], count: int) -> str:
     return (f"报送的{names}未通过审核，已退回（{quoted}{more}），负责的{count}项指标暂按0分计")
 
 
-def _submission(p: Placed) -> SubmissionResult:
+def _submission(p: Placed, accepted: Mapping[str, Checked]) -> SubmissionResult:
     c = p.checked
+    fix = accepted.get(c.department) if p.status == REJECTED and c.department else None
     return SubmissionResult(
         file=c.file, sha256=c.sha256, department=c.department, status=p.status,
         fill_date=c.fill_date.isoformat() if c.fill_date else "", returned=p.returned,
-        findings=tuple(FindingRecord(f.severity, f.rule, f.sheet, f.cell, f.message, f.value) for f in c.findings))
+        findings=tuple(FindingRecord(f.severity, f.rule, f.sheet, f.cell, f.message, f.value) for f in c.findings),
+        corrected_by=fix.file if fix is not None and fix.mtime > c.mtime else None)
 
 
 _GAP_FIELDS = set(Gap.__dataclass_fields__)
