@@ -85,7 +85,7 @@ CATALOGUE: dict[str, tuple[str, str]] = {
     "data.unknown_department/empty": (ERROR, "“{column}”为空，无法确定所属部门，本行未计入“{data}”。请补上部门名称后重新放入。"),
     "data.no_rows": (WARNING, "“{data}”数据中没有“{department}”的记录，指标“{code} {name}”该部门按 0 分计。请核对导出范围，或部门名称的写法是否需要加入 rules.yaml 的 aliases。"),
     "data.no_rows/file": (WARNING, "工作表“{sheet}”有“{data}”的表头，但表头下没有数据行。请核对导出的文件是否完整。"),
-    "data.missing": (WARNING, "本轮输入文件夹中没有“{data}”数据表（须含列：{columns}），指标 {codes} 按各部门自评得分计分。请导出该数据放入输入文件夹后重新运行。"),
+    "data.missing": (WARNING, "本轮输入文件夹中没有“{data}”数据表（须含列：{columns}），指标 {codes} 待数据：暂计 0 分，不作为问题短板。请导出该数据放入输入文件夹后重新运行。"),
     "data.replaced": (WARNING, "该数据表已被较新的同名文件“{newer}”替代，本表数据未计入。"),
 }
 

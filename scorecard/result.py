@@ -115,6 +115,7 @@ class EntryResult:
     # §12: a computed indicator's entry holds the computed score; what the department typed, if anything
     computed: bool = False
     reported_score: Number | None = optional()
+    pending: bool | None = optional()   # §12: computed, and its data has not arrived (待数据): counts 0
 
 
 # --- The office's own pass (CONTRACT.md §11); filled in by scorecard.office --------------------
@@ -275,7 +276,7 @@ class ComputedSpec:
     value: str
     target: Number
     method: str                     # share | mean | sum
-    missing: bool                   # no data workbook this round: self-scores count (data.missing)
+    missing: bool                   # no data workbook this round: pending (待数据), counts 0 (data.missing)
 
 
 @dataclass(frozen=True, slots=True)
