@@ -65,6 +65,9 @@ def build_parser() -> argparse.ArgumentParser:
                    help="process everything again even if nothing changed since the last run "
                         "(by default an unchanged rerun keeps the last outputs and takes a second)")
     _add_run_wait(p)                                        # ops: unattended operation
+    p.add_argument("--settle", type=float, default=DEFAULT_SETTLE,
+                   help="an unreadable file changed less than SECONDS ago is still being copied: skipped "
+                        f"(file.incomplete) and read next run (default: {DEFAULT_SETTLE:g})")
     mail_opts(p)
     p = sub.add_parser("watch", help="drop-folder mode: run whenever the input folder changes, until stopped")
     run_opts(p)
@@ -192,7 +195,7 @@ def _run_options(args) -> dict:
         raise UsageError(f"输入文件夹不存在：{args.input}")
     return {"rules": rules, "input_dir": args.input, "output_dir": args.output,
             "round_name": args.round_name, "as_of": args.as_of, "templates_dir": args.templates,
-            "workers": args.workers}
+            "workers": args.workers, "settle": args.settle}
 
 
 def cmd_run(args) -> int:
@@ -213,6 +216,7 @@ def cmd_watch(args) -> int:
     from .watch import watch
 
     options = _run_options(args)
+    options.pop("settle")                   # the watcher's own setting, handed on to each run
     known, failed, busy = dict(options), [], []
     mailing, first_rules = args.send or args.dry_run, options["rules"]
 
@@ -293,7 +297,8 @@ def cmd_check_templates(args) -> int:
 # Kept in this block so other edits of cli.py merge cleanly. Nothing here imports pandas or docx.
 
 WAIT_POLL = 2.0                 # seconds between looks at a held lock (run --wait)
-DEFAULT_SETTLE = 10.0           # watch: seconds the folder must stay unchanged before a run
+DEFAULT_SETTLE = 30.0           # seconds the folder must stay unchanged before a watch run, and an
+#                                 unreadable file must be old before it is damaged, not still copying
 LOGGED_COMMANDS = {"run", "watch", "send", "export"}   # commands that write <output>/scorecard.log
 
 
@@ -313,7 +318,8 @@ def _add_run_wait(p) -> None:
 
 def _add_watch_options(p) -> None:
     p.add_argument("--settle", type=float, default=DEFAULT_SETTLE,
-                   help=f"seconds the input folder must stay unchanged before a run (default: {DEFAULT_SETTLE:g})")
+                   help="seconds the input folder must stay unchanged before a run; an unreadable file changed "
+                        f"more recently is skipped as still copying (default: {DEFAULT_SETTLE:g})")
     p.add_argument("--once", action="store_true",
                    help="one pass for schedulers: wait for the folder to settle, run if it changed since the "
                         "watcher's last run, then exit (1 if that run failed, 75 if another run holds the lock)")

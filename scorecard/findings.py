@@ -30,6 +30,11 @@ CATALOGUE: dict[str, tuple[str, str]] = {
     "file.unsupported_format": (ERROR, "不支持“{ext}”格式的文件{detail}。请在 Excel 或 WPS 中“另存为”Excel 工作簿（.xlsx）后重新报送。"),
     "file.too_large": (ERROR, "文件超出处理上限：{reason}。请删除多余的工作表、空行和图片后重新报送。"),
     "file.ignored": (WARNING, "{reason}，已跳过。"),
+    "file.incomplete": (WARNING, "文件 {seconds} 秒前刚被修改且无法打开，可能仍在复制中：本次未处理（不退回、不通知部门），"
+                                 "下次运行时重新读取。文件放好超过 {settle} 秒仍无法打开的，按损坏文件退回。"),
+    "file.previous_round": (WARNING, "该文件与{round}已计分的文件内容完全相同，可能是上一轮留在输入文件夹中的旧文件。"
+                                     "如确为本轮报送可不处理；否则请将上一轮的文件移出输入文件夹"
+                                     "（`python process.py new-round` 可代为归档）。"),
     "submission.carried_over": (WARNING, "本部门本轮新报送的文件未通过审核，沿用此前已通过审核的报送（{shown}，填报日期{date}）计分。"),
     "template.outdated": (WARNING, "该工作簿是按旧版指标体系生成的模板（{detail}），已按现行指标体系读取。建议下次使用最新下发的模板填报。"),
     "cell.formula_no_value": (ERROR, "单元格是公式“{formula}”，但没有保存计算结果。请在 Excel 中打开后保存一次，或直接填写数值。"),

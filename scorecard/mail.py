@@ -106,6 +106,9 @@ def plan(rules: Rules, round_dir: Path, *, templates_dir: Path | None = None) ->
             "title": summary.get("title") or rules.title, "round": round_name,
             "as_of": chinese_date(as_of), "resubmit_by": chinese_date(resubmit_by)}
     ranked = [d for d in summary.get("departments", []) if d.get("rank") is not None]
+    # A file still being copied (§3 file.incomplete) may be a department's: nobody is told it is missing yet.
+    copying = any(f.get("rule") == "file.incomplete" for sub in summary.get("submissions", [])
+                  for f in sub.get("findings") or [])
     drafts = []
     for dept in summary.get("departments", []):
         name = dept["name"]
@@ -125,6 +128,9 @@ def plan(rules: Rules, round_dir: Path, *, templates_dir: Path | None = None) ->
         else:
             draft = _reminder(rules, name, as_of)
         if draft is None:
+            continue
+        if copying and state == "missing":
+            logger.info("有文件正在复制（file.incomplete），本次不向未报送的部门“%s”发提醒。", name)
             continue
         kind, attachments, extra = draft
         drafts.append(_render(env, kind, round_name, name, name, emails, {**context, **extra},
