@@ -19,9 +19,9 @@ $(DEV_STAMP): requirements.txt requirements-dev.txt | $(BIN)/python
 	$(PIP) -r requirements-dev.txt
 	touch $(RUNTIME_STAMP) $@
 
-## Process the bundled sample workbooks (examples/input) into output/.
+## Process the bundled sample workbooks (examples/input) into examples/output/ (never the real output/).
 run: $(RUNTIME_STAMP)
-	$(BIN)/python process.py run --input examples/input --output output
+	$(BIN)/python process.py run --input examples/input
 
 ## Run the whole test suite.
 test: $(DEV_STAMP)
@@ -36,9 +36,9 @@ samples: $(RUNTIME_STAMP)
 templates: $(RUNTIME_STAMP)
 	$(BIN)/python tools/build_templates.py
 
-## Render every Word report under output/ to PNG pages in preview/ (needs LibreOffice and poppler-utils).
+## Render every Word report under examples/output/ to PNG pages in preview/ (needs LibreOffice and poppler-utils).
 preview: $(RUNTIME_STAMP)
-	$(BIN)/python tools/preview.py output
+	$(BIN)/python tools/preview.py examples/output
 
 ## Print reading/validation and report-rendering timings.
 bench: $(DEV_STAMP)

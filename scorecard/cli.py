@@ -49,7 +49,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     def run_opts(p):
         p.add_argument("--input", type=Path, default=Path("input"), help="folder of submitted workbooks (default: input)")
-        p.add_argument("--output", type=Path, default=Path("output"), help="output folder (default: output)")
+        p.add_argument("--output", type=Path, default=None,
+                       help="output folder (default: output; examples/output for the bundled examples/input)")
         rules_opt(p)
         p.add_argument("--round", dest="round_name", help="round name (default: `round` in rules.yaml)")
         p.add_argument("--as-of", type=_date, help="day overdue deadlines are judged on (default: `as_of`, else today)")
@@ -64,6 +65,9 @@ def build_parser() -> argparse.ArgumentParser:
                    help="process everything again even if nothing changed since the last run "
                         "(by default an unchanged rerun keeps the last outputs and takes a second)")
     _add_run_wait(p)                                        # ops: unattended operation
+    p.add_argument("--settle", type=float, default=DEFAULT_SETTLE,
+                   help="an unreadable file changed less than SECONDS ago is still being copied: skipped "
+                        f"(file.incomplete) and read next run (default: {DEFAULT_SETTLE:g})")
     mail_opts(p)
     p = sub.add_parser("watch", help="drop-folder mode: run whenever the input folder changes, until stopped")
     run_opts(p)
@@ -113,6 +117,11 @@ def main(argv=None) -> int:
     console.setup_streams()
     parser = build_parser()
     args = parser.parse_args(argv)          # exits 2 on a usage error
+    try:
+        _samples_apart(args)
+    except UsageError as exc:
+        console.error(str(exc))
+        return EXIT_USAGE
     _configure_logging(args)                # ops: logging configured once, here
     try:
         return COMMANDS[args.command](args)
@@ -150,6 +159,35 @@ def main(argv=None) -> int:
         logsetup.reset()                    # ops
 
 
+DEFAULT_OUTPUT = Path("output")
+SAMPLES_INPUT = Path("examples") / "input"
+PROGRAM_DIR = Path(__file__).resolve().parent.parent
+
+
+def is_samples(input_dir: Path) -> bool:
+    """The bundled sample workbooks (examples/input of this program or of the current folder)."""
+    try:
+        here = input_dir.resolve()
+    except OSError:
+        return False
+    return here in {(Path.cwd() / SAMPLES_INPUT).resolve(), (PROGRAM_DIR / SAMPLES_INPUT).resolve()}
+
+
+def _samples_apart(args) -> None:
+    """The samples never share an output folder or a ledger with the office's real rounds
+    (CONTRACT §7): `run --input examples/input` writes examples/output unless told otherwise, and
+    is refused outright when told to write into the office's output folder."""
+    if not hasattr(args, "input") or not hasattr(args, "output"):
+        return
+    samples = is_samples(args.input)
+    if args.output is None:
+        args.output = args.input.parent / "output" if samples else DEFAULT_OUTPUT
+    elif samples and args.output.resolve() == (Path.cwd() / DEFAULT_OUTPUT).resolve():
+        raise UsageError(f"示例工作簿（{args.input}）不能写入正式的输出文件夹 {args.output}："
+                         "示例轮次会混入本单位的台账和轮次对比。请去掉 --output（示例结果写入 "
+                         f"{args.input.parent / 'output'}），或指定其他文件夹。")
+
+
 def _run_options(args) -> dict:
     """Rules loaded and the input folder checked: what `run` and `watch` both need."""
     rules = load_rules(args.rules)      # a broken rules file is reported first (exit 1)
@@ -157,7 +195,7 @@ def _run_options(args) -> dict:
         raise UsageError(f"输入文件夹不存在：{args.input}")
     return {"rules": rules, "input_dir": args.input, "output_dir": args.output,
             "round_name": args.round_name, "as_of": args.as_of, "templates_dir": args.templates,
-            "workers": args.workers}
+            "workers": args.workers, "settle": args.settle}
 
 
 def cmd_run(args) -> int:
@@ -178,6 +216,7 @@ def cmd_watch(args) -> int:
     from .watch import watch
 
     options = _run_options(args)
+    options.pop("settle")                   # the watcher's own setting, handed on to each run
     known, failed, busy = dict(options), [], []
     mailing, first_rules = args.send or args.dry_run, options["rules"]
 
@@ -258,7 +297,8 @@ def cmd_check_templates(args) -> int:
 # Kept in this block so other edits of cli.py merge cleanly. Nothing here imports pandas or docx.
 
 WAIT_POLL = 2.0                 # seconds between looks at a held lock (run --wait)
-DEFAULT_SETTLE = 10.0           # watch: seconds the folder must stay unchanged before a run
+DEFAULT_SETTLE = 30.0           # seconds the folder must stay unchanged before a watch run, and an
+#                                 unreadable file must be old before it is damaged, not still copying
 LOGGED_COMMANDS = {"run", "watch", "send", "export"}   # commands that write <output>/scorecard.log
 
 
@@ -278,7 +318,8 @@ def _add_run_wait(p) -> None:
 
 def _add_watch_options(p) -> None:
     p.add_argument("--settle", type=float, default=DEFAULT_SETTLE,
-                   help=f"seconds the input folder must stay unchanged before a run (default: {DEFAULT_SETTLE:g})")
+                   help="seconds the input folder must stay unchanged before a run; an unreadable file changed "
+                        f"more recently is skipped as still copying (default: {DEFAULT_SETTLE:g})")
     p.add_argument("--once", action="store_true",
                    help="one pass for schedulers: wait for the folder to settle, run if it changed since the "
                         "watcher's last run, then exit (1 if that run failed, 75 if another run holds the lock)")
@@ -429,12 +470,13 @@ COMMANDS.update({"status": cmd_status, "export": cmd_export})      # ops
 
 def _deliver_after_run(rules, args, result, honour_backoff: bool = False) -> int:
     """Mail trouble never fails a run: the reports are written and the messages wait in the outbox."""
-    from .delivery import deliver
+    from .delivery import counts_line, deliver
     from .mail import MailTemplateError
 
     try:
-        deliver(rules, args.output, result.round_dir, send=True, dry_run=args.dry_run,
-                templates_dir=args.templates, honour_backoff=honour_backoff)
+        done = deliver(rules, args.output, result.round_dir, send=True, dry_run=args.dry_run,
+                       templates_dir=args.templates, honour_backoff=honour_backoff)
+        console.say(counts_line(done))
     except LockHeld:
         console.say("邮件暂未处理：另一个任务正在使用输出文件夹。稍后运行 `python process.py send` 即可发出。")
     except MailTemplateError as exc:
@@ -444,7 +486,7 @@ def _deliver_after_run(rules, args, result, honour_backoff: bool = False) -> int
 
 
 def cmd_send(args) -> int:
-    from .delivery import STATE_LABELS, deliver, listing, superseded_count
+    from .delivery import STATE_LABELS, counts_line, deliver, listing, superseded_count
     from .mail import MailTemplateError
 
     rules = load_rules(args.rules)
@@ -462,8 +504,9 @@ def cmd_send(args) -> int:
                     + (f"（另有 {superseded} 封旧版本已被取代，不再发送）" if superseded else ""))
         return EXIT_OK
     try:
-        deliver(rules, args.output, None, send=True, dry_run=args.dry_run, templates_dir=args.templates,
-                retry_failed=args.retry_failed)
+        done = deliver(rules, args.output, None, send=True, dry_run=args.dry_run, templates_dir=args.templates,
+                       retry_failed=args.retry_failed)
+        console.say(counts_line(done))
     except MailTemplateError as exc:
         console.error(f"{exc}。请修改 templates/mail/ 中的模板后重试。")
         return EXIT_CONFIG

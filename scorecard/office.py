@@ -74,6 +74,11 @@ class OfficeState:
     ledger_path: Path | None = None
     now: dt.datetime | None = None
     round_file: str = ""                                                    # label of the round's gap list
+    review_file: str = ""                                                   # label of the round's 核定表
+    # 核定 rows refused this run in the round's own 核定表: (department, indicator) -> what was typed
+    # and why it was refused. The rewritten 核定表 shows them in their cells, marked and commented,
+    # so the next run reads them again and repeats the error until the office corrects the cell.
+    refused: dict[tuple[str, str], dict] = field(default_factory=dict)
 
     def scores(self) -> dict[tuple[str, str], float]:
         """(department, indicator) -> 核定得分, for scoring."""
@@ -115,6 +120,7 @@ def load_office(rules: Rules, round_name: str, round_dir: Path, office_files: di
     for c in getattr(computation, "scores", None) or ():
         state.self_scores[(c.department, c.indicator)] = c.score
     state.round_file = (Path(round_dir) / GAP_FILE).as_posix()
+    state.review_file = (Path(round_dir) / REVIEW_FILE).as_posix()
     with closing(store.connect(state.ledger_path)) as conn:
         state.reviews = store.load_reviews(conn, round_name)
         state.tracking = store.load_tracking(conn, round_name)
@@ -254,7 +260,12 @@ def _apply_review(conn, rules: Rules, state: OfficeState, edit: _Edit) -> None:
                                 value="", score=fmt_number(score), self_score=fmt_number(self_score), **where))
     if problems:                  # the whole row is ignored; the previous values stand
         state.findings.extend(problems)
+        if edit.copy.file == state.review_file:     # a copy in input/ keeps what was typed itself
+            state.refused[edit.key] = {"values": {name: raw.get(name) for name in edit.changes},
+                                       "cells": {p.cell for p in problems},
+                                       "note": "\n".join(f"未采用：{p.message}" for p in problems)}
         return
+    state.refused.pop(edit.key, None)
     recorded = state.now.isoformat(timespec="seconds")
     new = Review(score=score, reason=reason, reviewer=edit.changes.get("reviewer", current.reviewer),
                  date=edit.changes.get("date", current.date), file=edit.copy.file, recorded=recorded,

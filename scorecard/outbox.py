@@ -46,6 +46,7 @@ CREATE TABLE IF NOT EXISTS outbox (
     size          INTEGER NOT NULL DEFAULT 0,
     eml           BLOB,
     sent_order    INTEGER,
+    facts         TEXT,
     UNIQUE (round, recipient, kind, content_hash)
 );
 CREATE UNIQUE INDEX IF NOT EXISTS outbox_key ON outbox (round, recipient, kind, content_hash);
@@ -54,7 +55,7 @@ CREATE INDEX IF NOT EXISTS outbox_state ON outbox (state, next_attempt);
 # Columns beyond the shared schema (CONTRACT: what `status` reads). Added to a table another module
 # created first with only the shared columns.
 EXTRA_COLUMNS = {"reader": "TEXT NOT NULL DEFAULT ''", "size": "INTEGER NOT NULL DEFAULT 0", "eml": "BLOB",
-                 "sent_order": "INTEGER"}
+                 "sent_order": "INTEGER", "facts": "TEXT"}
 
 _COLUMNS = ("id, round, recipient, kind, department, content_hash, message_id, subject, state, attempts, "
             "last_error, created, updated, next_attempt, sent_at, reader, size")
@@ -73,6 +74,7 @@ class Entry:
     message_id: str
     subject: str
     eml: bytes
+    facts: str = ""                 # what concerns the reader (mailupdate), to say what a later message changed
 
 
 @dataclass(frozen=True)
@@ -147,10 +149,10 @@ class Outbox:
                 if row is None:
                     cur = conn.execute(
                         "INSERT INTO outbox (round, recipient, kind, department, content_hash, message_id, subject, "
-                        "state, attempts, last_error, created, updated, reader, size, eml) "
-                        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, 0, ?, ?, ?, ?, ?, ?)",
+                        "state, attempts, last_error, created, updated, reader, size, eml, facts) "
+                        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, 0, ?, ?, ?, ?, ?, ?, ?)",
                         (e.round, e.recipient, e.kind, e.department, e.content_hash, e.message_id, e.subject,
-                         PENDING if fits else FAILED, error, at, at, e.reader, len(e.eml), e.eml))
+                         PENDING if fits else FAILED, error, at, at, e.reader, len(e.eml), e.eml, e.facts))
                     current.append(cur.lastrowid)
                     result.new += 1
                     if not fits:
@@ -159,10 +161,14 @@ class Outbox:
                 row_id, state, last_error = row
                 current.append(row_id)
                 if self._revive(conn, e, row_id, state, last_error, fits):
-                    conn.execute("UPDATE outbox SET state = ?, last_error = ?, updated = ?, next_attempt = NULL "
-                                 "WHERE id = ?", (PENDING, None, at, row_id))
+                    conn.execute("UPDATE outbox SET state = ?, last_error = ?, updated = ?, next_attempt = NULL, "
+                                 "subject = ?, size = ?, eml = ? WHERE id = ?",
+                                 (PENDING, None, at, e.subject, len(e.eml), e.eml, row_id))
                     result.new += 1
                 else:
+                    if state == PENDING:     # the same content, not sent yet: it goes as rendered now
+                        conn.execute("UPDATE outbox SET subject = ?, size = ?, eml = ? WHERE id = ?",
+                                     (e.subject, len(e.eml), e.eml, row_id))
                     result.unchanged += 1
             marks = ", ".join("?" * len(current))
             cur = conn.execute(f"UPDATE outbox SET state = ?, updated = ? WHERE round = ? AND state IN (?, ?) "
@@ -184,6 +190,16 @@ class Outbox:
                                   row_id)).fetchone()
             return later is not None
         return False
+
+    def last_sent(self, round_name: str, recipient: str, kind: str, department: str,
+                  reader: str) -> tuple[str, str] | None:
+        """(content_hash, facts) of what this address received last of this round, kind and reader."""
+        with closing(self._connect()) as conn:
+            row = conn.execute("SELECT content_hash, COALESCE(facts, '') FROM outbox WHERE round = ? AND recipient = ? "
+                               "AND kind = ? AND department = ? AND reader = ? AND state = ? "
+                               "ORDER BY sent_order DESC LIMIT 1",
+                               (round_name, recipient, kind, department, reader, SENT)).fetchone()
+        return (row[0], row[1]) if row else None
 
     def due(self, now: dt.datetime, *, honour_backoff: bool) -> list[Row]:
         sql = f"SELECT {_COLUMNS} FROM outbox WHERE state = ?"

@@ -26,6 +26,8 @@ __all__ = ["RunResult", "default_round", "default_workers", "discover", "run"]
 logger = logging.getLogger(__name__)
 
 Progress = Callable[[str, int, int], None]      # (stage, done, total)
+DEFAULT_SETTLE = 30.0       # seconds: an unreadable file changed more recently is still being copied (§3)
+PLACEHOLDERS = {".gitkeep", ".keep", ".gitignore"}   # a folder's own bookkeeping, not anyone's submission
 
 
 @dataclass
@@ -50,7 +52,7 @@ def discover(input_dir: Path, exclude: Path | None = None) -> list[Path]:
         root_path = Path(root)
         dirs[:] = sorted(d for d in dirs if not d.startswith(".")
                          and (exclude is None or (root_path / d).resolve() != exclude))
-        found.extend(root_path / name for name in sorted(files))
+        found.extend(root_path / name for name in sorted(files) if name not in PLACEHOLDERS)
     return found
 
 
@@ -66,10 +68,13 @@ def default_workers() -> int:
 def run(rules: Rules, input_dir: Path, output_dir: Path, *, round_name: str | None = None,
         as_of: dt.date | None = None, templates_dir: Path | None = None,
         clock: Callable[[], dt.datetime] = dt.datetime.now, progress: Progress | None = None,
-        workers: int | None = None, force: bool = False) -> RunResult:
+        workers: int | None = None, force: bool = False, settle: float = DEFAULT_SETTLE,
+        wall: Callable[[], float] = time.time) -> RunResult:
     """Process every workbook in input_dir into output_dir/<round>/. Raises LockHeld when another run is on.
     workers: processes for reading files (default: one per core; 1 reads in this process).
-    force: process everything again even when nothing changed since the last run."""
+    force: process everything again even when nothing changed since the last run.
+    settle: a file changed less than this many seconds ago (by `wall`, the file system's clock)
+    that cannot be opened is taken to be still copying: skipped (file.incomplete), read next run."""
     workers = workers or default_workers()
     progress = progress or _no_progress
     now = clock()
@@ -95,11 +100,13 @@ def run(rules: Rules, input_dir: Path, output_dir: Path, *, round_name: str | No
         from .stages import process         # here: the heavy imports (pandas, openpyxl, docx, matplotlib)
 
         result = RunResult(*process(rules, input_dir, output_dir, hashes, round_name=round_name, as_of=as_of,
-                                    now=now, templates_dir=templates_dir, progress=progress, workers=workers))
-        # The office's findings on its edits (§11) are reported once, by the run that read the edit:
-        # the next run must say nothing of them, so a run that reported some is never stood in for.
-        # A data workbook's findings (§12, rule ids data.*) come from the input alone and recur.
-        once = [f for f in result.summary.get("office_findings") or () if not f["rule"].startswith("data.")]
-        if not once:
+                                    now=now, templates_dir=templates_dir, progress=progress, workers=workers,
+                                    settle=settle, wall=wall))
+        # Every finding recurs while its cause holds (§11: a refused edit stays in its cell and is
+        # read again; a 销号 on a gap the data still shows is warned on every run; §12: data rows),
+        # so an unchanged rerun may stand in for this run and repeat them from its summary.
+        # A file still being copied (file.incomplete) is read again by the next run, whatever its bytes.
+        if not any(sub.get("findings") and any(f["rule"] == "file.incomplete" for f in sub["findings"])
+                   for sub in result.summary.get("submissions", [])):
             unchanged.remember(output_dir, round_dir, key, now)
     return result

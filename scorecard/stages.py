@@ -31,7 +31,7 @@ from .rules import Rules
 from .safety import open_safely
 from .result import write_json
 from .scoring import Placed, choose_latest, summarise
-from .text import add_working_days, safe_filename
+from .text import add_working_days, fmt_number, safe_filename
 from .validation import ACCEPTED, IGNORED, REJECTED, Checked
 
 RETURNED_DIR = "退回"
@@ -51,7 +51,8 @@ def _timed(timings: dict[str, float], stage: str):
 
 def process(rules: Rules, input_dir: Path, output_dir: Path, hashes: dict[Path, str], *, round_name: str,
             as_of: dt.date, now: dt.datetime, templates_dir: Path | None, progress: Progress,
-            workers: int) -> tuple[dict, Path, list[Placed], list, dict[str, float]]:
+            workers: int, settle: float = 30.0,
+            wall: Callable[[], float] = time.time) -> tuple[dict, Path, list[Placed], list, dict[str, float]]:
     """Read, check and score every file of hashes (found below input_dir, each with its SHA-256
     taken before the run) and write the round's outputs to output_dir/<round>/.
     workers: processes for reading files (1 reads in this process).
@@ -70,6 +71,8 @@ def process(rules: Rules, input_dir: Path, output_dir: Path, hashes: dict[Path, 
         placed_ignored, checked, fresh, data_files = _check_all(paths, input_dir, rules, ledger, progress,
                                                                 workers, hashes)
         computation = compute(rules, data_files)        # §12: scores from data workbooks
+    copying, checked = _still_copying(checked, settle, wall())
+    placed_ignored += copying
     placed = _name_returned(choose_latest(checked))
     placed += _carry_over(placed, ledger, rules, round_name)
     placed += placed_ignored
@@ -109,7 +112,8 @@ def process(rules: Rules, input_dir: Path, output_dir: Path, hashes: dict[Path, 
             manifest = write_reports(summary, stage, templates_dir, workers=workers,
                                      previous_dir=round_dir if round_dir.is_dir() else None,
                                      alongside=lambda: write_review_xlsx(summary, stage / REVIEW_FILE,
-                                                                         office.review_rows(), now=now))
+                                                                         office.review_rows(), now=now,
+                                                                         refused=office.refused))
     started = now.isoformat(timespec="microseconds")
     with _timed(timings, "ledger"):
         ledger.record(summary, started)
@@ -212,6 +216,44 @@ def _check_many(jobs: list[tuple[Path, str]], rules: Rules, workers: int):
             for c in results:
                 yield n, c
                 n += 1
+
+
+COPYING_RULES = {"file.unreadable", "file.vanished"}      # what a file half copied is found to be
+_ZIP_END = b"PK\x05\x06"                                  # a zip's end record: written last
+
+
+def _partial(path: Path) -> bool:
+    """Empty, or a zip whose end record is not there (yet): how a file being copied looks. A zip
+    bomb, an encrypted workbook or random bytes are whole files, damaged or not."""
+    try:
+        with open(path, "rb") as f:
+            head = f.read(4)
+            size = f.seek(0, 2)
+            f.seek(max(0, size - 65557))
+            tail = f.read()
+    except OSError:
+        return True                 # gone or locked while the copy goes on: file.vanished
+    return size == 0 or (head.startswith(b"PK") and _ZIP_END not in tail)
+
+
+def _still_copying(checked: list[Checked], settle: float, now: float) -> tuple[list[Placed], list[Checked]]:
+    """§3 file.incomplete: a file that cannot be opened and was changed less than `settle` seconds
+    ago is still being copied: skipped for this run (status ignored, never returned, no department
+    told), read again by the next. An older one is damaged and is rejected as usual."""
+    copying, rest = [], []
+    for c in checked:
+        try:
+            age = now - c.path.stat().st_mtime if c.path is not None else None
+        except OSError:
+            age = None
+        if (age is not None and age < settle and any(f.rule in COPYING_RULES for f in c.findings)
+                and _partial(c.path)):
+            note = finding("file.incomplete", file=c.file, seconds=fmt_number(max(0, round(age))),
+                           settle=fmt_number(settle))
+            copying.append(Placed(replace(c, findings=(note,), department=None), IGNORED))
+        else:
+            rest.append(c)
+    return copying, rest
 
 
 def _is_office_file(path: Path) -> bool:

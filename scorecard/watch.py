@@ -16,6 +16,7 @@ Made to run unattended:
 """
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import json
 import logging
@@ -127,6 +128,8 @@ def watch(rules, input_dir: Path, output_dir: Path, *, interval: float = 5.0, se
     `sleep` replaces the interruptible wait (tests); `stopper` may be shared with the caller.
     """
     stopper = stopper or Stopper()
+    if run_fn is run:                       # §3: an unreadable file younger than this is still copying
+        run_options.setdefault("settle", settle)
     own_signals = not stopper._previous
     if own_signals:
         stopper.install()
@@ -134,9 +137,9 @@ def watch(rules, input_dir: Path, output_dir: Path, *, interval: float = 5.0, se
     extra = (rules_path,) if rules_path is not None else ()
     rules_seen = _stat(rules_path)
     if once:
-        console.say(f"检查 {input_dir} 是否有变化（单次模式，文件稳定 {settle:g} 秒后处理）")
+        say(f"检查 {input_dir} 是否有变化（单次模式，文件稳定 {settle:g} 秒后处理）")
     else:
-        console.say(f"正在监视 {input_dir}（每 {interval:g} 秒检查一次，文件稳定 {settle:g} 秒后处理；按 Ctrl+C 停止）")
+        say(f"正在监视 {input_dir}（每 {interval:g} 秒检查一次，文件稳定 {settle:g} 秒后处理；按 Ctrl+C 停止）")
     done = 0
     last_run = None                         # the folder's state last processed (or failed on)
     saved = _saved_state(output_dir) if once else None
@@ -149,7 +152,7 @@ def watch(rules, input_dir: Path, output_dir: Path, *, interval: float = 5.0, se
             settled = current == previous and clock() - changed_at >= settle
             if settled and current != last_run:
                 if once and saved == _digest(current):
-                    console.say("输入文件夹和规则文件自上次处理后没有变化，本次不运行。")
+                    say("输入文件夹和规则文件自上次处理后没有变化，本次不运行。")
                     break
                 new_rules = None
                 if rules_path is not None and load_rules is not None and _stat(rules_path) != rules_seen:
@@ -168,9 +171,11 @@ def watch(rules, input_dir: Path, output_dir: Path, *, interval: float = 5.0, se
                 if outcome == "stopped" or (outcome == "retry" and once):
                     break
                 if outcome != "retry":               # a held lock or an open report: look again next time
-                    last_run = current
-                    if outcome == "ok":
+                    # A file still being copied is read again at the next look, changed or not.
+                    last_run = None if outcome == "copying" else current
+                    if outcome in ("ok", "copying"):
                         done += 1
+                    if outcome == "ok":             # a copying file: the next --once pass runs again
                         _save_state(output_dir, current)
                     if once:
                         break
@@ -182,7 +187,7 @@ def watch(rules, input_dir: Path, output_dir: Path, *, interval: float = 5.0, se
         if own_signals:
             stopper.restore()
     if stopper.stopped:
-        console.say("监视已停止。")
+        say("监视已停止。")
     return done
 
 
@@ -214,13 +219,14 @@ def _cycle(rules, input_dir, output_dir, stopper, on_result, on_failure, on_busy
     progress = options.pop("progress", None)
     options["progress"] = _ticker(progress, stopper)
     stopper.in_run = True
+    say(f"检测到 {input_dir} 有变化，开始处理。")
     try:
         result = run_fn(rules, input_dir, output_dir, **options)
     except StopRequested:
         logger.warning("本次处理已中止（收到停止信号），上一次的输出保持不变。")
         return "stopped"
     except LockHeld as exc:
-        console.say("另一个处理任务正在运行，稍后重试。")
+        say("另一个处理任务正在运行，稍后重试。")
         if on_busy is not None:
             on_busy(exc)
         return "retry"
@@ -243,7 +249,14 @@ def _cycle(rules, input_dir, output_dir, stopper, on_result, on_failure, on_busy
         on_result(result, time.monotonic() - started)
     else:
         console.run_report(result.summary, result.round_dir)
-    return "ok"
+    copying = any(f.get("rule") == "file.incomplete" for sub in result.summary.get("submissions", [])
+                  for f in sub.get("findings") or [])
+    return "copying" if copying else "ok"
+
+
+def say(text: str) -> None:
+    """A watcher's console line, with the time: it runs for days, its lines are read afterwards."""
+    console.say(f"[{dt.datetime.now():%Y-%m-%d %H:%M:%S}] {text}")
 
 
 def _ticker(progress, stopper: Stopper):

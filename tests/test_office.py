@@ -201,6 +201,18 @@ def office_edits_round_one(office):
     return cells
 
 
+REFUSED_ROUND_ONE = ("review.not_number", "review.out_of_range", "review.reason_missing", "review.date_invalid")
+
+
+def still_refused(summary: dict) -> list[str]:
+    """Rule ids of the errors on round one's refused rows, which stay in 核定表 until corrected."""
+    return sorted(f["rule"] for f in summary["office_findings"] if f["file"].endswith(f"{ROUND}/{REVIEW_FILE}"))
+
+
+def not_refused(summary: dict) -> list[dict]:
+    return [f for f in summary["office_findings"] if not f["file"].endswith(f"{ROUND}/{REVIEW_FILE}")]
+
+
 def test_verified_scores_replace_self_scores_in_every_figure(office):
     cells = office_edits_round_one(office)
     s = summary_of(office["run"]())
@@ -243,26 +255,49 @@ def test_verified_scores_replace_self_scores_in_every_figure(office):
     }
     assert "五分" in hit["review.not_number"][0]["message"]
     assert all(f["file"].endswith(REVIEW_FILE) for f in s["office_findings"])
-    # The regenerated 核定表 shows what was recorded, and the rejected rows as they were.
+    # The regenerated 核定表 shows what was recorded, and the refused rows as the office typed them,
+    # marked red with a comment saying why (CONTRACT §11: what the office typed is never dropped).
     rows = read_sheet(office["round_dir"] / REVIEW_FILE, "核定表", ("部门", "指标编号"))
     assert rows[("办公室", "1.2")]["核定得分"] == 4 and rows[("办公室", "1.2")]["核定说明"] == "会议记录不全"
     assert rows[("办公室", "1.2")]["核定日期"] == dt.datetime(2027, 1, 6)
     assert rows[("机关党委", "2.2")]["核定得分"] == 1.5
-    for key in (("办公室", "2.10"), ("机关党委", "1.1"), ("登记注册科", "2.10"), ("机关党委", "1.2")):
-        assert rows[key]["核定得分"] is None and rows[key]["核定说明"] is None, key
+    typed = {("办公室", "2.10"): ("五分", "x"), ("机关党委", "1.1"): (9, "x"), ("登记注册科", "2.10"): (1, None),
+             ("机关党委", "1.2"): (5, "y")}
+    for key, (score, reason) in typed.items():
+        assert (rows[key]["核定得分"], rows[key]["核定说明"]) == (score, reason), key
+    assert rows[("机关党委", "1.2")]["核定日期"] == "下周"
+    wb, ws, cols = sheet_rows(office["round_dir"] / REVIEW_FILE, "核定表")
+    marked = {(ws.cell(r, cols["部门"]).value, ws.cell(r, cols["指标编号"]).value): ws.cell(r, cols["核定得分"])
+              for r in range(2, ws.max_row + 1)}
+    for key in typed:
+        assert marked[key].fill.fgColor.rgb.endswith("FFC7CE") and "未采用" in marked[key].comment.text, key
+    assert marked[("办公室", "1.2")].comment is None and not marked[("办公室", "1.2")].fill.fgColor.rgb.endswith("FFC7CE")
     history = edit_history(office["output"] / "ledger.sqlite3", ROUND)
     assert {(h["row"], h["field"], h["new"]) for h in history} >= {
         ("办公室|1.2", "score", "4"), ("办公室|1.2", "reason", "会议记录不全"), ("机关党委|2.2", "score", "1.5")}
     assert all(h["file"].endswith(REVIEW_FILE) and h["mtime"] == "2027-01-06T10:00:00" for h in history)
 
 
-def test_a_third_run_keeps_everything_and_reports_nothing_new(office):
+def test_a_refused_edit_stays_and_its_error_repeats_until_corrected(office):
+    """CONTRACT §11: the refused values stay in their cells and the errors are reported on every
+    run (full or unchanged) until the office corrects or clears the cell."""
     office_edits_round_one(office)
     first = summary_of(office["run"]())
-    again = summary_of(office["run"]())
-    assert again["reviews"] == first["reviews"]
-    assert again["unit"] == first["unit"]
-    assert again["office_findings"] == []            # the bad cells were not carried into the new copy
+    refused = sorted((f["rule"], f["cell"]) for f in first["office_findings"])
+    assert len(refused) == 4
+    for n in range(2):
+        result = office["run"]()
+        again = summary_of(result)
+        assert again["reviews"] == first["reviews"] and again["unit"] == first["unit"]
+        assert sorted(f["rule"] for f in again["office_findings"]) == [r for r, _ in refused], n
+        rows = read_sheet(office["round_dir"] / REVIEW_FILE, "核定表", ("部门", "指标编号"))
+        assert rows[("登记注册科", "2.10")]["核定得分"] == 1
+    # Corrected: the reason is added, the score taken, the error gone.
+    edit_reviews(office["round_dir"] / REVIEW_FILE, {("登记注册科", "2.10"): {"核定说明": "台账缺失"}}, mtime=T0 + 3600)
+    fixed = summary_of(office["run"]())
+    assert ("登记注册科", "2.10", 1) in {(r["department"], r["indicator"], r["score"]) for r in fixed["reviews"]}
+    assert sorted(f["rule"] for f in fixed["office_findings"]) == sorted(
+        r for r, _ in refused if r != "review.reason_missing")
 
 
 def test_clearing_a_verified_score_removes_it(office):
@@ -479,7 +514,9 @@ def test_a_copy_saved_by_libreoffice(office, tmp_path):
     assert set(reviews) == {("办公室", "1.2"), ("登记注册科", "2.1"), ("机关党委", "2.2"), ("办公室", "2.1")}
     gaps = {g["key"]: g for g in s["gaps"]}
     assert gaps[GAP_1_1]["tracking"] == {"status": "已销号", "note": "", "closed_on": "2027-01-09", "verifier": "赵验"}
-    assert not [f for f in s["office_findings"] if f["rule"] != "tracking.closed_but_open"]
+    # Round one's refused rows are still in the copy, still refused (§11: until corrected).
+    assert sorted(f["rule"] for f in s["office_findings"] if f["rule"] != "tracking.closed_but_open") == [
+        "review.date_invalid", "review.not_number", "review.out_of_range", "review.reason_missing"]
     assert {Path(x["file"]).name: x["status"] for x in s["submissions"]}[f"LO_{REVIEW_FILE}"] == "office"
 
 
@@ -558,7 +595,7 @@ def test_a_pasted_copy_without_meta_counts_only_what_differs_from_the_ledger(off
     reviews = {(r["department"], r["indicator"]): r for r in s["reviews"]}
     assert reviews[("机关党委", "2.2")]["score"] == 2 and reviews[("机关党委", "2.2")]["reason"] == "抽查后上调"
     assert reviews[("办公室", "1.2")]["reviewer"] == "李核"          # columns it lacks are left alone
-    assert s["office_findings"] == []
+    assert still_refused(s) == sorted(REFUSED_ROUND_ONE) and not_refused(s) == []
 
 
 def test_clearing_a_tracking_state_means_not_started(office):
@@ -582,7 +619,7 @@ def test_an_unreadable_office_copy_is_reported_and_changes_nothing(office):
     assert s["reviews"] == first["reviews"]
     sub = next(x for x in s["submissions"] if x["file"].endswith("核定表（坏）.xlsx"))
     assert sub["status"] == "office" and [f["rule"] for f in sub["findings"]] == ["file.unreadable"]
-    assert [f["rule"] for f in s["office_findings"]] == ["file.unreadable"]
+    assert [f["rule"] for f in not_refused(s)] == ["file.unreadable"]
 
 
 def test_a_department_workbook_with_an_extra_gap_sheet_is_still_a_submission(office, small_rules):
@@ -644,7 +681,8 @@ def test_a_rejected_edit_is_gone_from_the_regenerated_gap_list(office):
         s = summary_of(office["run"]())
         rows = read_sheet(office["round_dir"] / GAP_FILE, "问题清单", ("问题编号",))
         assert rows[GAP_1_1]["整改状态"] == "未整改"
-    assert [f["rule"] for f in s["office_findings"]] == []          # reported once, on the run that read it
+        # §11: reported again on every run (the second one is an unchanged rerun that repeats it)
+        assert [f["rule"] for f in s["office_findings"]] == ["tracking.status_invalid"]
 
 
 def test_an_ignored_edit_is_gone_from_the_regenerated_gap_list(office):
@@ -697,3 +735,17 @@ def test_a_review_workbook_cut_short_inside_a_sheet_is_a_finding(office):
             z.writestr(name, data)
     s = summary_of(office["run"]())
     assert [(f["rule"], f["file"].endswith(REVIEW_FILE)) for f in s["office_findings"]] == [("file.unreadable", True)]
+
+
+def test_a_closing_on_a_gap_still_open_leaves_the_next_rerun_unchanged(office):
+    """Issue 17.11: tracking.closed_but_open is warned on every run while it holds, from the
+    summary of an unchanged rerun too, so a 销号 no longer makes every rerun a full one."""
+    office["run"]()
+    edit_tracking(office["round_dir"] / GAP_FILE,
+                  {GAP_1_1: {"整改状态": "已销号", "销号日期": dt.date(2027, 1, 6), "核验人": "赵验"}}, mtime=T0)
+    first = office["run"]()
+    assert not first.unchanged
+    assert [f["rule"] for f in summary_of(first)["office_findings"]] == ["tracking.closed_but_open"]
+    again = office["run"]()
+    assert again.unchanged
+    assert [f["rule"] for f in again.summary["office_findings"]] == ["tracking.closed_but_open"]
