@@ -16,7 +16,7 @@ from contextlib import closing
 from dataclasses import dataclass
 from pathlib import Path
 
-from .ledger import FILE_NAME
+from .ledger import FILE_NAME, wait_seconds
 from .text import fmt_number
 
 PENDING, SENT, FAILED, SUPERSEDED = "pending", "sent", "failed", "superseded"
@@ -73,6 +73,12 @@ class Entry:
     message_id: str
     subject: str
     eml: bytes
+    size: int | None = None         # the message's size when eml is not kept (too large to send)
+    too_large: str = ""             # which attachment makes it too large, for the warning
+
+    @property
+    def bytes(self) -> int:
+        return len(self.eml) if self.size is None else self.size
 
 
 @dataclass(frozen=True)
@@ -119,7 +125,7 @@ class Outbox:
 
     def _connect(self) -> sqlite3.Connection:
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        conn = sqlite3.connect(self.path, timeout=30)
+        conn = sqlite3.connect(self.path, timeout=wait_seconds())
         have = {row[1] for row in conn.execute("PRAGMA table_info(outbox)")}
         with conn:
             for name, decl in EXTRA_COLUMNS.items():
@@ -139,8 +145,8 @@ class Outbox:
         result, at, current = Queued(too_large=[]), stamp(now), []
         with closing(self._connect()) as conn, conn:
             for e in entries:
-                fits = len(e.eml) <= max_bytes
-                error = None if fits else too_large_message(len(e.eml), max_bytes)
+                fits = e.bytes <= max_bytes
+                error = None if fits else too_large_message(e.bytes, max_bytes, e.too_large)
                 row = conn.execute("SELECT id, state, last_error FROM outbox WHERE round = ? AND recipient = ? "
                                    "AND kind = ? AND content_hash = ?",
                                    (e.round, e.recipient, e.kind, e.content_hash)).fetchone()
@@ -150,7 +156,8 @@ class Outbox:
                         "state, attempts, last_error, created, updated, reader, size, eml) "
                         "VALUES (?, ?, ?, ?, ?, ?, ?, ?, 0, ?, ?, ?, ?, ?, ?)",
                         (e.round, e.recipient, e.kind, e.department, e.content_hash, e.message_id, e.subject,
-                         PENDING if fits else FAILED, error, at, at, e.reader, len(e.eml), e.eml))
+                         PENDING if fits else FAILED, error, at, at, e.reader, e.bytes,
+                         e.eml if fits else b""))     # a message that can never go is not stored
                     current.append(cur.lastrowid)
                     result.new += 1
                     if not fits:
@@ -159,14 +166,17 @@ class Outbox:
                 row_id, state, last_error = row
                 current.append(row_id)
                 if self._revive(conn, e, row_id, state, last_error, fits):
-                    conn.execute("UPDATE outbox SET state = ?, last_error = ?, updated = ?, next_attempt = NULL "
-                                 "WHERE id = ?", (PENDING, None, at, row_id))
+                    # its body again: a superseded or too large row kept none
+                    conn.execute("UPDATE outbox SET state = ?, last_error = ?, updated = ?, next_attempt = NULL, "
+                                 "eml = ?, size = ? WHERE id = ?", (PENDING, None, at, e.eml, e.bytes, row_id))
                     result.new += 1
                 else:
                     result.unchanged += 1
             marks = ", ".join("?" * len(current))
-            cur = conn.execute(f"UPDATE outbox SET state = ?, updated = ? WHERE round = ? AND state IN (?, ?) "
-                               f"AND id NOT IN ({marks})", (SUPERSEDED, at, round_name, PENDING, FAILED, *current))
+            # A superseded message is never sent: its body goes (the ledger grew by every changed run).
+            cur = conn.execute(f"UPDATE outbox SET state = ?, updated = ?, eml = X'' WHERE round = ? "
+                               f"AND state IN (?, ?) AND id NOT IN ({marks})",
+                               (SUPERSEDED, at, round_name, PENDING, FAILED, *current))
             result.superseded = cur.rowcount
         return result
 
@@ -236,7 +246,8 @@ class Outbox:
             conn.execute(f"UPDATE outbox SET {assignments}, updated = ? WHERE id = ?", args + (stamp(now), row_id))
 
 
-def too_large_message(size: int, limit: int) -> str:
-    return (f"{TOO_LARGE}（{size / 1048576:.2f} MB，超过上限 {fmt_number(limit / 1048576)} MB），未发送。"
+def too_large_message(size: int, limit: int, attachment: str = "") -> str:
+    return (f"{TOO_LARGE}（{size / 1048576:.2f} MB，超过上限 {fmt_number(limit / 1048576)} MB"
+            + (f"；{attachment}" if attachment else "") + "），未发送。"
             "请将附件压缩或通过其他方式送达，或在 rules.yaml 的 mail.max_mb 中调高上限"
             "（不要超过邮件服务器允许的大小），再运行 `python process.py send`")
