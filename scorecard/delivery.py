@@ -17,12 +17,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Mapping
 
-from . import mail
+from . import mail, stopping
 from .fsutil import atomic_write_bytes, run_lock
 from .ledger import Ledger
 from .mailupdate import as_update, what_changed
 from .outbox import FAILED, PENDING, SENT, SUPERSEDED, Entry, Outbox, Row, too_large_message
-from .rules import Rules
+from .rules import Rules, one_address
 from .smtp import Connection, PermanentFailure, Settings, StopSending, TemporaryFailure, settings_from
 from .text import safe_filename
 
@@ -98,20 +98,29 @@ def _queue_round(rules, round_dir, outbox, settings: Settings, templates_dir, no
     entries = []
     for draft in drafts:
         content = draft.content_hash
+        # Attachments travel base64-encoded (4/3 of their size): a message that cannot fit is never built.
+        estimate = sum(len(a.data) for a in draft.attachments) * 4 // 3
+        biggest = max(draft.attachments, key=lambda a: len(a.data), default=None)
+        named = (f"最大的附件是“{biggest.name}”（{len(biggest.data) / 1048576:.2f} MB）" if biggest else "")
         for address in dict.fromkeys(a.strip().lower() for a in draft.recipients if a.strip()):
+            stopping.check()
             msg_id = mail.message_id(content, address, settings.sender)
+            if estimate > settings.max_bytes:
+                entries.append(Entry(draft.round, address, draft.kind, draft.department, draft.reader, content,
+                                     msg_id, draft.subject, b"", draft.facts, size=estimate, too_large=named))
+                continue
             message = draft
             last = outbox.last_sent(draft.round, address, draft.kind, draft.department, draft.reader)
             if last is not None and last[0] != content:      # it replaces what this address received
                 message = as_update(draft, what_changed(draft.kind, last[1], draft.facts))
             eml = mail.message_bytes(mail.build_message(message, address, msg_id))
             entries.append(Entry(draft.round, address, draft.kind, draft.department, draft.reader, content,
-                                 msg_id, message.subject, eml, draft.facts))
+                                 msg_id, message.subject, eml, draft.facts, too_large=named))
     queued = outbox.queue(summary_round, entries, now, max_bytes=settings.max_bytes)
     result.queued, result.unchanged, result.superseded = queued.new, queued.unchanged, queued.superseded
     for e in queued.too_large:
-        logger.warning("警告：发给%s（%s）的%s%s", e.reader, e.recipient, mail.KIND_LABELS.get(e.kind, e.kind),
-                       "：" + too_large_message(len(e.eml), settings.max_bytes))
+        logger.warning("发给%s（%s）的%s：%s", e.reader, e.recipient, mail.KIND_LABELS.get(e.kind, e.kind),
+                       too_large_message(e.bytes, settings.max_bytes, e.too_large))
 
 
 def _send(outbox: Outbox, settings: Settings, clock, honour_backoff: bool, result: Delivery) -> None:
@@ -124,12 +133,19 @@ def _send(outbox: Outbox, settings: Settings, clock, honour_backoff: bool, resul
     refused: list[tuple[Row, PermanentFailure]] = []       # marked once every message has been tried
     with Connection(settings) as conn:
         for n, row in enumerate(rows):
-            if row.size > settings.max_bytes:
+            stopping.check()            # SIGTERM: what is not sent yet stays pending
+            if not one_address(row.recipient):      # queued before addresses were checked strictly
+                error = f"收件地址“{row.recipient}”不是一个有效的电子邮箱地址，未发送。请改正 rules.yaml 后重新运行"
+                outbox.mark_failed(row.id, error, clock())
+                result.failed.append((row, error))
+                continue
+            body = outbox.eml(row.id) if row.size <= settings.max_bytes else b""
+            if not body:                # too large (never stored) or a body dropped when it was superseded
                 error = too_large_message(row.size, settings.max_bytes)
                 outbox.mark_failed(row.id, error, clock())
                 result.failed.append((row, error))
                 continue
-            data = mail.readdress(outbox.eml(row.id), sender=settings.sender, date=clock())
+            data = mail.readdress(body, sender=settings.sender, date=clock())
             try:
                 conn.send(settings.sender_address, row.recipient, data)
             except TemporaryFailure as exc:

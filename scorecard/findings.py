@@ -35,6 +35,10 @@ CATALOGUE: dict[str, tuple[str, str]] = {
     "file.previous_round": (WARNING, "该文件与{round}已计分的文件内容完全相同，可能是上一轮留在输入文件夹中的旧文件。"
                                      "如确为本轮报送可不处理；否则请将上一轮的文件移出输入文件夹"
                                      "（`python process.py new-round` 可代为归档）。"),
+    "file.not_regular": (ERROR, "{reason}，未予读取，也不生成退回件。请放入真正的 Excel 工作簿（.xlsx）文件。"),
+    "file.outside_input": (ERROR, "{reason}，未予读取，也不生成退回件。请把工作簿文件本身（而不是链接）放入报送文件夹。"),
+    "cell.too_long": (ERROR, "有单元格的文字超过 {count} 个字符{where}，超出 Excel 单元格的上限（32,767 个字符），"
+                             "为保护系统未予读取。请检查是否误粘贴了大段内容，删减后重新报送。"),
     "submission.carried_over": (WARNING, "本部门本轮新报送的文件未通过审核，沿用此前已通过审核的报送（{shown}，填报日期{date}）计分。"),
     "template.outdated": (WARNING, "该工作簿是按旧版指标体系生成的模板（{detail}），已按现行指标体系读取。建议下次使用最新下发的模板填报。"),
     "cell.formula_no_value": (ERROR, "单元格是公式“{formula}”，但没有保存计算结果。请在 Excel 中打开后保存一次，或直接填写数值。"),

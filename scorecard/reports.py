@@ -43,7 +43,7 @@ from .rendercache import RenderCache, content_key
 from .department_report import department_context
 from .report_context import TOP_GAPS, Shared, clean, gap_groups, verdict_sentence  # noqa: F401 (public)
 from .summary_report import summary_context
-from .text import safe_filename
+from .text import unique_filename
 
 SUMMARY_TEMPLATE = "汇总报告.docx"
 DEPARTMENT_TEMPLATE = "部门报告.docx"
@@ -214,15 +214,6 @@ def _syntax_message(exc: TemplateSyntaxError) -> str:
     return f"模板标签语法错误：{detail}" + (f"，出错位置附近的文字：“{near}”" if near else "")
 
 
-def _unique_name(name: str, used: set[str]) -> str:
-    stem, k = safe_filename(name), 2
-    candidate = stem
-    while candidate.lower() in used:
-        candidate, k = f"{stem}（{k}）", k + 1
-    used.add(candidate.lower())
-    return candidate
-
-
 @dataclass(frozen=True)
 class Report:
     """One document of a round, for the mailer: path relative to the round folder (posix),
@@ -314,7 +305,7 @@ def write_reports(summary: dict, out_dir: Path, templates_dir: Path | None = Non
     dept_dir.mkdir(exist_ok=True)
     # One template read, one patched source and one compiled Jinja template for all departments.
     data, used = _read_template(DEPARTMENT_TEMPLATE, templates_dir), set()
-    jobs = [(d["name"], str(dept_dir / f"{_unique_name(d['name'], used)}.docx"))
+    jobs = [(d["name"], str(dept_dir / f"{unique_filename(d['name'], used)}.docx"))
             for d in summary.get("departments", [])]
     base = _department_key_base(data, shared, env) if jobs else b""
     summary_doc, gap_doc = whole(SUMMARY_TEMPLATE), whole(GAPLIST_TEMPLATE)

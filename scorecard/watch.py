@@ -26,18 +26,17 @@ import time
 from pathlib import Path
 from typing import Callable
 
-from . import console
+from . import console, stopping
 from .fsutil import LockHeld, OutputBusy, atomic_write_text
+from .listing import shown
 from .pipeline import discover, run
+from .stopping import StopRequested
 
 logger = logging.getLogger(__name__)
 
 STATE_FILE = ".watch-state.json"
 
 
-class StopRequested(KeyboardInterrupt):
-    """Raised inside a run (at a progress tick) when a stop was asked for; the run aborts before
-    its outputs are swapped in. A KeyboardInterrupt, so no handler of bad files can swallow it."""
 
 
 class Stopper:
@@ -56,6 +55,8 @@ class Stopper:
 
     def stop(self) -> None:
         self.event.set()
+        if self._previous:          # installed: seen by long loops that have no progress tick
+            stopping.request()
 
     def wait(self, seconds: float) -> bool:
         return self.event.wait(max(0.0, seconds))
@@ -73,6 +74,7 @@ class Stopper:
     def install(self) -> None:
         if threading.current_thread() is not threading.main_thread():
             return
+        stopping.clear()
         for name in self.SIGNALS:
             sig = getattr(signal, name, None)
             if sig is not None:
@@ -81,6 +83,8 @@ class Stopper:
     def restore(self) -> None:
         for sig, handler in self._previous.items():
             signal.signal(sig, handler)
+        if self._previous:
+            stopping.clear()
         self._previous.clear()
 
 
@@ -91,7 +95,7 @@ def snapshot(input_dir: Path, output_dir: Path, extra: tuple[Path, ...] = ()) ->
             st = path.stat()
         except OSError:
             continue
-        state.append((str(path), st.st_size, st.st_mtime_ns))
+        state.append((shown(path), st.st_size, st.st_mtime_ns))
     return tuple(state)
 
 
