@@ -166,3 +166,169 @@ def test_missing_evidence_is_warned_where_the_score_is_above_zero(small_rules, s
     missing = [f for f in found if f.rule == "evidence.missing"]
     assert len(missing) == (1 if warned else 0)
     assert all(f.severity == "warning" for f in missing)
+
+
+# ---------------------------------------------------------------- §3 size and row limits
+
+def cells_in(path):
+    """The cells a workbook holds (a value written), counted by openpyxl: the cell limit's unit."""
+    import openpyxl
+
+    wb = openpyxl.load_workbook(path)
+    return sum(1 for ws in wb for row in ws.iter_rows() for c in row if c.value is not None)
+
+
+def opens(path, limits) -> bool:
+    from scorecard.findings import FileProblem
+    from scorecard.safety import open_safely
+
+    try:
+        open_safely(path, limits)
+    except FileProblem as problem:
+        assert problem.finding.rule == "file.too_large"
+        return False
+    return True
+
+
+@pytest.mark.parametrize("step, ok", [(-1, False), (0, True), (1, True)])
+def test_file_size_limit(tmp_path, step, ok):
+    """§3 file.too_large: over the configured size (max_file_mb); a file of exactly that size is read."""
+    from scorecard.rules import Limits
+    from tests import hostile
+
+    path = hostile.workbook(tmp_path / "a.xlsx")
+    size = path.stat().st_size
+    assert opens(path, Limits(max_file_mb=(size + step) / (1024 * 1024))) is ok
+
+
+@pytest.mark.parametrize("step, ok", [(-1, False), (0, True), (1, True)])
+def test_row_limit_per_sheet(tmp_path, step, ok):
+    """§3 file.too_large: a sheet over max_rows. 自评表 here has 22 rows (a header, 20, a total)."""
+    from scorecard.rules import Limits
+    from tests import hostile
+
+    path = hostile.workbook(tmp_path / "a.xlsx", rows=20)
+    assert opens(path, Limits(max_rows=22 + step)) is ok
+
+
+@pytest.mark.parametrize("step, ok", [(-1, False), (0, True), (1, True)])
+def test_cell_limit_per_workbook(tmp_path, step, ok):
+    from scorecard.rules import Limits
+    from tests import hostile
+
+    path = hostile.workbook(tmp_path / "a.xlsx", rows=20)
+    assert opens(path, Limits(max_cells=cells_in(path) + step)) is ok
+
+
+# ---------------------------------------------------------------- §12 computed indicators at target
+
+def computed_score(tmp_path, method, values, target=8000):
+    """办公室's score on 2.10 (max 2) computed from its rows of 学习强国积分 with these values."""
+    from scorecard import datasets
+    from test_datasets import export, rules_with
+
+    rules = rules_with(method, target=target)
+    people = [(f"人{n}", OFFICE, v) for n, v in enumerate(values)]
+    found = datasets.recognise(export(tmp_path / "x.xlsx", people), rules)
+    return next(s for s in datasets.compute(rules, [found]).scores if s.department == OFFICE)
+
+
+@pytest.mark.parametrize("value, meeting, score", [(7999, 0, 0), (8000, 1, 2), (8001, 1, 2)])
+def test_share_counts_a_value_on_the_target(tmp_path, value, meeting, score):
+    """§12 share = max × (rows with v ≥ target) / n."""
+    s = computed_score(tmp_path, "share", [value])
+    assert (s.rows, s.meeting, s.score) == (1, meeting, score)
+    assert [p.value for p in s.below] == ([value] if value < 8000 else [])
+
+
+@pytest.mark.parametrize("values, score", [((7000, 8998), 2 * 7999 / 8000), ((7000, 9000), 2), ((7000, 9002), 2)])
+def test_mean_reaches_max_on_the_target(tmp_path, values, score):
+    """§12 mean = max × min(1, mean(v) / target)."""
+    assert computed_score(tmp_path, "mean", values).score == pytest.approx(score)
+
+
+@pytest.mark.parametrize("values, score", [((3000, 4999), 2 * 7999 / 8000), ((3000, 5000), 2), ((3000, 5001), 2)])
+def test_sum_reaches_max_on_the_target(tmp_path, values, score):
+    """§12 sum = max × min(1, sum(v) / target)."""
+    assert computed_score(tmp_path, "sum", values).score == pytest.approx(score)
+
+
+@pytest.mark.parametrize("header_row, recognised", [(9, True), (10, True), (11, False)])
+def test_a_data_header_is_looked_for_in_the_first_ten_rows(tmp_path, header_row, recognised):
+    """§12: a sheet whose header row (within the first 10 rows) has the data's columns is that data."""
+    import openpyxl
+
+    from scorecard import datasets
+    from test_datasets import rules_with
+
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    for n in range(1, header_row):
+        ws.append([f"说明第{n}行"])
+    ws.append(["姓名", "所属部门", "积分"])
+    ws.append(["张三", OFFICE, 9000])
+    wb.save(tmp_path / "x.xlsx")
+    found = datasets.recognise(tmp_path / "x.xlsx", rules_with())
+    assert (found is not None) is recognised
+    if recognised:
+        assert found.tables[0].header_row == header_row and [r.person for r in found.tables[0].rows] == ["张三"]
+
+
+# ---------------------------------------------------------------- resubmission, watch, mail
+
+@pytest.mark.parametrize("start, days, due", [
+    (dt.date(2027, 1, 7), 0, dt.date(2027, 1, 7)), (dt.date(2027, 1, 7), 1, dt.date(2027, 1, 8)),
+    (dt.date(2027, 1, 7), 2, dt.date(2027, 1, 11)), (dt.date(2027, 1, 8), 1, dt.date(2027, 1, 11)),
+    (dt.date(2027, 1, 9), 1, dt.date(2027, 1, 11)), (dt.date(2027, 1, 8), 3, dt.date(2027, 1, 13)),
+])
+def test_resubmit_days_are_working_days(start, days, due):
+    """resubmit_days counts working days (Monday to Friday) after the day: Thursday 7 January 2027
+    + 2 is Monday the 11th; Saturday + 1 is Monday."""
+    from scorecard.text import add_working_days
+
+    assert add_working_days(start, days) == due
+
+
+@pytest.mark.parametrize("as_of, due", [(dt.date(2027, 1, 7), "2027-01-13"), (dt.date(2027, 1, 8), "2027-01-13"),
+                                        (dt.date(2027, 1, 11), "2027-01-14")])
+def test_resubmission_is_counted_from_the_first_run_or_a_later_as_of(small_rules, tmp_path, as_of, due):
+    """The round is first run on Friday 8 January 2027: three working days from the later of that day
+    and as_of (as_of on the day, the day before, the Monday after)."""
+    import dataclasses
+
+    from scorecard.pipeline import run as pipeline_run
+
+    inp = tmp_path / "input"
+    inp.mkdir()
+    filled(small_rules, OFFICE).save(inp / "a.xlsx")
+    rules = dataclasses.replace(small_rules, as_of=as_of)
+    summary = pipeline_run(rules, inp, tmp_path / "out", clock=lambda: dt.datetime(2027, 1, 8, 17)).summary
+    assert summary["resubmit_by"] == due
+
+
+@pytest.mark.parametrize("settle, runs_at", [(2.5, 3.0), (3, 3.0), (3.5, 4.0)])
+def test_watch_runs_once_the_folder_has_been_unchanged_for_the_settle_time(small_rules, site, settle, runs_at):
+    """The watcher looks every second (an injected clock): the folder changes at 0 and then stays; the
+    run starts at the first look where it has been unchanged for `settle` seconds."""
+    from scorecard.watch import watch
+
+    now, ran = [0.0], []
+
+    def sleep(seconds):
+        now[0] += 1.0
+
+    watch(small_rules, site["inp"], site["out"], interval=1, settle=settle, max_runs=1, sleep=sleep,
+          clock=lambda: now[0], run_fn=lambda *args, **kwargs: ran.append(now[0]), on_result=lambda *args: None)
+    assert ran == [runs_at]
+
+
+@pytest.mark.parametrize("step, state", [(-1, "failed"), (0, "pending"), (1, "pending")])
+def test_a_message_of_exactly_the_size_limit_is_queued(tmp_path, step, state):
+    """mail.max_mb: a message over the limit is held (failed, 邮件过大); one of exactly the limit goes."""
+    from scorecard.outbox import Entry, Outbox
+
+    eml = b"Subject: x\r\n\r\n" + b"y" * 1000
+    entry = Entry("第一轮", "bgs@example.gov.cn", "department", OFFICE, OFFICE, "h1", "<m1@x>", "主题", eml)
+    box = Outbox(tmp_path)
+    box.queue("第一轮", [entry], dt.datetime(2026, 12, 31, 9), max_bytes=len(eml) + step)
+    assert [r.state for r in box.rows()] == [state]

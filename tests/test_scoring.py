@@ -219,3 +219,51 @@ def test_head_owns_missing_and_returned_rows():
     assert rows_["登记注册科"]["owner"] == "王科长" and rows_["办公室"]["owner"] == ""
     assert all(g["deadline"] == "2027-01-06" and g["kind"] == "未报送" for g in s["gaps"])
     assert by(s["departments"], "name")["登记注册科"]["head"] == "王科长"
+
+
+def test_returned_notes_quote_each_departments_own_first_errors(small_rules, save):
+    """A 退回 row's note names that department's returned files only, quotes its first three errors
+    (sheet!cell and message, joined by ；) and says how many there were in all."""
+    r = small_rules
+    party = filled(r, "机关党委", rows=rows(r, "机关党委", {"2.2": "很好"}))
+    registry = filled(r, "登记注册科", rows=rows(r, "登记注册科", {"2.1": "很好", "2.10": "较好"},
+                                                **{"2.1": {"完成情况": "乱填"}, "2.10": {"完成情况": "乱填"}}))
+    s, placed = run(r, save, [("a.xlsx", filled(r, "办公室")), ("党委.xlsx", party), ("注册.xlsx", registry)])
+    notes = {g["department"]: g["note"] for g in s["gaps"] if g["kind"] == "退回"}
+    errors = [f for p in placed if p.checked.department == "登记注册科" for f in p.checked.findings
+              if f.severity == "error"]
+    assert len(errors) == 4
+    quoted = "；".join(f"{f.sheet}!{f.cell} {f.message}" for f in errors[:3])
+    assert notes["登记注册科"] == f"报送的《注册.xlsx》未通过审核，已退回（{quoted}等4处错误），负责的2项指标暂按0分计"
+    assert "《党委.xlsx》" in notes["机关党委"] and "注册.xlsx" not in notes["机关党委"] and "等" not in notes["机关党委"]
+
+
+def test_a_returned_note_quotes_an_error_without_a_cell_by_its_message(small_rules, save):
+    r = small_rules
+    wb = filled(r, "登记注册科")
+    del wb["否决事项"]
+    s, placed = run(r, save, [("注册.xlsx", wb)])
+    (error,) = [f for f in placed[0].checked.findings if f.severity == "error"]
+    assert error.rule == "sheet.missing" and not error.cell
+    note = next(g["note"] for g in s["gaps"] if g["kind"] == "退回")
+    assert f"（{error.message}）" in note and "!" not in note
+
+
+def test_gaps_of_an_older_ledger_without_keys_close_by_kind_department_and_indicator(small_rules, save):
+    """An earlier round's summary.json from before gaps had `key` (and with no indicator as null):
+    its gaps still match this round's, and those gone are closed, keyed as §11 says."""
+    r = small_rules
+    first, _ = run(r, save, scenario_a(r))
+    for g in first["gaps"]:
+        del g["key"]
+        g["indicator"] = g["indicator"] or None
+    first["gaps"].append({"kind": "未报送", "severity": "严重", "indicator": None, "department": "登记注册科",
+                          "departments": ["登记注册科"]})
+    books = scenario_a(r)
+    books[0] = ("办公室.xlsx", filled(r, "办公室", rows=rows(r, "办公室", {"1.1": 3})))
+    second, _ = run(r, save, books, round_name="第二轮", previous=first)
+    state = {g["key"]: g["state"] for g in second["gaps"]}
+    assert state["低分|办公室|1.1"] == "持续" and state["低分|机关党委|1.2"] == "持续"
+    closed = {g["key"]: g for g in second["closed_gaps"]}
+    assert set(closed) == {"低分|办公室|1.2", "低分|办公室|2.1", "未报送|登记注册科|-"}
+    assert closed["未报送|登记注册科|-"]["indicator"] == "" and closed["未报送|登记注册科|-"]["departments"] == ["登记注册科"]
