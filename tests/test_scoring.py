@@ -267,3 +267,84 @@ def test_gaps_of_an_older_ledger_without_keys_close_by_kind_department_and_indic
     closed = {g["key"]: g for g in second["closed_gaps"]}
     assert set(closed) == {"低分|办公室|1.2", "低分|办公室|2.1", "未报送|登记注册科|-"}
     assert closed["未报送|登记注册科|-"]["indicator"] == "" and closed["未报送|登记注册科|-"]["departments"] == ["登记注册科"]
+
+
+def test_a_low_score_gap_row_carries_the_indicator_and_the_departments_entry(small_rules, save):
+    s, _ = run(small_rules, save, scenario_a(small_rules))
+    gap = next(g for g in s["gaps"] if g["kind"] == "低分" and (g["department"], g["indicator"]) == ("机关党委", "1.2"))
+    assert {k: gap[k] for k in ("indicator_name", "item", "status", "score", "max", "owner", "problem", "measure",
+                                "deadline", "key")} == {
+        "indicator_name": "责任分解", "item": "一", "status": "推进中", "score": 3, "max": 6, "owner": "李强",
+        "problem": "问题", "measure": "措施", "deadline": "2027-03-31", "key": "低分|机关党委|1.2"}
+    assert gap["note"] == "得分3分，低于分值6分的90%（5.4分）"
+
+
+def test_a_gap_new_this_round_is_marked_new_and_a_closed_gap_has_no_state(small_rules, save):
+    r = small_rules
+    first, _ = run(r, save, scenario_a(r))
+    books = scenario_a(r)
+    books[2] = ("登记注册科.xlsx", filled(r, "登记注册科", rows=rows(r, "登记注册科", {"2.1": 3})))
+    books[0] = ("办公室.xlsx", filled(r, "办公室", rows=rows(r, "办公室", {"1.1": 3, "1.2": 5})))     # 2.1 now full
+    second, _ = run(r, save, books, round_name="第二轮", previous=first)
+    state = {g["key"]: g["state"] for g in second["gaps"]}
+    assert state["低分|登记注册科|2.1"] == "新增" and state["低分|办公室|1.1"] == "持续"
+    assert set(state.values()) == {"新增", "持续"}
+    assert [g["key"] for g in second["closed_gaps"]] == ["低分|办公室|2.1"]
+    assert second["closed_gaps"][0].get("state") is None
+
+
+def test_a_verified_score_counts_instead_of_the_self_score(small_rules, save):
+    """§11: a 核定得分 replaces the department's score in every figure; self_score keeps its own."""
+    r = small_rules
+    placed = place(r, save, [(f"{d}.xlsx", filled(r, d)) for d in ("办公室", "机关党委", "登记注册科")])
+    s = summarise(r, placed, round_name="第一轮", as_of=dt.date(2026, 12, 31), generated_at=dt.datetime(2026, 12, 31, 9),
+                  resubmit_by=RESUBMIT_BY, reviews={("办公室", "1.1"): 2.5, ("机关党委", "1.2"): 6}).to_dict()
+    entry = next(e for e in s["entries"] if (e["department"], e["indicator"]) == ("办公室", "1.1"))
+    assert (entry["score"], entry["self_score"]) == (2.5, 4)
+    assert (by(s["indicators"])["1.1"]["score"], by(s["indicators"])["1.1"]["self_score"]) == (2.5, 4)
+    assert (s["unit"]["score"], s["unit"]["self_score"]) == (18.5, 20)
+    assert by(s["departments"], "name")["办公室"]["score"] == 15.5
+    gap = next(g for g in s["gaps"] if g["kind"] == "低分")
+    assert (gap["department"], gap["indicator"], gap["severity"]) == ("办公室", "1.1", "一般")
+    assert gap["note"].startswith("核定得分2.5分，低于分值4分")
+    assert [g["kind"] for g in s["gaps"]] == ["低分"]
+
+
+def test_computed_scores_and_data_files_in_the_summary(small_rules, save, tmp_path):
+    """§12 in summary.json: `computed` per department, the data workbook in `submissions` (status
+    data), its findings and data.no_rows in `office_findings`. The export is test_datasets' (办公室
+    9000, 8000, 4000 -> 2 of 3 reach 8000; 机关党委 0 of 2; 登记注册科 no rows)."""
+    from scorecard import datasets
+    from test_datasets import export, rules_with
+
+    r = rules_with("share")
+    data = datasets.recognise(export(tmp_path / "x.xlsx"), r, label="input/x.xlsx")
+    computation = datasets.compute(r, [data])
+    placed = place(r, save, [(f"{d}.xlsx", filled(r, d)) for d in ("办公室", "机关党委", "登记注册科")])
+    s = summarise(r, placed, round_name="第一轮", as_of=dt.date(2026, 12, 31), generated_at=dt.datetime(2026, 12, 31, 9),
+                  resubmit_by=RESUBMIT_BY, computation=computation, data_files=[data]).to_dict()
+    got = {c["department"]: c for c in s["computed"]}
+    office = got["办公室"]
+    assert {k: office[k] for k in ("indicator", "rows", "meeting", "data", "method", "target", "max", "mean",
+                                   "total", "files")} == {
+        "indicator": "2.10", "rows": 3, "meeting": 2, "data": "学习强国积分", "method": "share", "target": 8000,
+        "max": 2, "mean": 7000, "total": 21000, "files": ["input/x.xlsx"]}
+    assert office["value"] == pytest.approx(2 / 3) and office["score"] == pytest.approx(4 / 3)
+    assert office["below"] == [{"name": "王五", "value": 4000, "file": "input/x.xlsx", "sheet": "积分排名", "cell": "D6"}]
+    assert office["basis"] == datasets.basis(computation.score("2.10", "办公室"))
+    assert (got["登记注册科"]["rows"], got["登记注册科"]["value"], got["登记注册科"]["mean"]) == (0, None, None)
+    assert by(s["indicators"])["2.10"]["score"] == 0          # min over all: 登记注册科 has no rows
+    entry = next(e for e in s["entries"] if (e["department"], e["indicator"]) == ("办公室", "2.10"))
+    assert entry["computed"] is True and entry["score"] == pytest.approx(4 / 3) and entry["reported_score"] == 2
+    (sub,) = [x for x in s["submissions"] if x["status"] == "data"]
+    assert {k: sub[k] for k in ("file", "sha256", "department", "fill_date", "returned", "data", "rows")} == {
+        "file": "input/x.xlsx", "sha256": data.sha256, "department": None, "fill_date": "", "returned": None,
+        "data": ["学习强国积分"], "rows": 5}
+    assert [(f["rule"], f["severity"], f["sheet"], f["cell"], f["value"]) for f in sub["findings"]] == [
+        ("data.not_number", "error", "积分排名", "D7", "abc"), ("data.unknown_department", "error", "积分排名", "C10", "财务科")]
+    assert all(f["message"] for f in sub["findings"])
+    office_findings = [(f["rule"], f["file"], f["cell"]) for f in s["office_findings"]]
+    assert office_findings == [("data.not_number", "input/x.xlsx", "D7"), ("data.unknown_department", "input/x.xlsx", "C10"),
+                               ("data.no_rows", "", "")]
+    low = next(g for g in s["gaps"] if g["kind"] == "低分" and g["department"] == "办公室" and g["indicator"] == "2.10")
+    assert low["problem"] == datasets.problem_text(computation.score("2.10", "办公室"))
