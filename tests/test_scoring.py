@@ -348,3 +348,47 @@ def test_computed_scores_and_data_files_in_the_summary(small_rules, save, tmp_pa
                                ("data.no_rows", "", "")]
     low = next(g for g in s["gaps"] if g["kind"] == "低分" and g["department"] == "办公室" and g["indicator"] == "2.10")
     assert low["problem"] == datasets.problem_text(computation.score("2.10", "办公室"))
+
+
+def test_each_file_is_listed_in_submissions_with_its_status_and_findings(small_rules, save):
+    """§7 submissions[]: file, sha256, department, status, fill date and every finding in the §3 form."""
+    import hashlib
+
+    r = small_rules
+    new = filled(r, "办公室", rows=rows(r, "办公室", {}, **{"2.10": {"佐证材料": None}}),
+                 info={"填报日期": dt.date(2026, 12, 10)})
+    old = filled(r, "办公室", info={"填报日期": dt.date(2026, 12, 1)})
+    broken = filled(r, "机关党委", rows=rows(r, "机关党委", {"2.2": "很好"}))
+    s, placed = run(r, save, [("new.xlsx", new), ("old.xlsx", old), ("broken.xlsx", broken)])
+    subs = s["submissions"]
+    assert [(x["file"].rsplit("/", 1)[-1], x["department"], x["status"], x["fill_date"]) for x in subs] == [
+        ("new.xlsx", "办公室", "accepted", "2026-12-10"), ("old.xlsx", "办公室", "superseded", "2026-12-01"),
+        ("broken.xlsx", "机关党委", "rejected", "2026-12-20")]
+    assert [x["file"] for x in subs] == [p.checked.file for p in placed]
+    assert all(x["sha256"] == hashlib.sha256(p.checked.path.read_bytes()).hexdigest() for x, p in zip(subs, placed))
+    (warning,) = subs[0]["findings"]
+    assert {k: warning[k] for k in ("severity", "rule", "sheet")} == {"severity": "warning", "rule": "evidence.missing",
+                                                                      "sheet": "自评表"}
+    assert warning["cell"] and warning["message"]
+    errors = [f for f in subs[2]["findings"] if f["severity"] == "error"]
+    assert errors and errors[0]["rule"] == "score.not_number" and errors[0]["value"] == "很好"
+
+
+def test_department_rows_and_counts(save):
+    """departments[] and counts: gaps per department, indicators, who filled in; a department with
+    no indicators (财务科) is listed unranked and is neither missing nor counted."""
+    from scorecard.rules import parse_rules
+    from conftest import SMALL_RULES
+
+    text = SMALL_RULES.replace("leaders:\n", "  - name: 财务科\n    email: [cwk@example.gov.cn]\nleaders:\n")
+    r = parse_rules(text.replace("departments: all}", "departments: [办公室, 机关党委, 登记注册科]}"))
+    s, placed = run(r, save, scenario_a(r))
+    d = by(s["departments"], "name")
+    assert [(d[n]["indicator_count"], d[n]["gap_count"], d[n]["severe_gap_count"]) for n in
+            ("办公室", "机关党委", "登记注册科", "财务科")] == [(4, 3, 0), (4, 2, 2), (2, 0, 0), (0, 0, 0)]
+    assert (d["办公室"]["file"], d["办公室"]["fill_date"], d["办公室"]["filler"], d["办公室"]["phone"]) == (
+        placed[0].checked.file, "2026-12-20", "张敏", "12345678")
+    assert (d["财务科"]["max"], d["财务科"]["rate"], d["财务科"]["rank"], d["财务科"]["file"]) == (0, 0, None, "")
+    assert s["counts"] == {"departments": 3, "accepted": 3, "returned": 0, "missing": 0, "gaps": 5, "severe_gaps": 2,
+                           "gaps_by_kind": {"低分": 5}, "files": {"accepted": 3}}
+    assert s["unsubmitted"] == [] and not any(g["department"] == "财务科" for g in s["gaps"])
