@@ -697,3 +697,21 @@ def test_a_review_workbook_cut_short_inside_a_sheet_is_a_finding(office):
             z.writestr(name, data)
     s = summary_of(office["run"]())
     assert [(f["rule"], f["file"].endswith(REVIEW_FILE)) for f in s["office_findings"]] == [("file.unreadable", True)]
+
+
+def test_a_verified_score_may_be_zero_or_the_max_and_nothing_outside(office):
+    """§11 review.out_of_range: 核定得分 below 0 or above the indicator's max; 0 and max themselves
+    are recorded (1.1 max 4, 1.2 max 6, 2.1 max 5, 2.2 max 3, 2.10 max 2)."""
+    office["run"]()
+    cells = edit_reviews(office["round_dir"] / REVIEW_FILE, {
+        ("办公室", "1.1"): {"核定得分": 0, "核定说明": "无材料"},               # on 0: recorded
+        ("办公室", "1.2"): {"核定得分": 6, "核定说明": "复核满分"},             # on max
+        ("机关党委", "1.1"): {"核定得分": -0.5, "核定说明": "x"},              # below 0
+        ("机关党委", "2.2"): {"核定得分": 3.5, "核定说明": "x"},               # above max
+        ("登记注册科", "2.1"): {"核定得分": 4.5, "核定说明": "窗口标识缺失"},    # inside
+    }, mtime=T0)
+    s = summary_of(office["run"]())
+    out = [f["cell"] for f in rules_hit(s).get("review.out_of_range", [])]
+    assert sorted(out) == sorted([cells[("机关党委", "1.1")]["核定得分"], cells[("机关党委", "2.2")]["核定得分"]])
+    assert {(r["department"], r["indicator"]): r["score"] for r in s["reviews"]} == {
+        ("办公室", "1.1"): 0, ("办公室", "1.2"): 6, ("登记注册科", "2.1"): 4.5}
