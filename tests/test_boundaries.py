@@ -332,3 +332,28 @@ def test_a_message_of_exactly_the_size_limit_is_queued(tmp_path, step, state):
     box = Outbox(tmp_path)
     box.queue("第一轮", [entry], dt.datetime(2026, 12, 31, 9), max_bytes=len(eml) + step)
     assert [r.state for r in box.rows()] == [state]
+
+
+@pytest.mark.parametrize("attempts, wait", [(1, 5), (2, 10), (3, 20), (7, 320), (8, 360), (30, 360)])
+def test_retry_backoff_doubles_up_to_six_hours(attempts, wait):
+    """A temporary failure is tried again after 5 minutes, doubling per attempt, at most 6 hours."""
+    from scorecard.outbox import backoff
+
+    assert backoff(attempts) == dt.timedelta(minutes=wait)
+
+
+@pytest.mark.parametrize("seconds, due", [(299, False), (300, True), (301, True)])
+def test_a_message_waiting_for_its_retry_is_due_on_the_minute(tmp_path, seconds, due):
+    """The watcher (honour_backoff) sends a message again from its next_attempt on: 5 minutes after
+    the first failure; a person's `send` does not wait."""
+    from scorecard.outbox import Entry, Outbox
+
+    failed_at = dt.datetime(2026, 12, 31, 9, 30)
+    entry = Entry("第一轮", "bgs@example.gov.cn", "department", OFFICE, OFFICE, "h1", "<m1@x>", "主题", b"x")
+    box = Outbox(tmp_path)
+    box.queue("第一轮", [entry], failed_at, max_bytes=100)
+    (row,) = box.rows()
+    assert box.mark_retry(row.id, "451 greylisted", failed_at) == "2026-12-31T09:35:00"
+    later = failed_at + dt.timedelta(seconds=seconds)
+    assert [r.id for r in box.due(later, honour_backoff=True)] == ([row.id] if due else [])
+    assert [r.id for r in box.due(later, honour_backoff=False)] == [row.id]
