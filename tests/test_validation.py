@@ -66,3 +66,17 @@ def test_a_typed_score_of_a_computed_row_is_still_checked(computed_rules, save, 
 def test_a_computed_row_on_its_range_ends_is_accepted(computed_rules, save, typed):
     checked = check(computed_rules, save, full_marks(computed_rules, "办公室", **{"2.10": {"自评得分": typed}}))
     assert checked.ok and entry_of(checked, "2.10").score == typed
+
+
+def test_each_finding_carries_the_value_typed_in_its_cell(small_rules, save):
+    """§3: a finding is data with a place and the value found there (cleaned of stray spaces)."""
+    rows = full_marks(small_rules, "办公室", **{
+        "1.1": {"自评得分": " 很好 "},
+        "1.2": {"完成情况": "乱填"},
+        "2.1": {"自评得分": 4, "存在问题": "问题", "整改措施": "措施", "责任人": "李强", "完成时限": "下周"}})
+    wb = filled(small_rules, "办公室", rows=rows, vetoes={"V1": ("不确定", "")},
+                bonuses=[{"特色项目": "品牌", "申报加分": "两分"}])
+    checked = check_file(save(wb, "办公室.xlsx"), small_rules)
+    values = {f.rule: f.value for f in checked.findings if f.severity == "error"}
+    assert values == {"score.not_number": "很好", "status.invalid": "乱填", "date.invalid": "下周",
+                      "veto.invalid": "不确定", "bonus.not_number": "两分"}

@@ -4,6 +4,7 @@
     .venv/bin/python tools/mutants.py scorecard/scoring.py --jobs 1   # gentler on a shared machine
     .venv/bin/python tools/mutants.py scorecard/scoring.py --fresh    # forget earlier results
     .venv/bin/python tools/mutants.py scorecard/scoring.py --report   # print the last results only
+    .venv/bin/python tools/mutants.py scorecard/scoring.py --only 'scorecard.scoring.x__gaps*'   # one function
 
 Each module gets its own scratch folder, build/mutants/<module>/ (git ignores build/): links to
 the project's files and a setup.cfg that tells mutmut to mutate that module alone and to run only
@@ -18,6 +19,7 @@ diff `--show NAME` prints.
 from __future__ import annotations
 
 import argparse
+import fnmatch
 import re
 import shutil
 import subprocess
@@ -115,6 +117,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--jobs", type=int, default=2, help="mutants tried at once (default 2)")
     ap.add_argument("--fresh", action="store_true", help="forget earlier results of these modules")
     ap.add_argument("--retry-survivors", action="store_true", help="try again the mutants that survived")
+    ap.add_argument("--only", metavar="GLOB", action="append", default=[],
+                    help="only these mutants, by name: 'scorecard.scoring.x__gaps*' (repeatable)")
     ap.add_argument("--report", action="store_true", help="only print the results of the last run")
     ap.add_argument("--show", metavar="NAME", help="print a mutant's diff")
     args = ap.parse_args(argv)
@@ -127,9 +131,10 @@ def main(argv: list[str] | None = None) -> int:
             return 2
         wd = prepare(module, args.fresh and not args.report)
         if not args.report:
-            names: list[str] = []
+            names: list[str] = list(args.only)
             if args.retry_survivors:
-                names = [n for n, s in results(wd).items() if s not in KILLED]
+                names = [n for n, s in results(wd).items() if s not in KILLED and s != "not checked"
+                         and (not args.only or any(fnmatch.fnmatch(n, g) for g in args.only))]
                 if not names:
                     report(module, wd)
                     continue
