@@ -80,3 +80,4 @@ def test_each_finding_carries_the_value_typed_in_its_cell(small_rules, save):
     values = {f.rule: f.value for f in checked.findings if f.severity == "error"}
     assert values == {"score.not_number": "很好", "status.invalid": "乱填", "date.invalid": "下周",
                       "veto.invalid": "不确定", "bonus.not_number": "两分"}
+    assert {f.file for f in checked.findings} == {checked.file}
