@@ -37,7 +37,7 @@ TESTS = {
     "scoring.py": ["tests/test_scoring.py", "tests/test_boundaries.py", "tests/test_result.py"],
     "validation.py": ["tests/test_validation.py", "tests/test_scenarios.py", "tests/test_boundaries.py",
                       "tests/test_corpus.py"],
-    "checking.py": ["tests/test_scenarios.py", "tests/test_corpus.py", "tests/test_safety.py"],
+    "checking.py": ["tests/test_checking.py", "tests/test_scenarios.py", "tests/test_corpus.py", "tests/test_safety.py"],
     "office.py": ["tests/test_office.py"],
     "office_read.py": ["tests/test_office.py"],
     "office_store.py": ["tests/test_office.py"],
