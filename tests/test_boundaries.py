@@ -178,14 +178,14 @@ def cells_in(path):
     return sum(1 for ws in wb for row in ws.iter_rows() for c in row if c.value is not None)
 
 
-def opens(path, limits) -> bool:
+def opens(path, limits, refused_as="file.too_large") -> bool:
     from scorecard.findings import FileProblem
     from scorecard.safety import open_safely
 
     try:
         open_safely(path, limits)
     except FileProblem as problem:
-        assert problem.finding.rule == "file.too_large"
+        assert problem.finding.rule == refused_as
         return False
     return True
 
@@ -357,3 +357,32 @@ def test_a_message_waiting_for_its_retry_is_due_on_the_minute(tmp_path, seconds,
     later = failed_at + dt.timedelta(seconds=seconds)
     assert [r.id for r in box.due(later, honour_backoff=True)] == ([row.id] if due else [])
     assert [r.id for r in box.due(later, honour_backoff=False)] == [row.id]
+
+
+@pytest.mark.parametrize("step, ok", [(-1, False), (0, True), (1, True)])
+def test_member_limit_of_the_zip(tmp_path, step, ok):
+    """limits.max_members: a workbook (a zip) with more parts than that is unsafe (file.unreadable)."""
+    import zipfile
+
+    from scorecard.rules import Limits
+    from tests import hostile
+
+    path = hostile.workbook(tmp_path / "a.xlsx")
+    with zipfile.ZipFile(path) as zf:
+        members = len(zf.infolist())
+    assert opens(path, Limits(max_members=members + step), "file.unreadable") is ok
+
+
+@pytest.mark.parametrize("step, ok", [(-1, False), (0, True), (1, True)])
+def test_uncompressed_size_limit(tmp_path, step, ok):
+    """limits.max_uncompressed_mb: what the workbook's parts inflate to, all together (a zip bomb:
+    file.unreadable)."""
+    import zipfile
+
+    from scorecard.rules import Limits
+    from tests import hostile
+
+    path = hostile.workbook(tmp_path / "a.xlsx", rows=200)
+    with zipfile.ZipFile(path) as zf:
+        inflated = sum(info.file_size for info in zf.infolist())
+    assert opens(path, Limits(max_uncompressed_mb=(inflated + step) / (1024 * 1024)), "file.unreadable") is ok
