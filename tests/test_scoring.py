@@ -307,6 +307,7 @@ def test_a_verified_score_counts_instead_of_the_self_score(small_rules, save):
     gap = next(g for g in s["gaps"] if g["kind"] == "低分")
     assert (gap["department"], gap["indicator"], gap["severity"]) == ("办公室", "1.1", "一般")
     assert gap["note"].startswith("核定得分2.5分，低于分值4分")
+    assert gap["deadline"] == "" and gap["problem"] == ""          # a full-marks row has neither
     assert [g["kind"] for g in s["gaps"]] == ["低分"]
 
 
@@ -392,3 +393,36 @@ def test_department_rows_and_counts(save):
     assert s["counts"] == {"departments": 3, "accepted": 3, "returned": 0, "missing": 0, "gaps": 5, "severe_gaps": 2,
                            "gaps_by_kind": {"低分": 5}, "files": {"accepted": 3}}
     assert s["unsubmitted"] == [] and not any(g["department"] == "财务科" for g in s["gaps"])
+
+
+@pytest.mark.parametrize("errors", [3, 2])
+def test_a_returned_note_with_no_more_errors_than_it_quotes_says_no_more(small_rules, save, errors):
+    r = small_rules
+    bad = {"2.1": "很好", "2.10": "较好"}
+    extra = {"2.1": {"完成情况": "乱填"}} if errors == 3 else {}
+    s, placed = run(r, save, [("注册.xlsx", filled(r, "登记注册科", rows=rows(r, "登记注册科", bad, **extra)))])
+    assert sum(f.severity == "error" for f in placed[0].checked.findings) == errors
+    note = next(g["note"] for g in s["gaps"] if g["kind"] == "退回")
+    assert "处错误" not in note and note.count("；") == errors - 1
+
+
+def test_a_returned_note_names_every_returned_file_of_the_department(small_rules, save):
+    r = small_rules
+    books = [(name, filled(r, "登记注册科", rows=rows(r, "登记注册科", {"2.1": "很好"}))) for name in ("甲.xlsx", "乙.xlsx")]
+    s, _ = run(r, save, books)
+    note = next(g["note"] for g in s["gaps"] if g["kind"] == "退回")
+    assert note.startswith("报送的《甲.xlsx》、《乙.xlsx》未通过审核")
+
+
+def test_a_replaced_data_file_names_the_newer_one_in_submissions(small_rules, save, tmp_path):
+    from scorecard import datasets
+    from test_datasets import export, rules_with
+
+    r = rules_with("share")
+    old = datasets.recognise(export(tmp_path / "一月" / "积分.xlsx", mtime=1_000_000), r, label="一月/积分.xlsx")
+    new = datasets.recognise(export(tmp_path / "二月" / "积分.xlsx", mtime=2_000_000), r, label="二月/积分.xlsx")
+    computation = datasets.compute(r, [old, new])
+    s = summarise(r, [], round_name="第一轮", as_of=dt.date(2026, 12, 31), generated_at=dt.datetime(2026, 12, 31, 9),
+                  resubmit_by=RESUBMIT_BY, computation=computation, data_files=[old, new]).to_dict()
+    subs = {x["file"]: x for x in s["submissions"]}
+    assert subs["一月/积分.xlsx"]["replaced_by"] == "二月/积分.xlsx" and "replaced_by" not in subs["二月/积分.xlsx"]
