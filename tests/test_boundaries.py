@@ -243,14 +243,17 @@ def test_share_counts_a_value_on_the_target(tmp_path, value, meeting, score):
 
 @pytest.mark.parametrize("values, score", [((7000, 8998), 2 * 7999 / 8000), ((7000, 9000), 2), ((7000, 9002), 2)])
 def test_mean_reaches_max_on_the_target(tmp_path, values, score):
-    """§12 mean = max × min(1, mean(v) / target)."""
-    assert computed_score(tmp_path, "mean", values).score == pytest.approx(score)
+    """§12 mean = max × min(1, mean(v) / target); the people below target are named (not for a sum)."""
+    s = computed_score(tmp_path, "mean", values)
+    assert s.score == pytest.approx(score)
+    assert [p.value for p in s.below] == [v for v in values if v < 8000]
 
 
 @pytest.mark.parametrize("values, score", [((3000, 4999), 2 * 7999 / 8000), ((3000, 5000), 2), ((3000, 5001), 2)])
 def test_sum_reaches_max_on_the_target(tmp_path, values, score):
-    """§12 sum = max × min(1, sum(v) / target)."""
-    assert computed_score(tmp_path, "sum", values).score == pytest.approx(score)
+    """§12 sum = max × min(1, sum(v) / target); a sum has no per-person target."""
+    s = computed_score(tmp_path, "sum", values)
+    assert s.score == pytest.approx(score) and s.below == ()
 
 
 @pytest.mark.parametrize("header_row, recognised", [(9, True), (10, True), (11, False)])
