@@ -715,3 +715,19 @@ def test_a_verified_score_may_be_zero_or_the_max_and_nothing_outside(office):
     assert sorted(out) == sorted([cells[("机关党委", "1.1")]["核定得分"], cells[("机关党委", "2.2")]["核定得分"]])
     assert {(r["department"], r["indicator"]): r["score"] for r in s["reviews"]} == {
         ("办公室", "1.1"): 0, ("办公室", "1.2"): 6, ("登记注册科", "2.1"): 4.5}
+
+
+@pytest.mark.parametrize("field, typed, stored", [
+    ("score", 3, "3"), ("score", 3.0, "3"), ("score", "3", "3"), ("score", " 2.50 ", "2.5"), ("score", "4分", "4"),
+    ("score", 0.1 + 0.2, "0.3"), ("score", "五分", "五分"), ("score", None, ""),
+    ("date", dt.datetime(2027, 1, 6), "2027-01-06"), ("date", "2027/1/6", "2027-01-06"), ("date", "下周", "下周"),
+    ("closed_on", dt.date(2027, 1, 6), "2027-01-06"), ("closed_on", 46393, "2027-01-06"),
+    ("status", None, "未整改"), ("status", " 已 销号 ", "已销号"), ("status", "已\u3000销号", "已销号"),
+    ("note", "  已补齐台账 ", "已补齐台账"), ("reason", 3, "3"),
+])
+def test_what_the_office_typed_is_compared_in_one_canonical_form(field, typed, stored):
+    """Excel, WPS and LibreOffice save 3 as 3.0, a date as a datetime or a serial number: all compare
+    equal to what was written; text is trimmed; a blank 整改状态 is 未整改 (§11)."""
+    from scorecard.office_read import norm
+
+    assert norm(field, typed) == stored
