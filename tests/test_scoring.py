@@ -426,3 +426,28 @@ def test_a_replaced_data_file_names_the_newer_one_in_submissions(small_rules, sa
                   resubmit_by=RESUBMIT_BY, computation=computation, data_files=[old, new]).to_dict()
     subs = {x["file"]: x for x in s["submissions"]}
     assert subs["一月/积分.xlsx"]["replaced_by"] == "二月/积分.xlsx" and "replaced_by" not in subs["二月/积分.xlsx"]
+
+
+def test_an_indicator_row_and_integral_numbers_as_integers(small_rules, save):
+    """indicators[] carries what the reports print beside the score; integral figures are JSON
+    integers (16, not 16.0)."""
+    import json
+
+    s, _ = run(small_rules, save, scenario_a(small_rules))
+    ind = by(s["indicators"])["1.2"]
+    assert {k: ind[k] for k in ("code", "item", "max", "score", "departments", "name", "item_name", "rate", "combine",
+                                "method", "criteria", "self_score")} == {
+        "code": "1.2", "item": "一", "max": 6, "score": 4, "departments": ["办公室", "机关党委"], "name": "责任分解",
+        "item_name": "领导班子建设", "rate": pytest.approx(4 / 6), "combine": "mean", "method": "听取汇报",
+        "criteria": "分解到人", "self_score": 4}
+    text = json.dumps(s["unit"])
+    assert '"score": 16,' in text and '"total": 19,' in text and '"max": 20,' in text
+
+
+def test_of_three_files_of_a_department_the_latest_counts_and_both_others_are_superseded(small_rules, save):
+    r = small_rules
+    books = [(f"{n}.xlsx", filled(r, "办公室", rows=rows(r, "办公室", {"1.1": n}), info={"填报日期": dt.date(2026, 12, n)}))
+             for n in (2, 3, 1)]
+    s, placed = run(r, save, books)
+    assert [p.status for p in placed] == ["superseded", "accepted", "superseded"]
+    assert by([e for e in s["entries"] if e["department"] == "办公室"], "indicator")["1.1"]["score"] == 3
