@@ -404,3 +404,16 @@ def test_data_workbooks_are_recognised_in_the_process_pool_too(tmp_path):
                  clock=lambda: dt.datetime(2026, 12, 31, 9, 0)).summary
     assert [x["status"] for x in pooled["submissions"]].count("data") == 1
     assert pooled["computed"] == sequential["computed"] and pooled["unit"] == sequential["unit"]
+
+
+@pytest.mark.parametrize("old_mtime, new_mtime", [(2_000_000, 1_000_000), (1_000_000, 1_000_000)])
+def test_the_newest_same_named_file_wins_by_time_then_path(tmp_path, old_mtime, new_mtime):
+    """§12: of two files with the same name, the newer replaces the older, whatever their folders'
+    names; at the same modification time the later path counts (一月 sorts before 二月)."""
+    rules = rules_with("share")
+    a = datasets.recognise(export(tmp_path / "一月" / "积分.xlsx", ROWS, mtime=old_mtime), rules, label="一月/积分.xlsx")
+    b = datasets.recognise(export(tmp_path / "二月" / "积分.xlsx", [("张三", "办公室", 100)], mtime=new_mtime),
+                           rules, label="二月/积分.xlsx")
+    datasets.compute(rules, [b, a])
+    newer, older = (a, b) if old_mtime > new_mtime else (b, a)
+    assert newer.replaced_by is None and older.replaced_by == newer.file

@@ -749,3 +749,37 @@ def test_a_closing_on_a_gap_still_open_leaves_the_next_rerun_unchanged(office):
     again = office["run"]()
     assert again.unchanged
     assert [f["rule"] for f in again.summary["office_findings"]] == ["tracking.closed_but_open"]
+
+
+def test_a_verified_score_may_be_zero_or_the_max_and_nothing_outside(office):
+    """§11 review.out_of_range: 核定得分 below 0 or above the indicator's max; 0 and max themselves
+    are recorded (1.1 max 4, 1.2 max 6, 2.1 max 5, 2.2 max 3, 2.10 max 2)."""
+    office["run"]()
+    cells = edit_reviews(office["round_dir"] / REVIEW_FILE, {
+        ("办公室", "1.1"): {"核定得分": 0, "核定说明": "无材料"},               # on 0: recorded
+        ("办公室", "1.2"): {"核定得分": 6, "核定说明": "复核满分"},             # on max
+        ("机关党委", "1.1"): {"核定得分": -0.5, "核定说明": "x"},              # below 0
+        ("机关党委", "2.2"): {"核定得分": 3.5, "核定说明": "x"},               # above max
+        ("登记注册科", "2.1"): {"核定得分": 4.5, "核定说明": "窗口标识缺失"},    # inside
+    }, mtime=T0)
+    s = summary_of(office["run"]())
+    out = [f["cell"] for f in rules_hit(s).get("review.out_of_range", [])]
+    assert sorted(out) == sorted([cells[("机关党委", "1.1")]["核定得分"], cells[("机关党委", "2.2")]["核定得分"]])
+    assert {(r["department"], r["indicator"]): r["score"] for r in s["reviews"]} == {
+        ("办公室", "1.1"): 0, ("办公室", "1.2"): 6, ("登记注册科", "2.1"): 4.5}
+
+
+@pytest.mark.parametrize("field, typed, stored", [
+    ("score", 3, "3"), ("score", 3.0, "3"), ("score", "3", "3"), ("score", " 2.50 ", "2.5"), ("score", "4分", "4"),
+    ("score", 0.1 + 0.2, "0.3"), ("score", "五分", "五分"), ("score", None, ""),
+    ("date", dt.datetime(2027, 1, 6), "2027-01-06"), ("date", "2027/1/6", "2027-01-06"), ("date", "下周", "下周"),
+    ("closed_on", dt.date(2027, 1, 6), "2027-01-06"), ("closed_on", 46393, "2027-01-06"),
+    ("status", None, "未整改"), ("status", " 已 销号 ", "已销号"), ("status", "已\u3000销号", "已销号"),
+    ("note", "  已补齐台账 ", "已补齐台账"), ("reason", 3, "3"),
+])
+def test_what_the_office_typed_is_compared_in_one_canonical_form(field, typed, stored):
+    """Excel, WPS and LibreOffice save 3 as 3.0, a date as a datetime or a serial number: all compare
+    equal to what was written; text is trimmed; a blank 整改状态 is 未整改 (§11)."""
+    from scorecard.office_read import norm
+
+    assert norm(field, typed) == stored
