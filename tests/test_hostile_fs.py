@@ -453,3 +453,35 @@ def test_five_kills_while_a_round_is_staged_then_a_clean_run(site, small_rules):
     assert leftovers(out) == []
     assert summary(out)["round"] == ROUND
     assert not [p for p in (out / ROUND).rglob("*.part")]
+
+
+def test_rendering_stops_between_reports_when_a_stop_is_asked_for():
+    from scorecard import reports, stopping
+
+    stopping.request()
+    try:
+        with pytest.raises(stopping.StopRequested):
+            reports._render_departments([("办公室", "unused.docx")], b"")
+    finally:
+        stopping.clear()
+
+
+@pytest.mark.skipif(os.name == "nt", reason="SIGTERM")
+def test_sigterm_stops_a_run_and_leaves_the_previous_outputs(site, small_rules):
+    """Many files to hash and read: the first SIGTERM stops the run within seconds, nothing swapped in."""
+    inp, out = site["inp"], site["out"]
+    assert cli("run", *site["args"]).returncode == 0
+    before = sorted((p.name, p.stat().st_mtime_ns) for p in (out / ROUND).rglob("*"))
+    book = (inp / "a.xlsx").read_bytes()
+    for n in range(300):
+        (inp / f"copy{n:03d}.xlsx").write_bytes(book)
+    proc = subprocess.Popen([sys.executable, str(ROOT / "process.py"), "run", "--workers", "1", *site["args"]],
+                            cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    time.sleep(1.5)
+    proc.send_signal(signal.SIGTERM)
+    started = time.monotonic()
+    _, err = proc.communicate(timeout=60)
+    assert time.monotonic() - started < 20
+    assert proc.returncode != 0 and "Traceback" not in err
+    assert sorted((p.name, p.stat().st_mtime_ns) for p in (out / ROUND).rglob("*")) == before
+    assert leftovers(out) == []
