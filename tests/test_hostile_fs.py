@@ -199,7 +199,7 @@ def test_hashing_stops_when_a_stop_is_asked_for(tmp_path):
 
 # --- cells longer than Excel allows ------------------------------------------------------------
 
-def _long_cell_book(path: Path, rules, length: int, rich: bool = False):
+def _long_cell_book(path: Path, rules, length: int, rich: bool = False, entities: bool = False):
     """A department's workbook whose H5 holds `length` characters (written into the XML itself:
     openpyxl cuts a longer string to Excel's limit), as one text or as two rich-text runs."""
     import zipfile
@@ -208,8 +208,9 @@ def _long_cell_book(path: Path, rules, length: int, rich: bool = False):
     wb["自评表"]["H5"] = "LONGCELL"
     wb.save(path)
     half = length // 2
-    text = ("<r><rPr><b/></rPr><t>" + "问" * half + "</t></r><r><t>" + "题" * (length - half) + "</t></r>"
-            if rich else "<t>" + "问" * length + "</t>")
+    char = "&#38382;" if entities else "问"
+    text = ("<r><rPr><b/></rPr><t>" + char * half + "</t></r><r><t>" + "题" * (length - half) + "</t></r>"
+            if rich else "<t>" + char * length + "</t>")
     with zipfile.ZipFile(path) as zf:
         parts = {info: zf.read(info) for info in zf.infolist()}
     with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as zf:
@@ -224,17 +225,18 @@ def test_a_cell_over_32767_characters_is_refused_while_streaming(small_rules, tm
     from scorecard import workbook
     from scorecard.checking import check_file
 
-    ok = check_file(_long_cell_book(tmp_path / "ok.xlsx", small_rules, 32767), small_rules)
-    assert "cell.too_long" not in [f.rule for f in ok.findings]
+    for entities in (False, True):      # exactly Excel's limit: accepted, however the XML spells it
+        ok = check_file(_long_cell_book(tmp_path / "ok.xlsx", small_rules, 32767, entities=entities), small_rules)
+        assert "cell.too_long" not in [f.rule for f in ok.findings], entities
 
     def no_reader(*args, **kwargs):
         raise AssertionError("the strings were built: the reader ran on a refused file")
 
     monkeypatch.setattr(workbook, "_calamine_sheets", no_reader)
     monkeypatch.setattr(workbook, "_openpyxl_book", no_reader)
-    for name, length, rich in (("long.xlsx", 1_000_000, False), ("edge.xlsx", 32768, False),
-                               ("rich.xlsx", 40000, True)):
-        c = check_file(_long_cell_book(tmp_path / name, small_rules, length, rich), small_rules)
+    for name, length, rich, entities in (("long.xlsx", 1_000_000, False, False), ("edge.xlsx", 32768, False, False),
+                                         ("escaped.xlsx", 32768, False, True), ("rich.xlsx", 40000, True, False)):
+        c = check_file(_long_cell_book(tmp_path / name, small_rules, length, rich, entities), small_rules)
         assert [f.rule for f in c.findings] == ["cell.too_long"], name
         assert "32,767" in c.findings[0].message and CJK.search(c.findings[0].message)
 
