@@ -221,8 +221,9 @@ def cmd_watch(args) -> int:
           on_result=on_result,
           on_failure=lambda exc, seconds: failed.append((exc, _record_failure(args, exc, seconds, known))),
           on_busy=busy.append, **_progress_option(args), **options)
-    if args.once and busy:      # one pass that found the lock held (75) or a report open (1)
-        return EXIT_LOCKED if isinstance(busy[-1], LockHeld) else EXIT_CONFIG
+    if args.once and busy:      # one pass that found the lock held (75), the ledger busy (75) or a report open (4)
+        last = busy[-1]
+        return EXIT_LOCKED if isinstance(last, LockHeld) else last.exit_code if isinstance(last, Stop) else EXIT_OUTPUT
     if args.once and failed:    # the failed pass's own code: a named stop's, 1 for bad rules or templates
         exc = failed[-1][0]
         return exc.exit_code if isinstance(exc, Stop) else (

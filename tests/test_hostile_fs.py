@@ -328,6 +328,15 @@ def test_a_damaged_ledger_stops_with_exit_3_and_the_way_back(site, small_rules, 
         assert conn.execute("SELECT count(*) FROM runs WHERE outcome = 'ok'").fetchone()[0] >= 2
 
 
+def test_the_watcher_says_the_ledger_is_damaged_and_once_exits_3(site):
+    assert cli("run", *site["args"]).returncode == 0
+    (site["out"] / "ledger.sqlite3").write_bytes(b"not a database at all" * 100)
+    (site["inp"] / "a.xlsx").touch()
+    p = cli("watch", "--once", "--settle", "0", "--interval", "0.05", *site["args"])
+    assert p.returncode == 3, p.stderr
+    assert "ledger restore" in p.stderr and "Traceback" not in p.stderr
+
+
 def test_restore_without_a_backup_says_what_to_do(site):
     site["out"].mkdir()
     p = process("ledger", "restore", "--output", str(site["out"]))
