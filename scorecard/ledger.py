@@ -80,6 +80,8 @@ class Ledger:
 
     def _connect(self) -> sqlite3.Connection:
         self.path.parent.mkdir(parents=True, exist_ok=True)
+        if not self.path.exists():
+            _create(self.path)
         conn = sqlite3.connect(self.path, timeout=wait_seconds())
         migrate(conn, self.path)
         return conn
@@ -303,6 +305,20 @@ def migrate(conn: sqlite3.Connection, path: Path) -> None:
     except BaseException:
         conn.rollback()
         raise
+
+
+def _create(path: Path) -> None:
+    """A new ledger is made aside and renamed into place once its schema is written: a disk that
+    fills up meanwhile leaves no half-made ledger that the next run would have to call damaged."""
+    part = path.with_name(f".{path.name}.new.part")
+    part.unlink(missing_ok=True)
+    try:
+        with closing(sqlite3.connect(part)) as conn:
+            migrate(conn, part)
+        os.replace(part, path)
+    finally:
+        part.unlink(missing_ok=True)
+        part.with_name(part.name + "-journal").unlink(missing_ok=True)
 
 
 def finish_run(output_dir: Path, round_name: str, seconds: float) -> None:
