@@ -311,14 +311,16 @@ def _create(path: Path) -> None:
     """A new ledger is made aside and renamed into place once its schema is written: a disk that
     fills up meanwhile leaves no half-made ledger that the next run would have to call damaged."""
     part = path.with_name(f".{path.name}.new.part")
+    journal = part.with_name(part.name + "-journal")
     part.unlink(missing_ok=True)
+    journal.unlink(missing_ok=True)         # a killed attempt's: never to be rolled back into this one
     try:
         with closing(sqlite3.connect(part)) as conn:
             migrate(conn, part)
         os.replace(part, path)
     finally:
         part.unlink(missing_ok=True)
-        part.with_name(part.name + "-journal").unlink(missing_ok=True)
+        journal.unlink(missing_ok=True)
 
 
 def finish_run(output_dir: Path, round_name: str, seconds: float) -> None:
