@@ -243,17 +243,19 @@ def cmd_template(args) -> int:
 def cmd_check(args) -> int:
     from .checking import check_file
     from .datasets import recognise
+    from .listing import shown
 
     rules = load_rules(args.rules)
     subs, data_files = [], []
     for path in args.files:
         if not path.is_file():
-            raise UsageError(f"文件不存在：{path}")
-        data = recognise(path, rules)           # a data workbook (§12) is checked as data
+            raise UsageError(f"文件不存在或不是普通文件：{shown(path)}")
+        label = shown(path)                     # a name that is not UTF-8 is shown decoded
+        data = recognise(path, rules, label=label)     # a data workbook (§12) is checked as data
         if data is not None:
             data_files.append(data)
         else:
-            subs.append(check_file(path, rules))
+            subs.append(check_file(path, rules, label=label))
     if args.json:
         console.say(json.dumps([{"file": s.file, "department": s.department, "ok": s.ok,
                                  "findings": [f.as_dict() for f in s.findings]} for s in subs]
