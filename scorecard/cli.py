@@ -514,14 +514,14 @@ COMMANDS["send"] = cmd_send
 
 def cmd_ledger(args) -> int:
     """`ledger restore`, under the run lock (no run may write the ledger meanwhile)."""
-    from . import ledger
+    from . import ledger, ledger_backup
     from .fsutil import run_lock
 
     if not args.output.is_dir():
         raise UsageError(f"输出文件夹不存在：{args.output}")
     with run_lock(args.output):
         try:
-            source, aside = ledger.restore(args.output)
+            source, aside = ledger_backup.restore(args.output)
         except FileNotFoundError as exc:
             console.error(f"没有可用的台账备份（{exc}）：备份在每次成功运行后生成。请从存档中找回台账；"
                           "若确需从头开始，把损坏的台账移走后重新运行会新建台账（历史轮次和发件记录都会丢失）。")
