@@ -500,3 +500,21 @@ def test_sigterm_stops_a_run_and_leaves_the_previous_outputs(site, small_rules):
     assert proc.returncode != 0 and "Traceback" not in err
     assert sorted((p.name, p.stat().st_mtime_ns) for p in (out / ROUND).rglob("*")) == before
     assert leftovers(out) == []
+
+
+def test_what_a_killed_run_left_is_cleaned_and_a_half_swapped_round_put_back(tmp_path):
+    from scorecard.fsutil import clean_left_behind
+
+    out = tmp_path / "out"
+    (out / ".第一轮.staging-0a1b2c").mkdir(parents=True)
+    (out / ".第一轮.staging-0a1b2c" / "汇总报告.docx").write_bytes(b"")
+    (out / ".第二轮.old-9f8e7d").mkdir()                      # killed between the swap's two renames
+    (out / ".第二轮.old-9f8e7d" / "summary.json").write_text("{}", encoding="utf-8")
+    (out / "第三轮").mkdir()
+    (out / ".第三轮.old-123456").mkdir()                      # the new round is in place: the old copy goes
+    (out / "第三轮" / ".核定表.xlsx.x1y2.part").write_bytes(b"half")
+    (out / ".ledger.last-good.sqlite3.part").write_bytes(b"half")
+    (out / "ledger.sqlite3").write_bytes(b"kept")
+    clean_left_behind(out)
+    assert sorted(p.name for p in out.iterdir()) == ["ledger.sqlite3", "第三轮", "第二轮"]
+    assert (out / "第二轮" / "summary.json").is_file() and not list((out / "第三轮").iterdir())
