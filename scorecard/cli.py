@@ -260,8 +260,9 @@ def cmd_watch(args) -> int:
           on_result=on_result,
           on_failure=lambda exc, seconds: failed.append((exc, _record_failure(args, exc, seconds, known))),
           on_busy=busy.append, **_progress_option(args), **options)
-    if args.once and busy:      # one pass that found the lock held (75) or a report open (1)
-        return EXIT_LOCKED if isinstance(busy[-1], LockHeld) else EXIT_CONFIG
+    if args.once and busy:      # one pass that found the lock held (75), the ledger busy (75) or a report open (4)
+        last = busy[-1]
+        return EXIT_LOCKED if isinstance(last, LockHeld) else last.exit_code if isinstance(last, Stop) else EXIT_OUTPUT
     if args.once and failed:    # the failed pass's own code: a named stop's, 1 for bad rules or templates
         exc = failed[-1][0]
         return exc.exit_code if isinstance(exc, Stop) else (
@@ -281,17 +282,19 @@ def cmd_template(args) -> int:
 def cmd_check(args) -> int:
     from .checking import check_file
     from .datasets import recognise
+    from .listing import shown
 
     rules = load_rules(args.rules)
     subs, data_files = [], []
     for path in args.files:
         if not path.is_file():
-            raise UsageError(f"文件不存在：{path}")
-        data = recognise(path, rules)           # a data workbook (§12) is checked as data
+            raise UsageError(f"文件不存在或不是普通文件：{shown(path)}")
+        label = shown(path)                     # a name that is not UTF-8 is shown decoded
+        data = recognise(path, rules, label=label)     # a data workbook (§12) is checked as data
         if data is not None:
             data_files.append(data)
         else:
-            subs.append(check_file(path, rules))
+            subs.append(check_file(path, rules, label=label))
     if args.json:
         console.say(json.dumps([{"file": s.file, "department": s.department, "ok": s.ok,
                                  "findings": [f.as_dict() for f in s.findings]} for s in subs]
@@ -554,14 +557,14 @@ COMMANDS["send"] = cmd_send
 
 def cmd_ledger(args) -> int:
     """`ledger restore`, under the run lock (no run may write the ledger meanwhile)."""
-    from . import ledger
+    from . import ledger, ledger_backup
     from .fsutil import run_lock
 
     if not args.output.is_dir():
         raise UsageError(f"输出文件夹不存在：{args.output}")
     with run_lock(args.output):
         try:
-            source, aside = ledger.restore(args.output)
+            source, aside = ledger_backup.restore(args.output)
         except FileNotFoundError as exc:
             console.error(f"没有可用的台账备份（{exc}）：备份在每次成功运行后生成。请从存档中找回台账；"
                           "若确需从头开始，把损坏的台账移走后重新运行会新建台账（历史轮次和发件记录都会丢失）。")

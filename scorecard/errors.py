@@ -108,9 +108,9 @@ def translate(exc: BaseException, output_dir: Path | None, ledger_wait: float = 
     if isinstance(exc, sqlite3.Error) and not isinstance(exc, (sqlite3.ProgrammingError, sqlite3.InterfaceError)):
         code = (getattr(exc, "sqlite_errorcode", None) or 0) & 0xFF
         if code in (SQLITE_CORRUPT, SQLITE_NOTADB):
-            from .ledger import backup_path         # deferred: ledger imports findings
+            from .ledger import BACKUP_NAME         # deferred: ledger imports findings
 
-            backup = backup_path(output_dir)
+            backup = output_dir / BACKUP_NAME
             return LedgerDamaged(ledger, str(exc), backup if backup.is_file() else None)
         if code in (SQLITE_BUSY, SQLITE_LOCKED):
             return LedgerBusy(ledger, ledger_wait)

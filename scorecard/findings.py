@@ -80,6 +80,8 @@ CATALOGUE: dict[str, tuple[str, str]] = {
     "review.out_of_range": (ERROR, "核定得分 {value} 超出范围。指标“{code}”满分{max}分，请填写 0 到 {max} 之间的数字；本行核定未采用，仍按此前记录。"),
     "review.reason_missing": (ERROR, "核定得分（{score}分）与自评得分（{self_score}分）不同，必须在“核定说明”中写明核定理由；本行核定未采用，仍按此前记录。"),
     "review.date_invalid": (ERROR, "核定日期“{value}”不是有效日期。请按“2026-12-31”的格式填写；本行核定未采用，仍按此前记录。"),
+    "review.duplicate_row": (ERROR, "{department}的指标“{code}”在表中出现了两次（第{first}行和第{again}行），核定得分不一致"
+                                    "（{first_score} 与 {again_score}）；两行核定都未采用，仍按此前记录。请删除多余的一行。"),
     "review.unknown_row": (WARNING, "{department}没有指标“{code}”（不是该部门负责的指标），本行已忽略。请不要修改“部门”“指标编号”两列。"),
     "review.unknown_row/department": (WARNING, "部门“{value}”不在本次测评的部门名单中（指标“{code}”），本行已忽略。请不要修改“部门”“指标编号”两列。"),
     "tracking.status_invalid": (ERROR, "整改状态“{value}”无效。请从下拉列表中选择：未整改、整改中、待核验、已销号；该单元格未采用，仍按此前记录。"),

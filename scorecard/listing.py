@@ -52,6 +52,12 @@ def shown(path: Path | str) -> str:
     return "/".join(parts)
 
 
+def _identity(folder, st: os.stat_result):
+    """What tells two folders apart: device and inode, or (where a file system gives no inode
+    numbers, as some network shares on Windows) the resolved path."""
+    return (st.st_dev, st.st_ino) if st.st_ino else os.path.realpath(folder)
+
+
 def _kind(mode: int) -> str:
     if stat.S_ISFIFO(mode):
         return "命名管道（FIFO）"
@@ -73,21 +79,20 @@ def walk(input_dir: Path, exclude: Path | None = None) -> tuple[list[Path], dict
     root = os.path.realpath(input_dir)
     found: list[Path] = []
     refused: dict[Path, Refused] = {}
-    seen: set[tuple[int, int]] = set()      # folders walked (or not to walk: the output folder)
+    seen: set = set()                       # folders walked (or not to walk: the output folder)
     if exclude is not None:
         try:
-            st = os.stat(exclude)
-            seen.add((st.st_dev, st.st_ino))
+            seen.add(_identity(exclude, os.stat(exclude)))
         except OSError:
             pass
     stack = [Path(input_dir)]
     while stack:
         folder = stack.pop()
         try:
-            st = os.stat(folder)
-            if (st.st_dev, st.st_ino) in seen:
+            identity = _identity(folder, os.stat(folder))
+            if identity in seen:
                 continue
-            seen.add((st.st_dev, st.st_ino))
+            seen.add(identity)
             with os.scandir(folder) as it:
                 entries = sorted(it, key=lambda e: os.fsencode(e.name))
         except OSError as exc:

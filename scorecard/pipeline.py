@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
-from . import ledger, listing, stopping, unchanged
+from . import ledger, ledger_backup, listing, stopping, unchanged
 from .errors import FoldersOverlap, translate
 from .fsutil import clean_left_behind, file_sha256, run_lock
 from .rules import Rules
@@ -120,7 +120,7 @@ def _run_locked(rules: Rules, input_dir: Path, output_dir: Path, *, round_name: 
     with run_lock(output_dir):
         start = time.perf_counter()
         clean_left_behind(output_dir)       # a killed run's staging folders: we hold the lock, none is live
-        ledger.verify(output_dir)           # a damaged ledger stops here (exit 3), before anything is written
+        ledger_backup.verify(output_dir)           # a damaged ledger stops here (exit 3), before anything is written
         paths, refused = listing.walk(input_dir, exclude=output_dir)
         round_dir = output_dir / safe_filename(round_name)
         hashes = _hash_all(paths, refused, rules.limits.max_file_bytes)     # read once
@@ -146,5 +146,5 @@ def _run_locked(rules: Rules, input_dir: Path, output_dir: Path, *, round_name: 
         if not any(sub.get("findings") and any(f["rule"] == "file.incomplete" for f in sub["findings"])
                    for sub in result.summary.get("submissions", [])):
             unchanged.remember(output_dir, round_dir, key, now)
-        ledger.keep_backup(output_dir)      # the way back from a damaged ledger (`ledger restore`)
+        ledger_backup.keep_backup(output_dir)      # the way back from a damaged ledger (`ledger restore`)
     return result

@@ -35,7 +35,7 @@ from docxtpl import DocxTemplate, InlineImage
 from jinja2 import Environment, StrictUndefined, TemplateError, TemplateSyntaxError
 from lxml.etree import XMLSyntaxError
 
-from . import PACKAGE_TEMPLATES, charts, docstyle, docxrender
+from . import PACKAGE_TEMPLATES, charts, docstyle, docxrender, stopping
 from .docxrender import CompilingEnvironment, Template as _Template
 from .errors import ReportError  # noqa: F401 (raised here, imported from here by callers)
 from .gaplist import write_gap_xlsx
@@ -403,6 +403,7 @@ def _render_departments(jobs: list[tuple[str, str]], base: bytes) -> tuple[dict[
     w, keys = _WORKER, {}
     try:
         for name, path in jobs:
+            stopping.check()        # SIGTERM: stop between reports (a worker process never sees the flag)
             context = build_context(DEPARTMENT_TEMPLATE, w["summary"], None, name, shared=w["shared"])
             w["renderer"].render(context, Path(path))
             keys[path] = content_key(base, {"dept": context["dept"]})
@@ -450,9 +451,17 @@ class _Pool:
     @staticmethod
     def result(futures: list) -> tuple[dict[str, str], tuple[str, str] | None]:
         """Waits for the department reports: their keys, and the first failure."""
+        from concurrent.futures import TimeoutError as Pending
+
         keys: dict[str, str] = {}
         for future in futures:
-            done, failed = future.result()
+            while True:             # a stop asked for is seen while the workers render
+                stopping.check()
+                try:
+                    done, failed = future.result(timeout=0.2)
+                    break
+                except Pending:
+                    continue
             keys.update(done)
             if failed:
                 return keys, failed

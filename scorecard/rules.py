@@ -448,7 +448,7 @@ def _emails(value, kp, c: _Checker) -> tuple[str, ...]:
     emails = c.strings(value, kp + ("email",))
     for j, email in enumerate(emails):
         if email and not one_address(email.strip()):
-            c.problem(kp + ("email", j), f"“{email}”不是一个有效的电子邮箱地址（每项只能写一个地址，"
+            c.problem(kp + ("email", j), f"“{email}”不是有效的电子邮箱地址（每项只能写一个地址，"
                                          "如 bgs@example.gov.cn；多个地址请分行写成列表的多项）")
     return tuple(e.strip() for e in emails if e)
 

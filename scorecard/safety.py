@@ -77,6 +77,7 @@ BINDING_TAIL = 160             # longer than any binding we look for
 MAX_CELL_CHARS = 32767
 # Where one cell's text ends and the next begins: a shared string (<si>) or a sheet's cell (<c>).
 _CELL_EDGE = re.compile(rb"</?" + _PREFIX + rb"(?:si|c|row)[\s/>]")
+EDGE_WINDOW = (MAX_CELL_CHARS + 1) // 2        # two windows without an edge are needed for a long cell
 _MARKUP = re.compile(rb"<[^>]*>")
 _ESCAPE = re.compile(rb"&#?[A-Za-z0-9]{1,10};|_x[0-9A-Fa-f]{4}_")     # one character each
 _CELL_REF = re.compile(rb"""\br\s*=\s*["']([A-Za-z]{1,3}[0-9]{1,7})["']""")
@@ -441,6 +442,8 @@ class _XmlPart:
         self.run = 0                        # bytes since the last cell edge
         self.held: list[bytes] = []         # those bytes, while there are few of them
         self.exact: int | None = None       # characters, counted once the bytes exceed the limit
+        self.after_edge = b""               # the last EDGE_WINDOW bytes of a region taken the fast way
+        self.from_edge = False
 
     @classmethod
     def start(cls, scan: _Scan, name: str, head: bytes) -> _XmlPart | None:
@@ -489,19 +492,36 @@ class _XmlPart:
 
     def _lengths(self, region: bytes) -> None:
         """cell.too_long: the text between two cell edges, counted exactly only where there are
-        more bytes than the limit has characters (a character is at least one byte)."""
-        edges = [m.start() for m in _CELL_EDGE.finditer(region)]
-        if not edges:
+        more bytes than the limit has characters (a character is at least one byte).
+
+        Fast path: when every EDGE_WINDOW bytes of the region (and its last EDGE_WINDOW) hold an
+        edge, no stretch between edges can reach 2 x EDGE_WINDOW > the limit, so nothing is counted:
+        a few searches per region instead of a look at every cell. The region's tail is kept, so
+        the next region, if it is not so simple, is counted from an edge inside that tail."""
+        n = len(region)
+        if n >= EDGE_WINDOW and _CELL_EDGE.search(region, n - EDGE_WINDOW, n) and all(
+                _CELL_EDGE.search(region, a, min(a + EDGE_WINDOW, n)) for a in range(0, n, EDGE_WINDOW)):
+            if self.run or self.exact is not None:          # a long run counted exactly ends here
+                self._grow(region[:_CELL_EDGE.search(region).start()])
+            self._close()
+            self.after_edge = region[-EDGE_WINDOW:]
+            return
+        if self.after_edge:
+            region, self.after_edge = self.after_edge + region, b""
+            self._close()
+        pieces = _CELL_EDGE.split(region)       # in C: no Python loop over the cells
+        if len(pieces) == 1:
             self._grow(region)
             return
-        if edges[0]:
-            self._grow(region[:edges[0]])
+        if pieces[0]:
+            self._grow(pieces[0])
         self._close()
-        for a, b in zip(edges, edges[1:]):
-            if b - a > MAX_CELL_CHARS:
-                self._grow(region[a:b])
-                self._close()
-        self._grow(region[edges[-1]:])
+        if len(pieces) > 2 and max(map(len, pieces[1:-1])) > MAX_CELL_CHARS:
+            for piece in pieces[1:-1]:
+                if len(piece) > MAX_CELL_CHARS:
+                    self._grow(piece)
+                    self._close()
+        self._grow(pieces[-1])
 
     def _grow(self, segment: bytes) -> None:
         if self.exact is None:
@@ -511,6 +531,9 @@ class _XmlPart:
                 return
             segment, self.exact = b"".join(self.held), 0
             self.held = [segment[:200]]     # for the cell reference
+            close, open_ = segment.find(b">"), segment.find(b"<")
+            if self.from_edge and close >= 0 and (open_ < 0 or close < open_):
+                segment = segment[close + 1:]     # the rest of the edge's own tag (r="H5" t="s">)
             self.decode = codecs.getincrementaldecoder("utf-8")("ignore").decode    # a character split by a cut
             self.pending = b""
         segment = self.pending + segment
@@ -528,6 +551,7 @@ class _XmlPart:
 
     def _close(self) -> None:
         self.run, self.held, self.exact = 0, [], None
+        self.from_edge = True               # the next run starts inside the edge's tag
 
     def _bind(self, prefixes: list[bytes]) -> None:
         if not prefixes or self.prefixes.issuperset(prefixes):

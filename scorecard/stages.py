@@ -224,12 +224,15 @@ def _check_many(jobs: list[tuple[Path, str]], rules: Rules, workers: int):
 
     size = max(1, min(64, len(jobs) // (workers * 4)))
     chunks = [jobs[k:k + size] for k in range(0, len(jobs), size)]
-    with ProcessPoolExecutor(max_workers=workers, initializer=_set_rules, initargs=(rules,)) as pool:
+    pool = ProcessPoolExecutor(max_workers=workers, initializer=_set_rules, initargs=(rules,))
+    try:
         n = 0
         for results in pool.map(_check_chunk, chunks):
             for c in results:
                 yield n, c
                 n += 1
+    finally:    # a stop (SIGTERM at a progress tick) does not wait for the chunks not yet read
+        pool.shutdown(wait=True, cancel_futures=True)
 
 
 COPYING_RULES = {"file.unreadable", "file.vanished"}      # what a file half copied is found to be

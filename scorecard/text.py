@@ -170,6 +170,8 @@ def fmt_number(value: float | int | None) -> str:
     if value is None:
         return ""
     value = round(float(value), 2)
+    if abs(value) >= 1e12:          # a typed 1e308 is quoted as 1e+308, not as 309 digits
+        return f"{value:.6g}"
     return str(int(value)) if value.is_integer() else f"{value:g}"
 
 

@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import Callable
 
 from . import console, stopping
+from .errors import LedgerBusy, Stop
 from .fsutil import LockHeld, OutputBusy, atomic_write_text
 from .listing import shown
 from .pipeline import discover, run
@@ -234,6 +235,16 @@ def _cycle(rules, input_dir, output_dir, stopper, on_result, on_failure, on_busy
         if on_busy is not None:
             on_busy(exc)
         return "retry"
+    except LedgerBusy as exc:                   # another program holds the ledger: try again at the next look
+        logger.error("%s", exc.message)
+        if on_busy is not None:
+            on_busy(exc)
+        return "retry"
+    except Stop as exc:                         # damaged ledger, full or read-only output: said in one sentence
+        logger.error("%s", exc.message)
+        if on_failure is not None:
+            on_failure(exc, time.monotonic() - started)
+        return "failed"
     except OutputBusy as exc:
         logger.error("无法替换输出文件夹 %s：其中有文件正被打开（例如 Word 中的报告）。请关闭该文件，"
                      "下一次检查时会自动重试；上一次的输出保持不变。", exc)

@@ -199,7 +199,7 @@ def test_hashing_stops_when_a_stop_is_asked_for(tmp_path):
 
 # --- cells longer than Excel allows ------------------------------------------------------------
 
-def _long_cell_book(path: Path, rules, length: int, rich: bool = False):
+def _long_cell_book(path: Path, rules, length: int, rich: bool = False, entities: bool = False):
     """A department's workbook whose H5 holds `length` characters (written into the XML itself:
     openpyxl cuts a longer string to Excel's limit), as one text or as two rich-text runs."""
     import zipfile
@@ -208,8 +208,9 @@ def _long_cell_book(path: Path, rules, length: int, rich: bool = False):
     wb["自评表"]["H5"] = "LONGCELL"
     wb.save(path)
     half = length // 2
-    text = ("<r><rPr><b/></rPr><t>" + "问" * half + "</t></r><r><t>" + "题" * (length - half) + "</t></r>"
-            if rich else "<t>" + "问" * length + "</t>")
+    char = "&#38382;" if entities else "问"
+    text = ("<r><rPr><b/></rPr><t>" + char * half + "</t></r><r><t>" + "题" * (length - half) + "</t></r>"
+            if rich else "<t>" + char * length + "</t>")
     with zipfile.ZipFile(path) as zf:
         parts = {info: zf.read(info) for info in zf.infolist()}
     with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as zf:
@@ -224,17 +225,18 @@ def test_a_cell_over_32767_characters_is_refused_while_streaming(small_rules, tm
     from scorecard import workbook
     from scorecard.checking import check_file
 
-    ok = check_file(_long_cell_book(tmp_path / "ok.xlsx", small_rules, 32767), small_rules)
-    assert "cell.too_long" not in [f.rule for f in ok.findings]
+    for entities in (False, True):      # exactly Excel's limit: accepted, however the XML spells it
+        ok = check_file(_long_cell_book(tmp_path / "ok.xlsx", small_rules, 32767, entities=entities), small_rules)
+        assert "cell.too_long" not in [f.rule for f in ok.findings], entities
 
     def no_reader(*args, **kwargs):
         raise AssertionError("the strings were built: the reader ran on a refused file")
 
     monkeypatch.setattr(workbook, "_calamine_sheets", no_reader)
     monkeypatch.setattr(workbook, "_openpyxl_book", no_reader)
-    for name, length, rich in (("long.xlsx", 1_000_000, False), ("edge.xlsx", 32768, False),
-                               ("rich.xlsx", 40000, True)):
-        c = check_file(_long_cell_book(tmp_path / name, small_rules, length, rich), small_rules)
+    for name, length, rich, entities in (("long.xlsx", 1_000_000, False, False), ("edge.xlsx", 32768, False, False),
+                                         ("escaped.xlsx", 32768, False, True), ("rich.xlsx", 40000, True, False)):
+        c = check_file(_long_cell_book(tmp_path / name, small_rules, length, rich, entities), small_rules)
         assert [f.rule for f in c.findings] == ["cell.too_long"], name
         assert "32,767" in c.findings[0].message and CJK.search(c.findings[0].message)
 
@@ -326,6 +328,15 @@ def test_a_damaged_ledger_stops_with_exit_3_and_the_way_back(site, small_rules, 
         assert conn.execute("SELECT count(*) FROM runs WHERE outcome = 'ok'").fetchone()[0] >= 2
 
 
+def test_the_watcher_says_the_ledger_is_damaged_and_once_exits_3(site):
+    assert cli("run", *site["args"]).returncode == 0
+    (site["out"] / "ledger.sqlite3").write_bytes(b"not a database at all" * 100)
+    (site["inp"] / "a.xlsx").touch()
+    p = cli("watch", "--once", "--settle", "0", "--interval", "0.05", *site["args"])
+    assert p.returncode == 3, p.stderr
+    assert "ledger restore" in p.stderr and "Traceback" not in p.stderr
+
+
 def test_restore_without_a_backup_says_what_to_do(site):
     site["out"].mkdir()
     p = process("ledger", "restore", "--output", str(site["out"]))
@@ -381,6 +392,10 @@ def test_a_full_disk_exits_4_and_leaves_nothing_behind(site, tmp_path):
             assert leftovers(out) == [], size
             if (out / ROUND).exists():
                 assert not list((out / ROUND).rglob("*.part")), size
+            if p.returncode == 4:           # space freed: the next run completes (no half-made ledger)
+                subprocess.run(["mount", "-o", "remount,size=16m", str(mount)], check=True)
+                again = process("run", *site["args"][:-1], str(out))
+                assert again.returncode == 0, (size, again.stderr)
     assert stops >= 2
 
 
@@ -453,3 +468,53 @@ def test_five_kills_while_a_round_is_staged_then_a_clean_run(site, small_rules):
     assert leftovers(out) == []
     assert summary(out)["round"] == ROUND
     assert not [p for p in (out / ROUND).rglob("*.part")]
+
+
+def test_rendering_stops_between_reports_when_a_stop_is_asked_for():
+    from scorecard import reports, stopping
+
+    stopping.request()
+    try:
+        with pytest.raises(stopping.StopRequested):
+            reports._render_departments([("办公室", "unused.docx")], b"")
+    finally:
+        stopping.clear()
+
+
+@pytest.mark.skipif(os.name == "nt", reason="SIGTERM")
+def test_sigterm_stops_a_run_and_leaves_the_previous_outputs(site, small_rules):
+    """Many files to hash and read: the first SIGTERM stops the run within seconds, nothing swapped in."""
+    inp, out = site["inp"], site["out"]
+    assert cli("run", *site["args"]).returncode == 0
+    before = sorted((p.name, p.stat().st_mtime_ns) for p in (out / ROUND).rglob("*"))
+    book = (inp / "a.xlsx").read_bytes()
+    for n in range(300):
+        (inp / f"copy{n:03d}.xlsx").write_bytes(book)
+    proc = subprocess.Popen([sys.executable, str(ROOT / "process.py"), "run", "--workers", "1", *site["args"]],
+                            cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    time.sleep(1.5)
+    proc.send_signal(signal.SIGTERM)
+    started = time.monotonic()
+    _, err = proc.communicate(timeout=60)
+    assert time.monotonic() - started < 20
+    assert proc.returncode != 0 and "Traceback" not in err
+    assert sorted((p.name, p.stat().st_mtime_ns) for p in (out / ROUND).rglob("*")) == before
+    assert leftovers(out) == []
+
+
+def test_what_a_killed_run_left_is_cleaned_and_a_half_swapped_round_put_back(tmp_path):
+    from scorecard.fsutil import clean_left_behind
+
+    out = tmp_path / "out"
+    (out / ".第一轮.staging-0a1b2c").mkdir(parents=True)
+    (out / ".第一轮.staging-0a1b2c" / "汇总报告.docx").write_bytes(b"")
+    (out / ".第二轮.old-9f8e7d").mkdir()                      # killed between the swap's two renames
+    (out / ".第二轮.old-9f8e7d" / "summary.json").write_text("{}", encoding="utf-8")
+    (out / "第三轮").mkdir()
+    (out / ".第三轮.old-123456").mkdir()                      # the new round is in place: the old copy goes
+    (out / "第三轮" / ".核定表.xlsx.x1y2.part").write_bytes(b"half")
+    (out / ".ledger.last-good.sqlite3.part").write_bytes(b"half")
+    (out / "ledger.sqlite3").write_bytes(b"kept")
+    clean_left_behind(out)
+    assert sorted(p.name for p in out.iterdir()) == ["ledger.sqlite3", "第三轮", "第二轮"]
+    assert (out / "第二轮" / "summary.json").is_file() and not list((out / "第三轮").iterdir())

@@ -569,7 +569,8 @@ def test_tracking_follows_a_persisting_gap_and_stays_on_a_closed_one(office):
 def test_every_office_rule_id_is_produced_by_a_test():
     produced = {"review.not_number", "review.out_of_range", "review.reason_missing", "review.date_invalid",
                 "review.unknown_row", "tracking.status_invalid", "tracking.close_incomplete",
-                "tracking.date_invalid", "tracking.unknown_gap", "tracking.closed_but_open"}
+                "tracking.date_invalid", "tracking.unknown_gap", "tracking.closed_but_open",
+                "review.duplicate_row"}                 # tests/test_office_duplicates.py
     assert OFFICE_RULES == produced
     severity = {rule: CATALOGUE[rule][0] for rule in OFFICE_RULES}
     assert {r for r, s in severity.items() if s == "warning"} == {
