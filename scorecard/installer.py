@@ -1,11 +1,10 @@
-"""Installing from the offline bundle (CONTRACT §16): what install.bat and install.sh run.
+"""Installing from the offline bundle (CONTRACT §16): the step of install.bat and install.sh that
+puts the office's files in place, after they have created `.venv` from `wheels/` alone and before
+they check the result with `process.py check-rules`.
 
-    python -m scorecard.installer          # in the unpacked bundle's folder, with the system Python
+    .venv/bin/python -m scorecard.installer          # in the unpacked bundle's folder
 
-Standard library only: it runs before any dependency is installed. Steps: check the Python
-version (the bundle has wheels for 3.11 and 3.12), create `.venv` afresh, install requirements.txt
-from `wheels/` alone (`--no-index`: nothing reaches the network), put the office's files in place,
-then check the result by running `process.py check-rules`.
+Standard library only.
 
 The bundle never ships the office's own files, so unpacking a newer bundle over an older one
 cannot overwrite them: rules.yaml and templates/ come as `defaults/`, the samples as
@@ -20,13 +19,10 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import shutil
-import subprocess
 import sys
 from pathlib import Path
 
-PYTHONS = ((3, 11), (3, 12))            # the versions the bundle's wheels are for
 DEFAULTS = "defaults"
 SAMPLES = Path("examples") / "input"
 SHIPPED = ".shipped.json"               # templates/: what the last install put there, by content
@@ -92,57 +88,13 @@ def _place_templates(source: Path, target: Path) -> list[str]:
     return said
 
 
-def venv_python(root: Path) -> Path:
-    venv = Path(root) / ".venv"
-    return venv / "Scripts" / "python.exe" if os.name == "nt" else venv / "bin" / "python"
-
-
-def _base_python() -> str:
-    """The system Python, also when this runs from inside the .venv it is about to recreate."""
-    return getattr(sys, "_base_executable", None) or sys.executable
-
-
-def install(root: Path) -> int:
-    root = Path(root).resolve()
-    if sys.version_info[:2] not in PYTHONS:
-        print(f"错误：当前 Python 为 {sys.version.split()[0]}，安装包只含 Python 3.11 和 3.12 的组件。"
-              "请先安装 Python 3.11 或 3.12（64 位），再运行安装脚本。", file=sys.stderr)
-        return 1
-    wheels = root / "wheels"
-    if not wheels.is_dir():
-        print(f"错误：找不到 {wheels}，安装包不完整，请重新解压。", file=sys.stderr)
-        return 1
-    print(f"正在创建运行环境 {root / '.venv'} ……", flush=True)
-    step = subprocess.run([_base_python(), "-m", "venv", "--clear", str(root / ".venv")], cwd=root)
-    if step.returncode:
-        print("错误：无法创建 .venv。Linux 上请先安装 python3-venv；Windows 上请关闭正在运行的 scorecard "
-              "任务和窗口后重试。", file=sys.stderr)
-        return 1
-    python = venv_python(root)
-    print("正在从 wheels/ 安装依赖（不联网）……", flush=True)
-    step = subprocess.run([str(python), "-m", "pip", "install", "--no-index", "--find-links", str(wheels),
-                           "--only-binary=:all:", "--disable-pip-version-check", "--no-input", "-q",
-                           "-r", str(root / "requirements.txt")], cwd=root)
-    if step.returncode:
-        print("错误：依赖安装失败（见上方信息）。请确认 Python 是 64 位的 3.11 或 3.12。", file=sys.stderr)
-        return 1
-    for line in place_defaults(root):
-        print(line)
-    print("正在检查规则文件（process.py check-rules）……", flush=True)
-    step = subprocess.run([str(python), "process.py", "check-rules"], cwd=root)
-    if step.returncode:
-        print("安装已完成，但 rules.yaml 有问题（见上方信息），修改后运行 check-rules 再检查。", file=sys.stderr)
-        return 1
-    runner = r".venv\Scripts\python process.py" if os.name == "nt" else ".venv/bin/python process.py"
-    print(f"安装完成。处理一轮：在本文件夹中运行  {runner} run")
-    return 0
-
-
 def main() -> int:
     from .console import setup_streams      # standard library only, like this module
 
     setup_streams()
-    return install(Path(__file__).resolve().parent.parent)
+    for line in place_defaults(Path(__file__).resolve().parent.parent):
+        print(line)
+    return 0
 
 
 if __name__ == "__main__":
