@@ -9,6 +9,7 @@ The install and run take about a minute. What is not emulated: install.bat itsel
 """
 from __future__ import annotations
 
+import base64
 import hashlib
 import json
 import os
@@ -180,6 +181,32 @@ def test_install_sh_refuses_a_python_it_has_no_wheels_for(tmp_path):
                        env={"PATH": str(bin_dir)})
     assert p.returncode == 1 and "3.11 或 3.12" in p.stderr
     assert not (app / ".venv").exists()
+
+
+def test_a_wheel_for_an_older_glibc_is_also_tagged_manylinux_2_28(tmp_path):
+    wheel = tmp_path / "calc-1.0-cp311-cp311-manylinux2014_x86_64.manylinux_2_17_x86_64.whl"
+    meta = "Wheel-Version: 1.0\nRoot-Is-Purelib: false\nTag: cp311-cp311-manylinux2014_x86_64\n" \
+           "Tag: cp311-cp311-manylinux_2_17_x86_64\n"
+    with zipfile.ZipFile(wheel, "w") as z:
+        z.writestr("calc/__init__.py", "X = 1\n")
+        z.writestr("calc-1.0.dist-info/WHEEL", meta)
+        z.writestr("calc-1.0.dist-info/RECORD", "calc/__init__.py,sha256=abc,6\ncalc-1.0.dist-info/WHEEL,sha256=old,9\n"
+                                               "calc-1.0.dist-info/RECORD,,\n")
+    new = bundle.retag(wheel)
+    assert new.name == "calc-1.0-cp311-cp311-manylinux2014_x86_64.manylinux_2_17_x86_64.manylinux_2_28_x86_64.whl"
+    assert not wheel.exists()
+    with zipfile.ZipFile(new) as z:
+        wheel_meta = z.read("calc-1.0.dist-info/WHEEL")
+        record = z.read("calc-1.0.dist-info/RECORD").decode()
+        assert z.read("calc/__init__.py") == b"X = 1\n"
+    assert b"Tag: cp311-cp311-manylinux_2_28_x86_64" in wheel_meta and b"manylinux_2_17" in wheel_meta
+    digest = base64.urlsafe_b64encode(hashlib.sha256(wheel_meta).digest()).rstrip(b"=").decode()
+    assert f"calc-1.0.dist-info/WHEEL,sha256={digest},{len(wheel_meta)}" in record
+    assert "calc/__init__.py,sha256=abc,6" in record
+    for other in ("calc-1.0-cp311-cp311-win_amd64.whl", "calc-1.0-py3-none-any.whl",
+                  "calc-1.0-cp311-cp311-manylinux_2_27_x86_64.manylinux_2_28_x86_64.whl"):
+        (tmp_path / other).write_bytes(b"")
+        assert bundle.retag(tmp_path / other) == tmp_path / other       # already fine: untouched
 
 
 def test_make_bundle_is_a_target():

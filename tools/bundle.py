@@ -17,6 +17,7 @@ wheel built here for Linux would not install on Windows). Then the set is checke
 from __future__ import annotations
 
 import argparse
+import base64
 import hashlib
 import os
 import re
@@ -37,6 +38,10 @@ from scorecard.version import __version__  # noqa: E402
 # platform to the older tags itself: python-calamine publishes manylinux_2_17 wheels only).
 LINUX = [f"manylinux_2_{minor}_x86_64" for minor in range(28, 16, -1)] + ["manylinux2014_x86_64"]
 PLATFORMS = {"win_amd64": ["win_amd64"], "manylinux_2_28_x86_64": LINUX}
+# A wheel for an older glibc is also tagged manylinux_2_28 in the bundle (it runs there, PEP 600),
+# so that the set resolves for `--platform manylinux_2_28_x86_64` alone, whatever pip checks it.
+# FORMAT is part of the cache key: a change of what the bundle does to the wheels downloads anew.
+FORMAT = "2"
 PYTHONS = ("3.11", "3.12")
 TARGETS = [(name, python) for name in PLATFORMS for python in PYTHONS]
 OFFLINE = ROOT / "deploy" / "offline"
@@ -55,13 +60,13 @@ def bundle_name() -> str:
 def cache_dir(cache: Path | None = None) -> Path:
     """The wheel folder for this requirements.txt: a change of any pin downloads a new set."""
     base = cache or Path(os.environ.get("SCORECARD_WHEEL_CACHE") or Path.home() / ".cache" / "scorecard" / "wheels")
-    key = hashlib.sha256((ROOT / "requirements.txt").read_bytes()).hexdigest()[:16]
+    key = hashlib.sha256((ROOT / "requirements.txt").read_bytes() + FORMAT.encode()).hexdigest()[:16]
     return base / key
 
 
-def _target_args(platform: str, python: str) -> list[str]:
+def _target_args(platform: str, python: str, tags: list[str] | None = None) -> list[str]:
     args = ["--only-binary=:all:", "--python-version", python, "--implementation", "cp"]
-    for tag in PLATFORMS[platform]:
+    for tag in PLATFORMS[platform] if tags is None else tags:
         args += ["--platform", tag]
     return args
 
@@ -102,6 +107,42 @@ def download(wheels: Path) -> None:
             raise BundleError(f"pip download for {platform} / {python} kept failing")
     for wheel in built.glob("*.whl"):
         shutil.copy2(wheel, wheels / wheel.name)
+    for wheel in sorted(wheels.glob("*.whl")):
+        retag(wheel)
+
+
+def _record_hash(data: bytes) -> str:
+    return "sha256=" + base64.urlsafe_b64encode(hashlib.sha256(data).digest()).rstrip(b"=").decode()
+
+
+def retag(wheel: Path) -> Path:
+    """A Linux wheel for glibc older than 2.28 (manylinux_2_17, manylinux2014, ...), also tagged
+    manylinux_2_28_x86_64: file name, WHEEL's Tag lines and RECORD. Other wheels are left alone."""
+    stem = wheel.name[:-len(".whl")]
+    head, platforms = stem.rsplit("-", 1)
+    tags = platforms.split(".")
+    if LINUX[0] in tags or not any(t in LINUX for t in tags):
+        return wheel
+    target = wheel.with_name(f"{head}-{'.'.join(tags + [LINUX[0]])}.whl")
+    part = target.with_name(target.name + ".part")
+    with zipfile.ZipFile(wheel) as src, zipfile.ZipFile(part, "w", zipfile.ZIP_DEFLATED) as dst:
+        members = {info.filename: src.read(info) for info in src.infolist()}
+        meta = next(name for name in members if name.endswith(".dist-info/WHEEL"))
+        lines = members[meta].decode("utf-8").splitlines()
+        extra = sorted({line.rsplit("-", 1)[0] + "-" + LINUX[0] for line in lines if line.startswith("Tag: ")})
+        members[meta] = ("\n".join(lines + [t for t in extra if t not in lines]) + "\n").encode("utf-8")
+        record = meta[:-len("WHEEL")] + "RECORD"
+        rows = []
+        for row in members[record].decode("utf-8").splitlines():
+            if row.split(",", 1)[0] == meta:
+                row = f"{meta},{_record_hash(members[meta])},{len(members[meta])}"
+            rows.append(row)
+        members[record] = ("\n".join(rows) + "\n").encode("utf-8")
+        for name, data in members.items():
+            dst.writestr(name, data)
+    os.replace(part, target)
+    wheel.unlink()
+    return target
 
 
 def wheel_set(cache: Path | None = None) -> Path:
@@ -130,10 +171,11 @@ def _mkdir(path: Path) -> Path:
 
 
 def resolves(wheels: Path, platform: str, python: str, requirements: Path | None = None) -> str:
-    """"" when every requirement resolves from wheels/ alone for the target, else pip's complaint."""
+    """"" when every requirement resolves from wheels/ alone for the target, else pip's complaint.
+    The target's one platform tag (win_amd64, manylinux_2_28_x86_64), as a checker would give it."""
     with tempfile.TemporaryDirectory() as target:
         p = subprocess.run(PIP + ["install", "--dry-run", "-q", "--no-index", "--find-links", str(wheels),
-                                  "--ignore-installed", "--target", target, *_target_args(platform, python),
+                                  "--ignore-installed", "--target", target, *_target_args(platform, python, [platform]),
                                   "-r", str(requirements or ROOT / "requirements.txt")],
                            capture_output=True, text=True)
     return "" if p.returncode == 0 else (p.stderr or p.stdout)[-3000:]
