@@ -73,6 +73,7 @@ def process(rules: Rules, input_dir: Path, output_dir: Path, hashes: dict[Path, 
         computation = compute(rules, data_files)        # §12: scores from data workbooks
     copying, checked = _still_copying(checked, settle, wall())
     placed_ignored += copying
+    checked = _from_earlier_rounds(checked, ledger.counted_elsewhere(round_name))
     placed = _name_returned(choose_latest(checked))
     placed += _carry_over(placed, ledger, rules, round_name)
     placed += placed_ignored
@@ -254,6 +255,18 @@ def _still_copying(checked: list[Checked], settle: float, now: float) -> tuple[l
         else:
             rest.append(c)
     return copying, rest
+
+
+def _from_earlier_rounds(checked: list[Checked], counted: dict[str, str]) -> list[Checked]:
+    """§3 file.previous_round: the same bytes were counted in an earlier round (a file left in
+    input/ from last round). A warning: the file is read as usual, the office decides."""
+    out = []
+    for c in checked:
+        earlier = counted.get(c.sha256) if c.sha256 else None
+        if earlier is not None and c.department:
+            c = replace(c, findings=c.findings + (finding("file.previous_round", file=c.file, round=f"“{earlier}”"),))
+        out.append(c)
+    return out
 
 
 def _is_office_file(path: Path) -> bool:
