@@ -88,7 +88,7 @@ def process(rules: Rules, input_dir: Path, output_dir: Path, hashes: dict[Path, 
     # that a report never asks for a resubmission by a day before its own date, and a rerun on
     # a later day neither moves the date nor makes every notice new content to mail again.
     first = ledger.first_run(round_name) or now.date()
-    resubmit_by = add_working_days(max(first, as_of), rules.resubmit_days)
+    resubmit_by = add_working_days(max(first, as_of), rules.resubmit_days, rules.holidays, rules.workdays)
     with staged_directory(round_dir) as stage:
         rejected = [p for p in placed if p.status == REJECTED]
         with _timed(timings, "returned copies"):
