@@ -173,7 +173,7 @@ def _settings_hint(settings: Settings) -> str:
     if settings.problems:
         return "邮件设置有误：" + "；".join(settings.problems) + "。请改正后运行 `python process.py send`"
     return (f"未配置邮件服务器（缺少环境变量 {'、'.join(settings.missing)}），邮件已保存在发件箱中。"
-            "设置后运行 `python process.py send` 即可发出（设置方法见 README“电子邮件”一节）")
+            "设置后运行 `python process.py send` 即可发出（设置方法见操作手册第八节“邮件设置”，或 README 的 “E-mail” 一节）")
 
 
 def _write_eml(outbox: Outbox, output_dir: Path, settings: Settings, clock, result: Delivery) -> None:
