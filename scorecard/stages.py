@@ -112,6 +112,7 @@ def process(rules: Rules, input_dir: Path, output_dir: Path, hashes: dict[Path, 
             # 核定表 is written here while the department reports render in the pool.
             manifest = write_reports(summary, stage, templates_dir, workers=workers,
                                      previous_dir=round_dir if round_dir.is_dir() else None,
+                                     refused_tracking=office.refused_tracking,
                                      alongside=lambda: write_review_xlsx(summary, stage / REVIEW_FILE,
                                                                          office.review_rows(), now=now,
                                                                          refused=office.refused))
