@@ -546,8 +546,8 @@ def cmd_new_round(args) -> int:
         console.say(f"已将上一轮的 {len(done.moved)} 个输入文件移到 {done.archive}。")
     elif done.left:
         console.say(f"{args.input} 中还有 {len(done.left)} 个文件（未移动）。与以往轮次已计分文件相同的，"
-                    "本轮运行时会提示 file.previous_round；如需归档，请运行 "
-                    f"`python process.py new-round {done.round} --archive 归档文件夹`，或手工移走。")
+                    "本轮运行时会提示 file.previous_round；如需归档，请手工移走"
+                    "（开始新一轮时加 --archive 文件夹，程序会代为移动）。")
     console.say("上一轮的输出和台账保持不变；各部门交回新一轮的工作簿后运行 `python process.py run`。")
     return EXIT_OK
 

@@ -119,3 +119,19 @@ def test_new_round_names_it_archives_when_asked_and_checks(small_rules, tmp_path
     before = rules_file.read_text(encoding="utf-8")
     assert main([*args, "第四轮"]) == 1
     assert rules_file.read_text(encoding="utf-8") == before
+
+
+def test_the_console_names_skipped_and_left_over_files(small_rules, tmp_path, capsys):
+    from scorecard.console import run_report
+
+    inp, out = tmp_path / "input", tmp_path / "output"
+    inp.mkdir()
+    filled(small_rules, "办公室").save(inp / "办公室.xlsx")
+    run(small_rules, inp, out, round_name="第一轮")
+    half_copied(small_rules, inp / "机关党委.xlsx", age=1)
+    result = run(small_rules, inp, out, round_name="第二轮")
+    capsys.readouterr()
+    run_report(result.summary, result.round_dir)
+    shown = capsys.readouterr().out
+    assert "跳过" in shown and "机关党委.xlsx" in shown and "复制" in shown
+    assert "file.previous_round" in shown and "办公室.xlsx" in shown and "第一轮" in shown
