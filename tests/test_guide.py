@@ -228,3 +228,32 @@ def test_no_guide_command_writes_the_samples_into_the_office_output(tmp_path):
             continue                                 # check FILE: reads, writes nothing
         _samples_apart(parsed)
         assert parsed.output.resolve() != (Path.cwd() / "output").resolve(), args
+
+
+def _section_titles() -> dict[str, str]:
+    return {m.group(1): m.group(2).strip() for m in re.finditer(r"^## ([一二三四五六七八九十]+)、(.+)$", GUIDE, re.M)}
+
+
+def test_cross_references_name_sections_that_exist():
+    """The guide once sent readers to "README“电子邮件”一节" and "定时运行与监视", which do not exist.
+    Every 第N节 (with its quoted title, where given) in the guide, the program's messages and
+    deploy/ must be a section of the guide; every README section named must be a README heading."""
+    sections = _section_titles()
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    headings = {m.group(1).strip() for m in re.finditer(r"^#+ (.+)$", readme, re.M)}
+    texts = {"guide": GUIDE}
+    for path in [*(ROOT / "scorecard").glob("*.py"), *(ROOT / "deploy").rglob("*")]:
+        if path.is_file():
+            texts[str(path)] = path.read_text(encoding="utf-8", errors="replace")
+    found = 0
+    for where, text in texts.items():
+        for m in re.finditer(r"第([一二三四五六七八九十]+)节(?:\s*[“\"]([^”\"]+)[”\"])?", text):
+            number, title = m.group(1), (m.group(2) or "").strip()
+            assert number in sections, f"{where}: 第{number}节"
+            assert title in sections[number], f"{where}: 第{number}节“{title}” is “{sections[number]}”"
+            found += 1
+        for m in re.finditer(r"README\s*(?:的)?\s*[“\"]([^”\"]+)[”\"]\s*一节", text):
+            assert m.group(1).strip() in headings, f"{where}: README “{m.group(1)}”"
+            found += 1
+        assert "定时运行与监视" not in text, where
+    assert found >= 5
