@@ -225,7 +225,7 @@ _ZIP_END = b"PK\x05\x06"                                  # a zip's end record: 
 
 
 def _partial(path: Path) -> bool:
-    """Empty, or a zip whose end record is not there (yet): how a file being copied looks. A zip
+    """Empty, or a zip (or zeros) whose end record is not there (yet): how a file being copied looks. A zip
     bomb, an encrypted workbook or random bytes are whole files, damaged or not."""
     try:
         with open(path, "rb") as f:
@@ -235,7 +235,8 @@ def _partial(path: Path) -> bool:
             tail = f.read()
     except OSError:
         return True                 # gone or locked while the copy goes on: file.vanished
-    return size == 0 or (head.startswith(b"PK") and _ZIP_END not in tail)
+    # A copy that preallocates the file (Windows over SMB) shows zeros where the bytes are yet to come.
+    return size == 0 or ((head.startswith(b"PK") or head == b"\0" * 4) and _ZIP_END not in tail)
 
 
 def _still_copying(checked: list[Checked], settle: float, now: float) -> tuple[list[Placed], list[Checked]]:

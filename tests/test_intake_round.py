@@ -135,3 +135,11 @@ def test_the_console_names_skipped_and_left_over_files(small_rules, tmp_path, ca
     shown = capsys.readouterr().out
     assert "跳过" in shown and "机关党委.xlsx" in shown and "复制" in shown
     assert "file.previous_round" in shown and "办公室.xlsx" in shown and "第一轮" in shown
+
+
+def test_a_preallocated_copy_is_still_copying(small_rules, tmp_path):
+    """Windows copies over a share may set the file's full size first: zeros where bytes will come."""
+    inp, out = tmp_path / "input", tmp_path / "output"
+    inp.mkdir()
+    (inp / "机关党委.xlsx").write_bytes(b"\0" * 20000)
+    assert statuses(run(small_rules, inp, out))["机关党委.xlsx"]["status"] == "ignored"
