@@ -143,3 +143,25 @@ def test_a_preallocated_copy_is_still_copying(small_rules, tmp_path):
     inp.mkdir()
     (inp / "机关党委.xlsx").write_bytes(b"\0" * 20000)
     assert statuses(run(small_rules, inp, out))["机关党委.xlsx"]["status"] == "ignored"
+
+
+def test_the_samples_never_write_the_office_output(tmp_path, monkeypatch, capsys):
+    """CONTRACT §7 (issue 17.1–2): `run --input examples/input` writes examples/output with its own
+    ledger; told to write into the office's output/, it refuses; `make run` asks for neither."""
+    import shutil
+
+    from conftest import ROOT
+    from scorecard.cli import main
+
+    site = tmp_path / "site"
+    shutil.copytree(ROOT / "examples" / "input", site / "examples" / "input")
+    shutil.copy(ROOT / "rules.yaml", site / "rules.yaml")
+    monkeypatch.chdir(site)
+    assert main(["-q", "run", "--input", "examples/input"]) == 0
+    assert (site / "examples" / "output" / "2026年第四季度" / "summary.json").is_file()
+    assert (site / "examples" / "output" / "ledger.sqlite3").is_file() and not (site / "output").exists()
+    assert main(["run", "--input", "examples/input", "--output", "output"]) == 2
+    assert "示例" in capsys.readouterr().err and not (site / "output").exists()
+    makefile = (ROOT / "Makefile").read_text(encoding="utf-8")
+    line = next(line for line in makefile.splitlines() if "process.py run" in line)
+    assert "--input examples/input" in line and "--output output" not in line
