@@ -218,10 +218,8 @@ def counts_line(result: Delivery) -> str:
     if result.written:
         return f"邮件：试运行，{len(result.written)} 封写为 .eml 文件（{result.written[0].parent}），未发送。"
     line = f"邮件：本次发出 {len(result.sent)} 封，发件箱中待发送 {result.pending} 封，发送失败 {len(result.failed)} 封。"
-    if result.stopped:
-        line += f"\n邮件未能全部发送：{result.stopped.rstrip('。')}。"
-    elif result.failed:
-        line += "查看原因：`python process.py send --list`。"
+    if result.failed or result.pending:          # why is on the console already (a warning of the log)
+        line += "查看发件箱：`python process.py send --list`。"
     return line
 
 
