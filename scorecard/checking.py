@@ -7,10 +7,10 @@ fails loudly instead of telling a department that its file is broken.
 """
 from __future__ import annotations
 
-import hashlib
 from dataclasses import replace
 from pathlib import Path
 
+from .codekey import code_version
 from .findings import FileProblem, finding
 from .fsutil import file_sha256
 from .rules import Rules
@@ -20,17 +20,7 @@ from .workbook import read_workbook
 JUNK = {"thumbs.db", "desktop.ini", ".ds_store"}
 
 
-def _checking_version() -> str:
-    """A hash of the code that turns a file into findings and values: a file checked by other code
-    is checked again (pipeline reuses earlier results only under the same version)."""
-    here = Path(__file__).resolve().parent
-    digest = hashlib.sha256()
-    for name in ("checking.py", "safety.py", "workbook.py", "validation.py", "findings.py", "layout.py", "text.py"):
-        digest.update((here / name).read_bytes())
-    return digest.hexdigest()[:16]
-
-
-CHECKING_VERSION = _checking_version()
+CHECKING_VERSION = code_version()[:16]     # a file checked by other code is checked again
 
 
 def check_file(path: Path, rules: Rules, *, label: str | None = None) -> Checked:

@@ -36,6 +36,7 @@ from jinja2 import Environment, StrictUndefined, TemplateError, TemplateSyntaxEr
 from lxml.etree import XMLSyntaxError
 
 from . import PACKAGE_TEMPLATES, charts, docstyle, docxrender, pools, stopping
+from .codekey import code_version
 from .docxrender import CompilingEnvironment, Template as _Template
 from .errors import ReportError  # noqa: F401 (raised here, imported from here by callers)
 from .gaplist import write_gap_xlsx
@@ -234,18 +235,7 @@ GAP_XLSX_PARALLEL_FROM = 400
 SPAWN_GAP_XLSX_PARALLEL_FROM = 4000   # a spawned worker takes seconds to start
 
 
-def _render_version() -> str:
-    """A hash of the code that turns a summary into documents: other code renders again."""
-    here = Path(__file__).resolve().parent
-    digest = hashlib.sha256()
-    for path in sorted(here.glob("*.py")):
-        if path.stem in ("reports", "report_context", "summary_report", "department_report", "docstyle", "charts",
-                         "gaplist", "analysis", "text", "xlsxutil", "docxrender"):
-            digest.update(path.read_bytes())
-    return digest.hexdigest()[:16]
-
-
-RENDER_VERSION = _render_version()
+RENDER_VERSION = code_version()[:16]       # documents rendered by other code are rendered again
 
 
 def _stable(summary: dict) -> dict:

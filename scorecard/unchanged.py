@@ -25,6 +25,7 @@ from contextlib import closing
 from pathlib import Path
 
 from . import PACKAGE_TEMPLATES
+from .codekey import code_version
 from .fsutil import file_sha256
 from .ledger import Ledger
 from .rules import Rules
@@ -45,15 +46,7 @@ SUMMARY = "summary.json"
 NOT_OURS = ("Thumbs.db", "desktop.ini", ".DS_Store")
 
 
-def _code_digest() -> str:
-    """This package's source: another version of the program processes everything again."""
-    digest = hashlib.sha256()
-    for path in sorted(Path(__file__).resolve().parent.glob("*.py")):
-        digest.update(path.name.encode() + b"\0" + path.read_bytes())
-    return digest.hexdigest()
-
-
-_CODE = _code_digest()
+_CODE = code_version()      # another version of the program processes everything again
 
 
 def _tree(digest, root: Path | None) -> None:
