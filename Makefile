@@ -30,7 +30,7 @@ test: $(DEV_STAMP)
 ## Regenerate the bundled sample workbooks from rules.yaml.
 samples: $(RUNTIME_STAMP)
 	rm -rf examples/input
-	$(BIN)/python -m scorecard.samples examples/input
+	$(BIN)/python -m scorecard.forms.samples examples/input
 
 ## Regenerate the default Word templates in templates/.
 templates: $(RUNTIME_STAMP)
@@ -54,11 +54,11 @@ bench-scale: $(DEV_STAMP)
 
 ## Mutation testing (mutmut) of the core modules, one after another; slow (about an hour a module on
 ## two busy cores), so not part of `make test` or CI (docs/testing.md). One module:
-## make mutants MODULE=scorecard/scoring.py; one function in minutes: ONLY='scorecard.scoring.x__gaps*'.
+## make mutants MODULE=scorecard/scoring/score.py; one function in minutes: ONLY='scorecard.scoring.score.x__gaps*'.
 ## MUTANT_JOBS=1 on a busy machine; results stay in build/mutants/ (a rerun only tries what is new).
-CORE_MODULES := scorecard/scoring.py scorecard/validation.py scorecard/checking.py scorecard/office.py \
-	scorecard/office_read.py scorecard/office_store.py scorecard/office_write.py scorecard/outbox.py \
-	scorecard/delivery.py scorecard/unchanged.py scorecard/datasets.py
+CORE_MODULES := scorecard/scoring/score.py scorecard/intake/validation.py scorecard/intake/checking.py scorecard/office/apply.py \
+	scorecard/office/read.py scorecard/office/store.py scorecard/office/write.py scorecard/mail/outbox.py \
+	scorecard/mail/delivery.py scorecard/operations/unchanged.py scorecard/intake/datasets.py
 MODULE ?= $(CORE_MODULES)
 MUTANT_JOBS ?= 2
 mutants: $(DEV_STAMP)

@@ -16,9 +16,9 @@ sys.path.insert(0, str(ROOT))
 
 from openpyxl import Workbook  # noqa: E402
 
-from scorecard import datasets  # noqa: E402
+from scorecard.intake import datasets  # noqa: E402
 from scorecard.rules import load_rules  # noqa: E402
-from scorecard.safety import open_safely  # noqa: E402
+from scorecard.intake.safety import open_safely  # noqa: E402
 
 
 def export(path: Path, rules, rows: int) -> None:

@@ -26,8 +26,9 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "tests"))
 
 from sample_summary import sample_summary  # noqa: E402
-from scorecard import charts, reports  # noqa: E402
-from scorecard.report_context import Shared  # noqa: E402
+from scorecard.reports import charts
+from scorecard.reports import write as reports  # noqa: E402
+from scorecard.reports.context import Shared  # noqa: E402
 
 
 def median_ms(fn, repeat: int) -> tuple[float, float]:

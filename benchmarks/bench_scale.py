@@ -50,9 +50,9 @@ def rules_text(n: int) -> str:
 
 def _make(args) -> None:
     rules_path, out_dir, names = args
-    from scorecard.forms import build_template
+    from scorecard.forms.template import build_template
     from scorecard.rules import load_rules
-    from scorecard.samples import fill_workbook
+    from scorecard.forms.samples import fill_workbook
 
     rules = load_rules(rules_path)
     for name in names:
@@ -105,10 +105,11 @@ def child_run(rules_path: Path, inp: Path, out: Path, reports: bool, force: bool
     included), with the pipeline's per-stage times picked up on the way."""
     start = time.perf_counter()
     cpu = time.process_time()
-    from scorecard import cli, pipeline
+    from scorecard import cli
+    from scorecard.operations import pipeline
 
     if not reports:     # the 10,000 case may skip the Word reports: read + validate + score (+ ledger)
-        from scorecard import stages
+        from scorecard.operations import stages
         def no_reports(summary, stage, templates_dir=None, *, alongside=None, **kwargs):
             if alongside is not None:       # 核定表.xlsx, which the pipeline writes beside the reports
                 alongside()

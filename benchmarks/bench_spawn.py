@@ -31,7 +31,9 @@ def child(method: str, rules_path: str, inp: str, workers: int) -> dict:
     import multiprocessing
 
     multiprocessing.set_start_method(method, force=True)
-    from scorecard import pipeline, reports, stages
+    from scorecard.operations import pipeline
+    from scorecard.reports import write as reports
+    from scorecard.operations import stages
     from scorecard.rules import load_rules
 
     rules = load_rules(Path(rules_path))

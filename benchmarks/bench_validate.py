@@ -29,13 +29,13 @@ sys.path.insert(0, str(ROOT))
 
 import openpyxl  # noqa: E402
 
-from scorecard import workbook  # noqa: E402
-from scorecard.checking import check_file  # noqa: E402
-from scorecard.forms import build_template  # noqa: E402
-from scorecard.package import open_package  # noqa: E402
+from scorecard.intake import workbook  # noqa: E402
+from scorecard.intake.checking import check_file  # noqa: E402
+from scorecard.forms.template import build_template  # noqa: E402
+from scorecard.xlsx.package import open_package  # noqa: E402
 from scorecard.rules import load_rules  # noqa: E402
-from scorecard.safety import open_safely  # noqa: E402
-from scorecard.samples import fill_workbook  # noqa: E402
+from scorecard.intake.safety import open_safely  # noqa: E402
+from scorecard.forms.samples import fill_workbook  # noqa: E402
 
 
 def median_ms(fn, repeat: int) -> tuple[float, float]:

@@ -17,11 +17,11 @@ import sqlite3
 import sys
 from pathlib import Path
 
-from . import console, logsetup
-from .errors import EXIT_INTERNAL, ReportError, Stop, translate
-from .fsutil import LockHeld, OutputBusy
+from .base import console, logsetup
+from .base.errors import EXIT_INTERNAL, ReportError, Stop, translate
+from .base.fsutil import LockHeld, OutputBusy
 from .rules import RulesError, load_rules
-from .text import parse_date
+from .base.text import parse_date
 from .version import __version__
 
 logger = logging.getLogger(__name__)
@@ -209,14 +209,14 @@ def _samples_apart(args) -> None:
 
 
 def _ledger_wait() -> float:
-    from .ledger import wait_seconds
+    from .operations.ledger import wait_seconds
 
     return wait_seconds()
 
 
 def _run_options(args) -> dict:
     """Rules loaded and the input folder checked: what `run` and `watch` both need."""
-    from .pipeline import check_folders
+    from .operations.pipeline import check_folders
 
     rules = load_rules(args.rules)      # a broken rules file is reported first (exit 1)
     if not args.input.is_dir():
@@ -228,7 +228,7 @@ def _run_options(args) -> dict:
 
 
 def cmd_run(args) -> int:
-    from .pipeline import run
+    from .operations.pipeline import run
 
     options = {**_run_options(args), "force": args.force}
     result = _timed_run(args, run, options)                 # ops: --wait, progress, log lines
@@ -242,7 +242,7 @@ def cmd_run(args) -> int:
 
 
 def cmd_watch(args) -> int:
-    from .watch import watch
+    from .operations.watch import watch
 
     options = _run_options(args)
     options.pop("settle")                   # the watcher's own setting, handed on to each run
@@ -274,7 +274,7 @@ def cmd_watch(args) -> int:
 
 
 def cmd_template(args) -> int:
-    from .forms import write_templates
+    from .forms.template import write_templates
 
     rules = load_rules(args.rules)
     for path in write_templates(rules, args.output):
@@ -283,9 +283,9 @@ def cmd_template(args) -> int:
 
 
 def cmd_check(args) -> int:
-    from .checking import check_file
-    from .datasets import recognise
-    from .listing import shown
+    from .intake.checking import check_file
+    from .intake.datasets import recognise
+    from .intake.listing import shown
 
     rules = load_rules(args.rules)
     subs, data_files = [], []
@@ -317,7 +317,7 @@ def cmd_check_rules(args) -> int:
 
 
 def cmd_check_templates(args) -> int:
-    from .templatecheck import template_problems
+    from .reports.templatecheck import template_problems
 
     load_rules(args.rules)
     problems = template_problems(args.templates)
@@ -390,7 +390,7 @@ def _progress_option(args) -> dict:
 
 
 def _round_of(options: dict) -> str:
-    from .pipeline import default_round
+    from .operations.pipeline import default_round
 
     as_of = options.get("as_of") or options["rules"].as_of or dt.date.today()
     return options.get("round_name") or default_round(options["rules"], as_of)
@@ -402,7 +402,7 @@ def _timed_run(args, run, options: dict):
     import logging
     import time
 
-    from .watch import Stopper
+    from .operations.watch import Stopper
 
     log = logging.getLogger("scorecard.cli")
     stopper = Stopper()
@@ -447,8 +447,8 @@ def _timed_run(args, run, options: dict):
 def _after_run(args, result, seconds: float, report: bool = False) -> None:
     import logging
 
-    from . import ledger
-    from .status import collect
+    from .operations import ledger
+    from .operations.status import collect
 
     if report:
         console.run_report(result.summary, result.round_dir)
@@ -467,7 +467,7 @@ def _after_run(args, result, seconds: float, report: bool = False) -> None:
 def _record_failure(args, exc, seconds: float, options: dict | None = None) -> str:
     import logging
 
-    from . import ledger
+    from .operations import ledger
 
     text = f"{type(exc).__name__}: {exc}"
     if isinstance(exc, Stop) and exc.exit_code != EXIT_USAGE:
@@ -482,7 +482,7 @@ def _record_failure(args, exc, seconds: float, options: dict | None = None) -> s
 
 
 def cmd_status(args) -> int:
-    from .status import collect, lines
+    from .operations.status import collect, lines
 
     for line in lines(collect(args.output, limit=args.limit)):
         console.say(line)
@@ -490,7 +490,7 @@ def cmd_status(args) -> int:
 
 
 def cmd_export(args) -> int:
-    from . import ledger
+    from .operations import ledger
 
     target = args.to or args.output / "导出" / dt.datetime.now().strftime("%Y%m%d-%H%M%S")
     try:
@@ -508,12 +508,12 @@ COMMANDS = {"run": cmd_run, "watch": cmd_watch, "template": cmd_template, "check
 COMMANDS.update({"status": cmd_status, "export": cmd_export})      # ops
 
 
-# ---------------------------------------------------------------- e-mail (issue 7: scorecard/delivery.py)
+# ---------------------------------------------------------------- e-mail (issue 7: scorecard/mail/delivery.py)
 
 def _deliver_after_run(rules, args, result, honour_backoff: bool = False) -> int:
     """Mail trouble never fails a run: the reports are written and the messages wait in the outbox."""
-    from .delivery import counts_line, deliver
-    from .mail import MailTemplateError
+    from .mail.delivery import counts_line, deliver
+    from .mail.messages import MailTemplateError
 
     try:
         done = deliver(rules, args.output, result.round_dir, send=True, dry_run=args.dry_run,
@@ -528,8 +528,8 @@ def _deliver_after_run(rules, args, result, honour_backoff: bool = False) -> int
 
 
 def cmd_send(args) -> int:
-    from .delivery import STATE_LABELS, counts_line, deliver, listing, superseded_count
-    from .mail import MailTemplateError
+    from .mail.delivery import STATE_LABELS, counts_line, deliver, listing, superseded_count
+    from .mail.messages import MailTemplateError
 
     rules = load_rules(args.rules)
     if not args.output.is_dir():
@@ -560,8 +560,8 @@ COMMANDS["send"] = cmd_send
 
 def cmd_ledger(args) -> int:
     """`ledger restore`, under the run lock (no run may write the ledger meanwhile)."""
-    from . import ledger, ledger_backup
-    from .fsutil import run_lock
+    from .operations import ledger, ledger_backup
+    from .base.fsutil import run_lock
 
     if not args.output.is_dir():
         raise UsageError(f"输出文件夹不存在：{args.output}")
@@ -595,7 +595,7 @@ def _add_new_round(sub) -> None:
 
 
 def cmd_new_round(args) -> int:
-    from .newround import NewRoundError, start_round
+    from .operations.newround import NewRoundError, start_round
 
     try:
         done = start_round(args.rules, args.name, as_of=args.as_of, input_dir=args.input, archive=args.archive)

@@ -89,7 +89,7 @@ def _place_templates(source: Path, target: Path) -> list[str]:
 
 
 def main() -> int:
-    from .console import setup_streams      # standard library only, like this module
+    from .base.console import setup_streams      # standard library only, like this module
 
     setup_streams()
     for line in place_defaults(Path(__file__).resolve().parent.parent):

@@ -17,7 +17,7 @@ from pathlib import Path
 import yaml
 from yaml.constructor import ConstructorError, SafeConstructor
 
-from .text import did_you_mean, squash
+from .base.text import did_you_mean, squash
 
 METHODS = ("材料审核", "实地考察", "问卷调查", "网络媒体调查", "听取汇报")
 COMBINES = ("min", "mean", "lead")
@@ -281,7 +281,7 @@ INDICATOR_KEYS = {"code", "name", "max", "method", "criteria", "departments", "c
 VETO_KEYS = {"code", "name"}
 LIMIT_KEYS = set(Limits.__dataclass_fields__)
 MAIL_KEYS = {"host", "port", "security", "user", "sender",
-             "max_mb", "timeout", "cafile"}   # mail delivery (scorecard/smtp.py): size limit, seconds, CA file
+             "max_mb", "timeout", "cafile"}   # mail delivery (scorecard/mail/smtp.py): size limit, seconds, CA file
 
 
 class _Checker:
@@ -486,7 +486,7 @@ def _dates(value, key: str, c: _Checker) -> tuple[dt.date, ...]:
         if isinstance(item, dt.date):
             out.append(item)
             continue
-        from .text import parse_date
+        from .base.text import parse_date
 
         parsed = parse_date(item) if isinstance(item, str) else None
         if parsed is None:
@@ -638,7 +638,7 @@ def _as_of(value, c: _Checker) -> dt.date | None:
         return value
     if isinstance(value, dt.datetime):
         return value.date()
-    from .text import parse_date
+    from .base.text import parse_date
 
     parsed = parse_date(value)
     if parsed is None:
@@ -703,7 +703,7 @@ DATA_METHODS = ("share", "mean", "sum")
 
 
 def _data_sources(value, c: _Checker) -> tuple[DataSource, ...]:
-    from .text import title_key
+    from .base.text import title_key
 
     sources, names = [], {}
     for i, d in enumerate(c.sequence(value, ("data",))):
@@ -754,7 +754,7 @@ def _with_computed(items: tuple[Item, ...], raw_items, c: _Checker,
 def _computed(value, kp, c: _Checker, sources: tuple[DataSource, ...]) -> Computed | None:
     if value is None:
         return None
-    from .text import title_key
+    from .base.text import title_key
 
     given = c.mapping(value, kp, COMPUTED_KEYS, ("data", "value", "target", "method"))
     if not given:

@@ -68,7 +68,7 @@ def prepare(folder: Path) -> list[str]:
 
 
 def _say(lines) -> None:
-    from .console import setup_streams
+    from .base.console import setup_streams
 
     setup_streams()
     for line in lines:

@@ -12,9 +12,9 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from scorecard.forms import build_template  # noqa: E402
+from scorecard.forms.template import build_template  # noqa: E402
 from scorecard.rules import load_rules, parse_rules  # noqa: E402
-from scorecard.samples import fill_workbook  # noqa: E402
+from scorecard.forms.samples import fill_workbook  # noqa: E402
 
 # Small enough to compute every score by hand: 2 items, 5 indicators (20 points), 3 departments.
 SMALL_RULES = """\
@@ -111,7 +111,7 @@ def site(small_rules, tmp_path):
 def lock_held_elsewhere(output_dir: Path):
     """The run lock of output_dir held by another thread (as by a running process) inside the block.
     Yields the event that releases it early."""
-    from scorecard.fsutil import run_lock
+    from scorecard.base.fsutil import run_lock
 
     held, release = threading.Event(), threading.Event()
 

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from conftest import SMALL_RULES, filled, full_marks
-from scorecard.pipeline import run
+from scorecard.operations.pipeline import run
 from scorecard.rules import parse_rules
 
 ROUND = "第一轮"

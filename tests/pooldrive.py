@@ -12,7 +12,8 @@ from pathlib import Path
 if __name__ == "__main__":
     multiprocessing.set_start_method(sys.argv[1], force=True)
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-    from scorecard import reports, stages
+    from scorecard.reports import write as reports
+    from scorecard.operations import stages
     from scorecard.cli import main
 
     stages.PARALLEL_FROM = stages.SPAWN_PARALLEL_FROM = 1

@@ -12,10 +12,10 @@ from __future__ import annotations
 import datetime as dt
 import random
 
-from scorecard.findings import finding
+from scorecard.base.findings import finding
 from scorecard.rules import parse_rules
-from scorecard.scoring import Placed, choose_latest, summarise
-from scorecard.validation import IGNORED, BonusClaim, Checked, Entry, VetoAnswer
+from scorecard.scoring.score import Placed, choose_latest, summarise
+from scorecard.intake.validation import IGNORED, BonusClaim, Checked, Entry, VetoAnswer
 
 HOSTILE = {
     "jinja_var": "{{ x }}",

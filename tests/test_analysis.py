@@ -1,7 +1,7 @@
 """analysis.analyse: worked examples computed by hand."""
 from __future__ import annotations
 
-from scorecard.analysis import analyse
+from scorecard.scoring.analysis import analyse
 
 
 def summary(**over):
@@ -96,7 +96,7 @@ def test_scoring_analyses_the_whole_summary():
     """summarise analyses a light view of the entries: the figures are those of the full summary."""
     from sample_summary import sample_summary
 
-    from scorecard.analysis import analyse
+    from scorecard.scoring.analysis import analyse
 
     for summary in (sample_summary(), sample_summary(history=False, veto=False)):
         assert summary["analysis"] == analyse({k: v for k, v in summary.items() if k != "analysis"})

@@ -12,7 +12,7 @@ import datetime as dt
 import pytest
 
 from conftest import SMALL_RULES, filled
-from scorecard.checking import check_file
+from scorecard.intake.checking import check_file
 from scorecard.rules import parse_rules
 from test_scoring import by, rows, run
 
@@ -179,8 +179,8 @@ def cells_in(path):
 
 
 def opens(path, limits, refused_as="file.too_large") -> bool:
-    from scorecard.findings import FileProblem
-    from scorecard.safety import open_safely
+    from scorecard.base.findings import FileProblem
+    from scorecard.intake.safety import open_safely
 
     try:
         open_safely(path, limits)
@@ -224,7 +224,7 @@ def test_cell_limit_per_workbook(tmp_path, step, ok):
 
 def computed_score(tmp_path, method, values, target=8000):
     """办公室's score on 2.10 (max 2) computed from its rows of 学习强国积分 with these values."""
-    from scorecard import datasets
+    from scorecard.intake import datasets
     from test_datasets import export, rules_with
 
     rules = rules_with(method, target=target)
@@ -261,7 +261,7 @@ def test_a_data_header_is_looked_for_in_the_first_ten_rows(tmp_path, header_row,
     """§12: a sheet whose header row (within the first 10 rows) has the data's columns is that data."""
     import openpyxl
 
-    from scorecard import datasets
+    from scorecard.intake import datasets
     from test_datasets import rules_with
 
     wb = openpyxl.Workbook()
@@ -287,7 +287,7 @@ def test_a_data_header_is_looked_for_in_the_first_ten_rows(tmp_path, header_row,
 def test_resubmit_days_are_working_days(start, days, due):
     """resubmit_days counts working days (Monday to Friday) after the day: Thursday 7 January 2027
     + 2 is Monday the 11th; Saturday + 1 is Monday."""
-    from scorecard.text import add_working_days
+    from scorecard.base.text import add_working_days
 
     assert add_working_days(start, days) == due
 
@@ -299,7 +299,7 @@ def test_resubmission_is_counted_from_the_first_run_or_a_later_as_of(small_rules
     and as_of (as_of on the day, the day before, the Monday after)."""
     import dataclasses
 
-    from scorecard.pipeline import run as pipeline_run
+    from scorecard.operations.pipeline import run as pipeline_run
 
     inp = tmp_path / "input"
     inp.mkdir()
@@ -313,7 +313,7 @@ def test_resubmission_is_counted_from_the_first_run_or_a_later_as_of(small_rules
 def test_watch_runs_once_the_folder_has_been_unchanged_for_the_settle_time(small_rules, site, settle, runs_at):
     """The watcher looks every second (an injected clock): the folder changes at 0 and then stays; the
     run starts at the first look where it has been unchanged for `settle` seconds."""
-    from scorecard.watch import watch
+    from scorecard.operations.watch import watch
 
     now, ran = [0.0], []
 
@@ -328,7 +328,7 @@ def test_watch_runs_once_the_folder_has_been_unchanged_for_the_settle_time(small
 @pytest.mark.parametrize("step, state", [(-1, "failed"), (0, "pending"), (1, "pending")])
 def test_a_message_of_exactly_the_size_limit_is_queued(tmp_path, step, state):
     """mail.max_mb: a message over the limit is held (failed, 邮件过大); one of exactly the limit goes."""
-    from scorecard.outbox import Entry, Outbox
+    from scorecard.mail.outbox import Entry, Outbox
 
     eml = b"Subject: x\r\n\r\n" + b"y" * 1000
     entry = Entry("第一轮", "bgs@example.gov.cn", "department", OFFICE, OFFICE, "h1", "<m1@x>", "主题", eml)
@@ -340,7 +340,7 @@ def test_a_message_of_exactly_the_size_limit_is_queued(tmp_path, step, state):
 @pytest.mark.parametrize("attempts, wait", [(1, 5), (2, 10), (3, 20), (7, 320), (8, 360), (30, 360)])
 def test_retry_backoff_doubles_up_to_six_hours(attempts, wait):
     """A temporary failure is tried again after 5 minutes, doubling per attempt, at most 6 hours."""
-    from scorecard.outbox import backoff
+    from scorecard.mail.outbox import backoff
 
     assert backoff(attempts) == dt.timedelta(minutes=wait)
 
@@ -349,7 +349,7 @@ def test_retry_backoff_doubles_up_to_six_hours(attempts, wait):
 def test_a_message_waiting_for_its_retry_is_due_on_the_minute(tmp_path, seconds, due):
     """The watcher (honour_backoff) sends a message again from its next_attempt on: 5 minutes after
     the first failure; a person's `send` does not wait."""
-    from scorecard.outbox import Entry, Outbox
+    from scorecard.mail.outbox import Entry, Outbox
 
     failed_at = dt.datetime(2026, 12, 31, 9, 30)
     entry = Entry("第一轮", "bgs@example.gov.cn", "department", OFFICE, OFFICE, "h1", "<m1@x>", "主题", b"x")

@@ -10,7 +10,7 @@ import matplotlib
 import pytest
 from PIL import Image
 
-from scorecard import charts
+from scorecard.reports import charts
 from sample_summary import sample_summary
 
 PNG = b"\x89PNG\r\n\x1a\n"

@@ -7,7 +7,7 @@ from types import SimpleNamespace
 
 import pytest
 
-from scorecard.checking import _hidden_on_windows, ignore_reason
+from scorecard.intake.checking import _hidden_on_windows, ignore_reason
 
 
 @pytest.mark.parametrize("name", ["~$办公室.xlsx", ".办公室.xlsx", ".~lock.办公室.xlsx#", "Thumbs.db", "thumbs.db",

@@ -22,11 +22,11 @@ from openpyxl.utils.datetime import CALENDAR_MAC_1904, to_excel
 
 from conftest import SMALL_RULES, filled, full_marks
 from scorecard import cli
-from scorecard.checking import check_file
-from scorecard.findings import CATALOGUE
-from scorecard.package import openpyxl_bytes
+from scorecard.intake.checking import check_file
+from scorecard.base.findings import CATALOGUE
+from scorecard.xlsx.package import openpyxl_bytes
 from scorecard.rules import parse_rules
-from scorecard.workbook import read_workbook
+from scorecard.intake.workbook import read_workbook
 from tests import hostile
 from tests.realworld import Err, Formula, put, sheets_of, write_xlsx
 
@@ -338,8 +338,8 @@ READABLE = [name for name, (_, outcome) in CORPUS.items() if outcome == OK and n
 
 
 def _grids_both_ways(path: Path) -> tuple[dict, dict]:
-    from scorecard import workbook
-    from scorecard.package import for_openpyxl, open_package
+    from scorecard.intake import workbook
+    from scorecard.xlsx.package import for_openpyxl, open_package
 
     pkg = open_package(path.read_bytes())
     wanted = workbook._wanted([(s.name, s.state) for s in pkg.sheets])
@@ -382,7 +382,7 @@ def test_bundled_examples_read_the_same_both_ways():
 
 
 def test_sheet_extent_bounds_what_calamine_would_allocate(rules, tmp_path):
-    from scorecard.package import SMALL_EXTENT, open_package
+    from scorecard.xlsx.package import SMALL_EXTENT, open_package
 
     cases = {"A1": SMALL_EXTENT, "Z999": SMALL_EXTENT, "AA1": (5, 27), "B1000": (1000, 13), "XFD1048576": (1048576, 16384)}
     for ref, want in cases.items():
@@ -404,7 +404,7 @@ def _with_raw_cell(rules, path, ref):
 def test_a_cell_reference_past_excel_limits_is_read_without_a_giant_grid(ref, rules, tmp_path):
     """calamine places a cell by its own r="", so N99999999 inside row 1 would make it allocate
     tens of gigabytes and abort the process: the extent check sends such a sheet to openpyxl."""
-    from scorecard.package import open_package
+    from scorecard.xlsx.package import open_package
 
     path = tmp_path / "a.xlsx"
     _with_raw_cell(rules, path, ref)
@@ -438,8 +438,8 @@ def test_damaged_xml_inside_a_sound_zip_gives_a_reading_or_a_finding(rules, tmp_
     nothing else escapes. (Random bytes that break the zip are test_safety's.)"""
     import random
 
-    from scorecard.findings import FileProblem
-    from scorecard.validation import validate
+    from scorecard.base.findings import FileProblem
+    from scorecard.intake.validation import validate
 
     rng = random.Random(20261201)
     with zipfile.ZipFile(io.BytesIO(write_xlsx(_sheets(rules)))) as zf:
@@ -494,7 +494,7 @@ def test_check_over_the_whole_corpus_at_once(rules, rules_file, tmp_path, capsys
                          ids=["strict", "empty_style", "backslashes", "mac_pivot"])
 def test_a_rejected_file_of_an_unusual_kind_is_annotated_in_place(options, rules, tmp_path):
     """The department gets its own file back with the cell marked, not only a list of problems."""
-    from scorecard.pipeline import run
+    from scorecard.operations.pipeline import run
 
     inp = tmp_path / "input"
     inp.mkdir()

@@ -6,8 +6,8 @@ import re
 import warnings
 
 from conftest import filled, full_marks
-from scorecard.checking import check_file
-from scorecard.text import fmt_number
+from scorecard.intake.checking import check_file
+from scorecard.base.text import fmt_number
 
 
 def test_a_huge_number_is_quoted_short():
@@ -23,7 +23,7 @@ def test_a_score_of_1e308_is_refused_in_a_short_message(small_rules, save):
 
 
 def test_a_name_with_a_line_break_draws_without_a_glyph_warning():
-    from scorecard.charts import rate_chart
+    from scorecard.reports.charts import rate_chart
 
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")

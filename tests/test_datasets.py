@@ -19,8 +19,8 @@ import openpyxl
 import pytest
 
 from conftest import SMALL_RULES
-from scorecard import datasets
-from scorecard.forms import build_template
+from scorecard.intake import datasets
+from scorecard.forms.template import build_template
 from scorecard.rules import parse_rules
 
 DATA = "data:\n  - {name: 学习强国积分, columns: [姓名, 所属部门, 积分], department: 所属部门}\n"
@@ -250,7 +250,7 @@ def test_large_export_through_the_real_reader(tmp_path):
 
 
 # ---------------------------------------------------------------------------------------------
-# End to end through scorecard.pipeline.run
+# End to end through scorecard.operations.pipeline.run
 #
 # 2.10 combines by mean here. Departments fill every other indicator with full marks (18 points).
 # 办公室 still types 1 on 2.10 (shown beside the computed score, never counted), 机关党委 leaves the
@@ -261,7 +261,7 @@ def test_large_export_through_the_real_reader(tmp_path):
 import datetime as dt  # noqa: E402
 
 from conftest import filled, full_marks  # noqa: E402
-from scorecard.pipeline import run  # noqa: E402
+from scorecard.operations.pipeline import run  # noqa: E402
 
 
 def e2e_rules():
@@ -390,7 +390,7 @@ def test_a_rerun_reads_the_export_again_and_scores_the_same(tmp_path):
 
 def test_data_workbooks_are_recognised_in_the_process_pool_too(tmp_path):
     """Over PARALLEL_FROM files the pipeline reads in worker processes: a data workbook comes back as data."""
-    from scorecard.stages import PARALLEL_FROM
+    from scorecard.operations.stages import PARALLEL_FROM
 
     rules = e2e_rules()
     department_input(rules, tmp_path / "input")

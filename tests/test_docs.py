@@ -8,7 +8,7 @@ import pytest
 from conftest import ROOT
 from scorecard import rules as R
 from scorecard.cli import COMMANDS, build_parser
-from scorecard.findings import CATALOGUE
+from scorecard.base.findings import CATALOGUE
 
 README = (ROOT / "README.md").read_text(encoding="utf-8")
 

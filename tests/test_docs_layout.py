@@ -15,7 +15,8 @@ import pytest
 from docx.oxml.ns import qn
 
 from conftest import ROOT
-from scorecard import analysis, docstyle
+from scorecard.scoring import analysis
+from scorecard.reports import docstyle
 from scorecard.cli import main
 
 ISO = re.compile(r"\d{4}-\d{2}-\d{2}")

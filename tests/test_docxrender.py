@@ -16,8 +16,12 @@ import docx
 import pytest
 from docx.shared import Mm
 
-from scorecard import docstyle, docxrender, reports
-from scorecard.report_context import Shared
+from scorecard.reports import docstyle
+
+from scorecard.reports import docxrender
+
+from scorecard.reports import write as reports
+from scorecard.reports.context import Shared
 from sample_summary import NO_INDICATORS, RETURNED, UNSUBMITTED, passing_summary, sample_summary
 
 # A 1×1 PNG: a picture gives the body a wp:docPr whose id docxtpl renumbers.
@@ -141,7 +145,7 @@ def test_a_user_template_is_checked_against_docxtpl_once_per_process(tmp_path, m
     assert renderer.check                          # not a packaged template: checked on its first document
     real = docxrender.Prepared.render
     monkeypatch.setattr(docxrender.Prepared, "render", lambda self, context: real(self, dict(context, title="错")))
-    with caplog.at_level(logging.WARNING, logger="scorecard.reports"):
+    with caplog.at_level(logging.WARNING, logger="scorecard.reports.write"):
         renderer.render(CONTEXTS[0], tmp_path / "a.docx")
     assert renderer.prepared is False and "differs from docxtpl" in caplog.text
     assert_same_package((tmp_path / "a.docx").read_bytes(), docxtpl_bytes("x.docx", data, CONTEXTS[0], tmp_path))

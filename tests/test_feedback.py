@@ -14,11 +14,11 @@ from openpyxl import Workbook, load_workbook
 from openpyxl.comments import Comment
 from openpyxl.styles import Protection
 
-from scorecard import feedback
-from scorecard.feedback import ERROR_FILL, SHEET, WARNING_FILL, write_returned
-from scorecard.findings import CATALOGUE, FileProblem, Finding, finding
+from scorecard.forms import feedback
+from scorecard.forms.feedback import ERROR_FILL, SHEET, WARNING_FILL, write_returned
+from scorecard.base.findings import CATALOGUE, FileProblem, Finding, finding
 from scorecard.rules import Limits
-from scorecard.safety import open_safely
+from scorecard.intake.safety import open_safely
 from tests import hostile
 
 HEAD_ROW = 8  # title, 5 info rows, a blank row, then the table header

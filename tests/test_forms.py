@@ -9,10 +9,10 @@ import sys
 import openpyxl
 
 from conftest import ROOT
-from scorecard import layout as L
-from scorecard.checking import check_file
-from scorecard.forms import build_template, write_templates
-from scorecard.samples import fill_workbook
+from scorecard.intake import layout as L
+from scorecard.intake.checking import check_file
+from scorecard.forms.template import build_template, write_templates
+from scorecard.forms.samples import fill_workbook
 
 
 def cli(*args, cwd=ROOT):

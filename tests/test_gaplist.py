@@ -7,8 +7,8 @@ from collections import Counter
 import openpyxl
 import pytest
 
-from scorecard.gaplist import GAP_SHEET, KINDS, STATS_SHEET, write_gap_xlsx
-from scorecard.text import display_width
+from scorecard.office.gaplist import GAP_SHEET, KINDS, STATS_SHEET, write_gap_xlsx
+from scorecard.base.text import display_width
 from sample_summary import passing_summary, sample_summary
 
 

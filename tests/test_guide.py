@@ -26,7 +26,7 @@ import pytest
 from conftest import ROOT
 from scorecard import cli
 from scorecard.cli import COMMANDS, build_parser
-from scorecard.findings import CATALOGUE
+from scorecard.base.findings import CATALOGUE
 
 GUIDE_PATH = ROOT / "docs" / "操作手册.md"
 GUIDE = GUIDE_PATH.read_text(encoding="utf-8")

@@ -183,8 +183,8 @@ def test_a_sparse_8gb_file_is_refused_by_its_size_without_being_read(site):
 
 
 def test_hashing_stops_when_a_stop_is_asked_for(tmp_path):
-    from scorecard import stopping
-    from scorecard.fsutil import file_sha256
+    from scorecard.base import stopping
+    from scorecard.base.fsutil import file_sha256
 
     path = tmp_path / "a.bin"
     path.write_bytes(b"x" * (8 << 20))
@@ -222,8 +222,8 @@ def _long_cell_book(path: Path, rules, length: int, rich: bool = False, entities
 
 
 def test_a_cell_over_32767_characters_is_refused_while_streaming(small_rules, tmp_path, monkeypatch):
-    from scorecard import workbook
-    from scorecard.checking import check_file
+    from scorecard.intake import workbook
+    from scorecard.intake.checking import check_file
 
     for entities in (False, True):      # exactly Excel's limit: accepted, however the XML spells it
         ok = check_file(_long_cell_book(tmp_path / "ok.xlsx", small_rules, 32767, entities=entities), small_rules)
@@ -246,7 +246,7 @@ def test_a_long_cell_is_rejected_with_bounded_memory(small_rules, tmp_path):
     took (1,246 MB), and the annotated copy does not re-parse the file."""
     path = _long_cell_book(tmp_path / "long.xlsx", small_rules, 1_000_000)
     code = ("import resource, sys; sys.path.insert(0, sys.argv[1]);"
-            "from scorecard.rules import parse_rules; from scorecard.checking import check_file;"
+            "from scorecard.rules import parse_rules; from scorecard.intake.checking import check_file;"
             "from conftest import SMALL_RULES;"
             "before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss;"
             "c = check_file(__import__('pathlib').Path(sys.argv[2]), parse_rules(SMALL_RULES, 'r.yaml'));"
@@ -403,12 +403,12 @@ def test_disk_full_while_writing_reports_exits_4(site, monkeypatch):
     """The same stop without root: the write fails as on a full disk."""
     import errno
 
-    import scorecard.stages
+    import scorecard.operations.stages
 
     def full(*args, **kwargs):
         raise OSError(errno.ENOSPC, "No space left on device")
 
-    monkeypatch.setattr(scorecard.stages, "write_reports", full)
+    monkeypatch.setattr(scorecard.operations.stages, "write_reports", full)
     p = cli("run", *site["args"])
     assert p.returncode == 4 and "磁盘空间不足" in p.stderr
     assert leftovers(site["out"]) == [] and not (site["out"] / ROUND).exists()
@@ -471,7 +471,8 @@ def test_five_kills_while_a_round_is_staged_then_a_clean_run(site, small_rules):
 
 
 def test_rendering_stops_between_reports_when_a_stop_is_asked_for():
-    from scorecard import reports, stopping
+    from scorecard.reports import write as reports
+    from scorecard.base import stopping
 
     stopping.request()
     try:
@@ -503,7 +504,7 @@ def test_sigterm_stops_a_run_and_leaves_the_previous_outputs(site, small_rules):
 
 
 def test_what_a_killed_run_left_is_cleaned_and_a_half_swapped_round_put_back(tmp_path):
-    from scorecard.fsutil import clean_left_behind
+    from scorecard.base.fsutil import clean_left_behind
 
     out = tmp_path / "out"
     (out / ".第一轮.staging-0a1b2c").mkdir(parents=True)

@@ -10,8 +10,8 @@ import re
 import time
 
 from conftest import filled
-from scorecard.pipeline import run
-from scorecard.watch import watch
+from scorecard.operations.pipeline import run
+from scorecard.operations.watch import watch
 
 
 def half_copied(rules, path, age: float) -> None:
@@ -122,7 +122,7 @@ def test_new_round_names_it_archives_when_asked_and_checks(small_rules, tmp_path
 
 
 def test_the_console_names_skipped_and_left_over_files(small_rules, tmp_path, capsys):
-    from scorecard.console import run_report
+    from scorecard.base.console import run_report
 
     inp, out = tmp_path / "input", tmp_path / "output"
     inp.mkdir()

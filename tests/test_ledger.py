@@ -5,7 +5,7 @@ import json
 import sqlite3
 from contextlib import closing
 
-from scorecard.ledger import Ledger, json_utf8
+from scorecard.operations.ledger import Ledger, json_utf8
 
 
 def test_a_summary_is_stored_as_the_text_json_dumps_gives(tmp_path):

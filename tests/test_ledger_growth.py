@@ -8,8 +8,8 @@ import sqlite3
 from conftest import SMALL_RULES
 from mailserver import smtp_server
 from mailworld import (LOW_12, clean_env, do_run, env_for, prepared, ran, world, write_office)  # noqa: F401
-from scorecard.delivery import deliver
-from scorecard.outbox import FAILED, SUPERSEDED, Outbox
+from scorecard.mail.delivery import deliver
+from scorecard.mail.outbox import FAILED, SUPERSEDED, Outbox
 from scorecard.rules import parse_rules
 
 

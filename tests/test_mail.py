@@ -17,12 +17,12 @@ from conftest import SMALL_RULES, filled
 from mailserver import PASSWORD, USER, Recorder, free_port, make_certificate, smtp_server
 from mailworld import (CLOCK, DOCX, LOW_11, LOW_12, ROUND, SENDER, XLSX, attachments, body, by_address,  # noqa: F401
                        clean_env, do_run, env_for, prepared, ran, world, write_office)
-from scorecard import mail
-from scorecard.delivery import deliver, listing
-from scorecard.outbox import FAILED, PENDING, SENT, SUPERSEDED, Outbox
-from scorecard.pipeline import run
+from scorecard.mail import messages as mail
+from scorecard.mail.delivery import deliver, listing
+from scorecard.mail.outbox import FAILED, PENDING, SENT, SUPERSEDED, Outbox
+from scorecard.operations.pipeline import run
 from scorecard.rules import parse_rules
-from scorecard.smtp import settings_from
+from scorecard.mail.smtp import settings_from
 
 
 # ---------------------------------------------------------------- messages
@@ -341,7 +341,7 @@ def test_bundled_rules_and_examples(tmp_path, bundled_rules):
 
 
 def test_watch_delivers_after_each_run(world, small_rules):
-    from scorecard.watch import watch
+    from scorecard.operations.watch import watch
 
     with smtp_server() as (server, port):
         runs = watch(small_rules, world / "input", world / "output", max_runs=1, sleep=lambda s: None,

@@ -8,7 +8,7 @@ from mailserver import Recorder, free_port, smtp_server
 from mailworld import (LOW_12, ROUND, attachments, body, by_address, clean_env, env_for, prepared,  # noqa: F401
                        world, write_office)
 from scorecard.cli import main
-from scorecard.outbox import FAILED, PENDING, SENT, Outbox
+from scorecard.mail.outbox import FAILED, PENDING, SENT, Outbox
 
 
 def cli(world, *args):

@@ -12,8 +12,8 @@ from mailserver import Recorder, free_port, smtp_server
 from mailworld import (CLOCK, LOW_11, LOW_12, ROUND, attachments, body, by_address, clean_env, do_run,  # noqa: F401
                        env_for, prepared, ran, world, write_office)
 from scorecard.cli import main
-from scorecard.delivery import deliver
-from scorecard.outbox import FAILED, PENDING, Outbox
+from scorecard.mail.delivery import deliver
+from scorecard.mail.outbox import FAILED, PENDING, Outbox
 
 DJK_LOW = {"自评得分": 1, "完成情况": "推进中", "存在问题": "窗口标识不全", "整改措施": "统一制作标识",
            "责任人": "赵科长", "完成时限": dt.date(2027, 1, 31)}

@@ -16,10 +16,10 @@ import openpyxl
 import pytest
 
 from conftest import SMALL_RULES, filled, full_marks
-from scorecard.findings import CATALOGUE
-from scorecard.office import edit_history, is_office_workbook
-from scorecard.office_read import GAP_FILE, REVIEW_FILE
-from scorecard.pipeline import run
+from scorecard.base.findings import CATALOGUE
+from scorecard.office.apply import edit_history, is_office_workbook
+from scorecard.office.read import GAP_FILE, REVIEW_FILE
+from scorecard.operations.pipeline import run
 from scorecard.rules import parse_rules
 
 ROUND = "第一轮"
@@ -794,6 +794,6 @@ def test_a_verified_score_may_be_zero_or_the_max_and_nothing_outside(office):
 def test_what_the_office_typed_is_compared_in_one_canonical_form(field, typed, stored):
     """Excel, WPS and LibreOffice save 3 as 3.0, a date as a datetime or a serial number: all compare
     equal to what was written; text is trimmed; a blank 整改状态 is 未整改 (§11)."""
-    from scorecard.office_read import norm
+    from scorecard.office.read import norm
 
     assert norm(field, typed) == stored

@@ -1,7 +1,7 @@
 """A 核定表 row typed twice with different scores is reported, not settled by which came first (issue 18)."""
 from __future__ import annotations
 
-from scorecard.office_read import REVIEW_FILE
+from scorecard.office.read import REVIEW_FILE
 from test_office import office, rules_hit, sheet_rows, summary_of  # noqa: F401
 
 

@@ -19,9 +19,9 @@ from docx import Document
 
 import hostile
 from conftest import ROOT, SMALL_RULES, filled
-from scorecard.fsutil import run_lock
+from scorecard.base.fsutil import run_lock
 from scorecard.rules import load_rules
-from scorecard.samples import write_samples
+from scorecard.forms.samples import write_samples
 
 CJK = re.compile(r"[\u4e00-\u9fff]")
 
@@ -213,7 +213,7 @@ def test_rounds_are_compared(small_rules, tmp_path):
 
 
 def test_watch_runs_when_the_folder_settles(small_rules, tmp_path):
-    from scorecard.watch import watch
+    from scorecard.operations.watch import watch
 
     inp, out = tmp_path / "input", tmp_path / "out"
     inp.mkdir()
@@ -260,7 +260,7 @@ def test_a_rejected_resubmission_leaves_the_last_accepted_one_standing(small_rul
 def test_a_defect_of_ours_fails_the_run_instead_of_rejecting_files(small_rules, tmp_path, monkeypatch, caplog):
     """A bug in validation must not reach a department as 'your file is broken': the run fails
     (exit 70, CONTRACT.md §6) with the traceback, and the previous outputs stay exactly as they were."""
-    import scorecard.checking
+    import scorecard.intake.checking
 
     rules_file = tmp_path / "rules.yaml"
     rules_file.write_text(SMALL_RULES, encoding="utf-8")
@@ -273,7 +273,7 @@ def test_a_defect_of_ours_fails_the_run_instead_of_rejecting_files(small_rules, 
     def broken_validate(*args, **kwargs):
         raise ZeroDivisionError("a defect in validation")
 
-    monkeypatch.setattr(scorecard.checking, "validate", broken_validate)
+    monkeypatch.setattr(scorecard.intake.checking, "validate", broken_validate)
     filled(small_rules, "机关党委").save(inp / "b.xlsx")      # a new file: it is read and validated
     p = cli("run", "--rules", str(rules_file), "--input", str(inp), "--output", str(out))
     assert p.returncode == 70
@@ -287,7 +287,7 @@ def test_a_defect_of_ours_fails_the_run_instead_of_rejecting_files(small_rules, 
 def test_files_that_vanish_or_change_during_a_run(small_rules, tmp_path):
     """A drop folder changes under a run: a file removed before it is read is reported for that file;
     a rejected file replaced after it was read gets a problems-only annotated copy, not the new bytes."""
-    from scorecard.pipeline import run
+    from scorecard.operations.pipeline import run
 
     inp, out = tmp_path / "input", tmp_path / "out"
     inp.mkdir()
@@ -315,8 +315,8 @@ def test_files_that_vanish_or_change_during_a_run(small_rules, tmp_path):
 
 def test_an_unchanged_rerun_parses_nothing_again(small_rules, tmp_path, monkeypatch):
     """Files already checked under the same rules come from the ledger; a changed file is read again."""
-    import scorecard.checking
-    from scorecard.pipeline import run
+    import scorecard.intake.checking
+    from scorecard.operations.pipeline import run
 
     inp, out = tmp_path / "input", tmp_path / "out"
     inp.mkdir()
@@ -324,8 +324,8 @@ def test_an_unchanged_rerun_parses_nothing_again(small_rules, tmp_path, monkeypa
     filled(small_rules, "机关党委", rows={"1.1": {"自评得分": "很好"}}).save(inp / "b.xlsx")
     first = run(small_rules, inp, out).summary
     read = []
-    real = scorecard.checking.read_workbook
-    monkeypatch.setattr(scorecard.checking, "read_workbook", lambda path, *a, **k: read.append(path.name) or real(path, *a, **k))
+    real = scorecard.intake.checking.read_workbook
+    monkeypatch.setattr(scorecard.intake.checking, "read_workbook", lambda path, *a, **k: read.append(path.name) or real(path, *a, **k))
     again = run(small_rules, inp, out).summary
     assert read == []
     assert again["submissions"] == first["submissions"] and again["departments"] == first["departments"]
@@ -336,7 +336,8 @@ def test_an_unchanged_rerun_parses_nothing_again(small_rules, tmp_path, monkeypa
 
 
 def test_reading_in_a_process_pool_gives_the_same_result(small_rules, tmp_path):
-    from scorecard import pipeline, stages
+    from scorecard.operations import pipeline
+    from scorecard.operations import stages
 
     inp = tmp_path / "input"
     inp.mkdir()
@@ -351,7 +352,7 @@ def test_reading_in_a_process_pool_gives_the_same_result(small_rules, tmp_path):
 
 
 def test_the_resubmission_date_is_fixed_at_the_rounds_first_run(small_rules, tmp_path):
-    from scorecard.pipeline import run
+    from scorecard.operations.pipeline import run
 
     inp = tmp_path / "input"
     inp.mkdir()

@@ -10,10 +10,10 @@ import json
 import os
 
 from conftest import filled
-from scorecard.pipeline import run
-from scorecard.rendercache import KEYS_FILE
+from scorecard.operations.pipeline import run
+from scorecard.reports.rendercache import KEYS_FILE
 from sample_summary import passing_summary
-from scorecard.reports import (DEPARTMENT_DIR, GAPLIST_TEMPLATE, GAPLIST_XLSX, PARALLEL_FROM, SUMMARY_TEMPLATE,
+from scorecard.reports.write import (DEPARTMENT_DIR, GAPLIST_TEMPLATE, GAPLIST_XLSX, PARALLEL_FROM, SUMMARY_TEMPLATE,
                                write_reports)
 
 WHOLE = (SUMMARY_TEMPLATE, GAPLIST_TEMPLATE, GAPLIST_XLSX)     # made from the whole summary

@@ -13,10 +13,10 @@ import pytest
 from docx.oxml.ns import qn
 from docx.shared import Mm
 
-from scorecard import reports
-from scorecard.reports import DEFAULT_TEMPLATES, ReportError, build_context, verdict_sentence, write_reports
-from scorecard.templatecheck import template_problems
-from scorecard.text import fmt_number, safe_filename
+from scorecard.reports import write as reports
+from scorecard.reports.write import DEFAULT_TEMPLATES, ReportError, build_context, verdict_sentence, write_reports
+from scorecard.reports.templatecheck import template_problems
+from scorecard.base.text import fmt_number, safe_filename
 from sample_summary import NO_INDICATORS, RETURNED, UNSUBMITTED, passing_summary, sample_summary
 
 HOSTILE_LITERALS = ["{{ x }}", "{% if %}", "{% endif %}"]

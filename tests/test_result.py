@@ -1,4 +1,4 @@
-"""The result shape is defined once (scorecard/result.py) and documented in docs/summary.md."""
+"""The result shape is defined once (scorecard/scoring/result.py) and documented in docs/summary.md."""
 from __future__ import annotations
 
 import dataclasses
@@ -9,9 +9,9 @@ import re
 import pytest
 
 from conftest import ROOT, filled
-from scorecard import result
-from scorecard.checking import check_file
-from scorecard.scoring import choose_latest, summarise
+from scorecard.scoring import result
+from scorecard.intake.checking import check_file
+from scorecard.scoring.score import choose_latest, summarise
 
 DOC = (ROOT / "docs" / "summary.md").read_text(encoding="utf-8")
 RECORDS = [obj for obj in vars(result).values()
@@ -58,7 +58,7 @@ def test_a_large_round_is_written_one_record_per_line_with_the_same_content(tmp_
     import io
     import json
 
-    from scorecard import result
+    from scorecard.scoring import result
 
     summary = {"round": "R", "unit": {"score": 1.5, "passed": True}, "entries": [{"department": "办公室", "score": k}
                                                                                for k in range(2500)],

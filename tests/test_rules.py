@@ -153,7 +153,7 @@ def test_a_tab_is_explained_in_chinese():
 
 def test_resubmit_by_skips_chinese_holidays_and_counts_adjusted_workdays():
     import datetime as dt
-    from scorecard.text import add_working_days
+    from scorecard.base.text import add_working_days
 
     # 2025-12-31 (Wednesday) + 3 working days: 元旦 2026-01-01..03 off, 01-04 (Sunday) a 调休 working day.
     assert add_working_days(dt.date(2025, 12, 31), 3) == dt.date(2026, 1, 6)

@@ -18,10 +18,10 @@ import openpyxl
 import openpyxl.xml
 import pytest
 
-from scorecard import safety
-from scorecard.findings import CATALOGUE, ERROR, FileProblem
+from scorecard.intake import safety
+from scorecard.base.findings import CATALOGUE, ERROR, FileProblem
 from scorecard.rules import Limits
-from scorecard.safety import SafeFile, open_safely
+from scorecard.intake.safety import SafeFile, open_safely
 from tests import hostile
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -311,9 +311,9 @@ MEMORY_PROBE = textwrap.dedent("""
     import resource, sys
     from pathlib import Path
     resource.setrlimit(resource.RLIMIT_AS, (1 << 30, 1 << 30))
-    from scorecard.findings import FileProblem
+    from scorecard.base.findings import FileProblem
     from scorecard.rules import Limits
-    from scorecard.safety import open_safely
+    from scorecard.intake.safety import open_safely
     for name, limits in [("bomb", Limits()), ("liar", Limits()),
                          ("bomb", Limits(max_ratio=1e9, max_uncompressed_mb=1000))]:
         try:

@@ -4,7 +4,7 @@ from __future__ import annotations
 import openpyxl
 
 from conftest import ROOT
-from scorecard.samples import write_samples
+from scorecard.forms.samples import write_samples
 
 BUNDLED = ROOT / "examples" / "input"
 

@@ -13,7 +13,7 @@ import pytest
 from openpyxl.utils import column_index_from_string
 
 from conftest import filled, full_marks
-from scorecard.checking import check_file
+from scorecard.intake.checking import check_file
 
 SCENARIOS = sorted((Path(__file__).parent / "scenarios").glob("*.json"))
 CJK = re.compile(r"[\u4e00-\u9fff]")

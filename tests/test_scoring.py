@@ -7,8 +7,8 @@ import os
 import pytest
 
 from conftest import filled, full_marks
-from scorecard.checking import check_file
-from scorecard.scoring import choose_latest, summarise
+from scorecard.intake.checking import check_file
+from scorecard.scoring.score import choose_latest, summarise
 
 RESUBMIT_BY = dt.date(2027, 1, 6)
 
@@ -315,7 +315,7 @@ def test_computed_scores_and_data_files_in_the_summary(small_rules, save, tmp_pa
     """§12 in summary.json: `computed` per department, the data workbook in `submissions` (status
     data), its findings and data.no_rows in `office_findings`. The export is test_datasets' (办公室
     9000, 8000, 4000 -> 2 of 3 reach 8000; 机关党委 0 of 2; 登记注册科 no rows)."""
-    from scorecard import datasets
+    from scorecard.intake import datasets
     from test_datasets import export, rules_with
 
     r = rules_with("share")
@@ -415,7 +415,7 @@ def test_a_returned_note_names_every_returned_file_of_the_department(small_rules
 
 
 def test_a_replaced_data_file_names_the_newer_one_in_submissions(small_rules, save, tmp_path):
-    from scorecard import datasets
+    from scorecard.intake import datasets
     from test_datasets import export, rules_with
 
     r = rules_with("share")

@@ -11,8 +11,11 @@ import sys
 import pytest
 
 from conftest import ROOT, SMALL_RULES, lock_held_elsewhere
-from scorecard import cli, console, ledger, logsetup
-from scorecard.status import collect, lines, lock_held
+from scorecard import cli
+from scorecard.base import console
+from scorecard.operations import ledger
+from scorecard.base import logsetup
+from scorecard.operations.status import collect, lines, lock_held
 
 # The mail helper's outbox (CONTRACT §9), as its module creates it.
 OUTBOX = """CREATE TABLE IF NOT EXISTS outbox (id INTEGER PRIMARY KEY AUTOINCREMENT, round TEXT, recipient TEXT,
@@ -235,7 +238,7 @@ def test_progress_shows_nothing_when_quiet():
 
 
 def test_ops_modules_import_no_heavy_library():
-    code = ("import sys; import scorecard.console, scorecard.logsetup, scorecard.status; "
+    code = ("import sys; import scorecard.base.console, scorecard.base.logsetup, scorecard.operations.status; "
             "heavy = [m for m in ('pandas', 'docx', 'docxtpl', 'matplotlib') if m in sys.modules]; "
             "print(heavy)")
     p = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT)

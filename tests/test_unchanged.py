@@ -1,4 +1,4 @@
-"""An unchanged rerun does nothing (scorecard/unchanged.py, wired in pipeline.run).
+"""An unchanged rerun does nothing (scorecard/operations/unchanged.py, wired in pipeline.run).
 
 "Did nothing" is visible from outside: every file of the round folder keeps its inode and its
 modification time (a full run swaps in a new folder of new files), and the run history has an
@@ -19,8 +19,8 @@ from pathlib import Path
 import pytest
 
 from conftest import ROOT, SMALL_RULES, filled, full_marks
-from scorecard.pipeline import run
-from scorecard.reports import DEPARTMENT_DIR, ReportError
+from scorecard.operations.pipeline import run
+from scorecard.reports.write import DEPARTMENT_DIR, ReportError
 
 DEPARTMENTS = ("办公室", "机关党委", "登记注册科")
 

@@ -7,7 +7,7 @@ import datetime as dt
 import pytest
 
 from conftest import filled, full_marks
-from scorecard.checking import check_file
+from scorecard.intake.checking import check_file
 from test_datasets import rules_with
 
 

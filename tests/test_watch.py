@@ -16,8 +16,9 @@ import pytest
 from docx import Document
 
 from conftest import ROOT, SMALL_RULES, filled, lock_held_elsewhere
-from scorecard import cli, ledger
-from scorecard.watch import Stopper, watch
+from scorecard import cli
+from scorecard.operations import ledger
+from scorecard.operations.watch import Stopper, watch
 
 
 @pytest.fixture
@@ -61,7 +62,7 @@ def test_a_failed_cycle_is_logged_and_the_next_change_runs_again(small_rules, se
                  on_failure=lambda exc, s: failures.append(exc), on_result=lambda r, s: results.append(r))
     assert runs == 1 and len(failures) == 1 and len(results) == 1
     assert "no_such_value" in str(failures[0])
-    failed = [r for r in caplog.records if r.name == "scorecard.watch" and r.levelname == "ERROR"]
+    failed = [r for r in caplog.records if r.name == "scorecard.operations.watch" and r.levelname == "ERROR"]
     assert failed and failed[0].exc_info is not None           # logged with its traceback
     summary = json.loads((out / "第一轮" / "summary.json").read_text(encoding="utf-8"))
     assert {s["department"] for s in summary["submissions"]} == {"办公室", "机关党委"}

@@ -23,8 +23,13 @@ from pathlib import Path
 import pytest
 
 from conftest import ROOT, filled
-from scorecard import fsutil, ledger, logsetup, pools, unchanged, windows
-from scorecard.pipeline import run
+from scorecard.base import fsutil
+from scorecard.operations import ledger
+from scorecard.base import logsetup
+from scorecard.base import pools
+from scorecard.operations import unchanged
+from scorecard import windows
+from scorecard.operations.pipeline import run
 
 SAMPLES = ROOT / "examples" / "input"
 DRIVE = Path(__file__).resolve().parent / "pooldrive.py"

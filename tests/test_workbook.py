@@ -9,8 +9,8 @@ import zipfile
 from openpyxl.utils.datetime import CALENDAR_MAC_1904, to_excel
 
 from conftest import filled, full_marks
-from scorecard.checking import check_file
-from scorecard.text import parse_date, parse_number, safe_filename, title_key
+from scorecard.intake.checking import check_file
+from scorecard.base.text import parse_date, parse_number, safe_filename, title_key
 
 DEFICIT = {"存在问题": "问题", "整改措施": "措施", "责任人": "李强", "完成情况": "推进中"}
 

@@ -7,9 +7,9 @@ import openpyxl
 from openpyxl import Workbook
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Protection, Side
 
-from scorecard import xlsxbulk
-from scorecard.fsutil import atomic_save_workbook
-from scorecard.xlsxutil import set_text
+from scorecard.xlsx import bulk as xlsxbulk
+from scorecard.base.fsutil import atomic_save_workbook
+from scorecard.xlsx.util import set_text
 
 THIN = Side(style="thin", color="A6A6A6")
 STYLES = {

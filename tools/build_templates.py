@@ -4,8 +4,8 @@
 
 The templates are docxtpl documents: `{{ var }}` prints a context value, `{%p for/if %}` repeats or
 keeps whole paragraphs, `{%tr for %}` repeats a table row, `{{ chart_items }}` is a picture. All
-formatting is in named styles (scorecard/docstyle.py), so office staff can restyle in Word.
-The context keys are listed in scorecard/reports.py (build_context) and the README.
+formatting is in named styles (scorecard/reports/docstyle.py), so office staff can restyle in Word.
+The context keys are listed in scorecard/reports/write.py (build_context) and the README.
 """
 from __future__ import annotations
 
@@ -17,7 +17,7 @@ sys.path.insert(0, str(ROOT))
 
 import docx  # noqa: E402
 
-from scorecard import docstyle as ds  # noqa: E402
+from scorecard.reports import docstyle as ds  # noqa: E402
 
 L, C, N = ds.TABLE_TEXT, ds.TABLE_CENTER, ds.TABLE_NUMBER
 

@@ -1,10 +1,10 @@
 """Mutation testing of the core modules with mutmut (`make mutants`; docs/testing.md).
 
-    .venv/bin/python tools/mutants.py scorecard/scoring.py            # one module
-    .venv/bin/python tools/mutants.py scorecard/scoring.py --jobs 1   # gentler on a shared machine
-    .venv/bin/python tools/mutants.py scorecard/scoring.py --fresh    # forget earlier results
-    .venv/bin/python tools/mutants.py scorecard/scoring.py --report   # print the last results only
-    .venv/bin/python tools/mutants.py scorecard/scoring.py --only 'scorecard.scoring.x__gaps*'   # one function
+    .venv/bin/python tools/mutants.py scorecard/scoring/score.py            # one module
+    .venv/bin/python tools/mutants.py scorecard/scoring/score.py --jobs 1   # gentler on a shared machine
+    .venv/bin/python tools/mutants.py scorecard/scoring/score.py --fresh    # forget earlier results
+    .venv/bin/python tools/mutants.py scorecard/scoring/score.py --report   # print the last results only
+    .venv/bin/python tools/mutants.py scorecard/scoring/score.py --only 'scorecard.scoring.score.x__gaps*'   # one function
 
 Each module gets its own scratch folder, build/mutants/<module>/ (git ignores build/): links to
 the project's files and a setup.cfg that tells mutmut to mutate that module alone and to run only
@@ -114,12 +114,12 @@ def report(module: Path, wd: Path) -> tuple[int, int]:
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("modules", nargs="+", type=Path, help="module files, e.g. scorecard/scoring.py")
+    ap.add_argument("modules", nargs="+", type=Path, help="module files, e.g. scorecard/scoring/score.py")
     ap.add_argument("--jobs", type=int, default=2, help="mutants tried at once (default 2)")
     ap.add_argument("--fresh", action="store_true", help="forget earlier results of these modules")
     ap.add_argument("--retry-survivors", action="store_true", help="try again the mutants that survived")
     ap.add_argument("--only", metavar="GLOB", action="append", default=[],
-                    help="only these mutants, by name: 'scorecard.scoring.x__gaps*' (repeatable)")
+                    help="only these mutants, by name: 'scorecard.scoring.score.x__gaps*' (repeatable)")
     ap.add_argument("--report", action="store_true", help="only print the results of the last run")
     ap.add_argument("--show", metavar="NAME", help="print a mutant's diff")
     args = ap.parse_args(argv)

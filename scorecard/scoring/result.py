@@ -1,0 +1,395 @@
+"""The result of a run, defined once: frozen records that serialise to summary.json (CONTRACT.md §7).
+
+Scoring builds a `Summary`; `Summary.to_dict()` is what summary.json holds and what every
+renderer (Word, Excel, console, e-mail) reads. docs/summary.md describes these fields and a test
+checks it against the dataclasses below, so the shape is spelt out in exactly one place.
+
+Records have slots (no per-object __dict__): a round of 10,000 departments holds 140,000 entries.
+
+Fields whose metadata says `omit_if_none` are left out of the JSON when they are None (a gap's
+`state` exists only when an earlier round does, CONTRACT.md §8).
+"""
+from __future__ import annotations
+
+import dataclasses
+import json
+import operator
+from dataclasses import dataclass, field
+from typing import Any
+
+Number = float | int
+
+OPTIONAL = {"omit_if_none": True}
+
+
+def optional(default=None):
+    return field(default=default, metadata=OPTIONAL)
+
+
+@dataclass(frozen=True, slots=True)
+class FindingRecord:
+    severity: str
+    rule: str
+    sheet: str
+    cell: str
+    message: str
+    value: str
+
+
+@dataclass(frozen=True, slots=True)
+class Unit:
+    score: Number
+    max: Number
+    bonus: Number
+    total: Number
+    veto: bool
+    passed: bool
+    rate: Number
+    self_score: Number
+
+
+@dataclass(frozen=True, slots=True)
+class ItemResult:
+    code: str
+    name: str
+    max: Number
+    score: Number
+    rate: Number
+    self_score: Number
+
+
+@dataclass(frozen=True, slots=True)
+class IndicatorResult:
+    code: str
+    item: str
+    max: Number
+    score: Number
+    departments: tuple[str, ...]
+    name: str
+    item_name: str
+    rate: Number
+    combine: str
+    method: str
+    criteria: str
+    self_score: Number
+    computed: "ComputedSpec | None" = optional()     # §12: scored from data (absent for self-assessed ones)
+
+
+@dataclass(frozen=True, slots=True)
+class DepartmentResult:
+    name: str
+    submitted: bool                 # an accepted submission counts (CONTRACT §7)
+    submission: str                 # accepted | returned | missing
+    score: Number
+    self_score: Number
+    max: Number
+    rate: Number
+    rank: int | None                # None for returned / missing / no indicators
+    head: str
+    file: str
+    fill_date: str
+    filler: str
+    phone: str
+    indicator_count: int
+    gap_count: int
+    severe_gap_count: int
+
+
+@dataclass(frozen=True, slots=True)
+class EntryResult:
+    department: str
+    indicator: str
+    item: str
+    item_name: str
+    name: str
+    max: Number
+    score: Number
+    self_score: Number
+    status: str
+    evidence: str
+    problem: str
+    measure: str
+    owner: str
+    deadline: str
+    submitted: bool
+    # §12: a computed indicator's entry holds the computed score; what the department typed, if anything
+    computed: bool = False
+    reported_score: Number | None = optional()
+    pending: bool | None = optional()   # §12: computed, and its data has not arrived (待数据): counts 0
+
+
+# --- The office's own pass (CONTRACT.md §11); filled in by scorecard.office.apply --------------------
+
+TRACKING_STATES = ("未整改", "整改中", "待核验", "已销号")
+
+
+@dataclass(frozen=True, slots=True)
+class TrackingResult:
+    """Where the rectification of a gap stands (问题清单's tracking columns)."""
+
+    status: str = "未整改"          # 未整改 | 整改中 | 待核验 | 已销号
+    note: str = ""                  # 整改情况
+    closed_on: str = ""             # 销号日期
+    verifier: str = ""              # 核验人
+
+
+@dataclass(frozen=True, slots=True)
+class ReviewResult:
+    """One recorded 核定得分."""
+
+    department: str
+    indicator: str
+    self_score: Number
+    score: Number
+    reason: str                     # 核定说明
+    reviewer: str                   # 核定人
+    date: str                       # 核定日期 (the file and time of each edit are in the ledger, office_edits)
+
+
+def rectification(gaps) -> dict[str, int]:
+    """{total, 未整改, 整改中, 待核验, 已销号} over the gaps' tracking."""
+    counts = {state: 0 for state in TRACKING_STATES}
+    for gap in gaps:
+        counts[gap.tracking.status] += 1
+    return {"total": len(gaps), **counts}
+
+# --- end §11 -----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Gap:
+    kind: str
+    severity: str
+    indicator: str
+    department: str
+    key: str
+    indicator_name: str = ""
+    item: str = ""
+    owner: str = ""
+    problem: str = ""
+    measure: str = ""
+    deadline: str = ""
+    status: str = ""
+    score: Number | None = None
+    max: Number | None = None
+    note: str = ""
+    tracking: TrackingResult = TrackingResult()          # §11, carried across rounds while the gap persists
+    departments: tuple[str, ...] | None = optional()     # 一票否决: every department that answered 是
+    state: str | None = optional()                        # 新增 | 持续, only when a previous round exists
+
+
+@dataclass(frozen=True, slots=True)
+class VetoResult:
+    code: str
+    name: str
+    occurred: bool
+    departments: tuple[str, ...]
+    notes: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class BonusResult:
+    department: str
+    project: str
+    points: Number
+    description: str
+    evidence: str
+
+
+@dataclass(frozen=True, slots=True)
+class SubmissionResult:
+    file: str
+    sha256: str
+    department: str | None
+    status: str                     # accepted | rejected | superseded | ignored | office (§11) (| data)
+    fill_date: str
+    returned: str | None
+    findings: tuple[FindingRecord, ...]
+    # §12, data workbooks only: the data names it holds, its rows, the newer same-named file replacing it
+    data: tuple[str, ...] | None = optional()
+    rows: int | None = optional()
+    replaced_by: str | None = optional()
+    # A rejected file older than the department's accepted one (the corrected file came after it):
+    # its 退回 copy is out of date and no longer goes out with the department's report.
+    corrected_by: str | None = optional()
+
+
+@dataclass(frozen=True, slots=True)
+class Counts:
+    """Every count a document shows, computed once (renderers only format)."""
+
+    departments: int                # departments with indicators
+    accepted: int                   # of them, with an accepted submission
+    returned: int                   # of them, every submission rejected
+    missing: int                    # of them, no file at all
+    gaps: int
+    severe_gaps: int
+    gaps_by_kind: dict[str, int]
+    files: dict[str, int]           # submissions by status
+
+
+@dataclass(frozen=True, slots=True)
+class Summary:
+    round: str
+    as_of: str
+    generated_at: str
+    resubmit_by: str
+    title: str
+    organization: str
+    pass_score: Number
+    bonus_cap: Number
+    gap_ratio: Number
+    gap_severe_ratio: Number
+    unit: Unit
+    items: tuple[ItemResult, ...]
+    indicators: tuple[IndicatorResult, ...]
+    departments: tuple[DepartmentResult, ...]
+    entries: tuple[EntryResult, ...]
+    gaps: tuple[Gap, ...]
+    vetoes: tuple[VetoResult, ...]
+    bonuses: tuple[BonusResult, ...]
+    unsubmitted: tuple[str, ...]
+    returned: tuple[str, ...]
+    counts: Counts
+    submissions: tuple[SubmissionResult, ...]
+    previous_round: str | None = optional()
+    closed_gaps: tuple[Gap, ...] | None = optional()
+    # §12 computed indicators; office_findings holds §12's data.* and §11's review.*/tracking.*
+    computed: tuple["ComputedResult", ...] = ()
+    office_findings: tuple["OfficeFinding", ...] = ()
+    # §11 (scorecard.office.apply): every recorded 核定得分 and the tracking totals
+    reviews: tuple[ReviewResult, ...] = ()
+    rectification: dict[str, int] = field(default_factory=lambda: rectification(()))
+    analysis: dict | None = optional()      # analysis.analyse(): what the summary report analyses
+
+    def to_dict(self) -> dict:
+        return to_json(self)
+
+
+# --- Computed indicators (CONTRACT.md §12) ------------------------------------------------------
+
+@dataclass(frozen=True, slots=True)
+class ComputedSpec:
+    """How an indicator is computed (rules.yaml `computed:`), and whether its data came this round."""
+
+    data: str
+    value: str
+    target: Number
+    method: str                     # share | mean | sum
+    missing: bool                   # no data workbook this round: pending (待数据), counts 0 (data.missing)
+
+
+@dataclass(frozen=True, slots=True)
+class BelowTarget:
+    """A data row with v < target: the person, the value and where it is."""
+
+    name: str
+    value: Number
+    file: str
+    sheet: str
+    cell: str
+
+
+@dataclass(frozen=True, slots=True)
+class ComputedResult:
+    """One department's computed score on one indicator (summary.json `computed[]`)."""
+
+    indicator: str
+    department: str
+    rows: int                       # n: rows with a number in the value column
+    meeting: int                    # rows with v ≥ target
+    value: Number | None            # share (0..1) | mean | sum; null when rows = 0
+    score: Number
+    data: str                       # extra from here on
+    method: str
+    target: Number
+    max: Number
+    mean: Number | None             # null when rows = 0
+    total: Number
+    basis: str                      # the basis in words: 42 人中 38 人达到 8000 分，人均 7,420 分，…
+    below: tuple[BelowTarget, ...]  # share and mean only
+    files: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class OfficeFinding:
+    """A finding for the creation office (not a department): §12 data.*, §11 review.*/tracking.*."""
+
+    severity: str
+    rule: str
+    file: str
+    sheet: str
+    cell: str
+    message: str
+    value: str
+
+
+_SCALARS = frozenset({str, int, float, bool, type(None)})
+# dataclass -> (field names, their getter, the fields left out when None); fields() is slow
+_JSON_FIELDS: dict[type, tuple[tuple[str, ...], Any, tuple[str, ...]]] = {}
+
+
+def _fields_of(cls) -> tuple[tuple[str, ...], Any, tuple[str, ...]]:
+    found = _JSON_FIELDS.get(cls)
+    if found is None:
+        fields = dataclasses.fields(cls)
+        names = tuple(f.name for f in fields)
+        getter = operator.attrgetter(*names) if len(names) > 1 else (lambda o, n=names[0]: (getattr(o, n),))
+        found = _JSON_FIELDS[cls] = (names, getter, tuple(f.name for f in fields if f.metadata.get("omit_if_none")))
+    return found
+
+
+def to_json(value: Any):
+    """Plain JSON data: dataclasses to dicts (in field order), tuples to lists.
+    At 10,000 departments this converts ~200,000 records: fields are read with one attrgetter
+    per class, and only values that are not plain scalars are converted further."""
+    kind = type(value)
+    if kind in _SCALARS:
+        return value
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        names, getter, omit = _fields_of(kind)
+        values = getter(value)
+        out = dict(zip(names, values))
+        for name, v in zip(names, values):
+            if type(v) not in _SCALARS:
+                out[name] = to_json(v)
+        for name in omit:
+            if out[name] is None:
+                del out[name]
+        return out
+    if isinstance(value, (list, tuple)):
+        return [v if type(v) in _SCALARS else to_json(v) for v in value]
+    if isinstance(value, dict):
+        return {k: to_json(v) for k, v in value.items()}
+    return value
+
+
+INDENTED_UP_TO = 10_000     # entries; a larger round's summary.json has one record per line
+
+
+def write_json(summary: dict, fh) -> None:
+    """Write summary.json (a dict from Summary.to_dict()) to the open text file fh.
+
+    Indented by 2 for a round of up to INDENTED_UP_TO entries. Above, each top-level field is on
+    a line of its own and each element of a list field on its own line, compact: indentation
+    makes Python's json fall back to its pure-Python encoder (~15 s for the 140,000 entries of
+    10,000 departments); this layout uses the C encoder and stays readable line by line. Same
+    content either way (docs/summary.md, "Layout")."""
+    if len(summary.get("entries") or ()) <= INDENTED_UP_TO:
+        json.dump(summary, fh, ensure_ascii=False, indent=2)
+        return
+    encode = json.JSONEncoder(ensure_ascii=False).encode
+    fh.write("{")
+    for n, (key, value) in enumerate(summary.items()):
+        fh.write(("\n" if n == 0 else ",\n") + encode(key) + ": ")
+        if isinstance(value, list) and value:
+            for k in range(0, len(value), 1000):         # in pieces: the text of all is 100s of MB
+                fh.write(("[\n" if k == 0 else ",\n") + ",\n".join(map(encode, value[k:k + 1000])))
+            fh.write("\n]")
+        else:
+            fh.write(encode(value))
+    fh.write("\n}")
+
+
+def field_names(cls) -> list[str]:
+    return [f.name for f in dataclasses.fields(cls)]
