@@ -1,1 +1,44 @@
-"""intake."""
+"""Intake: the standard workbook's layout, the safety gate every file passes, reading values,
+validating them into findings, checking one file, the data workbooks of computed indicators, and
+the listing of the input folder (what is never opened).
+
+Modules: checking, datasets, layout, listing, safety, validation, workbook.
+"""
+from __future__ import annotations
+
+import importlib
+
+# public name -> the module that defines it; loaded on first use (PEP 562)
+_PUBLIC = {
+    "CHECKING_VERSION": "checking",
+    "check_file": "checking",
+    "ignore_reason": "checking",
+    "ignored": "checking",
+    "DataFile": "datasets",
+    "basis": "datasets",
+    "compute": "datasets",
+    "method_words": "datasets",
+    "problem_text": "datasets",
+    "recognise": "datasets",
+    "Refused": "listing",
+    "shown": "listing",
+    "SafeFile": "safety",
+    "open_safely": "safety",
+    "BonusClaim": "validation",
+    "Checked": "validation",
+    "Entry": "validation",
+    "VetoAnswer": "validation",
+    "validate": "validation",
+    "read_workbook": "workbook",
+}
+__all__ = sorted(_PUBLIC)
+
+
+def __getattr__(name: str):
+    if name in _PUBLIC:
+        return getattr(importlib.import_module(f".{_PUBLIC[name]}", __name__), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def __dir__():
+    return sorted(set(globals()) | set(_PUBLIC))

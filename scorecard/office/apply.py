@@ -29,7 +29,8 @@ from . import store
 from ..scoring.analysis import analyse
 from ..base.findings import FileProblem, Finding, finding
 from .gaplist import tracking_cell
-from .read import (CLOSED, FIELDS, GAP_FILE, GAP_SHEET, NOT_STARTED, REVIEW, REVIEW_FILE, TRACKING_STATES, OfficeCopy, Row, changed_cells, is_office_workbook, read_copies, review_key)
+from .read import (CLOSED, FIELDS, GAP_FILE, GAP_SHEET, NOT_STARTED, REVIEW, REVIEW_FILE, TRACKING_STATES,
+                   Edit, OfficeCopy, Row, changed_cells, is_office_workbook, read_copies, review_key)
 from .store import Review, Tracking, edit_history, gap_key
 from ..scoring.result import (FindingRecord, OfficeFinding, ReviewResult, Summary, TrackingResult,
                               rectification)
@@ -45,20 +46,6 @@ __all__ = ["Review", "Tracking", "OfficeState", "load_office", "apply_office", "
 OFFICE = "office"                # submissions[].status of an office file
 
 @dataclass
-class _Edit:
-    kind: str
-    key: object                   # (department, indicator) or gap key
-    changes: dict[str, str]       # field -> normalised new value
-    row: Row
-    copy: OfficeCopy
-    order: int
-
-    @property
-    def sort_key(self):
-        return self.copy.mtime, self.order
-
-
-@dataclass
 class OfficeState:
     round: str
     reviews: dict[tuple[str, str], Review] = field(default_factory=dict)    # every recorded row
@@ -68,7 +55,7 @@ class OfficeState:
     earlier_keys: set[str] = field(default_factory=set)                     # every gap key ever seen
     findings: list[Finding] = field(default_factory=list)
     files: list[str] = field(default_factory=list)                          # office files read
-    pending: list[_Edit] = field(default_factory=list)                      # tracking edits, judged later
+    pending: list[Edit] = field(default_factory=list)                      # tracking edits, judged later
     self_scores: dict[tuple[str, str], float] = field(default_factory=dict)
     ledger_path: Path | None = None
     now: dt.datetime | None = None
@@ -158,7 +145,7 @@ def load_office(rules: Rules, round_name: str, round_dir: Path, office_files: di
         copies.extend(found)
     baseline_reviews = {k: r.display() for k, r in state.reviews.items()}
     baseline_tracking: dict[str, dict] = {}
-    edits: list[_Edit] = []
+    edits: list[Edit] = []
     for copy in copies:
         first: dict[tuple[str, str], Row] = {}          # a 核定 row's first occurrence in this copy
         conflicting: set[tuple[str, str]] = set()
@@ -184,7 +171,7 @@ def load_office(rules: Rules, round_name: str, round_dir: Path, office_files: di
             # nothing (tracking.unknown_gap), as an unknown 核定 row is.
             ours = copy.written is not None and (key if copy.kind != REVIEW else review_key(*key)) in copy.written
             if changes or (copy.kind != REVIEW and not ours):
-                edits.append(_Edit(copy.kind, key, changes, row, copy, len(edits)))
+                edits.append(Edit(copy.kind, key, changes, row, copy, len(edits)))
         if conflicting:         # neither score is taken: the previous value stands (a review.* error)
             edits = [e for e in edits if not (e.copy is copy and e.key in conflicting)]
     edits.sort(key=lambda e: e.sort_key)
@@ -239,7 +226,7 @@ def _review_row_key(rules: Rules, copy: OfficeCopy, row: Row, state: OfficeState
     return dept.name, code
 
 
-def _stale(edit: _Edit, current_stamp: float, current_file: str) -> bool:
+def _stale(edit: Edit, current_stamp: float, current_file: str) -> bool:
     """An edit from a file saved before the row's last recorded edit, or that very edit seen again."""
     if edit.copy.mtime < current_stamp:
         logger.info("%s %s: older than the recorded edit; ignored", edit.copy.file, edit.row.number)
@@ -247,7 +234,7 @@ def _stale(edit: _Edit, current_stamp: float, current_file: str) -> bool:
     return edit.copy.mtime == current_stamp and edit.copy.file == current_file
 
 
-def _apply_review(conn, rules: Rules, state: OfficeState, edit: _Edit) -> None:
+def _apply_review(conn, rules: Rules, state: OfficeState, edit: Edit) -> None:
     dept, code = edit.key
     current = state.reviews.get(edit.key, Review(None))
     if _stale(edit, current.stamp, current.file):
@@ -377,7 +364,7 @@ def office_checked(path: Path, label: str) -> Checked:
     return Checked(file=label, path=path, sha256=sha, mtime=mtime)
 
 
-def _apply_tracking(conn, state: OfficeState, edit: _Edit, known: set[str], recorded: str) -> None:
+def _apply_tracking(conn, state: OfficeState, edit: Edit, known: set[str], recorded: str) -> None:
     key = edit.key
     cells, raw = edit.row.cells, edit.row.raw
     where = {"sheet": edit.copy.sheet, "file": edit.copy.file}

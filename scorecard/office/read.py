@@ -109,6 +109,21 @@ class OfficeCopy:
     header_row: int = 1
 
 
+@dataclass
+class Edit:
+    """One row's edits in one office copy, as found (judged by office.apply)."""
+    kind: str
+    key: object                   # (department, indicator) or gap key
+    changes: dict[str, str]       # field -> normalised new value
+    row: Row
+    copy: OfficeCopy
+    order: int
+
+    @property
+    def sort_key(self):
+        return self.copy.mtime, self.order
+
+
 def is_office_workbook(path: Path) -> bool:
     """True for a workbook with a sheet named 核定表 or 问题清单 and no 自评表 (a department's form).
 

@@ -15,13 +15,8 @@ import sqlite3
 from contextlib import closing
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
-
 from ..base.ledgerfile import wait_seconds
-from .read import NOT_STARTED, REVIEW, fmt_canonical, review_key
-
-if TYPE_CHECKING:
-    from .apply import _Edit
+from .read import NOT_STARTED, REVIEW, Edit, fmt_canonical, review_key
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS office_reviews (
@@ -155,7 +150,7 @@ def save_tracking(conn, round_name: str, key: str, t: Tracking) -> None:
         (round_name, key, t.status, t.note, t.closed_on, t.verifier, t.stamp, t.file, t.recorded))
 
 
-def log_edits(conn, round_name: str, edit: _Edit, old: dict[str, str], applied: dict[str, str],
+def log_edits(conn, round_name: str, edit: Edit, old: dict[str, str], applied: dict[str, str],
                recorded: str) -> None:
     row = review_key(*edit.key) if edit.kind == REVIEW else edit.key
     mtime = dt.datetime.fromtimestamp(edit.copy.mtime).isoformat(timespec="seconds") if edit.copy.mtime else ""

@@ -1,1 +1,35 @@
-"""operations."""
+"""Running the tool: one run end to end (pipeline, its stages, the unchanged-rerun key), the
+ledger of runs and its backup, the next round, the folder watcher and what `status` reports.
+
+Modules: ledger, ledger_backup, newround, pipeline, stages, status, unchanged, watch.
+"""
+from __future__ import annotations
+
+import importlib
+
+# public name -> the module that defines it; loaded on first use (PEP 562)
+_PUBLIC = {
+    "Ledger": "ledger",
+    "json_utf8": "ledger",
+    "NewRoundError": "newround",
+    "start_round": "newround",
+    "check_folders": "pipeline",
+    "default_round": "pipeline",
+    "run": "pipeline",
+    "PARALLEL_FROM": "stages",
+    "collect": "status",
+    "lines": "status",
+    "lock_held": "status",
+    "Stopper": "watch",
+}
+__all__ = sorted(_PUBLIC)
+
+
+def __getattr__(name: str):
+    if name in _PUBLIC:
+        return getattr(importlib.import_module(f".{_PUBLIC[name]}", __name__), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def __dir__():
+    return sorted(set(globals()) | set(_PUBLIC))

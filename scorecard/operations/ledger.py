@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ..base.findings import Finding
-from ..base.ledgerfile import BACKUP_NAME, FILE_NAME, LEDGER_WAIT, wait_seconds  # noqa: F401 (the ledger's names)
+from ..base.ledgerfile import (BACKUP_NAME, FILE_NAME, LEDGER_WAIT, wait_seconds)  # noqa: F401 (the ledger's names)
 
 if TYPE_CHECKING:       # imported where records are rebuilt: the run history needs no spreadsheet code
     from ..intake.validation import Checked

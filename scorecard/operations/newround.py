@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..base.fsutil import atomic_write_text
-from .pipeline import PLACEHOLDERS
+from ..intake.listing import PLACEHOLDERS
 from ..rules import Rules, RulesError, load_rules
 from ..base.text import safe_filename
 

@@ -1,1 +1,35 @@
-"""reports."""
+"""Word reports and charts rendered from the summary (docxtpl through a compiled-template cache),
+the render cache that reuses unchanged documents, and the check of a user's template folder.
+
+Modules: charts, context, department, docstyle, docxrender, rendercache, summary, templatecheck, trial, write.
+"""
+from __future__ import annotations
+
+import importlib
+
+# public name -> the module that defines it; loaded on first use (PEP 562)
+_PUBLIC = {
+    "rate_chart": "charts",
+    "Shared": "context",
+    "KEYS_FILE": "rendercache",
+    "template_problems": "templatecheck",
+    "DEFAULT_TEMPLATES": "write",
+    "DEPARTMENT_DIR": "write",
+    "GAPLIST_TEMPLATE": "write",
+    "GAPLIST_XLSX": "write",
+    "PARALLEL_FROM": "write",
+    "SUMMARY_TEMPLATE": "write",
+    "build_context": "write",
+    "write_reports": "write",
+}
+__all__ = sorted(_PUBLIC)
+
+
+def __getattr__(name: str):
+    if name in _PUBLIC:
+        return getattr(importlib.import_module(f".{_PUBLIC[name]}", __name__), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def __dir__():
+    return sorted(set(globals()) | set(_PUBLIC))

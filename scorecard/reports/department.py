@@ -3,7 +3,8 @@ gaps with their tracking state, next steps and closing; it reads only the depart
 from __future__ import annotations
 
 from ..scoring import analysis as an
-from .context import (PENDING_TEXT, STATE_TEXT, Shared, below, cn_date, computed_basis, count_text, file_name, n, pct, pending_basis, s)
+from .context import (PENDING_TEXT, STATE_TEXT, Shared, below, cn_date, computed_basis, count_text, file_name,
+                      n, pct, pending_basis, s)
 
 
 

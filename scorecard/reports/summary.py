@@ -3,7 +3,8 @@ figures from the summary and analysis.py)."""
 from __future__ import annotations
 
 from ..scoring import analysis as an
-from .context import (STATE_TEXT, TOP_DEPARTMENTS, TOP_GAPS, Shared, clean, cn_date, count_text, n, names_text, pct, pending_basis, s)
+from .context import (STATE_TEXT, TOP_DEPARTMENTS, TOP_GAPS, Shared, clean, cn_date, count_text, n,
+                      names_text, pct, pending_basis, s)
 
 
 

@@ -17,7 +17,8 @@ from jinja2.utils import missing as _MISSING
 
 # reports' underscored helpers too: a check words a broken or mistyped template as a render does.
 from .trial import trial_summaries
-from .write import (_BROKEN_TEMPLATE, DEPARTMENT_TEMPLATE, TEMPLATE_NAMES, ReportError, _broken_message, _read_template, _syntax_message, build_context, make_environment)
+from .write import (_BROKEN_TEMPLATE, DEPARTMENT_TEMPLATE, TEMPLATE_NAMES, ReportError, _broken_message,
+                    _read_template, _syntax_message, build_context, make_environment)
 
 
 def template_problems(templates_dir: Path | None = None) -> list[str]:

@@ -1,1 +1,34 @@
-"""scoring."""
+"""Scoring: pure functions of the checked files (no I/O, no clock): the latest accepted submission
+per department, scores, gaps, the analysis, and the typed result that serialises to summary.json.
+
+Modules: analysis, result, score.
+"""
+from __future__ import annotations
+
+import importlib
+
+# public name -> the module that defines it; loaded on first use (PEP 562)
+_PUBLIC = {
+    "analyse": "analysis",
+    "FindingRecord": "result",
+    "OfficeFinding": "result",
+    "ReviewResult": "result",
+    "Summary": "result",
+    "TrackingResult": "result",
+    "rectification": "result",
+    "write_json": "result",
+    "Placed": "score",
+    "choose_latest": "score",
+    "summarise": "score",
+}
+__all__ = sorted(_PUBLIC)
+
+
+def __getattr__(name: str):
+    if name in _PUBLIC:
+        return getattr(importlib.import_module(f".{_PUBLIC[name]}", __name__), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def __dir__():
+    return sorted(set(globals()) | set(_PUBLIC))

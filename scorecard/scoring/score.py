@@ -14,7 +14,9 @@ from typing import Iterable, Mapping, Sequence
 import pandas as pd
 
 from .analysis import analyse
-from .result import (BelowTarget, BonusResult, ComputedResult, ComputedSpec, Counts, DepartmentResult, EntryResult, FindingRecord, Gap, IndicatorResult, ItemResult, OfficeFinding, SubmissionResult, Summary, Unit, VetoResult, rectification)
+from .result import (BelowTarget, BonusResult, ComputedResult, ComputedSpec, Counts, DepartmentResult,
+                     EntryResult, FindingRecord, Gap, IndicatorResult, ItemResult, OfficeFinding,
+                     SubmissionResult, Summary, Unit, VetoResult, rectification)
 from ..rules import Rules
 from ..base.text import chinese_date, fmt_number
 from ..intake.validation import ACCEPTED, REJECTED, SUPERSEDED, Checked

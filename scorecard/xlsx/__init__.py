@@ -1,1 +1,41 @@
-"""xlsx."""
+"""The xlsx package read and written at a low level: its parts (dates, Strict, formulas, extents),
+cell helpers shared by every workbook we write, and the streamed writer of long sheets.
+
+Modules: bulk, package, util.
+"""
+from __future__ import annotations
+
+import importlib
+
+# public name -> the module that defines it; loaded on first use (PEP 562)
+_PUBLIC = {
+    "Body": "bulk",
+    "quoted": "bulk",
+    "save": "bulk",
+    "stored": "bulk",
+    "Package": "package",
+    "PackageError": "package",
+    "SMALL_EXTENT": "package",
+    "for_openpyxl": "package",
+    "open_package": "package",
+    "openpyxl_bytes": "package",
+    "MAX_CELL_TEXT": "util",
+    "print_a4": "util",
+    "print_landscape": "util",
+    "row_height": "util",
+    "set_text": "util",
+    "stop_date": "util",
+    "stop_decimal": "util",
+    "stop_list": "util",
+}
+__all__ = sorted(_PUBLIC)
+
+
+def __getattr__(name: str):
+    if name in _PUBLIC:
+        return getattr(importlib.import_module(f".{_PUBLIC[name]}", __name__), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def __dir__():
+    return sorted(set(globals()) | set(_PUBLIC))
