@@ -18,7 +18,7 @@ import openpyxl
 import openpyxl.xml
 import pytest
 
-from scorecard.intake import safety
+from scorecard.intake import safety, xmlscan
 from scorecard.base.findings import CATALOGUE, ERROR, FileProblem
 from scorecard.rules import Limits
 from scorecard.intake.safety import SafeFile, open_safely
@@ -79,7 +79,7 @@ def test_counts_are_exact_across_chunk_boundaries(tmp_path):
     wb.save(path)
     with zipfile.ZipFile(path) as zf:
         xml = zf.read("xl/worksheets/sheet1.xml")
-    assert len(xml) > 4 * safety.CHUNK
+    assert len(xml) > 4 * xmlscan.CHUNK
     cells = xml.count(b"<c ")
     safe = open_safely(path, Limits(max_cells=cells))
     assert safe.sheet_rows == {"xl/worksheets/sheet1.xml": 3000}
@@ -267,9 +267,9 @@ def test_total_inflated_limit(tmp_path):
 
 def test_doctype_straddling_a_chunk_boundary(tmp_path):
     head = b'<?xml version="1.0" encoding="UTF-8"?><!--'
-    pad = b"x" * (safety.CHUNK - len(head) - 3 - 4)
+    pad = b"x" * (xmlscan.CHUNK - len(head) - 3 - 4)
     xml = head + pad + b"-->" + b'<!DOCTYPE worksheet [<!ENTITY a "b">]><worksheet/>'
-    assert xml.index(b"<!DOCTYPE") < safety.CHUNK < xml.index(b"<!DOCTYPE") + 9
+    assert xml.index(b"<!DOCTYPE") < xmlscan.CHUNK < xml.index(b"<!DOCTYPE") + 9
     path = hostile._rewrite(tmp_path / "a.xlsx", {hostile.SHEET_XML: xml})
     assert_finding(refused(path), "file.unreadable/unsafe", path)
 
