@@ -8,7 +8,6 @@ Every stop but 70 is a named exception (errors.Stop and the few below) mapped in
 """
 from __future__ import annotations
 
-import argparse
 import datetime as dt
 import json
 import logging
@@ -20,9 +19,9 @@ from pathlib import Path
 from .base import console, logsetup
 from .base.errors import EXIT_INTERNAL, ReportError, Stop, translate
 from .base.fsutil import LockHeld, OutputBusy
+from .operations import lifecycle
 from .rules import RulesError, load_rules
-from .base.text import parse_date
-from .version import __version__
+from .cliargs import build_parser
 
 logger = logging.getLogger(__name__)
 
@@ -32,93 +31,6 @@ EXIT_LEDGER, EXIT_OUTPUT = 3, 4
 
 class UsageError(Exception):
     pass
-
-
-def _date(text: str) -> dt.date:
-    parsed = parse_date(text)
-    if parsed is None:
-        raise argparse.ArgumentTypeError(f"not a date: {text!r} (use YYYY-MM-DD)")
-    return parsed
-
-
-def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="process.py",
-        description="Validate departments' self-assessment workbooks, score them against rules.yaml, "
-                    "and write Word/Excel reports.")
-    _add_global_options(parser, argparse.SUPPRESS)
-    parser.add_argument("--version", action="version", version=f"scorecard {__version__}")
-    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
-    sub.required = True
-
-    def rules_opt(p):
-        p.add_argument("--rules", type=Path, default=Path("rules.yaml"), help="rules file (default: rules.yaml)")
-
-    def run_opts(p):
-        p.add_argument("--input", type=Path, default=Path("input"), help="folder of submitted workbooks (default: input)")
-        p.add_argument("--output", type=Path, default=None,
-                       help="output folder (default: output; examples/output for the bundled examples/input)")
-        rules_opt(p)
-        p.add_argument("--round", dest="round_name", help="round name (default: `round` in rules.yaml)")
-        p.add_argument("--as-of", type=_date, help="day overdue deadlines are judged on (default: `as_of`, else today)")
-        p.add_argument("--templates", type=Path, default=Path("templates"),
-                       help="folder of Word templates (default: templates; missing files fall back to the bundled ones)")
-        p.add_argument("--workers", type=int, default=None,
-                       help="processes for reading workbooks (default: one per core; 1 = no pool)")
-
-    p = sub.add_parser("run", help="process every workbook in the input folder")
-    run_opts(p)
-    p.add_argument("--force", action="store_true",
-                   help="process everything again even if nothing changed since the last run "
-                        "(by default an unchanged rerun keeps the last outputs and takes a second)")
-    _add_run_wait(p)                                        # ops: unattended operation
-    p.add_argument("--settle", type=float, default=DEFAULT_SETTLE,
-                   help="an unreadable file changed less than SECONDS ago is still being copied: skipped "
-                        f"(file.incomplete) and read next run (default: {DEFAULT_SETTLE:g})")
-    mail_opts(p)
-    p = sub.add_parser("watch", help="drop-folder mode: run whenever the input folder changes, until stopped")
-    run_opts(p)
-    mail_opts(p)
-    p.add_argument("--interval", type=float, default=5.0, help="seconds between looks at the folder (default: 5)")
-    _add_watch_options(p)                                   # ops: unattended operation
-
-    p = sub.add_parser("template", help="write one blank standard workbook per department")
-    rules_opt(p)
-    p.add_argument("--output", type=Path, default=Path("output"), help="folder to write into (default: output)")
-
-    p = sub.add_parser("check", help="validate workbooks and print their findings")
-    rules_opt(p)
-    p.add_argument("--json", action="store_true", help="print findings as JSON")
-    p.add_argument("files", nargs="+", type=Path, metavar="FILE")
-
-    p = sub.add_parser("check-rules", help="check the rules file and print the indicator table")
-    rules_opt(p)
-
-    p = sub.add_parser("check-templates", help="list variables the Word templates use that reports do not provide")
-    rules_opt(p)
-    p.add_argument("--templates", type=Path, default=Path("templates"), help="folder of Word templates")
-    p = sub.add_parser("send", help="deliver the e-mails the outbox still holds (queues the last round's first)")
-    rules_opt(p)
-    p.add_argument("--output", type=Path, default=Path("output"), help="output folder (default: output)")
-    p.add_argument("--templates", type=Path, default=Path("templates"),
-                   help="folder of templates; mail/*.j2 there override the bundled e-mail wording")
-    p.add_argument("--list", action="store_true", help="show the outbox (pending, sent, failed and why); send nothing")
-    p.add_argument("--dry-run", action="store_true",
-                   help="write each pending message as .eml under <output>/<round>/邮件/ instead of sending")
-    p.add_argument("--retry-failed", action="store_true", help="put failed messages back to pending, then send")
-
-    _add_ops_commands(sub)                                  # ops: status, export
-    _add_new_round(sub)                                     # issue 17: starting the next round
-    for choice in sub.choices.values():                     # --quiet/--verbose after the command too
-        _add_global_options(choice, argparse.SUPPRESS)
-    return parser
-
-
-def mail_opts(p) -> None:
-    p.add_argument("--send", action="store_true",
-                   help="after the run, e-mail every reader their report (SMTP_* settings; see README)")
-    p.add_argument("--dry-run", action="store_true",
-                   help="with --send: write each message as .eml under <output>/<round>/邮件/ instead of sending")
 
 
 def main(argv=None) -> int:
@@ -231,7 +143,8 @@ def cmd_run(args) -> int:
     from .operations.pipeline import run
 
     options = {**_run_options(args), "force": args.force}
-    result = _timed_run(args, run, options)                 # ops: --wait, progress, log lines
+    result = lifecycle.timed_run(run, options, wait=args.wait, rules_path=args.rules,     # --wait, log lines
+                                  progress=_progress_option(args).get("progress"))
     if result.unchanged:
         console.say("输入文件、规则和模板与上次运行相同，上次的输出也未被改动：未重新处理，以下是上次的结果。"
                     "如需全部重新处理，请加 --force。")
@@ -250,7 +163,7 @@ def cmd_watch(args) -> int:
     mailing, first_rules = args.send or args.dry_run, options["rules"]
 
     def on_result(result, seconds):
-        _after_run(args, result, seconds, report=True)
+        lifecycle.after_run(args.output, result, seconds, report=True)
         if mailing:     # addresses as rules.yaml has them now (the watcher re-reads an edited file)
             try:
                 rules = load_rules(args.rules)
@@ -261,7 +174,7 @@ def cmd_watch(args) -> int:
     watch(options.pop("rules"), options.pop("input_dir"), options.pop("output_dir"), interval=args.interval,
           settle=args.settle, once=args.once, rules_path=args.rules, load_rules=load_rules,
           on_result=on_result,
-          on_failure=lambda exc, seconds: failed.append((exc, _record_failure(args, exc, seconds, known))),
+          on_failure=lambda exc, seconds: failed.append((exc, lifecycle.record_failure(args.output, exc, seconds, known, round_name=args.round_name or ""))),
           on_busy=busy.append, **_progress_option(args), **options)
     if args.once and busy:      # one pass that found the lock held (75), the ledger busy (75) or a report open (4)
         last = busy[-1]
@@ -332,48 +245,8 @@ def cmd_check_templates(args) -> int:
 # ops (issue 11): logging, --quiet/--verbose, run --wait, watch --once/--settle, status, export.
 # Kept in this block so other edits of cli.py merge cleanly. Nothing here imports pandas or docx.
 
-WAIT_POLL = 2.0                 # seconds between looks at a held lock (run --wait)
-DEFAULT_SETTLE = 30.0           # seconds the folder must stay unchanged before a watch run, and an
 #                                 unreadable file must be old before it is damaged, not still copying
 LOGGED_COMMANDS = {"run", "watch", "send", "export", "ledger"}   # commands that write <output>/scorecard.log
-
-
-def _add_global_options(parser, default) -> None:
-    group = parser.add_mutually_exclusive_group()
-    group.add_argument("-q", "--quiet", action="store_true", default=default,
-                       help="only errors on the terminal (the log file still gets everything)")
-    group.add_argument("-v", "--verbose", action="store_true", default=default,
-                       help="more detail on the terminal and in the log file, with tracebacks")
-
-
-def _add_run_wait(p) -> None:
-    p.add_argument("--wait", nargs="?", type=float, const=0.0, default=None, metavar="SECONDS",
-                   help="if another run holds the lock, wait for it (at most SECONDS; none or 0: as long as it "
-                        "takes) instead of exiting 75")
-
-
-def _add_watch_options(p) -> None:
-    p.add_argument("--settle", type=float, default=DEFAULT_SETTLE,
-                   help="seconds the input folder must stay unchanged before a run; an unreadable file changed "
-                        f"more recently is skipped as still copying (default: {DEFAULT_SETTLE:g})")
-    p.add_argument("--once", action="store_true",
-                   help="one pass for schedulers: wait for the folder to settle, run if it changed since the "
-                        "watcher's last run, then exit (1 if that run failed, 75 if another run holds the lock)")
-
-
-def _add_ops_commands(sub) -> None:
-    p = sub.add_parser("status", help="last runs, mail still to send, whether a run is in progress")
-    p.add_argument("--output", type=Path, default=Path("output"), help="output folder (default: output)")
-    p.add_argument("--limit", type=int, default=10, help="how many recent runs to list (default: 10)")
-    p = sub.add_parser("export", help="copy the ledger (run history) for the office's archive")
-    p.add_argument("--output", type=Path, default=Path("output"), help="output folder (default: output)")
-    p.add_argument("--to", type=Path, default=None,
-                   help="folder to write into (default: <output>/导出/<date-time>)")
-    p.add_argument("--csv", action="store_true", help="also write every ledger table as a CSV file (UTF-8, opens in Excel)")
-    p = sub.add_parser("ledger", help="the ledger's way back: `ledger restore` puts the last good copy in place")
-    p.add_argument("action", choices=["restore"], help="restore: replace a damaged ledger with the copy kept "
-                                                       "after the last successful run (the damaged file is kept aside)")
-    p.add_argument("--output", type=Path, default=Path("output"), help="output folder (default: output)")
 
 
 def _configure_logging(args) -> None:
@@ -387,98 +260,6 @@ def _configure_logging(args) -> None:
 def _progress_option(args) -> dict:
     """progress= for pipeline.run: a bar on a terminal, plain lines otherwise, nothing with --quiet."""
     return {} if getattr(args, "quiet", False) else {"progress": console.Progress()}
-
-
-def _round_of(options: dict) -> str:
-    from .operations.pipeline import default_round
-
-    as_of = options.get("as_of") or options["rules"].as_of or dt.date.today()
-    return options.get("round_name") or default_round(options["rules"], as_of)
-
-
-def _timed_run(args, run, options: dict):
-    """pipeline.run with --wait, a stop flag for SIGTERM, the log's start and summary lines, and the
-    run's duration (or its failure) in the ledger."""
-    import logging
-    import time
-
-    from .operations.watch import Stopper
-
-    log = logging.getLogger("scorecard.cli")
-    stopper = Stopper()
-    stopper.install()
-    progress = _progress_option(args).get("progress")
-
-    def tick(stage, done, total):           # a SIGTERM stops the run at its next step, before the swap
-        stopper.check()
-        if progress is not None:
-            progress(stage, done, total)
-    options = {**options, "progress": tick}
-    deadline = None if not args.wait else time.monotonic() + args.wait
-    waited = False
-    log.info("开始运行：输入 %s，输出 %s，规则 %s，轮次 %s", options["input_dir"], options["output_dir"],
-             args.rules, _round_of(options))
-    try:
-        while True:
-            started = time.monotonic()
-            try:
-                result = run(**options)
-            except LockHeld:
-                if args.wait is None or (deadline is not None and time.monotonic() >= deadline) or stopper.stopped:
-                    raise
-                if not waited:
-                    console.say("另一个处理任务正在运行，等待其结束……")
-                    waited = True
-                if stopper.wait(WAIT_POLL):
-                    raise KeyboardInterrupt from None
-                continue
-            except Exception as exc:            # logged (with its traceback) by main()
-                _record_failure(args, exc, time.monotonic() - started, options)
-                raise
-            finally:
-                if progress is not None:
-                    progress.close()
-            _after_run(args, result, time.monotonic() - started)
-            return result
-    finally:
-        stopper.restore()
-
-
-def _after_run(args, result, seconds: float, report: bool = False) -> None:
-    import logging
-
-    from .operations import ledger
-    from .operations.status import collect
-
-    if report:
-        console.run_report(result.summary, result.round_dir)
-    try:
-        ledger.finish_run(args.output, result.summary["round"], seconds)
-    except ledger.sqlite3.Error as exc:
-        logging.getLogger("scorecard.cli").warning("无法在台账中记录用时：%s", exc)
-    outputs = sum(1 for p in Path(result.round_dir).rglob("*") if p.is_file()) if Path(result.round_dir).is_dir() else None
-    counts = collect(args.output, limit=0).mail_counts
-    mail = None if counts is None else {"sent": counts.get("sent", 0), "pending": counts.get("pending", 0),
-                                        "failed": counts.get("failed", 0)}
-    for line in console.run_log_lines(result.summary, result.round_dir, seconds, mail=mail, outputs=outputs):
-        logging.getLogger("scorecard.cli").info(line)
-
-
-def _record_failure(args, exc, seconds: float, options: dict | None = None) -> str:
-    import logging
-
-    from .operations import ledger
-
-    text = f"{type(exc).__name__}: {exc}"
-    if isinstance(exc, Stop) and exc.exit_code != EXIT_USAGE:
-        return text             # the ledger is damaged, busy or cannot be written: nothing to record it in
-    try:
-        round_name = _round_of(options) if options else (args.round_name or "")
-        ledger.record_failure(args.output, round_name, dt.datetime.now().isoformat(timespec="microseconds"),
-                              seconds, text)
-    except (ledger.sqlite3.Error, ledger.LedgerTooNew, OSError) as err:
-        logging.getLogger("scorecard.cli").warning("无法在台账中记录这次失败：%s", err)
-    return text
 
 
 def cmd_status(args) -> int:
@@ -582,16 +363,6 @@ COMMANDS["ledger"] = cmd_ledger
 
 
 # ---------------------------------------------------------------- the next round (issue 17)
-
-def _add_new_round(sub) -> None:
-    p = sub.add_parser("new-round", help="start the next round: name it in rules.yaml, optionally archive "
-                                         "last round's input files, check the rules")
-    p.add_argument("name", metavar="NAME", help="the new round's name, e.g. 2027年第一季度")
-    p.add_argument("--rules", type=Path, default=Path("rules.yaml"), help="rules file (default: rules.yaml)")
-    p.add_argument("--as-of", type=_date, help="also set as_of (the day overdue is judged on) in rules.yaml")
-    p.add_argument("--input", type=Path, default=Path("input"), help="input folder (default: input)")
-    p.add_argument("--archive", type=Path, default=None, metavar="DIR",
-                   help="move last round's input files to DIR/<last round>/ (by default nothing is moved)")
 
 
 def cmd_new_round(args) -> int:

@@ -1,0 +1,105 @@
+"""A run's lifecycle around pipeline.run, for every command that runs (run, watch): waiting for a
+held lock (`run --wait`), the stop flag for SIGTERM, the log's start and summary lines, and the
+run's duration or its failure in the ledger. The CLI only adapts its options to these calls.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import time
+from pathlib import Path
+
+from ..base import console
+from ..base.errors import EXIT_USAGE, Stop
+from ..base.fsutil import LockHeld
+
+log = logging.getLogger("scorecard.cli")     # the operator's log lines, as before the move
+
+WAIT_POLL = 2.0                 # seconds between looks at a held lock (run --wait)
+
+
+def round_of(options: dict) -> str:
+    """The round a run of these options is for (pipeline.default_round when none is named)."""
+    from .pipeline import default_round
+
+    as_of = options.get("as_of") or options["rules"].as_of or dt.date.today()
+    return options.get("round_name") or default_round(options["rules"], as_of)
+
+
+def timed_run(run, options: dict, *, wait: float | None, rules_path, progress=None):
+    """run(**options) (pipeline.run) with `run --wait` (None: no waiting; 0: as long as it takes), a
+    stop flag for SIGTERM, the log's start and summary lines, and the run's duration (or its
+    failure) in the ledger."""
+    from .watch import Stopper
+
+    stopper = Stopper()
+    stopper.install()
+
+    def tick(stage, done, total):           # a SIGTERM stops the run at its next step, before the swap
+        stopper.check()
+        if progress is not None:
+            progress(stage, done, total)
+    options = {**options, "progress": tick}
+    deadline = None if not wait else time.monotonic() + wait
+    waited = False
+    log.info("开始运行：输入 %s，输出 %s，规则 %s，轮次 %s", options["input_dir"], options["output_dir"],
+             rules_path, round_of(options))
+    try:
+        while True:
+            started = time.monotonic()
+            try:
+                result = run(**options)
+            except LockHeld:
+                if wait is None or (deadline is not None and time.monotonic() >= deadline) or stopper.stopped:
+                    raise
+                if not waited:
+                    console.say("另一个处理任务正在运行，等待其结束……")
+                    waited = True
+                if stopper.wait(WAIT_POLL):
+                    raise KeyboardInterrupt from None
+                continue
+            except Exception as exc:            # logged (with its traceback) by main()
+                record_failure(options["output_dir"], exc, time.monotonic() - started, options)
+                raise
+            finally:
+                if progress is not None:
+                    progress.close()
+            after_run(options["output_dir"], result, time.monotonic() - started)
+            return result
+    finally:
+        stopper.restore()
+
+
+def after_run(output_dir: Path, result, seconds: float, report: bool = False) -> None:
+    """After a run: its duration in the ledger, the log's summary lines (mail counts included)."""
+    from . import ledger
+    from .status import collect
+
+    if report:
+        console.run_report(result.summary, result.round_dir)
+    try:
+        ledger.finish_run(output_dir, result.summary["round"], seconds)
+    except ledger.sqlite3.Error as exc:
+        log.warning("无法在台账中记录用时：%s", exc)
+    outputs = sum(1 for p in Path(result.round_dir).rglob("*") if p.is_file()) if Path(result.round_dir).is_dir() else None
+    counts = collect(output_dir, limit=0).mail_counts
+    mail = None if counts is None else {"sent": counts.get("sent", 0), "pending": counts.get("pending", 0),
+                                        "failed": counts.get("failed", 0)}
+    for line in console.run_log_lines(result.summary, result.round_dir, seconds, mail=mail, outputs=outputs):
+        log.info(line)
+
+
+def record_failure(output_dir: Path, exc, seconds: float, options: dict | None = None, round_name: str = "") -> str:
+    """A failed run in the ledger (unless the ledger itself is what failed); the failure as text."""
+    from . import ledger
+
+    text = f"{type(exc).__name__}: {exc}"
+    if isinstance(exc, Stop) and exc.exit_code != EXIT_USAGE:
+        return text             # the ledger is damaged, busy or cannot be written: nothing to record it in
+    try:
+        round_name = round_of(options) if options else round_name
+        ledger.record_failure(output_dir, round_name, dt.datetime.now().isoformat(timespec="microseconds"),
+                              seconds, text)
+    except (ledger.sqlite3.Error, ledger.LedgerTooNew, OSError) as err:
+        log.warning("无法在台账中记录这次失败：%s", err)
+    return text
