@@ -288,7 +288,9 @@ def _date(text) -> dt.date | None:
 
 
 def _percent(rate) -> str:
-    return f"{fmt_number(round(rate * 100, 1))}%" if isinstance(rate, (int, float)) else ""
+    from .formatting import percent
+
+    return percent(rate)
 
 
 # ---------------------------------------------------------------- content identity

@@ -154,11 +154,11 @@ def did_you_mean(word: str, choices) -> str:
 
 
 def fmt_number(value: float | int | None) -> str:
-    """8.0 -> '8', 8.5 -> '8.5', 3.3333 -> '3.33'. For messages and reports, never for computing."""
-    if value is None:
-        return ""
-    value = round(float(value), 2)
-    return str(int(value)) if value.is_integer() else f"{value:g}"
+    """8.0 -> '8', 8.5 -> '8.5', 3.3333 -> '3.33' (half-up: formatting.number). For messages and reports,
+    never for computing."""
+    from .formatting import number
+
+    return number(value)
 
 
 def chinese_date(value: dt.date | str | None) -> str:
