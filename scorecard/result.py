@@ -175,6 +175,7 @@ class Gap:
     tracking: TrackingResult = TrackingResult()          # §11, carried across rounds while the gap persists
     departments: tuple[str, ...] | None = optional()     # 一票否决: every department that answered 是
     state: str | None = optional()                        # 新增 | 持续, only when a previous round exists
+    defaults: tuple[str, ...] | None = optional()         # measure/owner/deadline filled by default (gap_defaults)
 
 
 @dataclass(frozen=True, slots=True)

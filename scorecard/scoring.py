@@ -14,6 +14,7 @@ from typing import Iterable, Mapping, Sequence
 import pandas as pd
 
 from .analysis import analyse
+from .gap_defaults import with_defaults
 from .result import (BelowTarget, BonusResult, ComputedResult, ComputedSpec, Counts, DepartmentResult, EntryResult,
                      FindingRecord, Gap, IndicatorResult, ItemResult, OfficeFinding, SubmissionResult, Summary,
                      Unit, VetoResult, rectification)
@@ -100,6 +101,8 @@ def summarise(rules: Rules, placed: Iterable[Placed], *, round_name: str, as_of:
 
     gaps = _gaps(rules, table, placed, standing, vetoes, as_of, resubmit_by)
     gaps = _computed_problems(gaps, computation)
+    gaps = with_defaults(gaps, {d.name: d.head for d in rules.departments}, as_of,
+                         {(c.indicator, c.department) for c in computation.scores} if computation else set())
     departments = _departments(rules, table, chosen, standing, gaps)
     previous_round = closed = None
     if previous is not None:
