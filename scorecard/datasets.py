@@ -62,6 +62,7 @@ class DataTable:
     sheet: str
     header_row: int
     rows: list[DataRow] = field(default_factory=list)
+    seen: int = 0                       # the rows read (totals rows aside), counted or not
 
 
 @dataclass
@@ -91,7 +92,12 @@ class DataFile:
         return None
 
     def row_count(self, data: str | None = None) -> int:
+        """The rows counted (each bad row has a finding and is left out)."""
         return sum(len(t.rows) for t in self.tables if data is None or t.data == data)
+
+    def seen_count(self, data: str | None = None) -> int:
+        """The rows read, counted or left out for an error (137 = 135 counted + 2 with errors)."""
+        return sum(t.seen for t in self.tables if data is None or t.data == data)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -241,6 +247,7 @@ def _read_table(rules: Rules, datafile: DataFile, sheet: str, grid: list[list], 
                 values[column] = value
         if ok:                          # a row with a non-number is skipped (its finding names the cell)
             table.rows.append(DataRow(department.name, who, values, datafile.file, sheet, number, cells))
+    table.seen = seen
     if not seen:
         add(finding("data.no_rows/file", sheet=sheet, cell=f"A{header_row + 1}", file=datafile.file,
                     data=source.name))

@@ -3,7 +3,7 @@ gaps with their tracking state, next steps and closing; it reads only the depart
 from __future__ import annotations
 
 from . import analysis as an
-from .report_context import (DEFAULTS_NOTE, STATE_TEXT, Shared, below, cn, cn_date, computed_basis, count_text,
+from .report_context import (DEFAULTS_NOTE, bonus_claims_text, STATE_TEXT, Shared, below, cn, cn_date, computed_basis, count_text,
                              file_name, n, pct, quote, s, title_lines)
 
 
@@ -55,9 +55,12 @@ def department_context(shared: Shared, name: str) -> dict:
                     + (f"（自评表填报：{who}）" if who else ""))
     elif state == an.RETURNED:
         files = "、".join(dict.fromkeys(file_name(sub.get("file")) for sub in rejected)) or "自评表"
+        claims = [b for sub in rejected for b in sub.get("bonus_claims") or []]
+        claimed = (f"自评表中申报的特色加分{bonus_claims_text(claims)}随退回一并暂未计入，重新报送并通过审核后计入。"
+                   if claims else "")
         overview = (f"本部门本轮报送了自评表（{files}），经审核存在{len(errors)}处错误，已退回"
                     + (f"（退回件：{'；'.join(returned_files)}）" if returned_files else "")
-                    + f"。{ind}，{zero}，本轮不参与排名。"
+                    + f"。{ind}，{zero}，本轮不参与排名。{claimed}"
                     f"请对照下表逐项修改，{by}重新报送创建办。")
     else:
         overview = (f"本部门本轮未报送自评表。{ind}，{zero}，本轮不参与排名。"

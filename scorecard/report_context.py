@@ -61,6 +61,13 @@ def quote(text) -> str:
     return f"“{inner}”"
 
 
+def bonus_claims_text(claims: list[dict]) -> str:
+    """（“项目”2分、“项目”1.5分）: 特色加分 claimed in a returned file, not counted."""
+    if not claims:
+        return ""
+    return "（" + "、".join(f"{quote(b.get('project'))}{n(b.get('points'))}分" for b in claims) + "）"
+
+
 def title_lines(parts: list[str], per_line: float = 20) -> str:
     """A title broken between its parts (words), never inside one: GB/T 9704 7.3.1 回行时词意完整.
     Lines hold at most per_line full-width characters; the break that gives the fewest lines,
@@ -263,6 +270,8 @@ class Shared:
             "generated_at": s(summary.get("generated_at")), "previous_round": s(summary.get("previous_round")),
             "report_date": cn_date(summary.get("as_of") or summary.get("generated_at")),
             "resubmit_by": resubmit,
+            # GB/T 9704 7.3.6 附注, under the date: who to call about the document.
+            "contact_text": s((summary.get("contact") or {}).get("text")),
             "pass_score": n(summary.get("pass_score")), "bonus_cap": n(summary.get("bonus_cap")),
             "gap_ratio": share(summary.get("gap_ratio")), "gap_severe_ratio": share(summary.get("gap_severe_ratio")),
             "unit": {"score": n(unit.get("score")), "max": n(unit.get("max")), "bonus": n(unit.get("bonus")),

@@ -209,6 +209,9 @@ class SubmissionResult:
     data: tuple[str, ...] | None = optional()
     rows: int | None = optional()
     replaced_by: str | None = optional()
+    read_rows: int | None = optional()      # §12: the rows read, `rows` of them counted, the rest in error
+    # A returned department's 特色加分 claims in a rejected file: not counted, said so in its documents.
+    bonus_claims: tuple["BonusResult", ...] | None = optional()
 
 
 @dataclass(frozen=True, slots=True)
@@ -258,6 +261,7 @@ class Summary:
     reviews: tuple[ReviewResult, ...] = ()
     rectification: dict[str, int] = field(default_factory=lambda: rectification(()))
     analysis: dict | None = optional()      # analysis.analyse(): what the summary report analyses
+    contact: dict | None = optional()       # rules' contact: {name, phone, text}, shown in the documents
 
     def to_dict(self) -> dict:
         return to_json(self)

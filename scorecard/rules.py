@@ -120,6 +120,18 @@ class Veto:
 
 
 @dataclass(frozen=True)
+class Contact:
+    """Who a reader calls about a document (`contact:`): shown in every report and message."""
+    name: str
+    phone: str
+
+    @property
+    def text(self) -> str:
+        return "；".join(x for x in (f"联系人：{self.name}" if self.name else "",
+                                     f"联系电话：{self.phone}" if self.phone else "") if x)
+
+
+@dataclass(frozen=True)
 class Rules:
     path: str
     title: str
@@ -141,6 +153,7 @@ class Rules:
     resubmit_days: int = 3          # working days after a run by which a returned/missing department resubmits
     fingerprint: str = ""
     data: tuple[DataSource, ...] = ()     # data workbooks (§12)
+    contact: Contact | None = None        # the office's contact person and phone (documents, mail)
 
     def data_source(self, name: str) -> DataSource | None:
         return next((d for d in self.data if d.name == name), None)
@@ -266,12 +279,13 @@ def _keystr(keypath: tuple) -> str:
 
 TOP_KEYS = {"version", "title", "organization", "round", "as_of", "pass_score", "bonus_cap", "gap",
             "statuses", "done_status", "departments", "leaders", "items", "vetoes", "limits", "mail",
-            "resubmit_days", "data"}
+            "resubmit_days", "data", "contact"}
 REQUIRED_TOP = ("pass_score", "departments", "items")
 DEFAULT_TITLE = "自评测评"
 GAP_KEYS = {"ratio", "severe_ratio"}
 DEPARTMENT_KEYS = {"name", "aliases", "email", "head"}
 LEADER_KEYS = {"name", "email"}
+CONTACT_KEYS = {"name", "phone"}
 ITEM_KEYS = {"code", "name", "indicators"}
 INDICATOR_KEYS = {"code", "name", "max", "method", "criteria", "departments", "combine", "evidence",
                   "computed"}
@@ -422,7 +436,8 @@ def _build(data, c: _Checker) -> Rules:
         gap_ratio=ratio if ratio is not None else 0.9, gap_severe_ratio=severe if severe is not None else 0.6,
         statuses=statuses, done_status=done, departments=departments, leaders=_leaders(top.get("leaders"), c),
         items=items, vetoes=_vetoes(top.get("vetoes"), c), limits=_limits(top.get("limits"), c),
-        mail=_mail(top.get("mail"), c), resubmit_days=int(resubmit_days or 0), data=sources)
+        mail=_mail(top.get("mail"), c), resubmit_days=int(resubmit_days or 0), data=sources,
+        contact=_contact(top.get("contact"), c))
     return _with_fingerprint(rules)
 
 
@@ -546,6 +561,17 @@ def _pass_score(value, c: _Checker, items, bonus_cap: float):
         c.problem(("pass_score",), f"合格线 {pass_score} 高于可能的最高分 {total + bonus_cap:g}"
                                    f"（指标满分 {total:g} + 加分上限 {bonus_cap:g}）")
     return pass_score
+
+
+def _contact(value, c: _Checker) -> Contact | None:
+    """contact: {name: 王明, phone: 0571-88880000}; the phone is required, the name optional."""
+    if value is None:
+        return None
+    contact = c.mapping(value, ("contact",), CONTACT_KEYS, ("phone",))
+    phone = contact.get("phone")
+    phone = str(phone).strip() if isinstance(phone, (int, str)) and not isinstance(phone, bool) else c.text(
+        phone, ("contact", "phone"))
+    return Contact(name=c.text(contact.get("name"), ("contact", "name"), required=False), phone=phone)
 
 
 def _mail(value, c: _Checker) -> dict:

@@ -127,7 +127,9 @@ def summarise(rules: Rules, placed: Iterable[Placed], *, round_name: str, as_of:
         submissions=tuple(_submission(p) for p in placed) + tuple(_data_submission(f) for f in data_files),
         previous_round=previous_round, closed_gaps=closed,
         computed=tuple(_computed_result(c) for c in computation.scores) if computation else (),
-        office_findings=_office_findings(computation, data_files), rectification=rectification(gaps))
+        office_findings=_office_findings(computation, data_files), rectification=rectification(gaps),
+        contact={"name": rules.contact.name, "phone": rules.contact.phone, "text": rules.contact.text}
+        if rules.contact else None)
     return replace(summary, analysis=analyse(_analysis_view(summary)))
 
 
@@ -360,7 +362,10 @@ def _submission(p: Placed) -> SubmissionResult:
     return SubmissionResult(
         file=c.file, sha256=c.sha256, department=c.department, status=p.status,
         fill_date=c.fill_date.isoformat() if c.fill_date else "", returned=p.returned,
-        findings=tuple(FindingRecord(f.severity, f.rule, f.sheet, f.cell, f.message, f.value) for f in c.findings))
+        findings=tuple(FindingRecord(f.severity, f.rule, f.sheet, f.cell, f.message, f.value) for f in c.findings),
+        bonus_claims=tuple(BonusResult(c.department, b.project, _num(b.points), b.description, b.evidence)
+                           for b in c.bonuses if isinstance(b.points, (int, float))) or None
+        if p.status == REJECTED and c.bonuses else None)
 
 
 _GAP_FIELDS = set(Gap.__dataclass_fields__)
@@ -448,7 +453,7 @@ def _data_submission(f) -> SubmissionResult:
     return SubmissionResult(
         file=f.file, sha256=f.sha256, department=None, status=f.status, fill_date="", returned=None,
         findings=tuple(FindingRecord(x.severity, x.rule, x.sheet, x.cell, x.message, x.value) for x in f.findings),
-        data=tuple(f.names), rows=f.row_count(), replaced_by=f.replaced_by)
+        data=tuple(f.names), rows=f.row_count(), replaced_by=f.replaced_by, read_rows=f.seen_count())
 
 
 def _office_findings(computation, data_files: Sequence) -> tuple[OfficeFinding, ...]:

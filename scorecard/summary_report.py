@@ -3,7 +3,7 @@ figures from the summary and analysis.py)."""
 from __future__ import annotations
 
 from . import analysis as an
-from .report_context import (STATE_TEXT, TOP_DEPARTMENTS, TOP_GAPS, Shared, clean, cn, cn_date, count_text, n,
+from .report_context import (STATE_TEXT, bonus_claims_text, TOP_DEPARTMENTS, TOP_GAPS, Shared, clean, cn, cn_date, count_text, n,
                              names_text, pct, quote, s, title_lines)
 
 
@@ -65,7 +65,8 @@ def summary_context(shared: Shared, tpl=None, chart_font=None) -> dict:
                      "points": n(b.get("points")), "description": s(b.get("description")),
                      "evidence": s(b.get("evidence"))} for k, b in enumerate(bonuses, 1)],
         "bonus_text": (f"各部门共申报特色加分{len(bonuses)}项，计入总分的特色加分为{n(unit.get('bonus'))}分"
-                       f"（上限{n(summary.get('bonus_cap'))}分）。" if bonuses else "本轮没有部门申报特色加分。"),
+                       f"（上限{n(summary.get('bonus_cap'))}分）。" if bonuses else "本轮没有部门申报特色加分。")
+        + _returned_claims(shared),
         "chart_note": "", "chart_items": "", "chart_departments": "",
         "chart_departments_caption": "各部门自评得分率",
     }
@@ -138,6 +139,16 @@ def _unsubmitted_text(shared: Shared) -> str:
     scored = (f"上述部门承担的指标中，{'、'.join(computed)}按平台数据计分，其余指标暂按0分计算"
               if computed else "上述部门承担的指标暂按0分计算")
     return "；".join(parts) + f"。{scored}，不参与排名，须于{by}报送。"
+
+
+def _returned_claims(shared: Shared) -> str:
+    """The 特色加分 that returned departments claimed: not counted, but not silently gone."""
+    parts = []
+    for name in shared.analysis["departments"]["returned"]:
+        claims = [b for sub in shared.rejected_by_dept.get(name, []) for b in sub.get("bonus_claims") or []]
+        if claims:
+            parts.append(f"{name}申报的{len(claims)}项{bonus_claims_text(claims)}")
+    return ("另有" + "；".join(parts) + "，因自评表被退回暂未计入，重新报送并通过审核后计入。") if parts else ""
 
 
 def _computed_codes(shared: Shared, names: list[str]) -> list[str]:

@@ -131,6 +131,9 @@ def signature(doc, closing: str, attachment: str = ""):
     para(doc, "", ds.LEAD)
     para(doc, "{{ organization }}创建工作办公室", ds.SIGNATURE)
     para(doc, "{{ report_date }}", ds.SIGNATURE)
+    tag(doc, "{%p if contact_text %}")
+    para(doc, "（{{ contact_text }}）")           # 附注 (GB/T 9704 7.3.6): 左空二字, in brackets
+    tag(doc, "{%p endif %}")
 
 
 def last_kept(doc, loop: str, text: str, style: str = ds.BODY):
