@@ -91,6 +91,7 @@ def department_context(shared: Shared, name: str) -> dict:
                     "reviewer": s(r.get("reviewer")), "date": cn_date(r.get("date"))}
                    for k, (code, r) in enumerate(reviews.items(), 1)]
     computed_rows = [{"code": code, "name": s(shared.indicators.get(code, {}).get("name")),
+                      "quoted": quote(f"{code} {s(shared.indicators.get(code, {}).get('name'))}"),
                       "basis": computed_basis(c, shared.indicators.get(code, {})), "below": below(c)}
                      for code, c in computed.items()]
     return {

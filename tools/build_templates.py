@@ -77,10 +77,11 @@ def loop_table(doc, columns: list[tuple[str, float, str, str]], loop: str, width
 
 
 def gap_columns(var: str, *, department: bool, measure: bool, owner: bool, state: bool, tracking: bool = False,
-                severity: bool = True, width: float = ds.TEXT_WIDTH_MM) -> list:
+                severity: bool = True, number: bool = True, width: float = ds.TEXT_WIDTH_MM) -> list:
     """Columns of a gap table; widths add up to the text width. A column nobody filled is dropped
-    after rendering (docstyle.drop_empty_columns), its width going to the text columns."""
-    cols = [("序号", 10, f"{{{{ {var}.no }}}}", C)]
+    after rendering (docstyle.drop_empty_columns), its width going to the text columns. number:
+    a 序号 column (a portrait page with the measure and owner has no room for it)."""
+    cols = [("序号", 10, f"{{{{ {var}.no }}}}", C)] if number else []
     if department:
         cols.append(("部门", 26, f"{{{{ {var}.department }}}}", L))
     cols += [("指标", 0, f"{{{{ {var}.indicator_text }}}}", L)]
@@ -302,7 +303,7 @@ def department_template(path: Path) -> None:
                      ("核定人", 20, "{{ r.reviewer }}", C)], "r in dept.reviews")
     tag(doc, "{%p endif %}")
     tag(doc, "{%p for c in dept.computed %}")
-    para(doc, "“{{ c.code }} {{ c.name }}”按平台数据计算：{{ c.basis }}。"
+    para(doc, "{{ c.quoted }}按平台数据计算：{{ c.basis }}。"
               "{% if c.below %}未达到目标的人员：{{ c.below }}。{% endif %}")
     tag(doc, "{%p endfor %}")
 
@@ -323,7 +324,7 @@ def department_template(path: Path) -> None:
     tag(doc, "{%p if dept.gaps %}")
     caption(doc, "本部门问题短板")
     loop_table(doc, gap_columns("g", department=False, measure=True, owner=True, state=False, tracking=True,
-                                severity=False), "g in dept.gaps")
+                                severity=False, number=False), "g in dept.gaps")
     tag(doc, "{%p endif %}")
     tag(doc, "{%p if dept.defaults_note %}")
     para(doc, "注：{{ dept.defaults_note }}", ds.NOTE)
