@@ -560,8 +560,8 @@ def fit_columns(body) -> int:
 
 def _allot(total: float, natural: list[float], least: list[float], text: list[bool], floor: list[float]) -> list[float]:
     """Widths adding up to total: short columns their natural width, text columns what is left,
-    shared in proportion to the square root of their text (a long text gets more, never all),
-    each at least `least` (then, when crowded, `floor`) and at most its natural width."""
+    shared in proportion to their text (so their lines come out alike: the row is no taller than
+    it must), each at least `least` (then, when crowded, `floor`) and at most its natural width."""
     widths = [n if not t else 0.0 for n, t in zip(natural, text)]
     cols = [j for j, t in enumerate(text) if t]
     if not cols:
@@ -577,8 +577,8 @@ def _allot(total: float, natural: list[float], least: list[float], text: list[bo
     while True:
         left = total - sum(widths) - sum(fixed.values())
         free = [j for j in cols if j not in fixed]
-        weight = sum(natural[j] ** 0.5 for j in free) or 1.0
-        share = {j: left * natural[j] ** 0.5 / weight for j in free}
+        weight = sum(natural[j] for j in free) or 1.0
+        share = {j: left * natural[j] / weight for j in free}
         clamp = {j: bound[j] for j in free if share[j] < bound[j]} or {
             j: natural[j] for j in free if share[j] > natural[j]}
         if not clamp or len(clamp) == len(free) and all(share[j] > natural[j] for j in free):

@@ -175,7 +175,7 @@ class Gap:
     tracking: TrackingResult = TrackingResult()          # §11, carried across rounds while the gap persists
     departments: tuple[str, ...] | None = optional()     # 一票否决: every department that answered 是
     state: str | None = optional()                        # 新增 | 持续, only when a previous round exists
-    defaults: tuple[str, ...] | None = optional()         # measure/owner/deadline filled by default (gap_defaults)
+    defaults: tuple[str, ...] = ()                        # measure/owner/deadline filled by default (gap_defaults)
 
 
 @dataclass(frozen=True, slots=True)
@@ -261,7 +261,7 @@ class Summary:
     reviews: tuple[ReviewResult, ...] = ()
     rectification: dict[str, int] = field(default_factory=lambda: rectification(()))
     analysis: dict | None = optional()      # analysis.analyse(): what the summary report analyses
-    contact: dict | None = optional()       # rules' contact: {name, phone, text}, shown in the documents
+    contact: dict | None = None             # rules' contact: {name, phone, text}, shown in the documents
 
     def to_dict(self) -> dict:
         return to_json(self)
