@@ -540,10 +540,19 @@ def fit_columns(body) -> int:
             token = max((text_em(m) for x in lines for m in _UNBROKEN.findall(x)), default=0.0)
             header = max((text_em(x) for x in _cell_lines(cells[0][j])), default=0.0)
             natural.append(longest)
-            least.append(max(header, token, longest if longest <= SHORT_CHARS else min(longest, MIN_TEXT_CHARS)))
+            least.append(max(header, token, min(longest, MIN_TEXT_CHARS)))
         twips = lambda em: (em + 0.5) * TABLE_CHAR_TWIPS + CELL_MARGIN_TWIPS     # noqa: E731 (half a character of slack)
-        widths = _allot(total, [twips(x) for x in natural], [twips(x) for x in least],
-                        [n > SHORT_CHARS for n in natural], [twips(min(n, 4)) for n in natural])
+        floor = [twips(max(t, min(n, 4))) for t, n in zip(least, natural)]
+        # Short columns (up to SHORT_CHARS) on one line; when that leaves a text column at its
+        # minimum, the short columns longer than MIN_TEXT_CHARS (names, not dates or numbers:
+        # those keep their unbroken width) wrap too, to give the text room.
+        for short in (SHORT_CHARS, MIN_TEXT_CHARS):
+            text = [n > short for n in natural]
+            lower = [twips(x if n > short else max(x, n)) for x, n in zip(least, natural)]
+            widths = _allot(total, [twips(x) for x in natural], lower, text, floor)
+            if not any(t and w <= lower[j] + 1 and natural[j] > MIN_TEXT_CHARS
+                       for j, (t, w) in enumerate(zip(text, widths))):
+                break
         widths = [int(w) for w in widths]
         widths[max(range(len(widths)), key=lambda j: natural[j])] += total - sum(widths)
         for col, w in zip(cols, widths):
@@ -560,8 +569,8 @@ def fit_columns(body) -> int:
 
 def _allot(total: float, natural: list[float], least: list[float], text: list[bool], floor: list[float]) -> list[float]:
     """Widths adding up to total: short columns their natural width, text columns what is left,
-    shared in proportion to their text (so their lines come out alike: the row is no taller than
-    it must), each at least `least` (then, when crowded, `floor`) and at most its natural width."""
+    shared in proportion to the square root of their text (a long text gets more, never all, and
+    a short one is not squeezed), each at least `least` (then `floor`) and at most its natural width."""
     widths = [n if not t else 0.0 for n, t in zip(natural, text)]
     cols = [j for j, t in enumerate(text) if t]
     if not cols:
@@ -577,8 +586,8 @@ def _allot(total: float, natural: list[float], least: list[float], text: list[bo
     while True:
         left = total - sum(widths) - sum(fixed.values())
         free = [j for j in cols if j not in fixed]
-        weight = sum(natural[j] for j in free) or 1.0
-        share = {j: left * natural[j] / weight for j in free}
+        weight = sum(natural[j] ** 0.5 for j in free) or 1.0
+        share = {j: left * natural[j] ** 0.5 / weight for j in free}
         clamp = {j: bound[j] for j in free if share[j] < bound[j]} or {
             j: natural[j] for j in free if share[j] > natural[j]}
         if not clamp or len(clamp) == len(free) and all(share[j] > natural[j] for j in free):
