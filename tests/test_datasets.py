@@ -212,8 +212,8 @@ def test_person_column_and_value_spelling(tmp_path):
 def test_basis_in_words(tmp_path):
     rules = rules_with("share")
     s = by_dept(datasets.compute(rules, [datasets.recognise(export(tmp_path / "x.xlsx"), rules)]))
-    assert datasets.basis(s["办公室"]).startswith("3 人中 2 人达到 8000 分，人均 7,000 分")
-    assert datasets.problem_text(s["办公室"]).endswith("未达到 8000 分：王五（4,000分）共 1 人")
+    assert datasets.basis(s["办公室"]).startswith("3 人中 2 人达到 8,000 分，人均 7,000 分")
+    assert datasets.problem_text(s["办公室"]).endswith("未达到 8,000 分：王五（4,000分）共 1 人")
     assert "没有本部门的记录" in datasets.basis(s["登记注册科"])
 
 
@@ -307,7 +307,7 @@ def test_end_to_end_scores_from_the_export(tmp_path):
         "办公室": (3, 2, pytest.approx(2 / 3), pytest.approx(4 / 3)), "机关党委": (2, 0, 0, 0),
         "登记注册科": (2, 2, 1, 2)}
     assert all(c["indicator"] == "2.10" for c in s["computed"])
-    assert computed["办公室"]["basis"].startswith("3 人中 2 人达到 8000 分，人均 7,000 分")
+    assert computed["办公室"]["basis"].startswith("3 人中 2 人达到 8,000 分，人均 7,000 分")
     assert [p["name"] for p in computed["机关党委"]["below"]] == ["钱七", "孙八"]
 
     ind = next(i for i in s["indicators"] if i["code"] == "2.10")

@@ -29,7 +29,7 @@ def test_every_command_and_option_is_documented(command):
 
 
 KEYS = (R.TOP_KEYS | R.GAP_KEYS | R.DEPARTMENT_KEYS | R.LEADER_KEYS | R.ITEM_KEYS | R.INDICATOR_KEYS
-        | R.VETO_KEYS | R.LIMIT_KEYS | R.MAIL_KEYS)
+        | R.VETO_KEYS | R.LIMIT_KEYS | R.MAIL_KEYS | R.CONTACT_KEYS)
 
 
 @pytest.mark.parametrize("key", sorted(KEYS))

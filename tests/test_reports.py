@@ -112,8 +112,12 @@ def test_verdict_variants(unit, veto, expected):
 def test_item_and_ranking_tables(rendered, summary):
     document = docx.Document(str(rendered[0] / "汇总报告.docx"))
     items = table_with_header(document, "测评项目")
-    assert column(items, "编号") == [i["code"] for i in summary["items"]]
-    assert column(items, "得分") == [fmt_number(i["score"]) for i in summary["items"]]
+    # One row per item, then the 合计 row with the unit's score and max.
+    assert column(items, "编号") == [i["code"] for i in summary["items"]] + [""]
+    assert column(items, "测评项目")[-1] == "合计"
+    assert column(items, "得分") == [fmt_number(i["score"]) for i in summary["items"]] + [
+        fmt_number(summary["unit"]["score"])]
+    assert column(items, "分值")[-1] == fmt_number(summary["unit"]["max"])
     ranking = table_with_header(document, "名次")          # the appendix: ranked departments only
     names = column(ranking, "部门")
     assert sorted(names) == sorted(d["name"] for d in summary["departments"] if d["rank"] is not None
@@ -250,7 +254,11 @@ def test_one_report_per_department(rendered, summary):
     out, _ = rendered
     for dept in summary["departments"]:
         text = paragraphs_text(out / "部门报告" / f"{safe_filename(dept['name'])}.docx")
-        assert f"{dept['name']}自评情况报告" in text
+        # A 通知 to the department (GB/T 9704: 关于…的通知, addressed to it, ending 特此通知).
+        lines = text.split("\n")
+        title = "".join(lines[:lines.index("")])
+        assert title.startswith("关于") and title.endswith("的通知"), title
+        assert f"{dept['name']}：" in lines and "特此通知。" in text
         assert "下一步工作" in text
 
 
@@ -281,8 +289,12 @@ def test_department_report_lists_its_indicators_and_rank(rendered, summary):
     assert f"第{dept['rank']}名" in text
     gaps = table_with_header(document, "存在问题")
     row = column(gaps, "指标").index("1.1 创建领导机构健全")
-    assert column(gaps, "类型")[row] == "低分\n（严重）"
-    assert len(column(gaps, "指标")) == sum(1 for g in summary["gaps"] if g["department"] == "办公室")
+    # 1.1 is both a low score and past its deadline: one problem, one row with both kinds.
+    mine = [g for g in summary["gaps"] if g["department"] == "办公室"]
+    assert {g["kind"] for g in mine if g["indicator"] == "1.1"} == {"低分", "逾期"}
+    assert column(gaps, "类型")[row] == "低分、逾期\n（严重）"
+    assert column(gaps, "指标").count("1.1 创建领导机构健全") == 1
+    assert len(column(gaps, "指标")) == len({(g["indicator"], g["kind"] in ("低分", "逾期", "佐证缺失")) for g in mine})
 
 
 def test_passing_round_without_gaps(tmp_path):

@@ -47,12 +47,14 @@ def tag(doc, text: str):
     return doc.add_paragraph(text, style=ds.BODY)
 
 
-def loop_table(doc, columns: list[tuple[str, float, str, str]], loop: str, width: float = ds.TEXT_WIDTH_MM):
-    """A table: header row, then one row repeated by `{%tr for ... %}`.
+def loop_table(doc, columns: list[tuple[str, float, str, str]], loop: str, width: float = ds.TEXT_WIDTH_MM,
+               total: list[str] | None = None):
+    """A table: header row, then one row repeated by `{%tr for ... %}`, then (total) a 合计 row.
 
-    columns: (header, width mm, cell text, paragraph style of the cell).
+    columns: (header, width mm, cell text, paragraph style of the cell). The widths are a
+    starting point: after rendering, docstyle.fit_columns sets them from the text the cells hold.
     """
-    table = doc.add_table(rows=4, cols=len(columns))
+    table = doc.add_table(rows=5 if total else 4, cols=len(columns))
     ds.header_row(table.rows[0])
     for cell, (header, *_rest) in zip(table.rows[0].cells, columns):
         cell.paragraphs[0].text = header
@@ -65,15 +67,21 @@ def loop_table(doc, columns: list[tuple[str, float, str, str]], loop: str, width
         for cell in row.cells:
             cell.paragraphs[0].style = L
     ds.cant_split(table.rows[2])
+    if total:
+        for cell, text, (_h, _w, _t, style) in zip(table.rows[4].cells, total, columns):
+            cell.paragraphs[0].text = text
+            cell.paragraphs[0].style = style
+        ds.cant_split(table.rows[4])
     ds.table_layout(table, [w for _h, w, _t, _s in columns], width)
     return table
 
 
 def gap_columns(var: str, *, department: bool, measure: bool, owner: bool, state: bool, tracking: bool = False,
-                severity: bool = True, width: float = ds.TEXT_WIDTH_MM) -> list:
+                severity: bool = True, number: bool = True, width: float = ds.TEXT_WIDTH_MM) -> list:
     """Columns of a gap table; widths add up to the text width. A column nobody filled is dropped
-    after rendering (docstyle.drop_empty_columns), its width going to the text columns."""
-    cols = [("序号", 10, f"{{{{ {var}.no }}}}", C)]
+    after rendering (docstyle.drop_empty_columns), its width going to the text columns. number:
+    a 序号 column (a portrait page with the measure and owner has no room for it)."""
+    cols = [("序号", 10, f"{{{{ {var}.no }}}}", C)] if number else []
     if department:
         cols.append(("部门", 26, f"{{{{ {var}.department }}}}", L))
     cols += [("指标", 0, f"{{{{ {var}.indicator_text }}}}", L)]
@@ -113,7 +121,10 @@ def caption(doc, text: str):
 
 def signature(doc, closing: str, attachment: str = ""):
     """Closing formula, 附件说明, then 落款 (issuing office and date) kept on the page of the closing:
-    every paragraph from the closing on keeps with the next (GB/T 9704 7.3.5)."""
+    every paragraph from the closing on keeps with the next (GB/T 9704 7.3.5), and so does the last
+    paragraph of the text before it (the callers' loops), so the last page never holds the closing
+    alone. The 署名 is 右空二字 and the 成文日期 starts two characters right of it: set after
+    rendering from the two texts (docstyle.place_signature)."""
     para(doc, closing, ds.LEAD)
     if attachment:
         para(doc, "", ds.LEAD)
@@ -121,6 +132,20 @@ def signature(doc, closing: str, attachment: str = ""):
     para(doc, "", ds.LEAD)
     para(doc, "{{ organization }}创建工作办公室", ds.SIGNATURE)
     para(doc, "{{ report_date }}", ds.SIGNATURE)
+    tag(doc, "{%p if contact_text %}")
+    para(doc, "（{{ contact_text }}）")           # 附注 (GB/T 9704 7.3.6): 左空二字, in brackets
+    tag(doc, "{%p endif %}")
+
+
+def last_kept(doc, loop: str, text: str, style: str = ds.BODY):
+    """A `{%p for %}` loop of paragraphs whose last one keeps with the next (the closing)."""
+    tag(doc, f"{{%p for {loop} %}}")
+    tag(doc, "{%p if loop.last %}")
+    para(doc, text, ds.LEAD)
+    tag(doc, "{%p else %}")
+    para(doc, text, style)
+    tag(doc, "{%p endif %}")
+    tag(doc, "{%p endfor %}")
 
 
 def header_block(doc, title: str, subtitle: str = ""):
@@ -138,7 +163,7 @@ def page_break(doc):
 
 def summary_template(path: Path) -> None:
     doc = new_document("{{ title }}汇总报告（{{ round }}）")
-    header_block(doc, "关于{{ round }}{{ title }}情况的报告")
+    header_block(doc, "{{ title_text }}")
     para(doc, "{{ organization }}创建工作领导小组：", ds.ADDRESSEE)
     para(doc, "根据创建工作安排，创建工作办公室对各部门报送的{{ round }}自评测评材料进行了汇总审核"
               "（测评基准日{{ as_of }}）。现将有关情况报告如下。")
@@ -149,7 +174,9 @@ def summary_template(path: Path) -> None:
     caption(doc, "各测评项目得分情况")
     loop_table(doc, [("编号", 14, "{{ i.code }}", C), ("测评项目", 66, "{{ i.name }}", L),
                      ("得分", 19, "{{ i.score }}", N), ("分值", 18, "{{ i.max }}", N),
-                     ("失分", 18, "{{ i.lost }}", N), ("得分率", 21, "{{ i.rate }}", N)], "i in items")
+                     ("失分", 18, "{{ i.lost }}", N), ("得分率", 21, "{{ i.rate }}", N)], "i in items",
+               total=["", "{{ items_total.name }}", "{{ items_total.score }}", "{{ items_total.max }}",
+                      "{{ items_total.lost }}", "{{ items_total.rate }}"])
     para(doc, "{{ chart_items }}", ds.FIGURE)
     para(doc, "图1　各测评项目得分率", ds.CAPTION)
 
@@ -158,7 +185,7 @@ def summary_template(path: Path) -> None:
     para(doc, "{{ loss_text }}")
     tag(doc, "{%p endif %}")
     tag(doc, "{%p if source_text %}")
-    para(doc, "{{ source_text }}", ds.LEAD)
+    para(doc, "{{ source_text }}")
     tag(doc, "{%p endif %}")
     tag(doc, "{%p if losing_indicators %}")
     caption(doc, "失分最多的指标")
@@ -184,7 +211,7 @@ def summary_template(path: Path) -> None:
     caption(doc, "得分率前{{ top_departments|length }}名和后{{ bottom_departments|length }}名的部门")
     loop_table(doc, [("排名", 16, "{{ d.rank }}", C), ("部门", 74, "{{ d.name }}", L),
                      ("得分", 22, "{{ d.score }}", N), ("分值", 22, "{{ d.max }}", N),
-                     ("得分率", 22, "{{ d.rate }}", N)], "d in top_departments + bottom_departments")
+                     ("得分率", 22, "{{ d.rate }}", N)], "d in top_bottom")
     tag(doc, "{%p endif %}")
     tag(doc, "{%p if chart_departments %}")
     para(doc, "{{ chart_departments }}", ds.FIGURE)
@@ -195,7 +222,7 @@ def summary_template(path: Path) -> None:
     tag(doc, "{%p endif %}")
 
     para(doc, "四、主要问题短板", ds.HEADING1)
-    para(doc, "{{ top_gaps_text }}{{ severe_text }}", ds.LEAD)
+    para(doc, "{{ top_gaps_text }}{{ severe_text }}")
     tag(doc, "{%p if top_gaps %}")
     caption(doc, "主要问题短板")
     loop_table(doc, gap_columns("g", department=True, measure=False, owner=False, state=False), "g in top_gaps")
@@ -205,7 +232,7 @@ def summary_template(path: Path) -> None:
     tag(doc, "{%p endif %}")
 
     para(doc, "五、核定情况", ds.HEADING1)
-    para(doc, "{{ review_text }}", ds.LEAD)
+    para(doc, "{{ review_text }}")
     tag(doc, "{%p if review_rows %}")
     caption(doc, "核减最多的自评得分")
     loop_table(doc, [("部门", 34, "{{ r.department }}", L), ("指标", 42, "{{ r.indicator }} {{ r.indicator_name }}", L),
@@ -214,7 +241,7 @@ def summary_template(path: Path) -> None:
     tag(doc, "{%p endif %}")
 
     para(doc, "六、整改进度", ds.HEADING1)
-    para(doc, "{{ rectification_text }}", ds.LEAD)
+    para(doc, "{{ rectification_text }}")
     tag(doc, "{%p if overdue_rows %}")
     caption(doc, "超过完成时限尚未销号的问题")
     loop_table(doc, [("序号", 11, "{{ g.no }}", C), ("部门", 34, "{{ g.department }}", L),
@@ -228,7 +255,7 @@ def summary_template(path: Path) -> None:
     tag(doc, "{%p for v in vetoes_occurred %}")
     para(doc, "{{ v.code }} {{ v.name }}（报告部门：{{ v.departments }}；情况说明：{{ v.notes }}）")
     tag(doc, "{%p endfor %}")
-    para(doc, "{{ bonus_text }}", ds.LEAD)
+    para(doc, "{{ bonus_text }}")
     tag(doc, "{%p if bonuses %}")
     caption(doc, "特色加分申报情况")
     loop_table(doc, [("序号", 11, "{{ b.no }}", C), ("部门", 32, "{{ b.department }}", L),
@@ -237,14 +264,12 @@ def summary_template(path: Path) -> None:
     tag(doc, "{%p endif %}")
 
     para(doc, "八、下一步工作", ds.HEADING1)
-    tag(doc, "{%p for a in actions %}")
-    para(doc, "（{{ a.no }}）{{ a.text }}。责任人：{{ a.owner }}；完成时间：{{ a.deadline }}。")
-    tag(doc, "{%p endfor %}")
+    last_kept(doc, "a in actions", "（{{ a.no_cn }}）{{ a.text }}。责任人：{{ a.owner }}；完成时间：{{ a.deadline }}。")
     signature(doc, "特此报告。", "附件：各部门自评得分排名")
 
     page_break(doc)
-    para(doc, "附件", ds.HEADING1)
-    caption(doc, "各部门自评得分排名（{{ round }}）")
+    para(doc, "附件", ds.ATTACHMENT)
+    para(doc, "各部门自评得分排名", ds.ATTACHMENT_TITLE)
     loop_table(doc, [("名次", 14, "{{ d.rank }}", C), ("部门", 62, "{{ d.name }}", L),
                      ("自评\n得分", 18, "{{ d.self_score }}", N), ("得分", 18, "{{ d.score }}", N),
                      ("分值", 14, "{{ d.max }}", N), ("得分率", 18, "{{ d.rate }}", N),
@@ -256,29 +281,29 @@ def summary_template(path: Path) -> None:
 
 
 def department_template(path: Path) -> None:
-    doc = new_document("{{ dept.name }}自评情况报告（{{ round }}）")
-    header_block(doc, "{{ dept.name }}自评情况报告", "{{ title }}　{{ round }}")
+    doc = new_document("关于{{ round }}{{ title }}审核结果的通知（{{ dept.name }}）")
+    header_block(doc, "{{ dept.title_text }}")
     para(doc, "{{ dept.name }}：", ds.ADDRESSEE)
-    para(doc, "现将本轮（测评基准日{{ as_of }}）自评测评的审核结果反馈如下。")
+    para(doc, "现将你部门{{ round }}自评测评（测评基准日{{ as_of }}）的审核结果通知如下。")
 
     para(doc, "一、报送和得分情况", ds.HEADING1)
     para(doc, "{{ dept.overview }}")
     tag(doc, "{%p if dept.errors %}")
-    para(doc, "{{ dept.errors_text }}", ds.LEAD)
+    para(doc, "{{ dept.errors_text }}")
     caption(doc, "退回的自评表须修改的错误")
     loop_table(doc, [("序号", 11, "{{ x.no }}", C), ("文件", 30, "{{ x.file }}", L), ("工作表", 20, "{{ x.sheet }}", C),
                      ("单元格", 16, "{{ x.cell }}", C), ("问题及修改要求", 79, "{{ x.message }}", L)],
                "x in dept.errors")
     tag(doc, "{%p endif %}")
     tag(doc, "{%p if dept.reviews %}")
-    para(doc, "{{ dept.review_text }}", ds.LEAD)
+    para(doc, "{{ dept.review_text }}")
     caption(doc, "创建办核定情况")
     loop_table(doc, [("指标", 50, "{{ r.code }} {{ r.name }}", L), ("自评\n得分", 15, "{{ r.self_score }}", N),
                      ("核定\n得分", 15, "{{ r.score }}", N), ("核定说明", 56, "{{ r.reason }}", L),
                      ("核定人", 20, "{{ r.reviewer }}", C)], "r in dept.reviews")
     tag(doc, "{%p endif %}")
     tag(doc, "{%p for c in dept.computed %}")
-    para(doc, "“{{ c.code }} {{ c.name }}”按平台数据计算：{{ c.basis }}。"
+    para(doc, "{{ c.quoted }}按平台数据计算：{{ c.basis }}。"
               "{% if c.below %}未达到目标的人员：{{ c.below }}。{% endif %}")
     tag(doc, "{%p endfor %}")
 
@@ -295,17 +320,18 @@ def department_template(path: Path) -> None:
     tag(doc, "{%p endif %}")
 
     para(doc, "三、问题短板", ds.HEADING1)
-    para(doc, "{{ dept.gaps_text }}", ds.LEAD)
+    para(doc, "{{ dept.gaps_text }}")
     tag(doc, "{%p if dept.gaps %}")
     caption(doc, "本部门问题短板")
     loop_table(doc, gap_columns("g", department=False, measure=True, owner=True, state=False, tracking=True,
-                                severity=False), "g in dept.gaps")
+                                severity=False, number=False), "g in dept.gaps")
+    tag(doc, "{%p endif %}")
+    tag(doc, "{%p if dept.defaults_note %}")
+    para(doc, "注：{{ dept.defaults_note }}", ds.NOTE)
     tag(doc, "{%p endif %}")
 
     para(doc, "四、下一步工作", ds.HEADING1)
-    tag(doc, "{%p for s in dept.next_steps %}")
-    para(doc, "{{ s.no }}．{{ s.text }}")
-    tag(doc, "{%p endfor %}")
+    last_kept(doc, "s in dept.next_steps", "（{{ s.no_cn }}）{{ s.text }}")
     signature(doc, "{{ dept.closing }}")
     doc.save(path)
 
@@ -333,8 +359,9 @@ def gaplist_template(path: Path) -> None:
                      ("核验人", 18, "{{ c.verifier }}", C)], "c in closed_gaps", wide)
     tag(doc, "{%p endif %}")
     para(doc, "注：类型中“低分”指自评得分低于分值的{{ gap_ratio }}，其中低于{{ gap_severe_ratio }}的为严重；"
-              "状态中“新增”“持续”与上一轮对比得出；整改状态由创建办在问题清单.xlsx中登记。"
-              "本清单的Excel版（问题清单.xlsx）可筛选、排序。", ds.NOTE)
+              "{% if has_state %}状态中“新增”“持续”与上一轮对比得出；{% endif %}"
+              "同一指标兼有低分、逾期等情形的合为一项；整改状态由创建办在问题清单.xlsx中登记，"
+              "该表按类型逐条列出，可筛选、排序。{{ defaults_note }}", ds.NOTE)
     doc.save(path)
 
 

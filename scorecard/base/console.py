@@ -87,6 +87,8 @@ def indicator_table(rules) -> None:
     say(f"{len(rules.items)} 个测评项目，{len(rules.indicators)} 项指标，满分 {fmt_number(rules.total_max)} 分；"
         f"合格线 {fmt_number(rules.pass_score)} 分，加分上限 {fmt_number(rules.bonus_cap)} 分；"
         f"{len(rules.departments)} 个部门，{len(rules.vetoes)} 项否决事项；指纹 {rules.fingerprint}")
+    say(f"报告和邮件中的联系方式：{rules.contact.text}" if rules.contact else
+        "报告和邮件中没有联系方式（可在 rules.yaml 中填写 contact: 的 name 和 phone）")
     rows = []
     for item in rules.items:
         for ind in item.indicators:
@@ -119,12 +121,18 @@ def findings_table(subs) -> None:
         say()
 
 
+def rows_text(read: int, counted: int) -> str:
+    """137 行，135 行计入，2 行有误: the rows read, then how many count and how many do not."""
+    text = f"{read:,} 行，{counted:,} 行计入"
+    return text + (f"，{read - counted:,} 行有误" if read > counted else "")
+
+
 def data_table(files) -> None:
     """`check` on data workbooks (§12): what each holds, then one line per finding."""
     for f in files:
         errors = sum(x.severity == "error" for x in f.findings)
-        holds = "、".join(f"“{name}” {f.row_count(name):,} 行" for name in f.names)
-        say(f"{f.file}（数据表：{holds}）：{errors} 行有误未计入，{len(f.findings) - errors} 个提醒")
+        holds = "、".join(f"“{name}” {rows_text(f.seen_count(name), f.row_count(name))}" for name in f.names)
+        say(f"{f.file}（数据表：{holds}）：{errors} 个错误，{len(f.findings) - errors} 个提醒")
         if f.findings:
             say(table(["规则", "位置", "说明"], [[x.rule, f"{x.sheet}!{x.cell}" if x.cell else (x.sheet or "-"),
                                                f"[{SEVERITY[x.severity]}] {x.message}"] for x in f.findings]))
@@ -135,10 +143,13 @@ def data_report(summary: dict) -> None:
     """The run's data workbooks and the data.* findings for the office (§12)."""
     for s in summary["submissions"]:
         if s["status"] == "data":
-            errors = sum(f["severity"] == "error" for f in s["findings"])
             replaced = f"，已被 {s['replaced_by']} 替代" if s.get("replaced_by") else ""
-            say(f"数据表：{s['file']}（{'、'.join(s.get('data') or [])}，{s.get('rows', 0):,} 行，"
-                f"{errors} 行有误未计入{replaced}）")
+            counted = s.get("rows", 0)
+            read = s.get("read_rows")
+            if read is None:        # an older summary: the rows in error from their findings
+                read = counted + len({(f["sheet"], f["cell"].lstrip("ABCDEFGHIJKLMNOPQRSTUVWXYZ"))
+                                      for f in s["findings"] if f["severity"] == "error" and f.get("cell")})
+            say(f"数据表：{s['file']}（{'、'.join(s.get('data') or [])}，{rows_text(read, counted)}{replaced}）")
     for f in summary.get("office_findings", []):
         if f["rule"].startswith("data."):
             where = f"{f['sheet']}!{f['cell']} " if f["cell"] else ""

@@ -166,13 +166,13 @@ def did_you_mean(word: str, choices) -> str:
 
 
 def fmt_number(value: float | int | None) -> str:
-    """8.0 -> '8', 8.5 -> '8.5', 3.3333 -> '3.33'. For messages and reports, never for computing."""
-    if value is None:
-        return ""
-    value = round(float(value), 2)
-    if abs(value) >= 1e12:          # a typed 1e308 is quoted as 1e+308, not as 309 digits
-        return f"{value:.6g}"
-    return str(int(value)) if value.is_integer() else f"{value:g}"
+    """8.0 -> '8', 8.5 -> '8.5', 3.3333 -> '3.33' (half-up: formatting.number). For messages and reports,
+    never for computing."""
+    if value is not None and abs(float(value)) >= 1e12:     # a typed 1e308 is quoted as 1e+308, not 309 digits
+        return f"{float(value):.6g}"
+    from .formatting import number
+
+    return number(value)
 
 
 def chinese_date(value: dt.date | str | None) -> str:

@@ -30,7 +30,8 @@ from openpyxl.worksheet.worksheet import Worksheet
 from ..xlsx.package import openpyxl_bytes
 from ..base.findings import ERROR, Finding
 from ..base.text import display_width, title_key, xml_safe
-from ..xlsx.util import MAX_CELL_TEXT, print_a4, print_landscape, set_text
+from ..intake.layout import SCORES, TABLES
+from ..xlsx.util import MAX_CELL_TEXT, one_column_text, print_a4, print_landscape, print_legibly, set_text
 
 log = logging.getLogger(__name__)
 
@@ -136,7 +137,7 @@ def _annotated_bytes(wb: Workbook, findings: list[Finding], header: _Header, fil
         _make_first_and_active(wb, ws)
         for sheet in wb.worksheets:
             if sheet is not ws and sheet.sheet_state == "visible":
-                print_a4(sheet)
+                _print_legibly(sheet)
         buffer = io.BytesIO()
         wb.save(buffer)
         data = buffer.getvalue()
@@ -149,6 +150,32 @@ def _annotated_bytes(wb: Workbook, findings: list[Finding], header: _Header, fil
         log.warning("%s: cannot write an annotated copy (%s: %s); writing the explanation only",
                     file_label, type(exc).__name__, exc)
         return None
+
+
+def _print_legibly(sheet: Worksheet) -> None:
+    """A4 at a legible size (xlsxutil.print_legibly): the columns the standard layout names (not
+    the reference columns 测评标准/测评方法 after them) as the print area; a sheet of one wide
+    text column (填报说明) a page-wide column with rows as tall as its text. Only widths, heights and
+    print settings change, never a value. Comments (ours) print at the end, each with its cell."""
+    print_a4(sheet)
+    if sheet.max_column == 1:
+        one_column_text(sheet)
+    if any(cell.comment is not None for cell in sheet._cells.values()):
+        sheet.page_setup.cellComments = "atEnd"
+    print_legibly(sheet, _last_needed_column(sheet))
+
+
+_STANDARD_TITLES = {title_key(x) for cols in TABLES.values() for c in cols for x in (c.title, *c.synonyms)}
+
+
+def _last_needed_column(sheet: Worksheet) -> int:
+    """The last column with a title of the standard layout in the first ten rows (else the last)."""
+    last = 0
+    for row in sheet.iter_rows(min_row=1, max_row=min(10, sheet.max_row)):
+        for cell in row:
+            if isinstance(cell.value, str) and title_key(cell.value) in _STANDARD_TITLES:
+                last = max(last, cell.column)
+    return last or sheet.max_column
 
 
 def _locate(wb: Workbook, f: Finding) -> tuple[Worksheet | None, str | None]:
@@ -209,6 +236,10 @@ def _clear_previous_annotations(wb: Workbook) -> None:
             rgb = fill.fgColor.rgb if fill is not None and fill.fill_type == "solid" else None
             if isinstance(rgb, str) and rgb[-6:].upper() in (ERROR_FILL, WARNING_FILL):
                 cell.fill = PatternFill(fill_type=None)
+            side = cell.border.left if cell.border is not None else None
+            if side is not None and side.style in ("medium", "dashed") and str(side.color.rgb if side.color else "")[-6:] in (
+                    FLAG_ERROR, FLAG_WARNING):
+                cell.border = _PLAIN_BORDER
 
 
 def _annotate_cells(findings: list[Finding], targets) -> None:
@@ -223,8 +254,10 @@ def _annotate_cells(findings: list[Finding], targets) -> None:
         cell = sheets[title][anchor]
         group = sorted(group, key=lambda f: f.severity != ERROR)  # errors first, stable otherwise
         colour = ERROR_FILL if group[0].severity == ERROR else WARNING_FILL
-        # Only the fill changes; value, font, borders and number format stay the department's.
+        # Fill and border change (a border prints in black and white, where pink is pale grey);
+        # value, font and number format stay the department's.
         cell.fill = PatternFill(fill_type="solid", start_color=colour, end_color=colour)
+        cell.border = _FLAG_BORDER[group[0].severity == ERROR]
         lines = [f"【{_LEVEL.get(f.severity, f.severity)}】{_text(f.message)}" for f in group]
         if len(lines) > 1:
             lines = [f"{i}. {line}" for i, line in enumerate(lines, 1)]
@@ -235,6 +268,10 @@ def _annotate_cells(findings: list[Finding], targets) -> None:
         cell.comment = _comment(text[:MAX_CELL_TEXT])
 
 
+FLAG_ERROR, FLAG_WARNING = "C00000", "BF8F00"
+_FLAG_BORDER = {True: Border(*(Side(style="medium", color=FLAG_ERROR),) * 4),
+                False: Border(*(Side(style="dashed", color=FLAG_WARNING),) * 4)}
+_PLAIN_BORDER = Border(*(Side(style="thin", color="999999"),) * 4)     # the template's own
 _PREVIOUS = "\n——原有批注（{author}）——\n{text}"
 _PREVIOUS_RE = re.compile(r"\n——原有批注（(.*?)）——\n", re.S)
 
@@ -293,7 +330,10 @@ def _explanation_only_bytes(findings: list[Finding], header: _Header) -> bytes:
     return buffer.getvalue()
 
 
-_COLUMNS = [("序号", 6), ("级别", 8), ("工作表", 14), ("单元格", 10), ("问题说明", 70), ("规则编号", 24)]
+# 规则编号 (for the office) is hidden; 指标编号 after it, visible and printed (hidden columns do not print).
+_COLUMNS = [("序号", 6), ("级别", 8), ("工作表", 14), ("单元格", 10), ("问题说明", 62), ("规则编号", 24),
+            ("指标编号", 10)]
+_MESSAGE, _RULE = 5, 6    # 1-based columns
 _THIN = Side(style="thin", color="A6A6A6")
 _BORDER = Border(left=_THIN, right=_THIN, top=_THIN, bottom=_THIN)
 
@@ -328,7 +368,7 @@ def _write_explanation(ws: Worksheet, findings: list[Finding], targets, header: 
         ws.merge_cells(start_row=row, start_column=3, end_row=row, end_column=len(_COLUMNS))
         if label == "结论":
             cell.font = Font(bold=True, color="C00000" if errors else "000000")
-        ws.row_dimensions[row].height = _row_height(value, sum(w for _, w in _COLUMNS[2:]))
+        ws.row_dimensions[row].height = _row_height(value, sum(w for _, w in _COLUMNS[2:-1]))
 
     head_row = 2 + len(info) + 1
     for col, (title, width) in enumerate(_COLUMNS, 1):
@@ -340,28 +380,53 @@ def _write_explanation(ws: Worksheet, findings: list[Finding], targets, header: 
         ws.column_dimensions[get_column_letter(col)].width = width
     ws.freeze_panes = ws.cell(row=head_row + 1, column=1)
     print_landscape(ws, head_row)
-    # The rule id helps the office, not the department: kept, in the last column, hidden.
-    ws.column_dimensions[last_col].hidden = True
-    ws.print_area = f"A1:{get_column_letter(len(_COLUMNS) - 1)}{head_row + max(1, len(findings))}"
+    # The rule id helps the office, not the department: kept, hidden (a hidden column does not print).
+    ws.column_dimensions[get_column_letter(_RULE)].hidden = True
+    ws.print_area = f"A1:{last_col}{head_row + max(1, len(findings))}"
 
     row_fill = PatternFill(fill_type="solid", start_color=ERROR_ROW_FILL, end_color=ERROR_ROW_FILL)
+    codes: dict = {}
     for number, (f, (target_ws, anchor)) in enumerate(_sorted(findings, targets, order), 1):
         row = head_row + number
-        values = [number, _LEVEL.get(f.severity, f.severity), f.sheet or "—", f.cell or "—",
-                  f.message, f.rule]
+        values = [number, _LEVEL.get(f.severity, f.severity), f.sheet or "—", f.cell or "—", f.message, f.rule,
+                  _indicator_code(target_ws, anchor, codes) or "—"]
         for col, value in enumerate(values, 1):
             cell = _put(ws, row, col, value)
             cell.border = _BORDER
             cell.alignment = Alignment(wrap_text=True, vertical="top",
-                                       horizontal="left" if col in (3, 5, 6) else "center")
+                                       horizontal="left" if col in (3, _MESSAGE, _RULE) else "center")
             if f.severity == ERROR:
                 cell.fill = row_fill
         if target_ws is not None:
             link = ws.cell(row=row, column=4)
             link.hyperlink = Hyperlink(ref=link.coordinate, location=_location(target_ws.title, anchor or "A1"))
             link.font = Font(color="0563C1", underline="single")
-        ws.row_dimensions[row].height = max(_row_height(_text(f.message), _COLUMNS[4][1]),
+        ws.row_dimensions[row].height = max(_row_height(_text(f.message), _COLUMNS[_MESSAGE - 1][1]),
                                             _row_height(_text(f.sheet), _COLUMNS[2][1]))
+
+
+def _indicator_code(ws: Worksheet | None, anchor: str | None, cache: dict) -> str:
+    """The 指标编号 on the row of a finding's cell in the 自评表 (found by its title), else ''."""
+    if ws is None or anchor is None or title_key(ws.title) != title_key(SCORES):
+        return ""
+    if ws.title not in cache:
+        cache[ws.title] = None
+        for row in ws.iter_rows(min_row=1, max_row=min(10, ws.max_row)):
+            for cell in row:
+                if isinstance(cell.value, str) and title_key(cell.value) in _CODE_TITLES:
+                    cache[ws.title] = (cell.row, cell.column)
+                    break
+            if cache[ws.title]:
+                break
+    found = cache[ws.title]
+    pos = _parse_a1(anchor)
+    if not found or pos is None or pos[0] <= found[0]:
+        return ""
+    value = ws.cell(row=pos[0], column=found[1]).value
+    return "" if value is None else _text(value).strip()
+
+
+_CODE_TITLES = {title_key(x) for c in TABLES[SCORES] if c.key == "code" for x in (c.title, *c.synonyms)}
 
 
 def _sorted(findings, targets, order):

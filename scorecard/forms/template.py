@@ -18,7 +18,8 @@ from ..intake import layout as L
 from ..base.fsutil import atomic_save_workbook
 from ..rules import Rules
 from ..base.text import fmt_number, unique_filename
-from ..xlsx.util import print_a4, print_landscape, row_height, stop_date, stop_decimal, stop_list
+from ..xlsx.util import (one_column_text, print_a4, print_landscape, print_legibly, row_height, stop_date,
+                         stop_decimal, stop_list)
 
 FONT = "宋体"
 HEADER_FILL = PatternFill("solid", fgColor="D9E1F2")
@@ -32,8 +33,10 @@ DATE_FORMAT = "yyyy-mm-dd"
 BONUS_ROWS = 15
 
 # Column widths in Excel character units (a Chinese character is about 2).
-SCORE_WIDTHS = {"code": 9, "item": 16, "name": 24, "max": 7, "score": 10, "status": 11, "evidence": 28,
-                "problem": 30, "measure": 30, "owner": 10, "deadline": 13, "criteria": 48, "method": 12}
+# The contract's columns (指标编号 to 完成时限) add up to what prints on landscape A4 at 84%, 9 pt
+# (xlsxutil.print_legibly); 测评标准 and 测评方法, for reference, are on screen only.
+SCORE_WIDTHS = {"code": 9, "item": 12, "name": 22, "max": 7, "score": 10, "status": 11, "evidence": 24,
+                "problem": 26, "measure": 26, "owner": 10, "deadline": 13, "criteria": 48, "method": 12}
 
 
 def write_templates(rules: Rules, out_dir: Path, *, today: dt.date | None = None) -> list[Path]:
@@ -66,6 +69,9 @@ def build_template(rules: Rules, department: str, *, today: dt.date | None = Non
         ws.sheet_view.tabSelected = ws.title == L.INFO
         if ws.title != L.META:
             print_a4(ws)
+            if ws.title == L.GUIDE:
+                one_column_text(ws)
+            print_legibly(ws, len(L.SCORE_COLUMNS) if ws.title == L.SCORES else None)
     return wb
 
 
@@ -109,9 +115,7 @@ def _guide(ws, rules: Rules, department: str):
         cell = ws.cell(row=i, column=1, value=text)
         cell.alignment = Alignment(wrap_text=True, vertical="top")
         cell.font = Font(name=FONT, size=14 if i == 1 else 11, bold=i == 1)
-    ws.column_dimensions["A"].width = 110
-    for i in range(4, len(lines) + 1):
-        ws.row_dimensions[i].height = 36
+    # Width and row heights: one_column_text (build_template), page-wide and as tall as the text.
 
 
 def _info(ws, rules: Rules, department: str):

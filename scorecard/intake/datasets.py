@@ -26,6 +26,7 @@ import python_calamine
 from openpyxl.utils import get_column_letter
 
 from ..base.findings import ERROR, FileProblem, Finding, finding
+from ..base.formatting import percent, quantity
 from ..rules import Computed, DataSource, Indicator, Rules
 from .safety import READABLE, open_safely
 from ..base.text import clean_text, did_you_mean, fmt_number, is_blank, parse_number, title_key
@@ -61,6 +62,7 @@ class DataTable:
     sheet: str
     header_row: int
     rows: list[DataRow] = field(default_factory=list)
+    seen: int = 0                       # the rows read (totals rows aside), counted or not
 
 
 @dataclass
@@ -90,7 +92,12 @@ class DataFile:
         return None
 
     def row_count(self, data: str | None = None) -> int:
+        """The rows counted (each bad row has a finding and is left out)."""
         return sum(len(t.rows) for t in self.tables if data is None or t.data == data)
+
+    def seen_count(self, data: str | None = None) -> int:
+        """The rows read, counted or left out for an error (137 = 135 counted + 2 with errors)."""
+        return sum(t.seen for t in self.tables if data is None or t.data == data)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -240,6 +247,7 @@ def _read_table(rules: Rules, datafile: DataFile, sheet: str, grid: list[list], 
                 values[column] = value
         if ok:                          # a row with a non-number is skipped (its finding names the cell)
             table.rows.append(DataRow(department.name, who, values, datafile.file, sheet, number, cells))
+    table.seen = seen
     if not seen:
         add(finding("data.no_rows/file", sheet=sheet, cell=f"A{header_row + 1}", file=datafile.file,
                     data=source.name))
@@ -379,12 +387,12 @@ def compute(rules: Rules, files: list[DataFile]) -> Computation:
 
 def basis(s: ComputedScore) -> str:
     """42 人中 38 人达到 8000 分，人均 7,420 分 — how the score came about, in one sentence."""
-    target = fmt_number(s.target)       # as the office states it: 8000 分 (the mean reads 7,420)
+    target = quantity(s.target)         # a measured amount: 8,000 分, as the mean reads 7,420
     if s.rows == 0:
         return f"“{s.data}”中没有本部门的记录，按 0 分计"
     mean = f"人均 {_big(s.mean)} 分"
     if s.method == "share":
-        text = f"{s.rows} 人中 {s.meeting} 人达到 {target} 分，{mean}，达标率 {fmt_number(s.value * 100)}%"
+        text = f"{s.rows} 人中 {s.meeting} 人达到 {target} 分，{mean}，达标率 {percent(s.value)}"
     elif s.method == "mean":
         text = f"{s.rows} 人{mean}，目标人均 {target} 分，{s.meeting} 人达到"
     else:
@@ -398,7 +406,7 @@ def problem_text(s: ComputedScore) -> str:
     if s.below:
         names = [f"{p.name or p.cell}（{_big(p.value)}分）" for p in s.below[:PROBLEM_NAMES]]
         more = f"等 {len(s.below)} 人" if len(s.below) > PROBLEM_NAMES else f"共 {len(s.below)} 人"
-        text += f"；未达到 {fmt_number(s.target)} 分：{'、'.join(names)}{more}"
+        text += f"；未达到 {quantity(s.target)} 分：{'、'.join(names)}{more}"
     return text
 
 
@@ -416,7 +424,4 @@ def method_words(spec: Computed) -> str:
 
 def _big(x) -> str:
     """7420 -> '7,420'; 7420.5 -> '7,420.5' (thousands separators, as a report writes them)."""
-    if x is None:
-        return ""
-    x = round(float(x), 2)
-    return f"{int(x):,}" if x.is_integer() else f"{x:,.2f}".rstrip("0").rstrip(".")
+    return quantity(x)

@@ -71,7 +71,7 @@ def deliver(rules: Rules, output_dir: Path, round_dir: Path | None = None, *, se
             if count:
                 logger.info("已将 %d 封发送失败的邮件重新列为待发送。", count)
         if dry_run:
-            _write_eml(outbox, output_dir, settings, clock, result)
+            _write_eml(outbox, output_dir, settings, clock, result, dry_run_sender(rules))
         elif send:
             _send(outbox, settings, clock, honour_backoff, result)
         result.pending = outbox.pending_count()
@@ -193,12 +193,25 @@ def _settings_hint(settings: Settings) -> str:
             "设置后运行 `python process.py send` 即可发出（设置方法见操作手册第八节“邮件设置”，或 README 的 “E-mail” 一节）")
 
 
-def _write_eml(outbox: Outbox, output_dir: Path, settings: Settings, clock, result: Delivery) -> None:
-    """Each pending message as <output>/<round>/邮件/<no>_<kind>_<reader>_<address>.eml; nothing is marked sent."""
+DRY_RUN_ADDRESS = "scorecard@localhost.invalid"      # RFC 2606: never a real mailbox
+
+
+def dry_run_sender(rules: Rules) -> str:
+    """The From of a dry run's .eml when no sender is set: the office by name, an address that
+    cannot be mistaken for a real one (a mail client opens the file with a sender shown)."""
+    from email.headerregistry import Address
+
+    return str(Address(display_name=f"{rules.organization}创建办".strip(), addr_spec=DRY_RUN_ADDRESS))
+
+
+def _write_eml(outbox: Outbox, output_dir: Path, settings: Settings, clock, result: Delivery,
+               fallback_sender: str | None = None) -> None:
+    """Each pending message as <output>/<round>/邮件/<no>_<kind>_<reader>_<address>.eml; nothing is
+    marked sent. From: the configured sender, else fallback_sender (dry_run_sender)."""
     for row in outbox.due(clock(), honour_backoff=False):
         folder = output_dir / safe_filename(row.round) / EML_DIR
         name = safe_filename(f"{row.id:04d}_{mail.KIND_LABELS.get(row.kind, row.kind)}_{row.reader}_{row.recipient}")
-        data = mail.readdress(outbox.eml(row.id), sender=settings.sender or None, date=clock())
+        data = mail.readdress(outbox.eml(row.id), sender=settings.sender or fallback_sender, date=clock())
         result.written.append(atomic_write_bytes(folder / f"{name}.eml", data))
 
 

@@ -105,7 +105,8 @@ def plan(rules: Rules, round_dir: Path, *, templates_dir: Path | None = None) ->
                                                                         rules.workdays)
     base = {"organization": summary.get("organization") or rules.organization,
             "title": summary.get("title") or rules.title, "round": round_name,
-            "as_of": chinese_date(as_of), "resubmit_by": chinese_date(resubmit_by)}
+            "as_of": chinese_date(as_of), "resubmit_by": chinese_date(resubmit_by),
+            "contact": rules.contact.text if rules.contact else ""}
     ranked = [d for d in summary.get("departments", []) if d.get("rank") is not None]
     # A file still being copied (§3 file.incomplete) may be a department's: nobody is told it is missing yet.
     copying = any(f.get("rule") == "file.incomplete" for sub in summary.get("submissions", [])
@@ -193,7 +194,15 @@ def _returned(round_dir, summary, name):
                        "errors": [{"where": _where(f), "message": f.get("message", "")}
                                   for f in errors[:MAX_ERRORS_IN_BODY]],
                        "error_count": len(errors), "more": max(0, len(errors) - MAX_ERRORS_IN_BODY)})
-    return RETURNED, files, {"submissions": listed, "attachment_names": [a.name for a in files]}
+    claims = [b for s in subs for b in s.get("bonus_claims") or []]
+    computed = sum(1 for c in summary.get("computed") or [] if c.get("department") == name)
+    return RETURNED, files, {"submissions": listed, "attachment_names": [a.name for a in files],
+                             "bonus_claims": bonus_claims_text(claims), "computed_count": computed}
+
+
+def bonus_claims_text(claims: list[dict]) -> str:
+    """“项目”2分、“项目”1.5分: the 特色加分 a returned file claimed (not counted)."""
+    return "、".join(f"“{b.get('project', '')}”{fmt_number(b.get('points'))}分" for b in claims)
 
 
 def _reminder(rules, name, as_of):
@@ -304,7 +313,9 @@ def _date(text) -> dt.date | None:
 
 
 def _percent(rate) -> str:
-    return f"{fmt_number(round(rate * 100, 1))}%" if isinstance(rate, (int, float)) else ""
+    from ..base.formatting import percent
+
+    return percent(rate)
 
 
 # ---------------------------------------------------------------- content identity

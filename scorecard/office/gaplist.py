@@ -27,7 +27,7 @@ from .read import CLOSED_SHEET, TRACKING, TRACKING_STATES, norm, write_meta
 from .write import UNLOCKED, RowHeights, column_widths, fit_row_heights, print_a4, protect, text_width
 from ..base.text import fmt_number, xml_safe
 from ..xlsx.bulk import Body, quoted, stored
-from ..xlsx.util import stop_date, stop_list
+from ..xlsx.util import fitted_scale, print_columns, stop_date, stop_list
 
 GAP_SHEET = "问题清单"
 STATS_SHEET = "统计"
@@ -38,7 +38,10 @@ HEADER_FILL = PatternFill("solid", fgColor="D9D9D9")
 THIN = Side(style="thin", color="A6A6A6")
 BORDER = Border(left=THIN, right=THIN, top=THIN, bottom=THIN)
 FONT = "宋体"
-MAX_WIDTH = {"存在问题": 40, "整改措施": 40, "说明": 44, "测评指标": 26, "问题编号": 26, "整改情况": 30}
+MAX_WIDTH = {"存在问题": 34, "整改措施": 32, "说明": 44, "测评指标": 22, "部门": 16, "问题编号": 26, "整改情况": 30}
+# What a reader of the printed list needs: the gap itself, 序号 to 完成时限 (the first columns); the
+# rest (完成情况, 说明, 问题编号, the tracking columns) stays on screen for the office.
+PRINTED_TO = "完成时限"
 MIN_WIDTH = {"整改状态": 10, "整改情况": 24, "销号日期": 12, "核验人": 10}
 INPUT_FILL = PatternFill("solid", fgColor="FFFFFF")
 REFUSED_FILL = PatternFill("solid", fgColor="FFC7CE")     # a typed value that was not taken (§11)
@@ -237,6 +240,7 @@ def _gap_sheet(ws, gaps: list[dict], titles: list[str], with_state: bool, empty:
         fit_row_heights(ws)
     ws.row_dimensions[1].height = 22
     print_a4(ws)
+    print_columns(ws, titles.index(PRINTED_TO) + 1, last)
     ws.oddHeader.center.text = heading
     ws.oddFooter.center.text = "第 &P 页，共 &N 页"
     protect(ws)
@@ -270,7 +274,8 @@ def _stats_sheet(st, stats: pd.DataFrame) -> Body:
                 (v, styles[(False, bold, False, False)]) for v in cells[1:]]
 
     body.rows = body_rows()
-    print_a4(st, one_page=True)
+    print_a4(st, landscape=False, one_page=True)
+    st.page_setup.scale = fitted_scale(st)
     return body
 
 

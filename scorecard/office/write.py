@@ -17,9 +17,10 @@ from openpyxl.styles import Alignment, Border, Font, PatternFill, Protection, Si
 from openpyxl.utils import get_column_letter
 
 from .read import REVIEW, REVIEW_SHEET, fmt_canonical, norm, review_key, write_meta
+from ..base.formatting import rounded
 from ..base.text import display_width, xml_safe
 from ..xlsx.bulk import Body, quoted, save, stored
-from ..xlsx.util import set_text, stop_date, stop_decimal
+from ..xlsx.util import clear_header, print_columns, set_text, stop_date, stop_decimal
 
 FONT = "宋体"
 HEADER_FILL = PatternFill("solid", fgColor="D9D9D9")
@@ -29,7 +30,8 @@ REFUSED_FILL = PatternFill("solid", fgColor="FFC7CE")     # a typed value that w
 THIN = Side(style="thin", color="A6A6A6")
 BORDER = Border(left=THIN, right=THIN, top=THIN, bottom=THIN)
 UNLOCKED = Protection(locked=False)
-LINE_HEIGHT = 14.5               # points per wrapped line at 11 pt
+LINE_HEIGHT = 15.0               # points per wrapped line at 11 pt (宋体 in Excel and LibreOffice)
+FILL_RATIO = 0.9                 # of a column's width that wrapped Chinese text really fills (word breaks)
 MAX_ROW_HEIGHT = 409             # Excel's limit
 DATE_FORMAT = "yyyy-mm-dd"
 
@@ -64,7 +66,8 @@ def print_a4(ws, *, landscape: bool = True, one_page: bool = False, title_rows: 
     ws.sheet_properties.pageSetUpPr.fitToPage = True
     ws.print_options.horizontalCentered = True
     ws.page_margins.left = ws.page_margins.right = 0.4
-    ws.page_margins.top = ws.page_margins.bottom = 0.6
+    clear_header(ws)
+    ws.oddFooter.center.text = "第 &P 页，共 &N 页"
     if title_rows:
         ws.print_title_rows = title_rows
 
@@ -81,7 +84,7 @@ class RowHeights:
     same names and criteria fill thousands of rows."""
 
     def __init__(self, widths):
-        self.usable = [max(1.0, (w or 8.43) - 1) for w in widths]
+        self.usable = [max(1.0, (w or 8.43) * FILL_RATIO - 1) for w in widths]
         self._lines: dict[tuple[str, float], int] = {}
 
     def lines(self, text: str, width: float) -> int:
@@ -178,6 +181,10 @@ def _cell_style(key: str, editable: bool, refused: bool = False) -> dict:
     return style
 
 
+NOT_SCORED = {"returned": "被退回", "missing": "未报送"}
+PRINTED_TO = "测评标准"          # printed: the contract's columns and the criteria; 测评方法, 测评项目 on screen only
+
+
 # What _meta records for a row the office has typed nothing into (norm() of blank cells).
 BLANK_WRITTEN = {"score": "", "reason": "", "reviewer": "", "date": ""}
 
@@ -202,7 +209,11 @@ def write_review_xlsx(summary: dict, path: Path, rows: dict[tuple[str, str], dic
     recorded_rows = review_rows(summary) if rows is None else rows
     refused = refused or {}
     indicators = {i["code"]: i for i in summary.get("indicators", [])}
-    entries = summary.get("entries", [])
+    # Departments in the reports' order (the rules'), each one's indicators in the rules' order.
+    order = {d.get("name"): k for k, d in enumerate(summary.get("departments", []))}
+    entries = sorted(summary.get("entries", []), key=lambda e: order.get(e["department"], len(order)))
+    # A department whose files were all returned, or that sent none, typed no score: say so, not 0.
+    unsent = {d.get("name"): NOT_SCORED.get(d.get("submission"), "") for d in summary.get("departments", [])}
     titles = [c[0] for c in REVIEW_COLUMNS]
     wb = Workbook()
     ws = wb.active
@@ -216,13 +227,20 @@ def write_review_xlsx(summary: dict, path: Path, rows: dict[tuple[str, str], dic
               for _, key, _, editable in REVIEW_COLUMNS for quote in (False, True)}
     marked = {(key, quote): body.style(("refused", key), lambda key=key: _cell_style(key, True, True), quote)
               for _, key, _, editable in REVIEW_COLUMNS if editable for quote in (False, True)}
+    # A self-score kept exact (4.5454545) shows as the reports write it (4.55): two decimals at
+    # most, none for a whole number (Excel's 0.## would leave "4.").
+    styles[("self_score:dec", False)] = body.style("self_score:dec", lambda: dict(
+        _cell_style("self_score", False), number_format="0.##"))
     height = RowHeights([width for _, _, width, _ in REVIEW_COLUMNS])
 
     def values_of(entry: dict, recorded: dict) -> dict:
         ind = indicators.get(entry["indicator"], {})
         return {"department": entry["department"], "indicator": entry["indicator"],
                 "item_name": entry.get("item_name") or ind.get("item_name", ""), "name": entry.get("name", ""),
-                "max": entry.get("max"), "self_score": entry.get("self_score", entry.get("score")),
+                "max": entry.get("max"),
+                "self_score": (unsent.get(entry["department"]) if not entry.get("submitted", True)
+                               and not entry.get("computed") and unsent.get(entry["department"])
+                               else entry.get("self_score", entry.get("score"))),
                 "score": recorded.get("score"), "reason": recorded.get("reason", ""),
                 "reviewer": recorded.get("reviewer", ""), "date": date_value(recorded.get("date", "")),
                 "criteria": ind.get("criteria", ""), "method": ind.get("method", "")}
@@ -257,7 +275,10 @@ def write_review_xlsx(summary: dict, path: Path, rows: dict[tuple[str, str], dic
                 row[n] = cell
             others = [_stored(values[keys[n]]) for n in other_at]
             for n, v in zip(other_at, others):
-                row[n] = (v, (marked if keys[n] in typed else styles)[(keys[n], quoted(v))])
+                key = keys[n]
+                if key == "self_score" and isinstance(v, float) and rounded(v) != int(rounded(v)):
+                    key = "self_score:dec"
+                row[n] = (v, (marked if keys[n] in typed else styles)[(key, quoted(v))])
             yield height.height(height.count(others, fixed[1], other_at)), row
 
     body.rows = body_rows()
@@ -285,6 +306,7 @@ def write_review_xlsx(summary: dict, path: Path, rows: dict[tuple[str, str], dic
     if not entries:
         fit_row_heights(ws)
     print_a4(ws)
+    print_columns(ws, titles.index(PRINTED_TO) + 1, last)
     ws.oddHeader.center.text = xml_safe(f"{summary.get('title', '')} 核定表（{summary.get('round', '')}）")
     ws.oddFooter.center.text = "第 &P 页，共 &N 页"
     protect(ws)

@@ -22,6 +22,8 @@ import re
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
+from ..base.formatting import percent, share
+
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
 
@@ -207,7 +209,7 @@ def rate_figure(labels: Sequence[str], rates: Sequence[float | None], *, title: 
     ax.set_xticks(ticks, labels=[f"{int(t * 100)}%" for t in ticks])
     ax.set_ylim(n - 0.5, -0.5) if n else ax.set_ylim(0.5, -0.5)
     for y, (rate, note) in enumerate(zip(rates, notes)):
-        ax.text(rate + top * 0.01, y, f"{rate * 100:.1f}%" + (f" {note}" if note else ""),
+        ax.text(rate + top * 0.01, y, percent(rate) + (f" {note}" if note else ""),
                 va="center", ha="left", fontsize=8.5, zorder=4,
                 bbox={"facecolor": "white", "edgecolor": "none", "pad": 0.8, "alpha": 0.85}, **text_kw)
     if ref is not None:
@@ -215,7 +217,7 @@ def rate_figure(labels: Sequence[str], rates: Sequence[float | None], *, title: 
         ax.axvline(ref, color=GREY, linestyle="--", linewidth=1, zorder=3)
         handle = Line2D([], [], color=GREY, linestyle="--", linewidth=1)
         legend_kw = {"prop": FontProperties(fname=path, size=9)} if path else {"fontsize": 9}
-        ax.legend([handle], [f"{ref_label} {ref * 100:g}%"], loc="lower right", bbox_to_anchor=(1.0, 1.0),
+        ax.legend([handle], [f"{ref_label} {share(ref)}"], loc="lower right", bbox_to_anchor=(1.0, 1.0),
                   frameon=False, borderaxespad=0.2, handlelength=2.2, **legend_kw)
     if title:
         ax.set_title(title, fontsize=12, pad=16, **text_kw)

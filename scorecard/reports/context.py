@@ -15,13 +15,16 @@ from __future__ import annotations
 import re
 
 from ..scoring import analysis as an
-from ..base.text import fmt_number, xml_safe
+from ..base.formatting import number, percent, quantity, share
+from ..base.text import display_width, fmt_number, xml_safe
 
 TOP_GAPS = 15
 TOP_DEPARTMENTS = 5
 _CN_NUMBERS = "一二三四五六七八九十"
 _ISO = re.compile(r"(?<![\d“])(\d{4})-(\d{1,2})-(\d{1,2})(?:[ T]\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?)?(?!\d)")
 STATE_TEXT = {an.ACCEPTED: "已报送", an.RETURNED: "退回", an.MISSING: "未报送"}
+DEFAULTS_NOTE = ("标“（默认）”的整改措施、责任人和完成时限，部门未填写，由创建办统一确定："
+                 "责任人为部门负责人，完成时限为测评基准日次月月底；部门另有安排的，报创建办调整。")
 
 
 # ---------------------------------------------------------------- formatting helpers
@@ -38,20 +41,52 @@ def clean(value):
 
 
 def n(value) -> str:
-    return fmt_number(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else ""
+    """A score or points (formatting.number): 8, 4.5, 4.55."""
+    return number(value)
 
 
 def big(value) -> str:
-    """A measured quantity with thousands separators: 7420 -> 7,420."""
-    if not isinstance(value, (int, float)) or isinstance(value, bool):
-        return ""
-    text = fmt_number(value)
-    whole, _, frac = text.partition(".")
-    return f"{int(whole):,}" + (f".{frac}" if frac else "")
+    """A measured quantity with thousands separators: 7420 -> 7,420 (formatting.quantity)."""
+    return quantity(value)
 
 
 def pct(rate) -> str:
-    return f"{fmt_number(round(rate * 100, 1))}%" if isinstance(rate, (int, float)) else ""
+    """A measured rate, one decimal: 0.8125 -> 81.3% (formatting.percent)."""
+    return percent(rate)
+
+
+def quote(text) -> str:
+    """Text in Chinese double quotes, the quotes inside it made single (GB/T 15834: “…‘…’…”)."""
+    inner = s(text).replace("“", "‘").replace("”", "’")
+    return f"“{inner}”"
+
+
+def bonus_claims_text(claims: list[dict]) -> str:
+    """（“项目”2分、“项目”1.5分）: 特色加分 claimed in a returned file, not counted."""
+    if not claims:
+        return ""
+    return "（" + "、".join(f"{quote(b.get('project'))}{n(b.get('points'))}分" for b in claims) + "）"
+
+
+def title_lines(parts: list[str], per_line: float = 20) -> str:
+    """A title broken between its parts (words), never inside one: GB/T 9704 7.3.1 回行时词意完整.
+    Lines hold at most per_line full-width characters; the break that gives the fewest lines,
+    then the most even ones, is taken. A part longer than a line is left to wrap by itself."""
+    parts = [x for x in parts if x]
+    widths = [display_width(x) / 2 for x in parts]
+    total = sum(widths)
+    if total <= per_line or len(parts) < 2:
+        return "".join(parts)
+    best = None
+    for k in range(1, len(parts)):
+        first, second = sum(widths[:k]), sum(widths[k:])
+        if first <= per_line and second <= per_line:
+            score = abs(first - second)
+            if best is None or score < best[0]:
+                best = (score, k)
+    if best is None:
+        return "".join(parts)
+    return "".join(parts[:best[1]]) + "\n" + "".join(parts[best[1]:])
 
 
 def s(value) -> str:
@@ -97,7 +132,7 @@ def verdict_sentence(summary: dict) -> str:
             f"合格线{n(pass_score)}分，")
     gap = round(float(pass_score) - float(unit["total"]), 2) if pass_score is not None else 0
     if unit.get("veto"):
-        names = "、".join(f"“{v['code']} {v['name']}”" for v in summary.get("vetoes", []) if v.get("occurred"))
+        names = "、".join(quote(f"{v['code']} {v['name']}") for v in summary.get("vetoes", []) if v.get("occurred"))
         below = f"（总分亦低于合格线{fmt_number(gap)}分）" if gap > 0 else ""
         return f"{head}但发生一票否决事项{names}，本轮测评不能通过{below}。"
     if unit.get("passed"):
@@ -142,8 +177,13 @@ class Shared:
             if sub.get("status") == "rejected" and sub.get("department"):
                 self.rejected_by_dept.setdefault(sub["department"], []).append(sub)
         self.gap_rows = [self.gap_row(g, k) for k, g in enumerate(summary.get("gaps", []), 1)]
+        # One row per problem (analysis.problem_groups): a low score past its deadline is one row
+        # "低分、逾期", counted once. problem_of[k]: the problem of gap k.
+        self.problems = [self.problem_row(group, k) for k, group in
+                         enumerate(an.problem_groups(summary.get("gaps", [])), 1)]
+        self.problem_of = {k: j for j, row in enumerate(self.problems) for k in row["gap_indices"]}
         self.gaps_by_dept: dict[str, list[dict]] = {}
-        for row in self.gap_rows:
+        for row in self.problems:
             self.gaps_by_dept.setdefault(row["department"], []).append(row)
         self.entries_by_dept: dict[str, list[dict]] = {}
         for e in summary.get("entries", []):
@@ -165,11 +205,20 @@ class Shared:
         deadline = s(gap.get("deadline"))
         tracking = gap.get("tracking") or {}
         tracked = "tracking" in gap
+        defaults = set(gap.get("defaults") or ())
+
+        def shown(field: str, text: str) -> str:
+            """A default said as such; on a line of its own in the narrow columns (a name, a date)."""
+            if not text or field not in defaults:
+                return text
+            return f"{text}（默认）" if field == "measure" else f"{text}\n（默认）"
+
         return {
             "no": no, "key": s(gap.get("key")), "kind": kind, "severity": s(gap.get("severity")),
             "department": s(gap.get("department")), "indicator": code, "indicator_name": name,
-            "indicator_text": indicator_text, "problem": s(gap.get("problem")), "measure": s(gap.get("measure")),
-            "owner": s(gap.get("owner")), "deadline": cn_date(deadline),
+            "indicator_text": indicator_text, "problem": s(gap.get("problem")),
+            "measure": shown("measure", s(gap.get("measure"))), "owner": shown("owner", s(gap.get("owner"))),
+            "deadline": shown("deadline", cn_date(deadline)), "defaulted": bool(defaults),
             "deadline_passed": _passed(deadline, self.as_of), "status": s(gap.get("status")),
             "score": n(gap.get("score")), "max": n(gap.get("max")), "note": prose(gap.get("note")),
             "description": s(gap.get("problem")) or self._returned_text(gap) or prose(gap.get("note")),
@@ -178,6 +227,19 @@ class Shared:
             "tracking_note": s(tracking.get("note")), "closed_on": cn_date(tracking.get("closed_on")),
             "verifier": s(tracking.get("verifier")),
         }
+
+    def problem_row(self, group: list[int], no: int) -> dict:
+        """The row of one problem: its gaps' kinds joined (低分、逾期), the most serious severity."""
+        rows = [self.gap_rows[k] for k in group]
+        first = rows[0]
+        kinds = list(dict.fromkeys(r["kind"] for r in rows))
+        severity = "严重" if any(r["severity"] == "严重" for r in rows) else first["severity"]
+        description = first["description"]
+        if not first["problem"]:
+            description = "；".join(dict.fromkeys(r["description"] for r in rows if r["description"]))
+        return dict(first, no=no, kind="、".join(kinds), kinds=kinds, severity=severity, description=description,
+                    deadline_passed=any(r["deadline_passed"] for r in rows), gap_indices=list(group),
+                    gap_count=len(rows))
 
     def _returned_text(self, gap: dict) -> str:
         """A 退回 gap in one line: its errors are listed in the department's report and copy."""
@@ -208,8 +270,10 @@ class Shared:
             "generated_at": s(summary.get("generated_at")), "previous_round": s(summary.get("previous_round")),
             "report_date": cn_date(summary.get("as_of") or summary.get("generated_at")),
             "resubmit_by": resubmit,
+            # GB/T 9704 7.3.6 附注, under the date: who to call about the document.
+            "contact_text": s((summary.get("contact") or {}).get("text")),
             "pass_score": n(summary.get("pass_score")), "bonus_cap": n(summary.get("bonus_cap")),
-            "gap_ratio": pct(summary.get("gap_ratio")), "gap_severe_ratio": pct(summary.get("gap_severe_ratio")),
+            "gap_ratio": share(summary.get("gap_ratio")), "gap_severe_ratio": share(summary.get("gap_severe_ratio")),
             "unit": {"score": n(unit.get("score")), "max": n(unit.get("max")), "bonus": n(unit.get("bonus")),
                      "total": n(unit.get("total")), "rate": pct(unit.get("rate")), "veto": bool(unit.get("veto")),
                      "passed": bool(unit.get("passed")), "result": "合格" if unit.get("passed") else "不合格",
@@ -219,9 +283,12 @@ class Shared:
             "ranked_count": len(self.ranked), "returned_count": len(a["departments"]["returned"]),
             "missing_count": len(a["departments"]["missing"]),
             "gap_count": len(gaps), "severe_count": a["severe_count"],
-            "gaps": self.gap_rows,
-            "gaps_text": (f"本轮共查找问题短板{count_text(gaps)}，涉及{len({g.get('department') for g in gaps})}个部门。"
+            "gaps": self.gap_rows, "problems": self.problems,
+            "gaps_text": (f"本轮共查找问题短板{count_text(self.problems)}，涉及{len({g.get('department') for g in gaps})}个部门"
+                          + (f"（同一指标兼有低分、逾期等情形的合为一项，问题清单.xlsx按类型分列{len(gaps)}条）"
+                             if len(gaps) != len(self.problems) else "") + "。"
                           if gaps else "本轮未发现问题短板。"),
+            "defaults_note": DEFAULTS_NOTE if any(r["defaulted"] for r in self.gap_rows) else "",
             "severe_text": self._severe_text(),
             "progress_text": progress,
             "closed_gaps": [self.gap_row(g, k) for k, g in enumerate(summary.get("closed_gaps") or [], 1)],
@@ -230,9 +297,9 @@ class Shared:
 
     def _severe_text(self) -> str:
         summary = self.summary
-        return (f"“严重”指：自评得分低于该指标分值的{pct(summary.get('gap_severe_ratio'))}，"
+        return (f"“严重”指：自评得分低于该指标分值的{share(summary.get('gap_severe_ratio'))}，"
                 "或部门未报送、报送的自评表被退回，或发生一票否决事项；"
-                f"得分低于分值的{pct(summary.get('gap_ratio'))}但不属严重的，以及整改逾期、佐证材料缺失，为“一般”。")
+                f"得分低于分值的{share(summary.get('gap_ratio'))}但不属严重的，以及整改逾期、佐证材料缺失，为“一般”。")
 
     def rank_text(self, dept: dict) -> str:
         rank = dept.get("rank")
@@ -291,7 +358,7 @@ def gap_groups(shared: Shared) -> list[dict]:
     groups = shared.gaps_by_dept
     result = []
     for k, name in enumerate(sorted(groups, key=lambda x: (order.get(x, len(order)), x)), 1):
-        rows = [dict(g, no=j) for j, g in enumerate(groups[name], 1)]
+        rows = [dict(g, no=j) for j, g in enumerate(groups[name], 1)]      # one row per problem
         result.append({"no": k, "department": name, "count": len(rows), "heading": f"{cn(k)}、{name}（{len(rows)}项）",
                        "summary": f"共{count_text(rows)}。", "gaps": rows})
     return clean(result)

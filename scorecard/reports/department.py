@@ -3,8 +3,9 @@ gaps with their tracking state, next steps and closing; it reads only the depart
 from __future__ import annotations
 
 from ..scoring import analysis as an
-from .context import (PENDING_TEXT, STATE_TEXT, Shared, below, cn_date, computed_basis, count_text, file_name,
-                      n, pct, pending_basis, s)
+from .context import (DEFAULTS_NOTE, PENDING_TEXT, pending_basis, bonus_claims_text, STATE_TEXT, Shared,
+                      below, cn, cn_date, computed_basis, count_text, file_name, n, pct, quote, s,
+                      title_lines)
 
 
 
@@ -16,6 +17,10 @@ def department_context(shared: Shared, name: str) -> dict:
     state = shared.states.get(name, an.ACCEPTED if dept.get("submitted") else an.MISSING)
     entries = shared.entries_by_dept.get(name, [])
     mine = [dict(g, no=k) for k, g in enumerate(shared.gaps_by_dept.get(name, []), 1)]
+    if all(g["tracking"] in ("", "未整改") for g in mine):
+        # Nothing tracked yet: a column of 未整改 says nothing (and is dropped, leaving the width
+        # to the problem and measure).
+        mine = [dict(g, tracking="") for g in mine]
     rejected = shared.rejected_by_dept.get(name, [])
     returned_files = [sub["returned"] for sub in rejected if sub.get("returned")]
     errors = [{"file": file_name(sub.get("file")), "sheet": s(f.get("sheet")) or "—",
@@ -31,6 +36,13 @@ def department_context(shared: Shared, name: str) -> dict:
     n_ranked = len(shared.ranked)
     rank_text = shared.rank_text(dept)
     ind = f"本部门承担测评指标{len(entries)}项，分值合计{n(dept.get('max'))}分"
+    # Computed indicators (§12) score from platform data whatever the department sent: only the
+    # others wait for its self-score.
+    own = [e for e in entries if s(e.get("indicator")) not in computed]
+    by_data = "、".join(quote(f"{c} {s(shared.indicators.get(c, {}).get('name'))}") + f"按平台数据得{n(computed[c].get('score'))}分"
+                        for c in computed)
+    zero = (f"其中{by_data}，其余{len(own)}项在报送并通过审核前暂按0分计算" if computed
+            else "在报送并通过审核前均暂按0分计算")
     self_score = dept.get("self_score", dept.get("score"))
     if not dept.get("max"):
         overview = "本部门本轮未承担测评指标，无需报送自评表。"
@@ -44,17 +56,20 @@ def department_context(shared: Shared, name: str) -> dict:
                     + (f"（自评表填报：{who}）" if who else ""))
     elif state == an.RETURNED:
         files = "、".join(dict.fromkeys(file_name(sub.get("file")) for sub in rejected)) or "自评表"
+        claims = [b for sub in rejected for b in sub.get("bonus_claims") or []]
+        claimed = (f"自评表中申报的特色加分{bonus_claims_text(claims)}随退回一并暂未计入，重新报送并通过审核后计入。"
+                   if claims else "")
         overview = (f"本部门本轮报送了自评表（{files}），经审核存在{len(errors)}处错误，已退回"
                     + (f"（退回件：{'；'.join(returned_files)}）" if returned_files else "")
-                    + f"。{ind}，在重新报送并通过审核前均暂按0分计算，本轮不参与排名。"
+                    + f"。{ind}，{zero}，本轮不参与排名。{claimed}"
                     f"请对照下表逐项修改，{by}重新报送创建办。")
     else:
-        overview = (f"本部门本轮未报送自评表。{ind}，均暂按0分计算，本轮不参与排名。"
+        overview = (f"本部门本轮未报送自评表。{ind}，{zero}，本轮不参与排名。"
                     f"请{by}按创建办下发的模板填报并报送。")
     if not dept.get("max"):
         gaps_text = "本部门本轮未承担测评指标，没有问题短板。"
     elif mine:
-        gaps_text = f"本部门本轮存在问题短板{count_text(mine)}，每项的问题、措施、责任人和完成时限如下表："
+        gaps_text = f"本部门本轮存在问题短板{count_text(mine)}，每项的问题、措施、责任人和完成时限见下表。"
     else:
         gaps_text = "本部门承担的指标均已达标，本轮未发现问题短板。"
     submitted = state == an.ACCEPTED
@@ -79,6 +94,7 @@ def department_context(shared: Shared, name: str) -> dict:
                     "reviewer": s(r.get("reviewer")), "date": cn_date(r.get("date"))}
                    for k, (code, r) in enumerate(reviews.items(), 1)]
     computed_rows = [{"code": code, "name": s(shared.indicators.get(code, {}).get("name")),
+                      "quoted": quote(f"{code} {s(shared.indicators.get(code, {}).get('name'))}"),
                       "basis": computed_basis(c, shared.indicators.get(code, {})), "below": below(c)}
                      for code, c in computed.items()]
     computed_rows += [{"code": s(e.get("indicator")), "name": s(e.get("name")),
@@ -101,8 +117,10 @@ def department_context(shared: Shared, name: str) -> dict:
         "review_text": (f"创建办核定了本部门{len(review_rows)}项指标的得分，核定情况和理由如下："
                         if review_rows else ""),
         "computed": computed_rows,
-        "next_steps": [{"no": k, "text": t} for k, t in
-                       enumerate(_next_steps(shared, dept, state, entries, mine, errors, resubmit), 1)],
+        "next_steps": [{"no": k, "no_cn": cn(k), "text": t} for k, t in
+                       enumerate(_next_steps(shared, dept, state, own, mine, errors, resubmit), 1)],
+        "title_text": title_lines(["关于", s(summary.get("round")), s(summary.get("title")), "审核结果的通知"]),
+        "defaults_note": DEFAULTS_NOTE if any(g.get("defaulted") for g in mine) else "",
         "closing": _closing(state, dept, mine, resubmit),
     }
 
@@ -122,8 +140,8 @@ def _next_steps(shared, dept, state, entries, gaps, errors, resubmit) -> list[st
                      f"得分未达满分的写明存在问题、整改措施、责任人和完成时限，经{owner}审核后{by}报送创建办。")
     vetoes = [g for g in gaps if g["kind"] == "一票否决"]
     for g in vetoes:
-        steps.append(f"针对一票否决事项“{g['indicator_text']}”，立即向局党组专题报告，配合做好调查处置，并制定防范措施。")
-    rectify = [g for g in gaps if g["kind"] in ("低分", "佐证缺失", "逾期")]
+        steps.append(f"针对一票否决事项{quote(g['indicator_text'])}，立即向局党组专题报告，配合做好调查处置，并制定防范措施。")
+    rectify = [g for g in gaps if set(g.get("kinds") or [g["kind"]]) & {"低分", "佐证缺失", "逾期"}]
     if rectify:
         severe = sum(1 for g in rectify if g["severity"] == "严重")
         passed = [g for g in rectify if g["deadline_passed"]]
@@ -132,7 +150,7 @@ def _next_steps(shared, dept, state, entries, gaps, errors, resubmit) -> list[st
         if passed:
             text += (f"；其中{len(passed)}项的完成时限已过，请{owner}说明原因，{by}重新明确完成时间报创建办")
         steps.append(text + "。")
-        steps.append("每项整改完成后，在问题清单中填写整改情况，报创建办核验销号。")
+        steps.append("每项整改完成后，将整改情况和佐证材料报创建办，由创建办在问题清单中登记、核验销号。")
     if not steps:
         steps.append("本部门承担的指标均已达标。请继续保持，做好佐证材料的日常收集和归档，巩固创建成果。")
     return steps

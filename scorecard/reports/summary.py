@@ -3,8 +3,8 @@ figures from the summary and analysis.py)."""
 from __future__ import annotations
 
 from ..scoring import analysis as an
-from .context import (STATE_TEXT, TOP_DEPARTMENTS, TOP_GAPS, Shared, clean, cn_date, count_text, n,
-                      names_text, pct, pending_basis, s)
+from .context import (STATE_TEXT, bonus_claims_text, pending_basis, TOP_DEPARTMENTS, TOP_GAPS, Shared, clean,
+                      cn, cn_date, count_text, n, names_text, pct, quote, s, title_lines)
 
 
 
@@ -14,22 +14,23 @@ def summary_context(shared: Shared, tpl=None, chart_font=None) -> dict:
     gaps = summary.get("gaps", [])
     occurred = [v for v in summary.get("vetoes", []) if v.get("occurred")]
     bonuses = summary.get("bonuses", [])
-    gap_rows = shared.gap_rows
-    top = [gap_rows[w["index"]] for w in an._worst_gaps(gaps, TOP_GAPS)]
-    top = [dict(g, no=k) for k, g in enumerate(top, 1)]
+    problems = shared.problems
+    # The worst gaps, each shown as its problem (a problem once, however many of its gaps rank).
+    order = list(dict.fromkeys(shared.problem_of[w["index"]] for w in an._worst_gaps(gaps, len(gaps))))
+    top = [dict(problems[j], no=k) for k, j in enumerate(order[:TOP_GAPS], 1)]
     if not gaps:
         top_text = "本轮未发现问题短板。"
-    elif len(gaps) > TOP_GAPS:
-        top_text = (f"本轮共查找问题短板{count_text(gaps)}，下表按严重程度和失分多少列出前{TOP_GAPS}项，"
+    elif len(problems) > TOP_GAPS:
+        top_text = (f"本轮共查找问题短板{count_text(problems)}，下表按严重程度和失分多少列出前{TOP_GAPS}项，"
                     "完整清单见《问题清单》。")
     else:
-        top_text = f"本轮共查找问题短板{count_text(gaps)}，按严重程度和失分多少列示如下，详见《问题清单》。"
+        top_text = f"本轮共查找问题短板{count_text(problems)}，按严重程度和失分多少列示如下，详见《问题清单》。"
     returned, missing = a["departments"]["returned"], a["departments"]["missing"]
     with_indicators = len(shared.states)
     overview = (f"本轮共有{with_indicators}个部门承担测评任务，报送自评表并通过审核{a['departments']['accepted']}个"
                 + (f"，报送后被退回{len(returned)}个" if returned else "")
                 + (f"，未报送{len(missing)}个" if missing else "")
-                + f"；共查找问题短板{count_text(gaps) if gaps else '0项'}。")
+                + f"；共查找问题短板{count_text(problems) if gaps else '0项'}。")
     ranked = shared.ranked
     part = {
         "overview": overview,
@@ -39,6 +40,10 @@ def summary_context(shared: Shared, tpl=None, chart_font=None) -> dict:
                   for k, i in enumerate(summary.get("items", []), 1)],
         "ranking": [_rank_row(shared, k, d) for k, d in enumerate(ranked, 1)],
         "unranked": [_unranked_row(shared, k, name) for k, name in enumerate(returned + missing, 1)],
+        "items_total": {"name": "合计", "score": n(unit.get("score")), "max": n(unit.get("max")),
+                        "lost": n(float(unit.get("max") or 0) - float(unit.get("score") or 0)),
+                        "rate": pct(unit.get("rate"))},
+        "title_text": title_lines(["关于", s(summary.get("round")), s(summary.get("title")), "情况的报告"]),
         "top_departments": [_rank_row(shared, k, d) for k, d in enumerate(ranked[:TOP_DEPARTMENTS], 1)],
         "bottom_departments": ([_rank_row(shared, k, d) for k, d in
                                 enumerate(ranked[-TOP_DEPARTMENTS:], len(ranked) - TOP_DEPARTMENTS + 1)]
@@ -60,10 +65,17 @@ def summary_context(shared: Shared, tpl=None, chart_font=None) -> dict:
                      "points": n(b.get("points")), "description": s(b.get("description")),
                      "evidence": s(b.get("evidence"))} for k, b in enumerate(bonuses, 1)],
         "bonus_text": (f"各部门共申报特色加分{len(bonuses)}项，计入总分的特色加分为{n(unit.get('bonus'))}分"
-                       f"（上限{n(summary.get('bonus_cap'))}分）。" if bonuses else "本轮没有部门申报特色加分。"),
+                       f"（上限{n(summary.get('bonus_cap'))}分）。" if bonuses else "本轮没有部门申报特色加分。")
+        + _returned_claims(shared),
         "chart_note": "", "chart_items": "", "chart_departments": "",
         "chart_departments_caption": "各部门自评得分率",
     }
+    skipped = len(ranked) - 2 * TOP_DEPARTMENTS
+    part["top_bottom"] = part["top_departments"] + (
+        [{"no": "", "rank": "……", "name": f"（第{TOP_DEPARTMENTS + 1}至{len(ranked) - TOP_DEPARTMENTS}名共{skipped}个部门略，"
+                                          "见附件）" if skipped > 1 else f"（第{TOP_DEPARTMENTS + 1}名略，见附件）",
+          "score": "", "max": "", "rate": "", "gap_count": "", "self_score": ""}]
+        if part["bottom_departments"] and skipped > 0 else []) + part["bottom_departments"]
     part.update(_analysis_texts(shared))
     part.update(_review_part(shared))
     part.update(_rectification_part(shared))
@@ -123,7 +135,29 @@ def _unsubmitted_text(shared: Shared) -> str:
         parts.append(f"{len(missing)}个部门本轮未报送自评表：{names_text(missing, 20)}")
     if not parts:
         return "各部门均已按时报送自评表。"
-    return "；".join(parts) + f"。上述部门承担的指标暂按0分计算，不参与排名，须于{by}重新报送。"
+    computed = _computed_codes(shared, returned + missing)
+    scored = (f"上述部门承担的指标中，{'、'.join(computed)}按平台数据计分，其余指标暂按0分计算"
+              if computed else "上述部门承担的指标暂按0分计算")
+    return "；".join(parts) + f"。{scored}，不参与排名，须于{by}报送。"
+
+
+def _returned_claims(shared: Shared) -> str:
+    """The 特色加分 that returned departments claimed: not counted, but not silently gone."""
+    parts = []
+    for name in shared.analysis["departments"]["returned"]:
+        claims = [b for sub in shared.rejected_by_dept.get(name, []) for b in sub.get("bonus_claims") or []]
+        if claims:
+            parts.append(f"{name}申报的{len(claims)}项{bonus_claims_text(claims)}")
+    return ("另有" + "；".join(parts) + "，因自评表被退回暂未计入，重新报送并通过审核后计入。") if parts else ""
+
+
+def _computed_codes(shared: Shared, names: list[str]) -> list[str]:
+    """Codes of computed indicators (scored from data, not from a self-score) among the entries of
+    these departments, quoted with their names."""
+    names = set(names)
+    codes = {c.get("indicator") for c in shared.summary.get("computed") or [] if c.get("department") in names}
+    return [quote(f"{code} {s(shared.indicators.get(code, {}).get('name'))}") for code in
+            (i.get("code") for i in shared.summary.get("indicators", [])) if code in codes]
 
 
 def _analysis_texts(shared: Shared) -> dict:
@@ -140,10 +174,10 @@ def _analysis_texts(shared: Shared) -> dict:
     loss = ""
     if a["lost"] > 0 and items:
         loss = (f"基础分共失分{n(a['lost'])}分，失分最多的测评项目是"
-                + "、".join(f"“{i['code']} {i['name']}”（失{n(i['lost'])}分，占{pct(i['share'])}）" for i in items))
+                + "、".join(f"{quote(i['code'] + ' ' + i['name'])}（失{n(i['lost'])}分，占{pct(i['share'])}）" for i in items))
         inds = a["indicators"][:3]
         if inds:
-            loss += "；失分最多的指标是" + "、".join(f"“{i['code']} {i['name']}”（失{n(i['lost'])}分）" for i in inds)
+            loss += "；失分最多的指标是" + "、".join(f"{quote(i['code'] + ' ' + i['name'])}（失{n(i['lost'])}分）" for i in inds)
         loss += "。"
     absent = a["lost_missing"] + a["lost_returned"]
     source = ""
@@ -194,13 +228,13 @@ def _rectification_part(shared: Shared) -> dict:
         return {"has_tracking_rows": False, "rectification_text": "本轮没有需要整改的问题。", "tracking_rows": [],
                 "overdue_rows": []}
     counts = r["by_state"]
-    text = (f"问题清单共{r['total']}项，其中" + "、".join(f"{k}{v}项" for k, v in counts.items())
-            + (f"；已超过完成时限仍未销号的{r['overdue_count']}项" if r["overdue_count"] else "")
+    text = (f"问题清单.xlsx共{r['total']}条，其中" + "、".join(f"{k}{v}条" for k, v in counts.items())
+            + (f"；已超过完成时限仍未销号的问题{r['overdue_count']}项" if r["overdue_count"] else "")
             + (f"；上轮问题本轮已整改销号{r['closed_since_last']}项（" + "、".join(
                 f"{c['department']}{('“' + c['indicator'] + '”') if c['indicator'] else ''}{c['kind']}"
                 for c in r["closed"]) + ("等" if r["closed_since_last"] > len(r["closed"]) else "") + "）"
                if r["closed_since_last"] else "") + "。")
-    overdue = [dict(shared.gap_rows[k], no=j) for j, k in enumerate(r["overdue"], 1)]
+    overdue = [dict(shared.problems[shared.problem_of[k]], no=j) for j, k in enumerate(r["overdue"], 1)]
     if r["overdue_count"] > len(overdue):
         text += f"下表列出超过完成时限的前{len(overdue)}项，完整情况见《问题清单》。"
     return {"has_tracking_rows": True, "rectification_text": text, "overdue_rows": overdue,
@@ -211,7 +245,7 @@ def _computed_lines(shared: Shared) -> list[dict]:
     rows = []
     for c in shared.analysis.get("computed") or []:
         ind = shared.indicators.get(c["indicator"], {})
-        rows.append({"text": f"“{c['indicator']} {s(ind.get('name'))}”由平台数据计算：{c['departments']}个部门"
+        rows.append({"text": f"{quote(c['indicator'] + ' ' + s(ind.get('name')))}由平台数据计算：{c['departments']}个部门"
                              f"共{c['rows']}人，其中{c['meeting']}人达标。"})
     for code, ind in shared.indicators.items():
         if (ind.get("computed") or {}).get("missing"):
@@ -242,7 +276,7 @@ def _actions(shared: Shared) -> list[dict]:
         elif kind == "rectify":
             g = act["gap"]
             row = gaps[g["index"]]
-            text = f"整改{row['department']}“{row['indicator_text']}”（自评{row['score']}分，满分{row['max']}分）"
+            text = f"整改{row['department']}{quote(row['indicator_text'])}（自评{row['score']}分，满分{row['max']}分）"
             if row["deadline_passed"]:
                 text += f"，原定完成时限{row['deadline']}已过，须重新明确完成时间"
                 date = resubmit
@@ -260,9 +294,9 @@ def _actions(shared: Shared) -> list[dict]:
             owner = owner or "创建办"
         else:
             continue
-        out.append({"no": len(out) + 1, "text": text, "owner": owner, "deadline": date or "尽快",
+        out.append({"no": len(out) + 1, "no_cn": cn(len(out) + 1), "text": text, "owner": owner, "deadline": date or "尽快",
                     "sentence": f"{text}。责任人：{owner}；完成时间：{date or '尽快'}。"})
     if not out:
-        out.append({"no": 1, "text": "巩固创建成果，做好佐证材料的日常收集和归档", "owner": "创建办",
+        out.append({"no": 1, "no_cn": cn(1), "text": "巩固创建成果，做好佐证材料的日常收集和归档", "owner": "创建办",
                     "deadline": "长期坚持", "sentence": "巩固创建成果，做好佐证材料的日常收集和归档。责任人：创建办；完成时间：长期坚持。"})
     return out

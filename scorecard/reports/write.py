@@ -150,7 +150,7 @@ def _render(name: str, data: bytes, make_context, out_path: Path, env: Environme
                                 "请核对模板中的变量名称，可用模板检查列出全部问题。") from exc
     except _BROKEN_TEMPLATE as exc:
         raise ReportError(name, _broken_message(exc)) from exc
-    docstyle.drop_empty_columns(tpl.docx)
+    docstyle.finish(tpl.docx)
     tpl.save(out_path)
     return out_path
 
@@ -177,7 +177,7 @@ class _Renderer:
         if self.prepared is None:
             try:
                 self.prepared = docxrender.Prepared(_Template(io.BytesIO(self.data), self.patched), self.env,
-                                                    post=docstyle.drop_empty_columns)
+                                                    post=docstyle.finish)
             except _FALLBACK as exc:
                 logger.debug("%s: rendered by docxtpl (%s)", self.name, exc)
                 self.prepared = False

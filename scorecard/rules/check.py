@@ -66,12 +66,13 @@ def _keystr(keypath: tuple) -> str:
 
 TOP_KEYS = {"version", "title", "organization", "round", "as_of", "pass_score", "bonus_cap", "gap",
             "statuses", "done_status", "departments", "leaders", "items", "vetoes", "limits", "mail",
-            "resubmit_days", "data", "holidays", "workdays"}
+            "resubmit_days", "data", "holidays", "workdays", "contact"}
 REQUIRED_TOP = ("pass_score", "departments", "items")
 DEFAULT_TITLE = "自评测评"
 GAP_KEYS = {"ratio", "severe_ratio"}
 DEPARTMENT_KEYS = {"name", "aliases", "email", "head"}
 LEADER_KEYS = {"name", "email"}
+CONTACT_KEYS = {"name", "phone"}
 ITEM_KEYS = {"code", "name", "indicators"}
 INDICATOR_KEYS = {"code", "name", "max", "method", "criteria", "departments", "combine", "evidence",
                   "computed"}

@@ -12,11 +12,11 @@ from pathlib import Path
 import yaml
 
 from ..base.text import did_you_mean, squash
-from .check import (DEFAULT_TITLE, DEPARTMENT_KEYS, GAP_KEYS, INDICATOR_KEYS, ITEM_KEYS, LEADER_KEYS,
-                    LIMIT_KEYS, MAIL_KEYS, REQUIRED_TOP, TOP_KEYS, VETO_KEYS, _Checker, _Located, _keystr)
+from .check import (CONTACT_KEYS, DEFAULT_TITLE, DEPARTMENT_KEYS, GAP_KEYS, INDICATOR_KEYS, ITEM_KEYS,
+                    LEADER_KEYS, LIMIT_KEYS, MAIL_KEYS, REQUIRED_TOP, TOP_KEYS, VETO_KEYS, _Checker, _Located, _keystr)
 from .computed import _data_sources, _with_computed
-from .model import (COMBINES, DEFAULT_STATUSES, Department, EVIDENCE, Indicator, Item, Leader, Limits,
-                    METHODS, RuleProblem, Rules, RulesError, SECURITIES, Veto)
+from .model import (COMBINES, Contact, DEFAULT_STATUSES, Department, EVIDENCE, Indicator, Item, Leader,
+                    Limits, METHODS, RuleProblem, Rules, RulesError, SECURITIES, Veto)
 
 
 def load_rules(path) -> Rules:
@@ -106,7 +106,8 @@ def _build(data, c: _Checker) -> Rules:
         statuses=statuses, done_status=done, departments=departments, leaders=_leaders(top.get("leaders"), c),
         items=items, vetoes=_vetoes(top.get("vetoes"), c), limits=_limits(top.get("limits"), c),
         mail=_mail(top.get("mail"), c), resubmit_days=int(resubmit_days or 0), data=sources,
-        holidays=_dates(top.get("holidays"), "holidays", c), workdays=_dates(top.get("workdays"), "workdays", c))
+        holidays=_dates(top.get("holidays"), "holidays", c), workdays=_dates(top.get("workdays"), "workdays", c),
+        contact=_contact(top.get("contact"), c))
     return _with_fingerprint(rules)
 
 
@@ -271,6 +272,17 @@ def _pass_score(value, c: _Checker, items, bonus_cap: float):
         c.problem(("pass_score",), f"合格线 {pass_score} 高于可能的最高分 {total + bonus_cap:g}"
                                    f"（指标满分 {total:g} + 加分上限 {bonus_cap:g}）")
     return pass_score
+
+
+def _contact(value, c: _Checker) -> Contact | None:
+    """contact: {name: 王明, phone: 0571-88880000}; the phone is required, the name optional."""
+    if value is None:
+        return None
+    contact = c.mapping(value, ("contact",), CONTACT_KEYS, ("phone",))
+    phone = contact.get("phone")
+    phone = str(phone).strip() if isinstance(phone, (int, str)) and not isinstance(phone, bool) else c.text(
+        phone, ("contact", "phone"))
+    return Contact(name=c.text(contact.get("name"), ("contact", "name"), required=False), phone=phone)
 
 
 def _mail(value, c: _Checker) -> dict:

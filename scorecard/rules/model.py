@@ -112,6 +112,18 @@ class Veto:
 
 
 @dataclass(frozen=True)
+class Contact:
+    """Who a reader calls about a document (`contact:`): shown in every report and message."""
+    name: str
+    phone: str
+
+    @property
+    def text(self) -> str:
+        return "；".join(x for x in (f"联系人：{self.name}" if self.name else "",
+                                     f"联系电话：{self.phone}" if self.phone else "") if x)
+
+
+@dataclass(frozen=True)
 class Rules:
     path: str
     title: str
@@ -133,6 +145,7 @@ class Rules:
     resubmit_days: int = 3          # working days after a run by which a returned/missing department resubmits
     fingerprint: str = ""
     data: tuple[DataSource, ...] = ()     # data workbooks (§12)
+    contact: Contact | None = None        # the office's contact person and phone (documents, mail)
     holidays: tuple[dt.date, ...] = ()    # days off beyond the Chinese calendar (resubmit_by counts working days)
     workdays: tuple[dt.date, ...] = ()    # working days (调休) beyond the Chinese calendar
 

@@ -83,6 +83,30 @@ def _attribution(summary: dict, states: dict[str, str]) -> tuple[list[dict], flo
     return rows, missing_total, returned_total, low_total
 
 
+# Kinds of gap that are one problem when they concern the same department and indicator: a low
+# score whose deadline also passed is one thing to fix, shown once with both kinds.
+MERGED_KINDS = ("低分", "逾期", "佐证缺失")
+
+
+def problem_groups(gaps: list[dict]) -> list[list[int]]:
+    """The gaps (indices into gaps) grouped by problem: one group per (department, indicator) of
+    the kinds in MERGED_KINDS, every other gap a group of its own; in the order of first appearance
+    (the summary's: serious first). The documents show and count one row per group."""
+    groups: list[list[int]] = []
+    at: dict[tuple, int] = {}
+    for k, g in enumerate(gaps):
+        key = ((g.get("department"), g.get("indicator")) if g.get("kind") in MERGED_KINDS and g.get("indicator")
+               else None)
+        if key is None:
+            groups.append([k])
+        elif key in at:
+            groups[at[key]].append(k)
+        else:
+            at[key] = len(groups)
+            groups.append([k])
+    return groups
+
+
 def _gap_loss(gap: dict) -> float:
     mx, score = gap.get("max"), gap.get("score")
     if isinstance(mx, (int, float)) and isinstance(score, (int, float)):
@@ -126,7 +150,8 @@ def _rectification(summary: dict, top: int) -> dict:
     given = summary.get("rectification")
     if isinstance(given, dict):
         counts = {s: int(given.get(s, counts[s]) or 0) for s in TRACKING_STATES}
-    overdue = [k for k, g in enumerate(gaps) if _overdue(g, as_of)]
+    # Counted by problem: a 低分 gap past its deadline and the 逾期 gap of the same row are one.
+    overdue = [group[0] for group in problem_groups(gaps) if any(_overdue(gaps[k], as_of) for k in group)]
     closed = summary.get("closed_gaps") or []
     return {"total": len(gaps), "by_state": counts, "tracked": any("tracking" in g for g in gaps),
             "overdue_count": len(overdue), "overdue": overdue[:top],
@@ -197,13 +222,15 @@ def _actions(summary: dict, states: dict[str, str], rect: dict, top: int) -> lis
     def severe_low(g):
         return g.get("kind") == "低分" and g.get("severity") == SEVERE
 
-    for w in _worst_gaps(gaps, top, severe_low):
+    # The worst first, then "the rest" from the same order: what is named is never counted again.
+    ordered = _worst_gaps(gaps, len(gaps), severe_low)
+    for w in ordered[:top]:
         actions.append({"kind": "rectify", "departments": [w["department"]],
                         "owner": w["owner"] or heads.get(w["department"], ""), "deadline": w["deadline"],
                         "count": 1, "gap": w})
-    rest = [g for g in gaps if severe_low(g)][top:]
+    rest = ordered[top:]
     if rest:
-        names = list(dict.fromkeys(g.get("department", "") for g in rest))
+        names = list(dict.fromkeys(g["department"] for g in rest))
         actions.append({"kind": "rectify_rest", "departments": names, "owner": "", "deadline": "",
                         "count": len(rest)})
     if rect["overdue_count"]:

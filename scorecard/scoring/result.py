@@ -176,6 +176,7 @@ class Gap:
     tracking: TrackingResult = TrackingResult()          # §11, carried across rounds while the gap persists
     departments: tuple[str, ...] | None = optional()     # 一票否决: every department that answered 是
     state: str | None = optional()                        # 新增 | 持续, only when a previous round exists
+    defaults: tuple[str, ...] = ()                        # measure/owner/deadline filled by default (gap_defaults)
 
 
 @dataclass(frozen=True, slots=True)
@@ -212,6 +213,9 @@ class SubmissionResult:
     # A rejected file older than the department's accepted one (the corrected file came after it):
     # its 退回 copy is out of date and no longer goes out with the department's report.
     corrected_by: str | None = optional()
+    read_rows: int | None = optional()      # §12: the rows read, `rows` of them counted, the rest in error
+    # A returned department's 特色加分 claims in a rejected file: not counted, said so in its documents.
+    bonus_claims: tuple["BonusResult", ...] | None = optional()
 
 
 @dataclass(frozen=True, slots=True)
@@ -261,6 +265,7 @@ class Summary:
     reviews: tuple[ReviewResult, ...] = ()
     rectification: dict[str, int] = field(default_factory=lambda: rectification(()))
     analysis: dict | None = optional()      # analysis.analyse(): what the summary report analyses
+    contact: dict | None = None             # rules' contact: {name, phone, text}, shown in the documents
 
     def to_dict(self) -> dict:
         return to_json(self)

@@ -14,9 +14,10 @@ from typing import Iterable, Mapping, Sequence
 import pandas as pd
 
 from .analysis import analyse
-from .result import (BelowTarget, BonusResult, ComputedResult, ComputedSpec, Counts, DepartmentResult,
-                     EntryResult, FindingRecord, Gap, IndicatorResult, ItemResult, OfficeFinding,
-                     SubmissionResult, Summary, Unit, VetoResult, rectification)
+from .defaults import with_defaults
+from .result import (BelowTarget, BonusResult, ComputedResult, ComputedSpec, Counts, DepartmentResult, EntryResult,
+                     FindingRecord, Gap, IndicatorResult, ItemResult, OfficeFinding, SubmissionResult, Summary,
+                     Unit, VetoResult, rectification)
 from ..rules import Rules
 from ..base.text import chinese_date, fmt_number
 from ..intake.validation import ACCEPTED, REJECTED, SUPERSEDED, Checked
@@ -100,6 +101,8 @@ def summarise(rules: Rules, placed: Iterable[Placed], *, round_name: str, as_of:
 
     gaps = _gaps(rules, table, placed, standing, vetoes, as_of, resubmit_by)
     gaps = _computed_problems(gaps, computation)
+    gaps = with_defaults(gaps, {d.name: d.head for d in rules.departments}, as_of,
+                         {(c.indicator, c.department) for c in computation.scores} if computation else set())
     departments = _departments(rules, table, chosen, standing, gaps)
     previous_round = closed = None
     if previous is not None:
@@ -124,7 +127,9 @@ def summarise(rules: Rules, placed: Iterable[Placed], *, round_name: str, as_of:
         submissions=tuple(_submission(p, chosen) for p in placed) + tuple(_data_submission(f) for f in data_files),
         previous_round=previous_round, closed_gaps=closed,
         computed=tuple(_computed_result(c) for c in computation.scores) if computation else (),
-        office_findings=_office_findings(computation, data_files), rectification=rectification(gaps))
+        office_findings=_office_findings(computation, data_files), rectification=rectification(gaps),
+        contact={"name": rules.contact.name, "phone": rules.contact.phone, "text": rules.contact.text}
+        if rules.contact else None)
     return replace(summary, analysis=analyse(_analysis_view(summary)))
 
 
@@ -361,7 +366,10 @@ def _submission(p: Placed, accepted: Mapping[str, Checked]) -> SubmissionResult:
         file=c.file, sha256=c.sha256, department=c.department, status=p.status,
         fill_date=c.fill_date.isoformat() if c.fill_date else "", returned=p.returned,
         findings=tuple(FindingRecord(f.severity, f.rule, f.sheet, f.cell, f.message, f.value) for f in c.findings),
-        corrected_by=fix.file if fix is not None and fix.mtime > c.mtime else None)
+        corrected_by=fix.file if fix is not None and fix.mtime > c.mtime else None,
+        bonus_claims=tuple(BonusResult(c.department, b.project, _num(b.points), b.description, b.evidence)
+                           for b in c.bonuses if isinstance(b.points, (int, float))) or None
+        if p.status == REJECTED and c.bonuses else None)
 
 
 _GAP_FIELDS = set(Gap.__dataclass_fields__)
@@ -454,7 +462,7 @@ def _data_submission(f) -> SubmissionResult:
     return SubmissionResult(
         file=f.file, sha256=f.sha256, department=None, status=f.status, fill_date="", returned=None,
         findings=tuple(FindingRecord(x.severity, x.rule, x.sheet, x.cell, x.message, x.value) for x in f.findings),
-        data=tuple(f.names), rows=f.row_count(), replaced_by=f.replaced_by)
+        data=tuple(f.names), rows=f.row_count(), replaced_by=f.replaced_by, read_rows=f.seen_count())
 
 
 def _office_findings(computation, data_files: Sequence) -> tuple[OfficeFinding, ...]:

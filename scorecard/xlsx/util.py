@@ -23,6 +23,7 @@ def set_text(cell, value: str) -> None:
 
 def print_landscape(ws, title_row: int) -> None:
     """Landscape, one page wide, the header row repeated on every printed page."""
+    clear_header(ws)
     ws.print_title_rows = f"{title_row}:{title_row}"
     ws.page_setup.orientation = "landscape"
     ws.page_setup.paperSize = ws.PAPERSIZE_A4
@@ -45,7 +46,96 @@ def print_a4(ws, title_row: int | None = None) -> None:
     ws.sheet_properties.pageSetUpPr.fitToPage = True
     ws.print_options.horizontalCentered = True
     ws.page_margins.left = ws.page_margins.right = 0.5
-    ws.page_margins.top = ws.page_margins.bottom = 0.6
+    clear_header(ws)
+
+
+# Printing (issue 20): the page header and footer sit in the margins, clear of the table (a 0.3"
+# header inside a 0.9" top margin), and a sheet prints at no less than MIN_SCALE of its 11 pt
+# text, 9 pt on paper: the columns a reader needs are the print area, fitted to the page width.
+HEADER_MARGIN, TOP_MARGIN, BOTTOM_MARGIN = 0.3, 0.9, 0.8
+MIN_SCALE = 82                       # 11 pt × 0.82 = 9 pt
+A4_WIDTH_IN, A4_HEIGHT_IN = 8.27, 11.69
+
+
+def clear_header(ws) -> None:
+    """Margins that keep the printed page header and footer off the table."""
+    m = ws.page_margins
+    m.top, m.bottom, m.header, m.footer = TOP_MARGIN, BOTTOM_MARGIN, HEADER_MARGIN, HEADER_MARGIN
+
+
+def column_points(width) -> float:
+    """The printed width of a column (Excel character units) in points: 7 px a character, 5 px padding."""
+    return ((width if width is not None else 8.43) * 7 + 5) * 0.75
+
+
+def printable_points(ws) -> float:
+    landscape = ws.page_setup.orientation == "landscape"
+    inches = (A4_HEIGHT_IN if landscape else A4_WIDTH_IN) - (ws.page_margins.left or 0) - (ws.page_margins.right or 0)
+    return inches * 72
+
+
+def fitted_scale(ws, first: int = 1, last: int | None = None) -> int:
+    """The scale (percent) at which columns first..last fit the printable width of the sheet's page."""
+    from openpyxl.utils import get_column_letter
+
+    last = last or ws.max_column
+    needed = sum(column_points(ws.column_dimensions[get_column_letter(c)].width)
+                 for c in range(first, last + 1) if not ws.column_dimensions[get_column_letter(c)].hidden)
+    return max(10, min(100, int(printable_points(ws) * 100 // max(needed, 1))))
+
+
+def print_columns(ws, last: int, rows: int | None = None, first: int = 1) -> int:
+    """Print columns first..last only (the rest stays on screen), fitted to the page width, and
+    record the scale that gives (page_setup.scale, for readers of the file). Returns the scale."""
+    from openpyxl.utils import get_column_letter
+
+    rows = rows or max(ws.max_row, 1)
+    ws.print_area = f"{get_column_letter(first)}1:{get_column_letter(last)}{rows}"
+    scale = fitted_scale(ws, first, last)
+    ws.page_setup.scale = scale
+    return scale
+
+
+NARROWEST = 12                   # print_legibly never narrows a column below this many characters
+
+
+def print_legibly(ws, last: int | None = None) -> int:
+    """Columns 1..last (default all) printed at MIN_SCALE or more: fitted to the page width, in
+    landscape when portrait is too narrow, and when even that is too small the widest columns
+    narrowed (their cells wrap) until it fits. Returns the scale."""
+    last = last or ws.max_column
+    if fitted_scale(ws, 1, last) < MIN_SCALE:
+        ws.page_setup.orientation = "landscape"
+    if fitted_scale(ws, 1, last) < MIN_SCALE:
+        from openpyxl.utils import get_column_letter
+
+        widths = {x: ws.column_dimensions[x].width or 8.43 for x in (get_column_letter(c) for c in range(1, last + 1))
+                  if not ws.column_dimensions[x].hidden}
+        excess = sum(column_points(w) for w in widths.values()) - printable_points(ws) * 100 / MIN_SCALE
+        wide = {x: w - NARROWEST for x, w in widths.items() if w > NARROWEST}
+        if wide and excess > 0:
+            cut = min(1.0, excess / 0.75 / 7 / sum(wide.values()) + 0.01)
+            for x, spare in wide.items():
+                ws.column_dimensions[x].width = round(widths[x] - spare * cut, 1)
+    return print_columns(ws, last)
+
+
+def one_column_text(ws, column: str = "A") -> None:
+    """A sheet of one column of text (a guide): the column as wide as the printed page, its
+    cells wrapped and its rows as tall as their text."""
+    # 85% of the page: LibreOffice measures a character unit from the sheet's default font, wider
+    # than Excel's 7 px, and a page-wide column would be cut at both edges there.
+    width = int((printable_points(ws) / 0.75 - 5) / 7 * 0.85)
+    ws.column_dimensions[column].width = width
+    from openpyxl.styles import Alignment
+
+    for cell in ws[column]:
+        if isinstance(cell.value, str) and cell.value:
+            size = float((cell.font.sz if cell.font is not None else None) or 11)
+            per_line = max(1.0, width * 0.9 * 11 / size - 1)
+            lines = sum(max(1, math.ceil(display_width(part) / per_line)) for part in cell.value.split("\n"))
+            ws.row_dimensions[cell.row].height = round(lines * size * 1.45 + 6, 1)
+            cell.alignment = Alignment(wrap_text=True, vertical="top")
 
 
 def row_height(text, width_chars: float, line_points: float = 15.0) -> float:
