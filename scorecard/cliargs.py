@@ -5,6 +5,7 @@ import argparse
 import datetime as dt
 from pathlib import Path
 
+from .base import settings
 from .base.text import parse_date
 from .version import __version__
 
@@ -96,8 +97,8 @@ def mail_opts(p) -> None:
                    help="with --send: write each message as .eml under <output>/<round>/邮件/ instead of sending")
 
 
-DEFAULT_SETTLE = 30.0           # seconds the folder must stay unchanged before a watch run, and an
-
+DEFAULT_SETTLE = settings.get("settle")    # seconds (base/settings.py): the watch settle time, and an
+#                                            unreadable file must be this old before it is damaged, not still copying
 
 def _add_global_options(parser, default) -> None:
     group = parser.add_mutually_exclusive_group()

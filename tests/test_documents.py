@@ -20,11 +20,14 @@ import pytest
 from docx.oxml.ns import qn
 
 from conftest import ROOT
-from scorecard import analysis, docstyle, formatting, mail
+from scorecard.scoring import analysis
+from scorecard.reports import docfinish, docstyle
+from scorecard.base import formatting
+from scorecard.mail import messages as mail
 from scorecard.cli import main
-from scorecard.delivery import deliver
+from scorecard.mail.delivery import deliver
 from scorecard.rules import load_rules
-from scorecard.xlsxutil import MIN_SCALE, fitted_scale
+from scorecard.xlsx.util import MIN_SCALE, fitted_scale
 
 LIBREOFFICE = bool(shutil.which("soffice") and shutil.which("pdftotext"))
 needs_libreoffice = pytest.mark.skipif(not LIBREOFFICE, reason="needs LibreOffice and poppler-utils")
@@ -233,15 +236,15 @@ def test_column_widths_from_the_text(run):
         for table in docx.Document(str(path)).tables:
             grid = [int(c.get(qn("w:w"))) for c in table._tbl.tblGrid.iter(qn("w:gridCol"))]
             for j, width in enumerate(grid):
-                lines = [x for row in table.rows for x in docstyle._cell_lines(row.cells[j]._tc)]
-                longest = max(docstyle.text_em(x) for x in lines)
-                need = (longest + 0.5) * docstyle.TABLE_CHAR_TWIPS
-                unbroken = all(docstyle._UNBROKEN.fullmatch(x) or docstyle.text_em(x) <= docstyle.MIN_TEXT_CHARS
+                lines = [x for row in table.rows for x in docfinish._cell_lines(row.cells[j]._tc)]
+                longest = max(docfinish.text_em(x) for x in lines)
+                need = (longest + 0.5) * docfinish.TABLE_CHAR_TWIPS
+                unbroken = all(docfinish._UNBROKEN.fullmatch(x) or docfinish.text_em(x) <= docfinish.MIN_TEXT_CHARS
                                for x in lines[1:] if x)
-                if longest <= docstyle.SHORT_CHARS and unbroken:
+                if longest <= docfinish.SHORT_CHARS and unbroken:
                     assert width >= need, (path.name, table.rows[0].cells[j].text, width, need)
                 if table.rows[0].cells[j].text == "指标" and longest > 6:
-                    assert width >= 6 * docstyle.TABLE_CHAR_TWIPS, (path.name, width)
+                    assert width >= 6 * docfinish.TABLE_CHAR_TWIPS, (path.name, width)
 
 
 def test_fit_columns_gives_short_columns_their_text_and_the_rest_to_the_long_one():
@@ -254,11 +257,11 @@ def test_fit_columns_gives_short_columns_their_text_and_the_rest_to_the_long_one
     docstyle.header_row(table.rows[0])
     for cell, text in zip(table.rows[1].cells, ("1", "问题" * 60, "2027年1月5日")):
         cell.text = text
-    assert docstyle.fit_columns(document.element.body) == 1
+    assert docfinish.fit_columns(document.element.body) == 1
     grid = [int(c.get(qn("w:w"))) for c in table._tbl.tblGrid.iter(qn("w:gridCol"))]
     assert sum(grid) == docstyle.mm_to_twips(156)
     assert grid[1] > grid[2] > grid[0]
-    assert grid[2] >= (docstyle.text_em("2027年1月5日") + 0.5) * docstyle.TABLE_CHAR_TWIPS
+    assert grid[2] >= (docfinish.text_em("2027年1月5日") + 0.5) * docfinish.TABLE_CHAR_TWIPS
 
 
 # ---------------------------------------------------------------- rendered pages (LibreOffice)
@@ -414,8 +417,8 @@ def test_messages_carry_contact_from_and_a_returned_bonus_claim(run, summary, tm
 
 
 def test_department_notice_mentions_a_returned_bonus_claim(summary):
-    from scorecard.department_report import department_context
-    from scorecard.report_context import Shared
+    from scorecard.reports.department import department_context
+    from scorecard.reports.context import Shared
 
     data = json.loads(json.dumps(summary))
     returned = state_of(summary, "returned")
@@ -423,7 +426,7 @@ def test_department_notice_mentions_a_returned_bonus_claim(summary):
     sub["bonus_claims"] = [{"department": returned, "project": "窗口服务品牌", "points": 2}]
     shared = Shared(data)
     assert "特色加分（“窗口服务品牌”2分）随退回一并暂未计入" in department_context(shared, returned)["overview"]
-    from scorecard.summary_report import summary_context
+    from scorecard.reports.summary import summary_context
     assert f"另有{returned}申报的1项（“窗口服务品牌”2分）" in summary_context(shared)["bonus_text"]
 
 

@@ -16,7 +16,7 @@ import docx
 import pytest
 from docx.shared import Mm
 
-from scorecard.reports import docstyle
+from scorecard.reports import docfinish, docstyle
 
 from scorecard.reports import docxrender
 
@@ -36,7 +36,7 @@ def docxtpl_bytes(name, data, context, tmp_path) -> bytes:
 
 def prepared(data):
     return docxrender.Prepared(reports._Template(io.BytesIO(data)), reports.make_environment(),
-                               post=docstyle.finish)          # what reports._Renderer uses
+                               post=docfinish.finish)          # what reports._Renderer uses
 
 
 def assert_same_package(fast: bytes, slow: bytes) -> None:

@@ -17,7 +17,7 @@ from conftest import SMALL_RULES, filled
 from mailserver import PASSWORD, USER, Recorder, free_port, make_certificate, smtp_server
 from mailworld import (CLOCK, DOCX, LOW_11, LOW_12, ROUND, SENDER, XLSX, attachments, body, by_address,  # noqa: F401
                        clean_env, do_run, env_for, prepared, ran, world, write_office)
-from scorecard.mail import messages as mail
+from scorecard.mail import messages as mail, mime
 from scorecard.mail.delivery import deliver, listing
 from scorecard.mail.outbox import FAILED, PENDING, SENT, SUPERSEDED, Outbox
 from scorecard.operations.pipeline import run
@@ -33,8 +33,8 @@ def test_messages_every_client_reads(world, small_rules):
     assert set(drafts) == {("report", "办公室"), ("returned", "机关党委"), ("reminder", "登记注册科"), ("leaders", "局长")}
     draft = drafts[("report", "办公室")]
     msg_id = mail.message_id(draft.content_hash, "bgs@example.gov.cn", SENDER)
-    raw = mail.message_bytes(mail.build_message(draft, "bgs@example.gov.cn", msg_id))
-    raw = mail.readdress(raw, sender=SENDER, date=CLOCK)
+    raw = mime.message_bytes(mime.build_message(draft, "bgs@example.gov.cn", msg_id))
+    raw = mime.readdress(raw, sender=SENDER, date=CLOCK)
     assert raw.isascii() and b"\r\n" in raw and b"\n" not in raw.replace(b"\r\n", b"")
     head = raw.split(b"\r\n\r\n")[0].decode()
     assert "=?utf-8?" in head.split("Subject:")[1].split("\r\nTo:")[0]          # RFC 2047 subject
@@ -60,7 +60,7 @@ def test_long_chinese_file_names_fold_and_decode():
     name = "价格监督检查和反不正当竞争科（消费者权益保护科十二三一五投诉举报中心）_退回.xlsx"
     draft = mail.Draft(ROUND, "returned", "x", "x", ("a@b.cn",), "主题" * 30, "正文", "<p>正文</p>",
                        (mail.Attachment(name, b"PK\x03\x04 not really"),))
-    raw = mail.message_bytes(mail.build_message(draft, "a@b.cn", "<x@y>"))
+    raw = mime.message_bytes(mime.build_message(draft, "a@b.cn", "<x@y>"))
     assert all(len(line) <= 90 for line in raw.split(b"\r\n"))
     part = next(BytesParser(policy=policy.default).parsebytes(raw).iter_attachments())
     assert part.get_filename() == name and part.get_param("name") == name

@@ -2,7 +2,7 @@
 named errors and stops, the operator's console and logging, the stop flag, worker pools, the
 ledger's file names and the code-version key. Imports nothing else of the package.
 
-Modules: codekey, console, errors, findings, fsutil, ledgerfile, logsetup, pools, stopping, text.
+Modules: codekey, console, errors, findings, formatting, fsutil, ledgerfile, logsetup, pools, settings, stopping, text.
 """
 from __future__ import annotations
 
@@ -27,6 +27,11 @@ _PUBLIC = {
     "Finding": "findings",
     "finding": "findings",
     "has_error": "findings",
+    "number": "formatting",
+    "percent": "formatting",
+    "quantity": "formatting",
+    "rounded": "formatting",
+    "share": "formatting",
     "LockHeld": "fsutil",
     "OutputBusy": "fsutil",
     "atomic_save_workbook": "fsutil",
@@ -44,6 +49,8 @@ _PUBLIC = {
     "MAX_WORKERS": "pools",
     "Pool": "pools",
     "parallel_from": "pools",
+    "SETTINGS": "settings",
+    "Setting": "settings",
     "StopRequested": "stopping",
     "add_working_days": "text",
     "chinese_date": "text",

@@ -6,16 +6,13 @@ come from here, below every stage that touches the file.
 """
 from __future__ import annotations
 
-import os
+from . import settings
 
 FILE_NAME = "ledger.sqlite3"
 BACKUP_NAME = "ledger.last-good.sqlite3"    # a verified copy made after every successful full run
-LEDGER_WAIT = 10.0      # seconds; SCORECARD_LEDGER_WAIT overrides
+LEDGER_WAIT = settings.BY_NAME["ledger_wait"].default     # seconds; SCORECARD_LEDGER_WAIT overrides
 
 
 def wait_seconds() -> float:
     """How long a run waits for another program's hold on the ledger before it stops (exit 75)."""
-    try:
-        return max(0.0, float(os.environ.get("SCORECARD_LEDGER_WAIT", LEDGER_WAIT)))
-    except ValueError:
-        return LEDGER_WAIT
+    return settings.get("ledger_wait")

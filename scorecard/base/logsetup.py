@@ -22,9 +22,11 @@ import time
 from contextlib import contextmanager
 from pathlib import Path
 
+from . import settings
+
 LOG_NAME = "scorecard.log"
-LOG_MAX_BYTES = int(os.environ.get("SCORECARD_LOG_MAX_BYTES", 2_000_000))
-LOG_BACKUPS = int(os.environ.get("SCORECARD_LOG_BACKUPS", 10))
+LOG_MAX_BYTES = int(settings.get("log_max_bytes"))     # base/settings.py: SCORECARD_LOG_MAX_BYTES
+LOG_BACKUPS = int(settings.get("log_backups"))
 ROOT = "scorecard"
 
 LEVEL_WORDS = {logging.DEBUG: "调试", logging.INFO: "信息", logging.WARNING: "警告", logging.ERROR: "错误",

@@ -2,7 +2,7 @@
 validating them into findings, checking one file, the data workbooks of computed indicators, and
 the listing of the input folder (what is never opened).
 
-Modules: checking, datasets, layout, listing, safety, validation, workbook.
+Modules: checking, datasets, layout, listing, safety, validation, workbook, xmlscan.
 """
 from __future__ import annotations
 
@@ -20,6 +20,9 @@ _PUBLIC = {
     "method_words": "datasets",
     "problem_text": "datasets",
     "recognise": "datasets",
+    "SCORES": "layout",
+    "TABLES": "layout",
+    "PLACEHOLDERS": "listing",
     "Refused": "listing",
     "shown": "listing",
     "SafeFile": "safety",

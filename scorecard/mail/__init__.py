@@ -1,7 +1,7 @@
 """E-mail: messages planned from a round folder, what changed for a reader (【更新】), the outbox
 in the ledger, SMTP delivery.
 
-Modules: delivery, messages, outbox, smtp, updates.
+Modules: delivery, messages, mime, outbox, smtp, updates.
 """
 from __future__ import annotations
 

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Mapping
 
-from . import messages as mail
+from . import messages as mail, mime
 from ..base import stopping
 from ..base.fsutil import atomic_write_bytes, run_lock
 from ..operations.ledger import Ledger
@@ -114,7 +114,7 @@ def _queue_round(rules, round_dir, outbox, settings: Settings, templates_dir, no
             last = outbox.last_sent(draft.round, address, draft.kind, draft.department, draft.reader)
             if last is not None and last[0] != content:      # it replaces what this address received
                 message = as_update(draft, what_changed(draft.kind, last[1], draft.facts))
-            eml = mail.message_bytes(mail.build_message(message, address, msg_id))
+            eml = mime.message_bytes(mime.build_message(message, address, msg_id))
             entries.append(Entry(draft.round, address, draft.kind, draft.department, draft.reader, content,
                                  msg_id, message.subject, eml, draft.facts, too_large=named))
     queued = outbox.queue(summary_round, entries, now, max_bytes=settings.max_bytes)
@@ -146,7 +146,7 @@ def _send(outbox: Outbox, settings: Settings, clock, honour_backoff: bool, resul
                 outbox.mark_failed(row.id, error, clock())
                 result.failed.append((row, error))
                 continue
-            data = mail.readdress(body, sender=settings.sender, date=clock())
+            data = mime.readdress(body, sender=settings.sender, date=clock())
             try:
                 conn.send(settings.sender_address, row.recipient, data)
             except TemporaryFailure as exc:
@@ -211,7 +211,7 @@ def _write_eml(outbox: Outbox, output_dir: Path, settings: Settings, clock, resu
     for row in outbox.due(clock(), honour_backoff=False):
         folder = output_dir / safe_filename(row.round) / EML_DIR
         name = safe_filename(f"{row.id:04d}_{mail.KIND_LABELS.get(row.kind, row.kind)}_{row.reader}_{row.recipient}")
-        data = mail.readdress(outbox.eml(row.id), sender=settings.sender or fallback_sender, date=clock())
+        data = mime.readdress(outbox.eml(row.id), sender=settings.sender or fallback_sender, date=clock())
         result.written.append(atomic_write_bytes(folder / f"{name}.eml", data))
 
 

@@ -1,7 +1,7 @@
 """Running the tool: one run end to end (pipeline, its stages, the unchanged-rerun key), the
 ledger of runs and its backup, the next round, the folder watcher and what `status` reports.
 
-Modules: ledger, ledger_backup, newround, pipeline, stages, status, unchanged, watch.
+Modules: ledger, ledger_backup, lifecycle, newround, pipeline, stages, status, unchanged, watch.
 """
 from __future__ import annotations
 
@@ -14,7 +14,6 @@ _PUBLIC = {
     "NewRoundError": "newround",
     "start_round": "newround",
     "check_folders": "pipeline",
-    "default_round": "pipeline",
     "run": "pipeline",
     "PARALLEL_FROM": "stages",
     "collect": "status",

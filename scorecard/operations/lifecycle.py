@@ -9,13 +9,13 @@ import logging
 import time
 from pathlib import Path
 
-from ..base import console
+from ..base import console, settings
 from ..base.errors import EXIT_USAGE, Stop
 from ..base.fsutil import LockHeld
 
 log = logging.getLogger("scorecard.cli")     # the operator's log lines, as before the move
 
-WAIT_POLL = 2.0                 # seconds between looks at a held lock (run --wait)
+WAIT_POLL = settings.get("wait_poll")    # seconds between looks at a held lock (run --wait)
 
 
 def round_of(options: dict) -> str:

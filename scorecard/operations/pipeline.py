@@ -18,6 +18,7 @@ from typing import Callable
 
 from . import ledger, ledger_backup, unchanged
 from ..intake import listing
+from ..base import settings
 from ..base import stopping
 from ..base.errors import FoldersOverlap, translate
 from ..base.fsutil import clean_left_behind, file_sha256, run_lock
@@ -29,7 +30,7 @@ __all__ = ["RunResult", "default_round", "default_workers", "discover", "run"]
 logger = logging.getLogger(__name__)
 
 Progress = Callable[[str, int, int], None]      # (stage, done, total)
-DEFAULT_SETTLE = 30.0       # seconds: an unreadable file changed more recently is still being copied (§3)
+DEFAULT_SETTLE = settings.get("settle")     # seconds: an unreadable file changed more recently is still copying (§3)
 @dataclass
 class RunResult:
     summary: dict                   # summary.json as written (unchanged: as the last run wrote it)

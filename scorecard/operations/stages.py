@@ -21,6 +21,7 @@ from typing import Callable
 from ..intake.checking import CHECKING_VERSION, check_file, ignore_reason, ignored
 from ..intake.datasets import DataFile, compute, recognise
 from ..forms.feedback import write_returned
+from ..base import settings
 from ..base.findings import FileProblem, finding
 from ..base.fsutil import file_sha256, staged_directory
 from .ledger import Ledger
@@ -146,8 +147,8 @@ def _data_key(rules: Rules) -> str:
     return ":" + hashlib.sha256(shape.encode()).hexdigest()[:12]
 
 
-PARALLEL_FROM = 40      # fewer files than this are read in this process: a pool costs more than it saves
-SPAWN_PARALLEL_FROM = 1000  # where workers are spawned (Windows): none won up to 480 (bench_spawn.py)
+PARALLEL_FROM = int(settings.get("read_pool_from"))     # fewer files are read in this process (base/settings.py)
+SPAWN_PARALLEL_FROM = int(settings.get("read_pool_from_spawn"))   # workers spawned (Windows): bench_spawn.py
 
 
 def _label(input_dir: Path, path: Path) -> str:

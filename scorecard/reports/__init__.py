@@ -1,7 +1,7 @@
 """Word reports and charts rendered from the summary (docxtpl through a compiled-template cache),
 the render cache that reuses unchanged documents, and the check of a user's template folder.
 
-Modules: charts, context, department, docstyle, docxrender, rendercache, summary, templatecheck, trial, write.
+Modules: charts, context, department, docfinish, docstyle, docxrender, rendercache, summary, templatecheck, trial, write.
 """
 from __future__ import annotations
 
@@ -11,7 +11,9 @@ import importlib
 _PUBLIC = {
     "rate_chart": "charts",
     "Shared": "context",
+    "department_context": "department",
     "KEYS_FILE": "rendercache",
+    "summary_context": "summary",
     "template_problems": "templatecheck",
     "DEFAULT_TEMPLATES": "write",
     "DEPARTMENT_DIR": "write",

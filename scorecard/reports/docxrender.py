@@ -36,6 +36,8 @@ from docxtpl import DocxTemplate
 from jinja2 import Environment
 from lxml import etree
 
+from ..base import settings
+
 logger = logging.getLogger(__name__)
 
 # The core properties docxtpl renders (DocxTemplate.render_properties), in its order.
@@ -49,7 +51,7 @@ _MARK = "docxrender body"
 LEVEL = 6          # zlib's default: what zipfile (python-docx) writes
 
 
-_CACHE_SIZE = 32   # a run has a handful of distinct sources (body, headers, footers of 3 templates)
+_CACHE_SIZE = int(settings.get("template_cache"))   # a run has a handful (body, headers, footers of 3 templates)
 
 
 def cached(cache: dict, key, make):

@@ -36,7 +36,8 @@ from jinja2 import Environment, StrictUndefined, TemplateError, TemplateSyntaxEr
 from lxml.etree import XMLSyntaxError
 
 from .. import PACKAGE_TEMPLATES
-from . import charts, docstyle, docxrender
+from ..base import settings
+from . import charts, docfinish, docxrender
 from ..base import pools, stopping
 from ..base.codekey import code_version
 from .docxrender import CompilingEnvironment, Template as _Template
@@ -150,7 +151,7 @@ def _render(name: str, data: bytes, make_context, out_path: Path, env: Environme
                                 "请核对模板中的变量名称，可用模板检查列出全部问题。") from exc
     except _BROKEN_TEMPLATE as exc:
         raise ReportError(name, _broken_message(exc)) from exc
-    docstyle.finish(tpl.docx)
+    docfinish.finish(tpl.docx)
     tpl.save(out_path)
     return out_path
 
@@ -177,7 +178,7 @@ class _Renderer:
         if self.prepared is None:
             try:
                 self.prepared = docxrender.Prepared(_Template(io.BytesIO(self.data), self.patched), self.env,
-                                                    post=docstyle.finish)
+                                                    post=docfinish.finish)
             except _FALLBACK as exc:
                 logger.debug("%s: rendered by docxtpl (%s)", self.name, exc)
                 self.prepared = False
@@ -229,12 +230,12 @@ class Report:
         return {"path": self.path, "reader": self.reader, "department": self.department}
 
 
-PARALLEL_FROM = 24      # departments; below this a process pool costs more than it saves
-SPAWN_PARALLEL_FROM = 400   # where workers are spawned (Windows): lost at 240, won at 480 (bench_spawn.py)
+PARALLEL_FROM = int(settings.get("render_pool_from"))     # departments; fewer render here (base/settings.py)
+SPAWN_PARALLEL_FROM = int(settings.get("render_pool_from_spawn"))   # spawned workers: bench_spawn.py
 # Gaps from which 问题清单.xlsx (~1.6 ms a gap) is worth a worker of its own even when no report
 # renders there (an unchanged rerun: the office's workbooks are always written afresh).
-GAP_XLSX_PARALLEL_FROM = 400
-SPAWN_GAP_XLSX_PARALLEL_FROM = 4000   # a spawned worker takes seconds to start
+GAP_XLSX_PARALLEL_FROM = int(settings.get("gap_xlsx_pool_from"))
+SPAWN_GAP_XLSX_PARALLEL_FROM = int(settings.get("gap_xlsx_pool_from_spawn"))   # a spawned worker takes seconds
 
 
 RENDER_VERSION = code_version()[:16]       # documents rendered by other code are rendered again

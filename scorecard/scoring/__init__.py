@@ -1,7 +1,7 @@
 """Scoring: pure functions of the checked files (no I/O, no clock): the latest accepted submission
 per department, scores, gaps, the analysis, and the typed result that serialises to summary.json.
 
-Modules: analysis, result, score.
+Modules: analysis, defaults, result, score.
 """
 from __future__ import annotations
 
