@@ -313,6 +313,7 @@ def test_resubmission_is_counted_from_the_first_run_or_a_later_as_of(small_rules
 def test_watch_runs_once_the_folder_has_been_unchanged_for_the_settle_time(small_rules, site, settle, runs_at):
     """The watcher looks every second (an injected clock): the folder changes at 0 and then stays; the
     run starts at the first look where it has been unchanged for `settle` seconds."""
+    from scorecard.operations.pipeline import RunResult
     from scorecard.operations.watch import watch
 
     now, ran = [0.0], []
@@ -321,7 +322,8 @@ def test_watch_runs_once_the_folder_has_been_unchanged_for_the_settle_time(small
         now[0] += 1.0
 
     watch(small_rules, site["inp"], site["out"], interval=1, settle=settle, max_runs=1, sleep=sleep,
-          clock=lambda: now[0], run_fn=lambda *args, **kwargs: ran.append(now[0]), on_result=lambda *args: None)
+          clock=lambda: now[0], run_fn=lambda *args, **kwargs: ran.append(now[0]) or RunResult({}, site["out"]),
+          on_result=lambda *args: None)
     assert ran == [runs_at]
 
 

@@ -400,5 +400,5 @@ def test_the_windows_settings_file_exists_before_it_is_protected():
     """The guide once ran `icacls scorecard.env` before any step created the file."""
     bat = [line.strip() for block in GUIDE.split("```bat")[1:] for line in block.split("```")[0].splitlines()]
     protect = next(n for n, line in enumerate(bat) if line.startswith("icacls scorecard.env"))
-    assert any(line.startswith("copy ") and line.endswith(" scorecard.env") for line in bat[:protect])
+    assert any(" copy " in f" {line} " and line.endswith(" scorecard.env") for line in bat[:protect])
     assert "aiosmtpd" in GUIDE                              # a test SMTP server for trying mail is named

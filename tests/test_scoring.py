@@ -307,7 +307,9 @@ def test_a_verified_score_counts_instead_of_the_self_score(small_rules, save):
     gap = next(g for g in s["gaps"] if g["kind"] == "低分")
     assert (gap["department"], gap["indicator"], gap["severity"]) == ("办公室", "1.1", "一般")
     assert gap["note"].startswith("核定得分2.5分，低于分值4分")
-    assert gap["deadline"] == "" and gap["problem"] == ""          # a full-marks row has neither
+    assert gap["problem"] == ""                                     # a full-marks row typed none
+    # nor a deadline: the gap takes the default one and says so (issue 20: every gap can be acted on)
+    assert "deadline" in gap["defaults"] and gap["deadline"]
     assert [g["kind"] for g in s["gaps"]] == ["低分"]
 
 

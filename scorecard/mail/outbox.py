@@ -174,7 +174,9 @@ class Outbox:
                                  (PENDING, None, at, e.subject, e.bytes, e.eml, row_id))
                     result.new += 1
                 else:
-                    if state == PENDING:     # the same content, not sent yet: it goes as rendered now
+                    # The same content, not sent yet: it goes as rendered now. One now too large (mail.max_mb
+                    # lowered) keeps what is stored: sending holds it as too large, a raised limit sends it.
+                    if state == PENDING and fits and e.eml:
                         conn.execute("UPDATE outbox SET subject = ?, size = ?, eml = ? WHERE id = ?",
                                      (e.subject, len(e.eml), e.eml, row_id))
                     result.unchanged += 1

@@ -98,7 +98,8 @@ def department_context(shared: Shared, name: str) -> dict:
                       "basis": computed_basis(c, shared.indicators.get(code, {})), "below": below(c)}
                      for code, c in computed.items()]
     computed_rows += [{"code": s(e.get("indicator")), "name": s(e.get("name")),
-                       "basis": pending_basis(shared.indicators.get(e.get("indicator"), {})), "below": ""}
+                       "quoted": quote(f"{s(e.get('indicator'))} {s(e.get('name'))}"),
+                       "basis": pending_basis(shared.indicators.get(e.get("indicator"), {})).rstrip("。"), "below": ""}
                       for e in entries if e.get("pending")]
     return {
         "name": dept["name"], "head": s(dept.get("head")), "state": state, "state_text": STATE_TEXT.get(state, ""),
