@@ -30,6 +30,7 @@ from pathlib import Path
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, TemplateError, TemplateNotFound
 
+from .dashboard import DASHBOARD as DASHBOARD_HTML       # CONTRACT §15: the leaders get the round's 看板 too
 from .rules import Rules
 from .reports import DEFAULT_TEMPLATES, DEPARTMENT_DIR, GAPLIST_XLSX, SUMMARY_TEMPLATE
 from .text import add_working_days, chinese_date, fmt_number, safe_filename
@@ -43,6 +44,7 @@ MIME_TYPES = {
     ".docx": ("application", "vnd.openxmlformats-officedocument.wordprocessingml.document"),
     ".xlsx": ("application", "vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
     ".pdf": ("application", "pdf"),
+    ".html": ("text", "html"),
 }
 MAIL_DIR = "mail"                    # templates/mail/<kind>.{subject,txt,html}.j2
 SUMMARY_DOCX = SUMMARY_TEMPLATE      # the rendered summary report keeps its template's name
@@ -124,9 +126,11 @@ def plan(rules: Rules, round_dir: Path, *, templates_dir: Path | None = None) ->
         kind, attachments, extra = draft
         drafts.append(_render(env, kind, round_name, name, name, emails, {**context, **extra},
                               attachments, neutral))
-    leader_files = _files(round_dir, [SUMMARY_DOCX, GAPLIST_XLSX])
+    leader_files = _files(round_dir, [SUMMARY_DOCX, GAPLIST_XLSX]
+                          + ([DASHBOARD_HTML] if (round_dir / DASHBOARD_HTML).is_file() else []))
     if leader_files is not None:
-        extra = _leaders_context(summary)
+        extra = {**_leaders_context(summary), "attachment_names": [a.name for a in leader_files],
+                 "dashboard": DASHBOARD_HTML if any(a.name == DASHBOARD_HTML for a in leader_files) else ""}
         for leader in rules.leaders:
             if not leader.email:
                 logger.warning("领导“%s”在 rules.yaml 中没有填写邮箱（leaders[].email），不发送邮件。", leader.name)
@@ -396,7 +400,8 @@ def attachment_part(att: Attachment) -> EmailMessage:
     del part["Content-Type"]
     del part["Content-Disposition"]
     words = encoded_words(att.name)
-    part.set_raw("Content-Type", _fold_params(f"{maintype}/{subtype}", [f'name="{words}"']))
+    charset = ['charset="utf-8"'] if maintype == "text" else []      # our text files are UTF-8 (看板.html)
+    part.set_raw("Content-Type", _fold_params(f"{maintype}/{subtype}", [*charset, f'name="{words}"']))
     part.set_raw("Content-Disposition", _fold_params("attachment", [f'filename="{words}"', *rfc2231(att.name)]))
     return part
 
