@@ -55,6 +55,7 @@ def round_view(summary: dict, trend: list[dict] | None = None) -> dict:
     unit = summary.get("unit") or {}
     gaps = summary.get("gaps") or []
     previous = _previous_point(trend, summary.get("round"))
+    ranking = _ranking(summary, states)
     return {
         "round": summary.get("round", ""), "title": summary.get("title", ""),
         "organization": summary.get("organization", ""), "as_of": summary.get("as_of", ""),
@@ -63,8 +64,8 @@ def round_view(summary: dict, trend: list[dict] | None = None) -> dict:
         "facts": _facts(summary, states, gaps),
         "items": _items(summary, previous),
         "indicators": _indicators(summary),
-        "ranking": _ranking(summary, states),
-        "heatmap": _heatmap(summary, states),
+        "ranking": ranking,
+        "heatmap": _heatmap(summary, ranking),
         "gaps": _gaps(summary, gaps),
         "severe": _severe(gaps),
         "lights": lights_view(summary),
@@ -169,7 +170,7 @@ def _band(score, mx, ratio: float, severe_ratio: float) -> str:
     return "b1" if score < ratio * mx else "b2"
 
 
-def _heatmap(summary: dict, states: dict[str, str]) -> dict:
+def _heatmap(summary: dict, ranking: list[dict]) -> dict:
     """Departments (ranking order) x indicators (rules order): the department's score in each
     cell it has, its band as a class; in tables of at most HEAT_COLUMNS indicators."""
     indicators = summary.get("indicators") or []
@@ -179,7 +180,7 @@ def _heatmap(summary: dict, states: dict[str, str]) -> dict:
     codes = [i.get("code") for i in indicators]
     counts = {band: 0 for band, _ in BANDS}
     rows = []
-    for d in _ranking(summary, states):
+    for d in ranking:
         absent = d["state"] != an.ACCEPTED
         cells = []
         for code in codes:
@@ -260,11 +261,12 @@ def _is_overdue(gap: dict, as_of: str) -> bool:
 
 
 def _overdue(summary: dict, gaps: list[dict]) -> dict:
+    """The overdue gaps, longest overdue first (earliest deadline; a 逾期 gap without one last)."""
     as_of = summary.get("as_of", "")
+    late = [g for g in gaps if _is_overdue(g, as_of)]
+    late.sort(key=lambda g: (g.get("deadline") or "9999")[:10])        # ISO dates sort as days do
     day = _date(as_of)
-    rows = [_gap_line(g, day) for g in gaps if _is_overdue(g, as_of)]
-    rows.sort(key=lambda r: -(r["days"] or 0))
-    return {"rows": rows[:OVERDUE_SHOWN], "count": len(rows)}
+    return {"rows": [_gap_line(g, day) for g in late[:OVERDUE_SHOWN]], "count": len(late)}
 
 
 def _rectification(summary: dict, gaps: list[dict]) -> dict:
