@@ -182,15 +182,19 @@ def _unit(value) -> str:
 def render(page: dict, templates_dir: Path | None = None) -> str:
     """The HTML of a page (`{"round": view}` or `{"overview": view}`). Raises ReportError when
     the template is missing or broken."""
-    from jinja2 import TemplateError, TemplateNotFound
+    from jinja2 import TemplateError, TemplateNotFound, TemplateSyntaxError
 
     try:
         env = _environment(str(templates_dir) if templates_dir is not None else None)
         return env.get_template(TEMPLATE).render(page=page)
     except TemplateNotFound as exc:
         raise ReportError(TEMPLATE, f"找不到看板模板 {exc.name}") from exc
+    except TemplateSyntaxError as exc:
+        raise ReportError(TEMPLATE, f"{exc.filename or TEMPLATE} 第{exc.lineno}行语法错误（{exc.message}）；"
+                                    "改正它，或删除它以使用自带的看板模板") from exc
     except TemplateError as exc:
-        raise ReportError(TEMPLATE, f"看板模板无法使用（{exc.message or exc}）") from exc
+        raise ReportError(TEMPLATE, f"看板使用了不提供的内容（{exc.message or exc}）；改正模板，"
+                                    "或删除它以使用自带的看板模板") from exc
 
 
 def write_round(summary: dict, stage: Path, output_dir: Path, templates_dir: Path | None = None) -> Path:

@@ -120,10 +120,10 @@ def test_figures_read_back_equal_summary_json(browser, rounds, which):
         codes = page.eval_on_selector_all("#indicators-table tbody tr", "rows => rows.map(r => r.dataset.indicator)")
         assert codes == [i["code"] for i in summary["indicators"]]
         ranking = page.eval_on_selector_all("#ranking-table tbody tr", "rows => rows.map(r => [r.dataset.department, "
-                                            "r.dataset.rank, r.dataset.state])")
-        expected = {d["name"]: (str(d["rank"]) if d["rank"] is not None else "", d["submission"])
-                    for d in summary["departments"] if d["max"]}
-        assert {name: (rank, state) for name, rank, state in ranking} == expected
+                                            "r.dataset.rank, r.dataset.state, Number(r.dataset.score), r.cells[3].innerText])")
+        expected = {d["name"]: (str(d["rank"]) if d["rank"] is not None else "", d["submission"], d["score"],
+                                fmt_number(d["score"])) for d in summary["departments"] if d["max"]}
+        assert {name: tuple(rest) for name, *rest in ranking} == expected
         # The heat map: each department's row has its score on each of its indicators, as text.
         heat = page.evaluate("""() => {
             const t = document.querySelector('table.heat');
