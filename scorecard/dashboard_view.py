@@ -32,6 +32,7 @@ SEVERE_SHOWN = 30           # the severe gaps listed (the rest are in 问题清�
 OVERDUE_SHOWN = 300         # the overdue gaps listed, most days late first
 HEAT_COLUMNS = 40           # indicators per heat-map table: a wider one would not fit an A4 page
 TREND_CHART_ROUNDS = 12     # rounds drawn in the trend charts (the table lists every round)
+ITEM_ROUNDS = 8             # rounds in the page across rounds' table of item scores (an A4 width)
 # Heat-map bands, darkest (worst) first; the cell's value is always printed in it too.
 BANDS = (("b0", "严重低分"), ("b1", "低分"), ("b2", "达标"), ("b3", "满分"),
          ("ab", "未报送或退回（按0分计）"), ("pd", "待数据"), ("na", "不承担"))
@@ -374,10 +375,11 @@ def overview_view(latest: dict | None, points: list[dict], links: dict[str, str]
     看板.html, relative to the overview), the items' scores per round, and the newest round in full."""
     trend = trend_view(points) if points else None
     rounds = [{**r, "link": links.get(r["round"], "")} for r in trend["rows"]] if trend else []
+    recent = points[::-1][:ITEM_ROUNDS]
     items = [{"code": i.get("code", ""), "name": i.get("name", ""), "max": i.get("max"),
-              "scores": [p.get("items", {}).get(i.get("code")) for p in points[::-1]]}
+              "scores": [p.get("items", {}).get(i.get("code")) for p in recent]}
              for i in (latest or {}).get("items") or []]
-    return {"trend": trend, "rounds": rounds, "items": items,
+    return {"trend": trend, "rounds": rounds, "items": items, "item_rounds": [p["round"] for p in recent],
             "latest": round_view(latest, points[:_upto(points, latest)]) if latest else None}
 
 

@@ -277,3 +277,15 @@ def test_the_trend_points_are_kept_and_a_stale_one_is_read_again(rounds):
     dashboard.write_overview(out)
     with sqlite3.connect(out / "ledger.sqlite3") as conn:
         assert conn.execute("SELECT count(*) FROM dashboard_points").fetchone()[0] == 2
+
+
+def test_the_overview_lists_every_round_and_the_recent_item_scores(summary):
+    points = [view.point(summary) | {"round": f"第{k}轮"} for k in range(1, 11)]
+    o = view.overview_view(summary | {"round": "第10轮"}, points, {"第3轮": "第3轮/看板.html"})
+    assert [r["round"] for r in o["rounds"]] == [f"第{k}轮" for k in range(10, 0, -1)]
+    assert {r["round"]: r["link"] for r in o["rounds"]}["第3轮"] == "第3轮/看板.html"
+    assert o["item_rounds"] == [f"第{k}轮" for k in range(10, 2, -1)]
+    assert all(len(i["scores"]) == view.ITEM_ROUNDS for i in o["items"])
+    assert o["latest"]["round"] == "第10轮" and o["latest"]["trend"]["count"] == 10
+    html = dashboard.render({"overview": o})
+    assert html.count("<th class=\"n\">第2轮</th>") == 0 and "第1轮" in html        # in the trend table
