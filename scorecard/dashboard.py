@@ -23,12 +23,13 @@ import logging
 import sqlite3
 from contextlib import closing
 from pathlib import Path
+from urllib.parse import quote
 
 from . import PACKAGE_TEMPLATES
+from .dashboard_view import overview_view, point, round_view
 from .errors import ReportError
 from .fsutil import atomic_write_text
 from .ledger import Ledger, open_readonly
-from .dashboard_view import point
 from .text import chinese_date, fmt_number, safe_filename
 
 DASHBOARD = "看板.html"
@@ -199,8 +200,6 @@ def render(page: dict, templates_dir: Path | None = None) -> str:
 
 def write_round(summary: dict, stage: Path, output_dir: Path, templates_dir: Path | None = None) -> Path:
     """<stage>/看板.html for the round of summary; its trend: the ledger's rounds before it, then it."""
-    from .dashboard_view import round_view
-
     points = history(output_dir)
     names = [p["round"] for p in points]
     if summary["round"] in names:
@@ -214,8 +213,6 @@ def write_round(summary: dict, stage: Path, output_dir: Path, templates_dir: Pat
 def write_overview(output_dir: Path, templates_dir: Path | None = None, current: dict | None = None) -> Path | None:
     """<output>/看板.html: every round the ledger holds, newest first, the newest in full.
     current: a summary just recorded (saves reading it back). None when the ledger has no round."""
-    from .dashboard_view import overview_view
-
     output_dir = Path(output_dir)
     found = _history(output_dir, current)
     if not found:
@@ -224,7 +221,7 @@ def write_overview(output_dir: Path, templates_dir: Path | None = None, current:
     points = [p for p, _, _ in found]
     newest = points[-1]["round"]
     latest = current if current and current.get("round") == newest else _stored_summary(output_dir, newest)
-    links = {p["round"]: f"{safe_filename(p['round'])}/{DASHBOARD}" for p in points
+    links = {p["round"]: quote(f"{safe_filename(p['round'])}/{DASHBOARD}") for p in points
              if (output_dir / safe_filename(p["round"]) / DASHBOARD).is_file()}
     html = render({"overview": overview_view(latest, points, links)}, templates_dir)
     return atomic_write_text(output_dir / DASHBOARD, html)
