@@ -133,9 +133,13 @@ def test_figures_read_back_equal_summary_json(browser, rounds, which):
         shown = {(row[0].split(" ")[0], code): text for row in heat for code, text in zip(row[1], row[2])}
         for e in summary["entries"]:
             assert shown[(e["department"], e["indicator"])] == fmt_number(e["score"]), e
-        owners = set(page.eval_on_selector_all("#overdue-table tbody tr", "rows => rows.map(r => r.dataset.owner)"))
+        rows = page.eval_on_selector_all("#overdue-table tbody tr", "rows => rows.map(r => [r.dataset.owner, "
+                                         "Number(r.dataset.days), r.cells[2].innerText])")
         overdue = {g["owner"] for g in summary["gaps"] if g["kind"] == "逾期"}
-        assert overdue and overdue <= owners
+        assert overdue and overdue <= {owner for owner, _, _ in rows}
+        late = {(g["owner"], (dt.date.fromisoformat(summary["as_of"]) - dt.date.fromisoformat(g["deadline"])).days)
+                for g in summary["gaps"] if g["kind"] == "逾期"}
+        assert late <= {(owner, days) for owner, days, text in rows if str(days) == text}
         trend = page.eval_on_selector_all("#trend-table tbody tr", "rows => rows.map(r => r.dataset.round)")
         assert trend == [SECOND, FIRST]
     finally:
