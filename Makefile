@@ -6,7 +6,7 @@ RUNTIME_STAMP := $(VENV)/.runtime-installed
 DEV_STAMP     := $(VENV)/.dev-installed
 PIP := $(BIN)/python -m pip install --disable-pip-version-check --no-input -q
 
-.PHONY: run test samples templates preview bench bench-scale contract clean
+.PHONY: run test samples templates preview bench bench-scale mutants contract clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -19,9 +19,9 @@ $(DEV_STAMP): requirements.txt requirements-dev.txt | $(BIN)/python
 	$(PIP) -r requirements-dev.txt
 	touch $(RUNTIME_STAMP) $@
 
-## Process the bundled sample workbooks (examples/input) into output/.
+## Process the bundled sample workbooks (examples/input) into examples/output/ (never the real output/).
 run: $(RUNTIME_STAMP)
-	$(BIN)/python process.py run --input examples/input --output output
+	$(BIN)/python process.py run --input examples/input
 
 ## Run the whole test suite.
 test: $(DEV_STAMP)
@@ -36,9 +36,9 @@ samples: $(RUNTIME_STAMP)
 templates: $(RUNTIME_STAMP)
 	$(BIN)/python tools/build_templates.py
 
-## Render every Word report under output/ to PNG pages in preview/ (needs LibreOffice and poppler-utils).
+## Render every Word report under examples/output/ to PNG pages in preview/ (needs LibreOffice and poppler-utils).
 preview: $(RUNTIME_STAMP)
-	$(BIN)/python tools/preview.py output
+	$(BIN)/python tools/preview.py examples/output
 
 ## Print reading/validation and report-rendering timings.
 bench: $(DEV_STAMP)
@@ -52,9 +52,21 @@ SIZES ?= 100 1000 10000
 bench-scale: $(DEV_STAMP)
 	$(BIN)/python benchmarks/bench_scale.py --sizes $(SIZES)
 
+## Mutation testing (mutmut) of the core modules, one after another; slow (about an hour a module on
+## two busy cores), so not part of `make test` or CI (docs/testing.md). One module:
+## make mutants MODULE=scorecard/scoring.py; one function in minutes: ONLY='scorecard.scoring.x__gaps*'.
+## MUTANT_JOBS=1 on a busy machine; results stay in build/mutants/ (a rerun only tries what is new).
+CORE_MODULES := scorecard/scoring.py scorecard/validation.py scorecard/checking.py scorecard/office.py \
+	scorecard/office_read.py scorecard/office_store.py scorecard/office_write.py scorecard/outbox.py \
+	scorecard/delivery.py scorecard/unchanged.py scorecard/datasets.py
+MODULE ?= $(CORE_MODULES)
+MUTANT_JOBS ?= 2
+mutants: $(DEV_STAMP)
+	$(BIN)/python tools/mutants.py $(MODULE) --jobs $(MUTANT_JOBS) $(if $(ONLY),--only '$(ONLY)')
+
 ## The shared contract smoke check.
 contract: $(RUNTIME_STAMP)
 	$(BIN)/python ../shared/contract_check.py
 
 clean:
-	rm -rf $(VENV) preview .pytest_cache
+	rm -rf $(VENV) preview .pytest_cache build/mutants

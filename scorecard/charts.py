@@ -18,6 +18,7 @@ from __future__ import annotations
 import functools
 import io
 import os
+import re
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
@@ -116,6 +117,9 @@ def pick_departments(ranked: Sequence[dict], limit: int = MAX_BARS, edge: int = 
     return ranked[:edge] + ranked[-edge:], f"自评得分率前{edge}名和后{edge}名部门（共{len(ranked)}个部门参与排名）"
 
 
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]+")
+
+
 def rate_chart(labels: Sequence[str], rates: Sequence[float | None], *, title: str | None, ascii_title: str | None,
                ref: float | None = None, ref_label: str = "合格线", notes: Sequence[str] | None = None,
                font: str | None = AUTO, ascii_labels: Sequence[str] | None = None) -> bytes:
@@ -141,6 +145,9 @@ def rate_figure(labels: Sequence[str], rates: Sequence[float | None], *, title: 
     from matplotlib.font_manager import FontProperties
     from matplotlib.lines import Line2D
 
+    # A name typed with a line break or another control character has no glyph in any font.
+    labels = [_CONTROL.sub(" ", str(label)).strip() for label in labels]
+    title = _CONTROL.sub(" ", title) if title else title
     n = len(labels)
     rates = [max(0.0, float(r)) if r is not None else 0.0 for r in rates]
     notes = list(notes) if notes else [""] * n

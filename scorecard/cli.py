@@ -1,7 +1,10 @@
 """Command line: arguments → one library call → exit code. No scoring, no file formats here.
 
 Exit codes (CONTRACT.md §6): 0 done, 1 rules or configuration invalid (and `check` with errors),
-2 usage error, 75 another run holds the lock.
+2 usage error (also an output folder that is, is inside or contains the input folder), 3 the
+ledger is damaged, 4 the output folder cannot be written (disk full, read-only, permission),
+70 an internal error (a defect of ours), 75 another run holds the lock or the ledger stays busy.
+Every stop but 70 is a named exception (errors.Stop and the few below) mapped in main(), here only.
 """
 from __future__ import annotations
 
@@ -10,11 +13,12 @@ import datetime as dt
 import json
 import logging
 import os
+import sqlite3
 import sys
 from pathlib import Path
 
 from . import console, logsetup
-from .errors import ReportError
+from .errors import EXIT_INTERNAL, ReportError, Stop, translate
 from .fsutil import LockHeld, OutputBusy
 from .rules import RulesError, load_rules
 from .text import parse_date
@@ -22,6 +26,7 @@ from .text import parse_date
 logger = logging.getLogger(__name__)
 
 EXIT_OK, EXIT_CONFIG, EXIT_USAGE, EXIT_LOCKED = 0, 1, 2, 75
+EXIT_LEDGER, EXIT_OUTPUT = 3, 4
 
 
 class UsageError(Exception):
@@ -49,7 +54,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     def run_opts(p):
         p.add_argument("--input", type=Path, default=Path("input"), help="folder of submitted workbooks (default: input)")
-        p.add_argument("--output", type=Path, default=Path("output"), help="output folder (default: output)")
+        p.add_argument("--output", type=Path, default=None,
+                       help="output folder (default: output; examples/output for the bundled examples/input)")
         rules_opt(p)
         p.add_argument("--round", dest="round_name", help="round name (default: `round` in rules.yaml)")
         p.add_argument("--as-of", type=_date, help="day overdue deadlines are judged on (default: `as_of`, else today)")
@@ -64,6 +70,9 @@ def build_parser() -> argparse.ArgumentParser:
                    help="process everything again even if nothing changed since the last run "
                         "(by default an unchanged rerun keeps the last outputs and takes a second)")
     _add_run_wait(p)                                        # ops: unattended operation
+    p.add_argument("--settle", type=float, default=DEFAULT_SETTLE,
+                   help="an unreadable file changed less than SECONDS ago is still being copied: skipped "
+                        f"(file.incomplete) and read next run (default: {DEFAULT_SETTLE:g})")
     mail_opts(p)
     p = sub.add_parser("watch", help="drop-folder mode: run whenever the input folder changes, until stopped")
     run_opts(p)
@@ -113,9 +122,24 @@ def main(argv=None) -> int:
     console.setup_streams()
     parser = build_parser()
     args = parser.parse_args(argv)          # exits 2 on a usage error
+    try:
+        _samples_apart(args)
+    except UsageError as exc:
+        console.error(str(exc))
+        return EXIT_USAGE
     _configure_logging(args)                # ops: logging configured once, here
     try:
-        return COMMANDS[args.command](args)
+        try:
+            return COMMANDS[args.command](args)
+        except (OSError, sqlite3.Error) as exc:     # about the output folder or the ledger: a named stop
+            stop = translate(exc, getattr(args, "output", None), _ledger_wait())
+            if stop is None:
+                raise
+            raise stop from exc
+    except Stop as exc:
+        logger.debug("stopped", exc_info=True)
+        console.error(exc.message)
+        return exc.exit_code
     except RulesError as exc:
         console.rules_problems(exc)
         return EXIT_CONFIG
@@ -126,7 +150,7 @@ def main(argv=None) -> int:
     except OutputBusy as exc:
         console.error(f"无法替换输出文件夹 {exc}：其中有文件正被打开（例如 Word 中的报告）。请关闭后重新运行；"
                       "上一次的输出保持不变。")
-        return EXIT_CONFIG
+        return EXIT_OUTPUT
     except LockHeld as exc:
         console.error(f"另一个处理任务正在运行（锁文件 {exc}），请稍后再试。")
         return EXIT_LOCKED
@@ -143,21 +167,61 @@ def main(argv=None) -> int:
     except Exception:
         # A defect of ours, not of any input: fail loudly with the traceback, tell no department anything.
         logger.exception("内部错误，处理已中止")
+        where = logsetup.current_log()
         console.error("程序内部错误，本次处理已中止，上一次的输出保持不变，也没有通知任何部门。"
-                      "请把上面的错误信息（或日志文件）发给技术支持。")
-        return EXIT_CONFIG
+                      + (f"详细信息已写入日志 {where}，" if where else "")
+                      + "请把上面的错误信息（或日志文件）发给技术支持。")
+        return EXIT_INTERNAL
     finally:
         logsetup.reset()                    # ops
 
 
+DEFAULT_OUTPUT = Path("output")
+SAMPLES_INPUT = Path("examples") / "input"
+PROGRAM_DIR = Path(__file__).resolve().parent.parent
+
+
+def is_samples(input_dir: Path) -> bool:
+    """The bundled sample workbooks (examples/input of this program or of the current folder)."""
+    try:
+        here = input_dir.resolve()
+    except OSError:
+        return False
+    return here in {(Path.cwd() / SAMPLES_INPUT).resolve(), (PROGRAM_DIR / SAMPLES_INPUT).resolve()}
+
+
+def _samples_apart(args) -> None:
+    """The samples never share an output folder or a ledger with the office's real rounds
+    (CONTRACT §7): `run --input examples/input` writes examples/output unless told otherwise, and
+    is refused outright when told to write into the office's output folder."""
+    if not hasattr(args, "input") or not hasattr(args, "output"):
+        return
+    samples = is_samples(args.input)
+    if args.output is None:
+        args.output = args.input.parent / "output" if samples else DEFAULT_OUTPUT
+    elif samples and args.output.resolve() == (Path.cwd() / DEFAULT_OUTPUT).resolve():
+        raise UsageError(f"示例工作簿（{args.input}）不能写入正式的输出文件夹 {args.output}："
+                         "示例轮次会混入本单位的台账和轮次对比。请去掉 --output（示例结果写入 "
+                         f"{args.input.parent / 'output'}），或指定其他文件夹。")
+
+
+def _ledger_wait() -> float:
+    from .ledger import wait_seconds
+
+    return wait_seconds()
+
+
 def _run_options(args) -> dict:
     """Rules loaded and the input folder checked: what `run` and `watch` both need."""
+    from .pipeline import check_folders
+
     rules = load_rules(args.rules)      # a broken rules file is reported first (exit 1)
     if not args.input.is_dir():
         raise UsageError(f"输入文件夹不存在：{args.input}")
+    check_folders(args.input, args.output)          # exit 2: the run would read its own outputs
     return {"rules": rules, "input_dir": args.input, "output_dir": args.output,
             "round_name": args.round_name, "as_of": args.as_of, "templates_dir": args.templates,
-            "workers": args.workers}
+            "workers": args.workers, "settle": args.settle}
 
 
 def cmd_run(args) -> int:
@@ -178,6 +242,7 @@ def cmd_watch(args) -> int:
     from .watch import watch
 
     options = _run_options(args)
+    options.pop("settle")                   # the watcher's own setting, handed on to each run
     known, failed, busy = dict(options), [], []
     mailing, first_rules = args.send or args.dry_run, options["rules"]
 
@@ -193,11 +258,16 @@ def cmd_watch(args) -> int:
     watch(options.pop("rules"), options.pop("input_dir"), options.pop("output_dir"), interval=args.interval,
           settle=args.settle, once=args.once, rules_path=args.rules, load_rules=load_rules,
           on_result=on_result,
-          on_failure=lambda exc, seconds: failed.append(_record_failure(args, exc, seconds, known)),
+          on_failure=lambda exc, seconds: failed.append((exc, _record_failure(args, exc, seconds, known))),
           on_busy=busy.append, **_progress_option(args), **options)
-    if args.once and busy:      # one pass that found the lock held (75) or a report open (1)
-        return EXIT_LOCKED if isinstance(busy[-1], LockHeld) else EXIT_CONFIG
-    return EXIT_CONFIG if (args.once and failed) else EXIT_OK
+    if args.once and busy:      # one pass that found the lock held (75), the ledger busy (75) or a report open (4)
+        last = busy[-1]
+        return EXIT_LOCKED if isinstance(last, LockHeld) else last.exit_code if isinstance(last, Stop) else EXIT_OUTPUT
+    if args.once and failed:    # the failed pass's own code: a named stop's, 1 for bad rules or templates
+        exc = failed[-1][0]
+        return exc.exit_code if isinstance(exc, Stop) else (
+            EXIT_CONFIG if isinstance(exc, (RulesError, ReportError)) else EXIT_INTERNAL)
+    return EXIT_OK
 
 
 def cmd_template(args) -> int:
@@ -212,17 +282,19 @@ def cmd_template(args) -> int:
 def cmd_check(args) -> int:
     from .checking import check_file
     from .datasets import recognise
+    from .listing import shown
 
     rules = load_rules(args.rules)
     subs, data_files = [], []
     for path in args.files:
         if not path.is_file():
-            raise UsageError(f"文件不存在：{path}")
-        data = recognise(path, rules)           # a data workbook (§12) is checked as data
+            raise UsageError(f"文件不存在或不是普通文件：{shown(path)}")
+        label = shown(path)                     # a name that is not UTF-8 is shown decoded
+        data = recognise(path, rules, label=label)     # a data workbook (§12) is checked as data
         if data is not None:
             data_files.append(data)
         else:
-            subs.append(check_file(path, rules))
+            subs.append(check_file(path, rules, label=label))
     if args.json:
         console.say(json.dumps([{"file": s.file, "department": s.department, "ok": s.ok,
                                  "findings": [f.as_dict() for f in s.findings]} for s in subs]
@@ -258,8 +330,9 @@ def cmd_check_templates(args) -> int:
 # Kept in this block so other edits of cli.py merge cleanly. Nothing here imports pandas or docx.
 
 WAIT_POLL = 2.0                 # seconds between looks at a held lock (run --wait)
-DEFAULT_SETTLE = 10.0           # watch: seconds the folder must stay unchanged before a run
-LOGGED_COMMANDS = {"run", "watch", "send", "export"}   # commands that write <output>/scorecard.log
+DEFAULT_SETTLE = 30.0           # seconds the folder must stay unchanged before a watch run, and an
+#                                 unreadable file must be old before it is damaged, not still copying
+LOGGED_COMMANDS = {"run", "watch", "send", "export", "ledger"}   # commands that write <output>/scorecard.log
 
 
 def _add_global_options(parser, default) -> None:
@@ -278,7 +351,8 @@ def _add_run_wait(p) -> None:
 
 def _add_watch_options(p) -> None:
     p.add_argument("--settle", type=float, default=DEFAULT_SETTLE,
-                   help=f"seconds the input folder must stay unchanged before a run (default: {DEFAULT_SETTLE:g})")
+                   help="seconds the input folder must stay unchanged before a run; an unreadable file changed "
+                        f"more recently is skipped as still copying (default: {DEFAULT_SETTLE:g})")
     p.add_argument("--once", action="store_true",
                    help="one pass for schedulers: wait for the folder to settle, run if it changed since the "
                         "watcher's last run, then exit (1 if that run failed, 75 if another run holds the lock)")
@@ -293,6 +367,10 @@ def _add_ops_commands(sub) -> None:
     p.add_argument("--to", type=Path, default=None,
                    help="folder to write into (default: <output>/导出/<date-time>)")
     p.add_argument("--csv", action="store_true", help="also write every ledger table as a CSV file (UTF-8, opens in Excel)")
+    p = sub.add_parser("ledger", help="the ledger's way back: `ledger restore` puts the last good copy in place")
+    p.add_argument("action", choices=["restore"], help="restore: replace a damaged ledger with the copy kept "
+                                                       "after the last successful run (the damaged file is kept aside)")
+    p.add_argument("--output", type=Path, default=Path("output"), help="output folder (default: output)")
 
 
 def _configure_logging(args) -> None:
@@ -389,6 +467,8 @@ def _record_failure(args, exc, seconds: float, options: dict | None = None) -> s
     from . import ledger
 
     text = f"{type(exc).__name__}: {exc}"
+    if isinstance(exc, Stop) and exc.exit_code != EXIT_USAGE:
+        return text             # the ledger is damaged, busy or cannot be written: nothing to record it in
     try:
         round_name = _round_of(options) if options else (args.round_name or "")
         ledger.record_failure(args.output, round_name, dt.datetime.now().isoformat(timespec="microseconds"),
@@ -429,12 +509,13 @@ COMMANDS.update({"status": cmd_status, "export": cmd_export})      # ops
 
 def _deliver_after_run(rules, args, result, honour_backoff: bool = False) -> int:
     """Mail trouble never fails a run: the reports are written and the messages wait in the outbox."""
-    from .delivery import deliver
+    from .delivery import counts_line, deliver
     from .mail import MailTemplateError
 
     try:
-        deliver(rules, args.output, result.round_dir, send=True, dry_run=args.dry_run,
-                templates_dir=args.templates, honour_backoff=honour_backoff)
+        done = deliver(rules, args.output, result.round_dir, send=True, dry_run=args.dry_run,
+                       templates_dir=args.templates, honour_backoff=honour_backoff)
+        console.say(counts_line(done))
     except LockHeld:
         console.say("邮件暂未处理：另一个任务正在使用输出文件夹。稍后运行 `python process.py send` 即可发出。")
     except MailTemplateError as exc:
@@ -444,7 +525,7 @@ def _deliver_after_run(rules, args, result, honour_backoff: bool = False) -> int
 
 
 def cmd_send(args) -> int:
-    from .delivery import STATE_LABELS, deliver, listing, superseded_count
+    from .delivery import STATE_LABELS, counts_line, deliver, listing, superseded_count
     from .mail import MailTemplateError
 
     rules = load_rules(args.rules)
@@ -462,8 +543,9 @@ def cmd_send(args) -> int:
                     + (f"（另有 {superseded} 封旧版本已被取代，不再发送）" if superseded else ""))
         return EXIT_OK
     try:
-        deliver(rules, args.output, None, send=True, dry_run=args.dry_run, templates_dir=args.templates,
-                retry_failed=args.retry_failed)
+        done = deliver(rules, args.output, None, send=True, dry_run=args.dry_run, templates_dir=args.templates,
+                       retry_failed=args.retry_failed)
+        console.say(counts_line(done))
     except MailTemplateError as exc:
         console.error(f"{exc}。请修改 templates/mail/ 中的模板后重试。")
         return EXIT_CONFIG
@@ -471,3 +553,26 @@ def cmd_send(args) -> int:
 
 
 COMMANDS["send"] = cmd_send
+
+
+def cmd_ledger(args) -> int:
+    """`ledger restore`, under the run lock (no run may write the ledger meanwhile)."""
+    from . import ledger, ledger_backup
+    from .fsutil import run_lock
+
+    if not args.output.is_dir():
+        raise UsageError(f"输出文件夹不存在：{args.output}")
+    with run_lock(args.output):
+        try:
+            source, aside = ledger_backup.restore(args.output)
+        except FileNotFoundError as exc:
+            console.error(f"没有可用的台账备份（{exc}）：备份在每次成功运行后生成。请从存档中找回台账；"
+                          "若确需从头开始，把损坏的台账移走后重新运行会新建台账（历史轮次和发件记录都会丢失）。")
+            return EXIT_LEDGER
+    console.say(f"已用备份 {source} 恢复台账 {args.output / ledger.FILE_NAME}"
+                + (f"；损坏的文件已改名保留为 {aside}" if aside else "")
+                + "。请重新运行 `python process.py run`。")
+    return EXIT_OK
+
+
+COMMANDS["ledger"] = cmd_ledger

@@ -17,11 +17,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Mapping
 
-from . import mail
+from . import mail, stopping
 from .fsutil import atomic_write_bytes, run_lock
 from .ledger import Ledger
+from .mailupdate import as_update, what_changed
 from .outbox import FAILED, PENDING, SENT, SUPERSEDED, Entry, Outbox, Row, too_large_message
-from .rules import Rules
+from .rules import Rules, one_address
 from .smtp import Connection, PermanentFailure, Settings, StopSending, TemporaryFailure, settings_from
 from .text import safe_filename
 
@@ -41,6 +42,7 @@ class Delivery:
     superseded: int = 0
     sent: list[Row] = field(default_factory=list)
     failed: list[tuple[Row, str]] = field(default_factory=list)
+    refused_addresses: set[int] = field(default_factory=set)     # failed rows refused for their address
     retry: list[tuple[Row, str]] = field(default_factory=list)
     written: list[Path] = field(default_factory=list)
     pending: int = 0
@@ -96,16 +98,29 @@ def _queue_round(rules, round_dir, outbox, settings: Settings, templates_dir, no
     entries = []
     for draft in drafts:
         content = draft.content_hash
+        # Attachments travel base64-encoded (4/3 of their size): a message that cannot fit is never built.
+        estimate = sum(len(a.data) for a in draft.attachments) * 4 // 3
+        biggest = max(draft.attachments, key=lambda a: len(a.data), default=None)
+        named = (f"最大的附件是“{biggest.name}”（{len(biggest.data) / 1048576:.2f} MB）" if biggest else "")
         for address in dict.fromkeys(a.strip().lower() for a in draft.recipients if a.strip()):
+            stopping.check()
             msg_id = mail.message_id(content, address, settings.sender)
-            eml = mail.message_bytes(mail.build_message(draft, address, msg_id))
+            if estimate > settings.max_bytes:
+                entries.append(Entry(draft.round, address, draft.kind, draft.department, draft.reader, content,
+                                     msg_id, draft.subject, b"", draft.facts, size=estimate, too_large=named))
+                continue
+            message = draft
+            last = outbox.last_sent(draft.round, address, draft.kind, draft.department, draft.reader)
+            if last is not None and last[0] != content:      # it replaces what this address received
+                message = as_update(draft, what_changed(draft.kind, last[1], draft.facts))
+            eml = mail.message_bytes(mail.build_message(message, address, msg_id))
             entries.append(Entry(draft.round, address, draft.kind, draft.department, draft.reader, content,
-                                 msg_id, draft.subject, eml))
+                                 msg_id, message.subject, eml, draft.facts, too_large=named))
     queued = outbox.queue(summary_round, entries, now, max_bytes=settings.max_bytes)
     result.queued, result.unchanged, result.superseded = queued.new, queued.unchanged, queued.superseded
     for e in queued.too_large:
-        logger.warning("警告：发给%s（%s）的%s%s", e.reader, e.recipient, mail.KIND_LABELS.get(e.kind, e.kind),
-                       "：" + too_large_message(len(e.eml), settings.max_bytes))
+        logger.warning("发给%s（%s）的%s：%s", e.reader, e.recipient, mail.KIND_LABELS.get(e.kind, e.kind),
+                       too_large_message(e.bytes, settings.max_bytes, e.too_large))
 
 
 def _send(outbox: Outbox, settings: Settings, clock, honour_backoff: bool, result: Delivery) -> None:
@@ -115,14 +130,22 @@ def _send(outbox: Outbox, settings: Settings, clock, honour_backoff: bool, resul
     if not settings.usable:
         result.stopped = _settings_hint(settings)
         return
+    refused: list[tuple[Row, PermanentFailure]] = []       # marked once every message has been tried
     with Connection(settings) as conn:
         for n, row in enumerate(rows):
-            if row.size > settings.max_bytes:
+            stopping.check()            # SIGTERM: what is not sent yet stays pending
+            if not one_address(row.recipient):      # queued before addresses were checked strictly
+                error = f"收件地址“{row.recipient}”不是一个有效的电子邮箱地址，未发送。请改正 rules.yaml 后重新运行"
+                outbox.mark_failed(row.id, error, clock())
+                result.failed.append((row, error))
+                continue
+            body = outbox.eml(row.id) if row.size <= settings.max_bytes else b""
+            if not body:                # too large (never stored) or a body dropped when it was superseded
                 error = too_large_message(row.size, settings.max_bytes)
                 outbox.mark_failed(row.id, error, clock())
                 result.failed.append((row, error))
                 continue
-            data = mail.readdress(outbox.eml(row.id), sender=settings.sender, date=clock())
+            data = mail.readdress(body, sender=settings.sender, date=clock())
             try:
                 conn.send(settings.sender_address, row.recipient, data)
             except TemporaryFailure as exc:
@@ -130,8 +153,7 @@ def _send(outbox: Outbox, settings: Settings, clock, honour_backoff: bool, resul
                 result.retry.append((row, str(exc)))
                 continue
             except PermanentFailure as exc:
-                outbox.mark_failed(row.id, str(exc), clock())
-                result.failed.append((row, str(exc)))
+                refused.append((row, exc))
                 continue
             except StopSending as exc:
                 # Nothing more can go now: every message still due records why, and stays pending.
@@ -142,6 +164,25 @@ def _send(outbox: Outbox, settings: Settings, clock, honour_backoff: bool, resul
             # The server has it: record at once. A crash just here repeats this one message, same Message-ID.
             outbox.mark_sent(row.id, clock())
             result.sent.append(row)
+    if _server_fault(refused, result):
+        # Every message refused, for different addresses, nothing accepted: the server's own fault
+        # (a 500 for everything), not the addresses'. They all stay pending for the next send.
+        for row, exc in refused:
+            outbox.mark_retry(row.id, str(exc), clock())
+        result.stopped = (f"邮件服务器拒收了全部 {len(refused)} 封邮件（{refused[0][1]}），发往不同的地址都被拒绝，"
+                          "这是邮件服务器本身的问题，不是邮箱地址有误。邮件保留在发件箱中；请联系邮件服务器管理员，"
+                          "恢复后运行 `python process.py send` 补发")
+        return
+    for row, exc in refused:
+        outbox.mark_failed(row.id, str(exc), clock())
+        result.failed.append((row, str(exc)))
+        if exc.address:
+            result.refused_addresses.add(row.id)
+
+
+def _server_fault(refused: list, result: Delivery) -> bool:
+    return (len(refused) >= 2 and not result.sent and not result.retry and result.stopped is None
+            and len({row.recipient for row, _ in refused}) >= 2)
 
 
 def _settings_hint(settings: Settings) -> str:
@@ -171,9 +212,12 @@ def _log_outcome(result: Delivery, settings: Settings, sending: bool) -> None:
     for row in result.sent:
         logger.info("已发送：%s → %s（%s）", mail.KIND_LABELS.get(row.kind, row.kind), row.recipient, row.reader)
     for row, error in result.failed:
-        logger.warning("发送失败：%s → %s（%s）：%s。请核对 rules.yaml 中的邮箱地址，改正后重新运行；"
-                       "或运行 `python process.py send --retry-failed` 重试。",
-                       mail.KIND_LABELS.get(row.kind, row.kind), row.recipient, row.reader, error)
+        advice = ("请核对 rules.yaml 中的邮箱地址，改正后重新运行；或运行 `python process.py send --retry-failed` 重试"
+                  if row.id in result.refused_addresses else
+                  "邮件服务器拒收了这封邮件（不是收件地址的问题），请根据原因处理（如附件过大、内容被拦截），"
+                  "然后运行 `python process.py send --retry-failed` 重试")
+        logger.warning("发送失败：%s → %s（%s）：%s。%s。", mail.KIND_LABELS.get(row.kind, row.kind), row.recipient,
+                       row.reader, error, advice)
     for row, error in result.retry:
         logger.warning("暂未发出：%s → %s：%s。邮件保留在发件箱中，稍后运行 `python process.py send` 重试。",
                        mail.KIND_LABELS.get(row.kind, row.kind), row.recipient, error)
@@ -183,6 +227,18 @@ def _log_outcome(result: Delivery, settings: Settings, sending: bool) -> None:
         logger.info("发件箱中还有 %d 封待发送邮件；查看：`python process.py send --list`。", result.pending)
     elif sending and not result.pending and (result.sent or result.queued):
         logger.info("邮件已全部发出（%d 封），服务器 %s。", len(result.sent), settings.describe())
+
+
+def counts_line(result: Delivery) -> str:
+    """What a `run --send` or `send` did, for the console (CONTRACT §9: sent, queued, failed)."""
+    if result.written:
+        return f"邮件：试运行，{len(result.written)} 封写为 .eml 文件（{result.written[0].parent}），未发送。"
+    line = f"邮件：本次发出 {len(result.sent)} 封，发件箱中待发送 {result.pending} 封，发送失败 {len(result.failed)} 封。"
+    if result.stopped:
+        line += f"\n邮件未能全部发送：{result.stopped.rstrip('。')}。"
+    elif result.failed:
+        line += "查看原因：`python process.py send --list`。"
+    return line
 
 
 def listing(output_dir: Path) -> list[list[str]]:

@@ -3,7 +3,8 @@ gaps with their tracking state, next steps and closing; it reads only the depart
 from __future__ import annotations
 
 from . import analysis as an
-from .report_context import STATE_TEXT, Shared, below, cn_date, computed_basis, count_text, file_name, n, pct, s
+from .report_context import (PENDING_TEXT, STATE_TEXT, Shared, below, cn_date, computed_basis, count_text, file_name,
+                             n, pct, pending_basis, s)
 
 
 
@@ -65,9 +66,11 @@ def department_context(shared: Shared, name: str) -> dict:
             "no": k, "code": code, "name": s(e.get("name")), "item": s(e.get("item")),
             "item_name": s(e.get("item_name")), "max": n(e.get("max")),
             "self_score": n(e.get("self_score", e.get("score"))) if submitted else "",
-            "score": n(e.get("score")), "verified": n(review.get("score")) if review else "",
+            "score": PENDING_TEXT if e.get("pending") and not review else n(e.get("score")),
+            "verified": n(review.get("score")) if review else "",
             "reason": s(review.get("reason")) if review else "",
-            "status": (s(e.get("status")) if e.get("submitted", submitted) else STATE_TEXT.get(state, "未报送"))
+            "status": PENDING_TEXT if e.get("pending") else
+            (s(e.get("status")) if e.get("submitted", submitted) else STATE_TEXT.get(state, "未报送"))
             if not comp else "平台计算",
             "evidence": s(e.get("evidence")), "problem": s(e.get("problem")), "measure": s(e.get("measure")),
             "owner": s(e.get("owner")), "deadline": cn_date(e.get("deadline"))})
@@ -78,6 +81,9 @@ def department_context(shared: Shared, name: str) -> dict:
     computed_rows = [{"code": code, "name": s(shared.indicators.get(code, {}).get("name")),
                       "basis": computed_basis(c, shared.indicators.get(code, {})), "below": below(c)}
                      for code, c in computed.items()]
+    computed_rows += [{"code": s(e.get("indicator")), "name": s(e.get("name")),
+                       "basis": pending_basis(shared.indicators.get(e.get("indicator"), {})), "below": ""}
+                      for e in entries if e.get("pending")]
     return {
         "name": dept["name"], "head": s(dept.get("head")), "state": state, "state_text": STATE_TEXT.get(state, ""),
         "submitted": submitted, "returned_state": state == an.RETURNED, "missing": state == an.MISSING,

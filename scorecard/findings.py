@@ -30,6 +30,15 @@ CATALOGUE: dict[str, tuple[str, str]] = {
     "file.unsupported_format": (ERROR, "不支持“{ext}”格式的文件{detail}。请在 Excel 或 WPS 中“另存为”Excel 工作簿（.xlsx）后重新报送。"),
     "file.too_large": (ERROR, "文件超出处理上限：{reason}。请删除多余的工作表、空行和图片后重新报送。"),
     "file.ignored": (WARNING, "{reason}，已跳过。"),
+    "file.incomplete": (WARNING, "文件 {seconds} 秒前刚被修改且无法打开，可能仍在复制中：本次未处理（不退回、不通知部门），"
+                                 "下次运行时重新读取。文件放好超过 {settle} 秒仍无法打开的，按损坏文件退回。"),
+    "file.previous_round": (WARNING, "该文件与{round}已计分的文件内容完全相同，可能是上一轮留在输入文件夹中的旧文件。"
+                                     "如确为本轮报送可不处理；否则请将上一轮的文件移出输入文件夹"
+                                     "（`python process.py new-round` 可代为归档）。"),
+    "file.not_regular": (ERROR, "{reason}，未予读取，也不生成退回件。请放入真正的 Excel 工作簿（.xlsx）文件。"),
+    "file.outside_input": (ERROR, "{reason}，未予读取，也不生成退回件。请把工作簿文件本身（而不是链接）放入报送文件夹。"),
+    "cell.too_long": (ERROR, "有单元格的文字超过 {count} 个字符{where}，超出 Excel 单元格的上限（32,767 个字符），"
+                             "为保护系统未予读取。请检查是否误粘贴了大段内容，删减后重新报送。"),
     "submission.carried_over": (WARNING, "本部门本轮新报送的文件未通过审核，沿用此前已通过审核的报送（{shown}，填报日期{date}）计分。"),
     "template.outdated": (WARNING, "该工作簿是按旧版指标体系生成的模板（{detail}），已按现行指标体系读取。建议下次使用最新下发的模板填报。"),
     "cell.formula_no_value": (ERROR, "单元格是公式“{formula}”，但没有保存计算结果。请在 Excel 中打开后保存一次，或直接填写数值。"),
@@ -71,6 +80,8 @@ CATALOGUE: dict[str, tuple[str, str]] = {
     "review.out_of_range": (ERROR, "核定得分 {value} 超出范围。指标“{code}”满分{max}分，请填写 0 到 {max} 之间的数字；本行核定未采用，仍按此前记录。"),
     "review.reason_missing": (ERROR, "核定得分（{score}分）与自评得分（{self_score}分）不同，必须在“核定说明”中写明核定理由；本行核定未采用，仍按此前记录。"),
     "review.date_invalid": (ERROR, "核定日期“{value}”不是有效日期。请按“2026-12-31”的格式填写；本行核定未采用，仍按此前记录。"),
+    "review.duplicate_row": (ERROR, "{department}的指标“{code}”在表中出现了两次（第{first}行和第{again}行），核定得分不一致"
+                                    "（{first_score} 与 {again_score}）；两行核定都未采用，仍按此前记录。请删除多余的一行。"),
     "review.unknown_row": (WARNING, "{department}没有指标“{code}”（不是该部门负责的指标），本行已忽略。请不要修改“部门”“指标编号”两列。"),
     "review.unknown_row/department": (WARNING, "部门“{value}”不在本次测评的部门名单中（指标“{code}”），本行已忽略。请不要修改“部门”“指标编号”两列。"),
     "tracking.status_invalid": (ERROR, "整改状态“{value}”无效。请从下拉列表中选择：未整改、整改中、待核验、已销号；该单元格未采用，仍按此前记录。"),
@@ -85,7 +96,7 @@ CATALOGUE: dict[str, tuple[str, str]] = {
     "data.unknown_department/empty": (ERROR, "“{column}”为空，无法确定所属部门，本行未计入“{data}”。请补上部门名称后重新放入。"),
     "data.no_rows": (WARNING, "“{data}”数据中没有“{department}”的记录，指标“{code} {name}”该部门按 0 分计。请核对导出范围，或部门名称的写法是否需要加入 rules.yaml 的 aliases。"),
     "data.no_rows/file": (WARNING, "工作表“{sheet}”有“{data}”的表头，但表头下没有数据行。请核对导出的文件是否完整。"),
-    "data.missing": (WARNING, "本轮输入文件夹中没有“{data}”数据表（须含列：{columns}），指标 {codes} 按各部门自评得分计分。请导出该数据放入输入文件夹后重新运行。"),
+    "data.missing": (WARNING, "本轮输入文件夹中没有“{data}”数据表（须含列：{columns}），指标 {codes} 待数据：暂计 0 分，不作为问题短板。请导出该数据放入输入文件夹后重新运行。"),
     "data.replaced": (WARNING, "该数据表已被较新的同名文件“{newer}”替代，本表数据未计入。"),
 }
 

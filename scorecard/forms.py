@@ -17,7 +17,7 @@ from openpyxl.utils import get_column_letter
 from . import layout as L
 from .fsutil import atomic_save_workbook
 from .rules import Rules
-from .text import fmt_number, safe_filename
+from .text import fmt_number, unique_filename
 from .xlsxutil import print_a4, print_landscape, row_height, stop_date, stop_decimal, stop_list
 
 FONT = "宋体"
@@ -39,9 +39,9 @@ SCORE_WIDTHS = {"code": 9, "item": 16, "name": 24, "max": 7, "score": 10, "statu
 def write_templates(rules: Rules, out_dir: Path, *, today: dt.date | None = None) -> list[Path]:
     """Write <out_dir>/<部门名称>.xlsx for every department; returns the paths written."""
     out_dir.mkdir(parents=True, exist_ok=True)
-    written = []
+    written, used = [], set()
     for department in rules.departments:
-        path = out_dir / f"{safe_filename(department.name)}.xlsx"
+        path = out_dir / f"{unique_filename(department.name, used)}.xlsx"     # as reports name theirs
         atomic_save_workbook(build_template(rules, department.name, today=today), path)
         written.append(path)
     return written

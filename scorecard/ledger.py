@@ -10,6 +10,7 @@ import datetime as dt
 import io
 import json
 import logging
+import os
 import sqlite3
 from contextlib import closing
 from dataclasses import fields
@@ -24,6 +25,18 @@ if TYPE_CHECKING:       # imported where records are rebuilt: the run history ne
 logger = logging.getLogger(__name__)
 
 FILE_NAME = "ledger.sqlite3"
+BACKUP_NAME = "ledger.last-good.sqlite3"    # a verified copy made after every successful full run
+
+
+def wait_seconds() -> float:
+    """How long a run waits for another program's hold on the ledger before it stops (exit 75)."""
+    try:
+        return max(0.0, float(os.environ.get("SCORECARD_LEDGER_WAIT", LEDGER_WAIT)))
+    except ValueError:
+        return LEDGER_WAIT
+
+
+LEDGER_WAIT = 10.0      # seconds; SCORECARD_LEDGER_WAIT overrides
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS rounds (
@@ -67,7 +80,9 @@ class Ledger:
 
     def _connect(self) -> sqlite3.Connection:
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        conn = sqlite3.connect(self.path, timeout=30)
+        if not self.path.exists():
+            _create(self.path)
+        conn = sqlite3.connect(self.path, timeout=wait_seconds())
         migrate(conn, self.path)
         return conn
 
@@ -292,6 +307,22 @@ def migrate(conn: sqlite3.Connection, path: Path) -> None:
         raise
 
 
+def _create(path: Path) -> None:
+    """A new ledger is made aside and renamed into place once its schema is written: a disk that
+    fills up meanwhile leaves no half-made ledger that the next run would have to call damaged."""
+    part = path.with_name(f".{path.name}.new.part")
+    journal = part.with_name(part.name + "-journal")
+    part.unlink(missing_ok=True)
+    journal.unlink(missing_ok=True)         # a killed attempt's: never to be rolled back into this one
+    try:
+        with closing(sqlite3.connect(part)) as conn:
+            migrate(conn, part)
+        os.replace(part, path)
+    finally:
+        part.unlink(missing_ok=True)
+        journal.unlink(missing_ok=True)
+
+
 def finish_run(output_dir: Path, round_name: str, seconds: float) -> None:
     """Add the duration to the run the pipeline just recorded: the round's newest `runs` row (runs
     hold the lock, so it is ours)."""
@@ -312,7 +343,7 @@ def open_readonly(output_dir: Path) -> sqlite3.Connection | None:
     path = Path(output_dir) / FILE_NAME
     if not path.is_file():
         return None
-    conn = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True, timeout=30)
+    conn = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True, timeout=wait_seconds())
     conn.row_factory = sqlite3.Row
     return conn
 

@@ -75,9 +75,17 @@ class FileHandler(_Tagged, logging.handlers.RotatingFileHandler):
 
     def __init__(self, *args, **kwargs):
         self._pending: list[logging.LogRecord] = []
+        self._broken = False
         super().__init__(*args, **kwargs)
 
+    def handleError(self, record):
+        # The disk is full or the folder read-only: the run stops with exit 4 and one sentence that
+        # says so; the log must not add "--- Logging error ---" tracebacks of its own on the console.
+        self._broken = True
+
     def emit(self, record):
+        if self._broken:
+            return
         if self.stream is None and not os.path.isdir(os.path.dirname(self.baseFilename)):
             self._pending.append(record)
             del self._pending[:-self.KEEP]
@@ -89,7 +97,7 @@ class FileHandler(_Tagged, logging.handlers.RotatingFileHandler):
 
     def close(self):
         # A traceback (a defect of ours) is worth a log file even when the run never made the folder.
-        if any(r.exc_info for r in self._pending):
+        if any(r.exc_info for r in self._pending) and not self._broken:
             try:
                 os.makedirs(os.path.dirname(self.baseFilename), exist_ok=True)
             except OSError:
@@ -98,7 +106,10 @@ class FileHandler(_Tagged, logging.handlers.RotatingFileHandler):
                 for record in self._pending:
                     super().emit(record)
         self._pending = []
-        super().close()
+        try:
+            super().close()
+        except OSError:         # flushing onto a full disk: the run has said so already
+            self._broken = True
 
 
 FILE_FORMAT = "%(asctime)s %(levelname)-7s %(process)d %(name)s: %(message)s"
@@ -132,6 +143,14 @@ def configure(mode: str = NORMAL, output_dir: Path | None = None, *, max_bytes: 
     logger.addHandler(handler)
     console.log_file = path
     return path
+
+
+def current_log() -> Path | None:
+    """The log file configure() set up, if any (named in the internal-error message)."""
+    for handler in logging.getLogger(ROOT).handlers:
+        if isinstance(handler, FileHandler):
+            return Path(handler.baseFilename)
+    return None
 
 
 def reset() -> None:

@@ -31,6 +31,7 @@ from pathlib import Path
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, TemplateError, TemplateNotFound
 
 from .dashboard import DASHBOARD as DASHBOARD_HTML       # CONTRACT §15: the leaders get the round's 看板 too
+from .mailupdate import department_facts, leader_facts
 from .rules import Rules
 from .reports import DEFAULT_TEMPLATES, DEPARTMENT_DIR, GAPLIST_XLSX, SUMMARY_TEMPLATE
 from .text import add_working_days, chinese_date, fmt_number, safe_filename
@@ -79,6 +80,10 @@ class Draft:
     html: str
     attachments: tuple[Attachment, ...] = ()
     neutral: tuple[tuple[str, str], ...] = field(default=(), compare=False)   # (run-time text, stand-in) for hashing
+    # What concerns this reader (CONTRACT §9), as canonical JSON: when given, it alone is the
+    # message's identity, so a change elsewhere (another department's score moving this one's
+    # rank) is no new content. Kept in the outbox to say what changed in a replacing message.
+    facts: str = ""
 
     @property
     def content_hash(self) -> str:
@@ -103,6 +108,9 @@ def plan(rules: Rules, round_dir: Path, *, templates_dir: Path | None = None) ->
             "title": summary.get("title") or rules.title, "round": round_name,
             "as_of": chinese_date(as_of), "resubmit_by": chinese_date(resubmit_by)}
     ranked = [d for d in summary.get("departments", []) if d.get("rank") is not None]
+    # A file still being copied (§3 file.incomplete) may be a department's: nobody is told it is missing yet.
+    copying = any(f.get("rule") == "file.incomplete" for sub in summary.get("submissions", [])
+                  for f in sub.get("findings") or [])
     drafts = []
     for dept in summary.get("departments", []):
         name = dept["name"]
@@ -123,20 +131,24 @@ def plan(rules: Rules, round_dir: Path, *, templates_dir: Path | None = None) ->
             draft = _reminder(rules, name, as_of)
         if draft is None:
             continue
+        if copying and state == "missing":
+            logger.info("有文件正在复制（file.incomplete），本次不向未报送的部门“%s”发提醒。", name)
+            continue
         kind, attachments, extra = draft
         drafts.append(_render(env, kind, round_name, name, name, emails, {**context, **extra},
-                              attachments, neutral))
+                              attachments, neutral, department_facts(summary, name) if kind == REPORT else ""))
     leader_files = _files(round_dir, [SUMMARY_DOCX, GAPLIST_XLSX]
                           + ([DASHBOARD_HTML] if (round_dir / DASHBOARD_HTML).is_file() else []))
     if leader_files is not None:
         extra = {**_leaders_context(summary), "attachment_names": [a.name for a in leader_files],
                  "dashboard": DASHBOARD_HTML if any(a.name == DASHBOARD_HTML for a in leader_files) else ""}
+        facts = leader_facts(summary)
         for leader in rules.leaders:
             if not leader.email:
                 logger.warning("领导“%s”在 rules.yaml 中没有填写邮箱（leaders[].email），不发送邮件。", leader.name)
                 continue
             drafts.append(_render(env, LEADERS, round_name, "", leader.name, tuple(leader.email),
-                                  {**base, **extra, "leader": leader.name}, leader_files, neutral))
+                                  {**base, **extra, "leader": leader.name}, leader_files, neutral, facts))
     return drafts
 
 
@@ -156,8 +168,10 @@ def _report(round_dir, summary, dept, ranked):
     files = _files(round_dir, [f"{DEPARTMENT_DIR}/{safe_filename(name)}.docx"])
     if files is None:
         return None
+    # A rejected file the department has since corrected (an accepted file came after it) is history.
     returned = [s for s in summary.get("submissions", [])
-                if s.get("department") == name and s.get("status") == "rejected" and s.get("returned")]
+                if s.get("department") == name and s.get("status") == "rejected" and s.get("returned")
+                and not s.get("corrected_by")]
     extra_files = _files(round_dir, [s["returned"] for s in returned]) or ()
     gaps = [g for g in summary.get("gaps", []) if g.get("department") == name]
     extra = {"score": fmt_number(dept.get("score")), "max": fmt_number(dept.get("max")),
@@ -251,7 +265,8 @@ def _environment(templates_dir: Path | None) -> tuple[Environment, Environment]:
     return Environment(loader=loader, autoescape=False, **common), Environment(loader=loader, autoescape=True, **common)
 
 
-def _render(envs, kind, round_name, department, reader, recipients, context, attachments, neutral) -> Draft:
+def _render(envs, kind, round_name, department, reader, recipients, context, attachments, neutral,
+            facts: str = "") -> Draft:
     plain, html = envs
     try:
         subject = plain.get_template(f"{kind}.subject.j2").render(context)
@@ -263,7 +278,7 @@ def _render(envs, kind, round_name, department, reader, recipients, context, att
         raise MailTemplateError(f"邮件模板“{kind}”无法使用：{exc}") from exc
     subject = " ".join(subject.split())    # one line: a header cannot hold line breaks
     return Draft(round_name, kind, department, reader, recipients, subject, text, body,
-                 tuple(attachments), tuple(neutral))
+                 tuple(attachments), tuple(neutral), facts)
 
 
 def _neutral_pairs(summary: dict) -> tuple[tuple[str, str], ...]:
@@ -304,6 +319,10 @@ def content_hash(draft: Draft) -> str:
         digest.update(f"{label}:{len(data)}:".encode())
         digest.update(data)
 
+    if draft.facts:
+        feed("kind", draft.kind.encode("utf-8"))
+        feed("facts", draft.facts.encode("utf-8"))
+        return digest.hexdigest()
     for label, text in (("kind", draft.kind), ("subject", draft.subject), ("text", draft.text),
                         ("html", draft.html)):
         feed(label, text.encode("utf-8"))

@@ -74,6 +74,11 @@ class OfficeState:
     ledger_path: Path | None = None
     now: dt.datetime | None = None
     round_file: str = ""                                                    # label of the round's gap list
+    review_file: str = ""                                                   # label of the round's 核定表
+    # 核定 rows refused this run in the round's own 核定表: (department, indicator) -> what was typed
+    # and why it was refused. The rewritten 核定表 shows them in their cells, marked and commented,
+    # so the next run reads them again and repeats the error until the office corrects the cell.
+    refused: dict[tuple[str, str], dict] = field(default_factory=dict)
 
     def scores(self) -> dict[tuple[str, str], float]:
         """(department, indicator) -> 核定得分, for scoring."""
@@ -115,6 +120,7 @@ def load_office(rules: Rules, round_name: str, round_dir: Path, office_files: di
     for c in getattr(computation, "scores", None) or ():
         state.self_scores[(c.department, c.indicator)] = c.score
     state.round_file = (Path(round_dir) / GAP_FILE).as_posix()
+    state.review_file = (Path(round_dir) / REVIEW_FILE).as_posix()
     with closing(store.connect(state.ledger_path)) as conn:
         state.reviews = store.load_reviews(conn, round_name)
         state.tracking = store.load_tracking(conn, round_name)
@@ -154,11 +160,19 @@ def load_office(rules: Rules, round_name: str, round_dir: Path, office_files: di
     baseline_tracking: dict[str, dict] = {}
     edits: list[_Edit] = []
     for copy in copies:
+        first: dict[tuple[str, str], Row] = {}          # a 核定 row's first occurrence in this copy
+        conflicting: set[tuple[str, str]] = set()
         for row in copy.rows:
             if copy.kind == REVIEW:
                 key = _review_row_key(rules, copy, row, state)
                 if key is None:
                     continue
+                if key in first:            # the same (部门, 指标编号) twice: never first-wins silently
+                    if row.values.get("score") != first[key].values.get("score"):
+                        conflicting.add(key)
+                        state.findings.append(_duplicate_row(copy, first[key], row, key))
+                    continue
+                first[key] = row
                 base = _baseline(copy, review_key(*key), baseline_reviews.get(key))
             else:
                 key = row.keys["问题编号"]
@@ -171,6 +185,8 @@ def load_office(rules: Rules, round_name: str, round_dir: Path, office_files: di
             ours = copy.written is not None and (key if copy.kind != REVIEW else review_key(*key)) in copy.written
             if changes or (copy.kind != REVIEW and not ours):
                 edits.append(_Edit(copy.kind, key, changes, row, copy, len(edits)))
+        if conflicting:         # neither score is taken: the previous value stands (a review.* error)
+            edits = [e for e in edits if not (e.copy is copy and e.key in conflicting)]
     edits.sort(key=lambda e: e.sort_key)
     with closing(store.connect(state.ledger_path)) as conn, conn:
         for edit in edits:
@@ -199,6 +215,13 @@ def _baseline(copy: OfficeCopy, row_key: str, current: dict | None) -> dict | No
     if copy.written is not None and row_key in copy.written:
         return copy.written[row_key]
     return current
+
+
+def _duplicate_row(copy: OfficeCopy, kept: Row, again: Row, key: tuple[str, str]):
+    return finding("review.duplicate_row", sheet=copy.sheet, cell=again.cells.get("score", again.key_cells["指标编号"]),
+                   value=again.raw.get("score"), file=copy.file, department=key[0], code=key[1],
+                   first=kept.number, again=again.number, first_score=kept.values.get("score") or "（空）",
+                   again_score=again.values.get("score") or "（空）")
 
 
 def _review_row_key(rules: Rules, copy: OfficeCopy, row: Row, state: OfficeState):
@@ -254,7 +277,12 @@ def _apply_review(conn, rules: Rules, state: OfficeState, edit: _Edit) -> None:
                                 value="", score=fmt_number(score), self_score=fmt_number(self_score), **where))
     if problems:                  # the whole row is ignored; the previous values stand
         state.findings.extend(problems)
+        if edit.copy.file == state.review_file:     # a copy in input/ keeps what was typed itself
+            state.refused[edit.key] = {"values": {name: raw.get(name) for name in edit.changes},
+                                       "cells": {p.cell for p in problems},
+                                       "note": "\n".join(f"未采用：{p.message}" for p in problems)}
         return
+    state.refused.pop(edit.key, None)
     recorded = state.now.isoformat(timespec="seconds")
     new = Review(score=score, reason=reason, reviewer=edit.changes.get("reviewer", current.reviewer),
                  date=edit.changes.get("date", current.date), file=edit.copy.file, recorded=recorded,

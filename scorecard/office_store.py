@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from .ledger import wait_seconds
 from .office_read import NOT_STARTED, REVIEW, fmt_canonical, review_key
 
 if TYPE_CHECKING:
@@ -104,7 +105,7 @@ class Tracking:
 
 def connect(path: Path) -> sqlite3.Connection:
     path.parent.mkdir(parents=True, exist_ok=True)
-    conn = sqlite3.connect(path, timeout=30)
+    conn = sqlite3.connect(path, timeout=wait_seconds())
     conn.executescript(SCHEMA)
     return conn
 

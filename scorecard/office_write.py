@@ -25,6 +25,7 @@ FONT = "宋体"
 HEADER_FILL = PatternFill("solid", fgColor="D9D9D9")
 LOCKED_FILL = PatternFill("solid", fgColor="F2F2F2")
 INPUT_FILL = PatternFill("solid", fgColor="FFFFFF")
+REFUSED_FILL = PatternFill("solid", fgColor="FFC7CE")     # a typed value that was not taken (as 退回 marks)
 THIN = Side(style="thin", color="A6A6A6")
 BORDER = Border(left=THIN, right=THIN, top=THIN, bottom=THIN)
 UNLOCKED = Protection(locked=False)
@@ -167,9 +168,9 @@ TOP_CENTRED = Alignment(vertical="top", wrap_text=True, horizontal="center")
 NUMBER_FORMATS = {"indicator": "@", "date": DATE_FORMAT}
 
 
-def _cell_style(key: str, editable: bool) -> dict:
+def _cell_style(key: str, editable: bool, refused: bool = False) -> dict:
     style = {"font": BODY_FONT, "border": BORDER, "alignment": TOP_CENTRED if key in CENTRED else TOP,
-             "fill": INPUT_FILL if editable else LOCKED_FILL}
+             "fill": REFUSED_FILL if refused else INPUT_FILL if editable else LOCKED_FILL}
     if editable:
         style["protection"] = UNLOCKED
     if key in NUMBER_FORMATS:
@@ -187,14 +188,19 @@ def review_rows(summary: dict) -> dict[tuple[str, str], dict]:
 
 
 def write_review_xlsx(summary: dict, path: Path, rows: dict[tuple[str, str], dict] | None = None, *,
-                      copy_id: str | None = None, now: dt.datetime | None = None) -> Path:
+                      copy_id: str | None = None, now: dt.datetime | None = None,
+                      refused: dict[tuple[str, str], dict] | None = None) -> Path:
     """Write 核定表.xlsx: a row per (department, assigned indicator) with everything recorded so far.
 
     rows: the office's recorded values per (department, indicator), including ones without a
     核定得分 (a 核定说明 typed alone); defaults to summary["reviews"].
+    refused: rows whose edit was refused ({"values": field -> as typed, "note": why}): the typed
+    values stay in their cells, red with a comment, while _meta records what is recorded, so the
+    next run reads them as an edit again and repeats the error until the cell is corrected.
     """
     path = Path(path)
     recorded_rows = review_rows(summary) if rows is None else rows
+    refused = refused or {}
     indicators = {i["code"]: i for i in summary.get("indicators", [])}
     entries = summary.get("entries", [])
     titles = [c[0] for c in REVIEW_COLUMNS]
@@ -208,6 +214,8 @@ def write_review_xlsx(summary: dict, path: Path, rows: dict[tuple[str, str], dic
     keys = [key for _, key, _, _ in REVIEW_COLUMNS]
     styles = {(key, quote): body.style(key, lambda key=key, editable=editable: _cell_style(key, editable), quote)
               for _, key, _, editable in REVIEW_COLUMNS for quote in (False, True)}
+    marked = {(key, quote): body.style(("refused", key), lambda key=key: _cell_style(key, True, True), quote)
+              for _, key, _, editable in REVIEW_COLUMNS if editable for quote in (False, True)}
     height = RowHeights([width for _, _, width, _ in REVIEW_COLUMNS])
 
     def values_of(entry: dict, recorded: dict) -> dict:
@@ -226,9 +234,18 @@ def write_review_xlsx(summary: dict, path: Path, rows: dict[tuple[str, str], dic
     other_at = [n for n, k in enumerate(keys) if k not in fixed_keys]
     fixed_rows: dict[tuple, tuple[list, int]] = {}
 
+    for number, entry in enumerate(entries, 2):
+        typed = refused.get((entry["department"], entry["indicator"]))
+        if typed:
+            first = next((k for k in keys if k in typed["values"]), keys[0])
+            body.comments[(number, keys.index(first) + 1)] = typed["note"]
+
     def body_rows():
         for entry in entries:
-            values = values_of(entry, recorded_rows.get((entry["department"], entry["indicator"]), {}))
+            row_key = (entry["department"], entry["indicator"])
+            typed = refused.get(row_key, {}).get("values", {})
+            values = values_of(entry, recorded_rows.get(row_key, {}))
+            values.update({k: ("" if v is None else v) for k, v in typed.items()})
             signature = tuple(values[k] for k in fixed_keys)
             fixed = fixed_rows.get(signature)
             if fixed is None:
@@ -240,7 +257,7 @@ def write_review_xlsx(summary: dict, path: Path, rows: dict[tuple[str, str], dic
                 row[n] = cell
             others = [_stored(values[keys[n]]) for n in other_at]
             for n, v in zip(other_at, others):
-                row[n] = (v, styles[(keys[n], quoted(v))])
+                row[n] = (v, (marked if keys[n] in typed else styles)[(keys[n], quoted(v))])
             yield height.height(height.count(others, fixed[1], other_at)), row
 
     body.rows = body_rows()

@@ -16,7 +16,7 @@ from contextlib import closing
 from dataclasses import dataclass
 from pathlib import Path
 
-from .ledger import FILE_NAME
+from .ledger import FILE_NAME, wait_seconds
 from .text import fmt_number
 
 PENDING, SENT, FAILED, SUPERSEDED = "pending", "sent", "failed", "superseded"
@@ -46,6 +46,7 @@ CREATE TABLE IF NOT EXISTS outbox (
     size          INTEGER NOT NULL DEFAULT 0,
     eml           BLOB,
     sent_order    INTEGER,
+    facts         TEXT,
     UNIQUE (round, recipient, kind, content_hash)
 );
 CREATE UNIQUE INDEX IF NOT EXISTS outbox_key ON outbox (round, recipient, kind, content_hash);
@@ -54,7 +55,7 @@ CREATE INDEX IF NOT EXISTS outbox_state ON outbox (state, next_attempt);
 # Columns beyond the shared schema (CONTRACT: what `status` reads). Added to a table another module
 # created first with only the shared columns.
 EXTRA_COLUMNS = {"reader": "TEXT NOT NULL DEFAULT ''", "size": "INTEGER NOT NULL DEFAULT 0", "eml": "BLOB",
-                 "sent_order": "INTEGER"}
+                 "sent_order": "INTEGER", "facts": "TEXT"}
 
 _COLUMNS = ("id, round, recipient, kind, department, content_hash, message_id, subject, state, attempts, "
             "last_error, created, updated, next_attempt, sent_at, reader, size")
@@ -73,6 +74,13 @@ class Entry:
     message_id: str
     subject: str
     eml: bytes
+    facts: str = ""                 # what concerns the reader (mailupdate), to say what a later message changed
+    size: int | None = None         # the message's size when eml is not kept (too large to send)
+    too_large: str = ""             # which attachment makes it too large, for the warning
+
+    @property
+    def bytes(self) -> int:
+        return len(self.eml) if self.size is None else self.size
 
 
 @dataclass(frozen=True)
@@ -119,7 +127,7 @@ class Outbox:
 
     def _connect(self) -> sqlite3.Connection:
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        conn = sqlite3.connect(self.path, timeout=30)
+        conn = sqlite3.connect(self.path, timeout=wait_seconds())
         have = {row[1] for row in conn.execute("PRAGMA table_info(outbox)")}
         with conn:
             for name, decl in EXTRA_COLUMNS.items():
@@ -139,18 +147,19 @@ class Outbox:
         result, at, current = Queued(too_large=[]), stamp(now), []
         with closing(self._connect()) as conn, conn:
             for e in entries:
-                fits = len(e.eml) <= max_bytes
-                error = None if fits else too_large_message(len(e.eml), max_bytes)
+                fits = e.bytes <= max_bytes
+                error = None if fits else too_large_message(e.bytes, max_bytes, e.too_large)
                 row = conn.execute("SELECT id, state, last_error FROM outbox WHERE round = ? AND recipient = ? "
                                    "AND kind = ? AND content_hash = ?",
                                    (e.round, e.recipient, e.kind, e.content_hash)).fetchone()
                 if row is None:
                     cur = conn.execute(
                         "INSERT INTO outbox (round, recipient, kind, department, content_hash, message_id, subject, "
-                        "state, attempts, last_error, created, updated, reader, size, eml) "
-                        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, 0, ?, ?, ?, ?, ?, ?)",
+                        "state, attempts, last_error, created, updated, reader, size, eml, facts) "
+                        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, 0, ?, ?, ?, ?, ?, ?, ?)",
                         (e.round, e.recipient, e.kind, e.department, e.content_hash, e.message_id, e.subject,
-                         PENDING if fits else FAILED, error, at, at, e.reader, len(e.eml), e.eml))
+                         PENDING if fits else FAILED, error, at, at, e.reader, e.bytes,
+                         e.eml if fits else b"", e.facts))     # a message that can never go is not stored
                     current.append(cur.lastrowid)
                     result.new += 1
                     if not fits:
@@ -159,14 +168,21 @@ class Outbox:
                 row_id, state, last_error = row
                 current.append(row_id)
                 if self._revive(conn, e, row_id, state, last_error, fits):
-                    conn.execute("UPDATE outbox SET state = ?, last_error = ?, updated = ?, next_attempt = NULL "
-                                 "WHERE id = ?", (PENDING, None, at, row_id))
+                    # its body again: a superseded or too large row kept none
+                    conn.execute("UPDATE outbox SET state = ?, last_error = ?, updated = ?, next_attempt = NULL, "
+                                 "subject = ?, size = ?, eml = ? WHERE id = ?",
+                                 (PENDING, None, at, e.subject, e.bytes, e.eml, row_id))
                     result.new += 1
                 else:
+                    if state == PENDING:     # the same content, not sent yet: it goes as rendered now
+                        conn.execute("UPDATE outbox SET subject = ?, size = ?, eml = ? WHERE id = ?",
+                                     (e.subject, len(e.eml), e.eml, row_id))
                     result.unchanged += 1
             marks = ", ".join("?" * len(current))
-            cur = conn.execute(f"UPDATE outbox SET state = ?, updated = ? WHERE round = ? AND state IN (?, ?) "
-                               f"AND id NOT IN ({marks})", (SUPERSEDED, at, round_name, PENDING, FAILED, *current))
+            # A superseded message is never sent: its body goes (the ledger grew by every changed run).
+            cur = conn.execute(f"UPDATE outbox SET state = ?, updated = ?, eml = X'' WHERE round = ? "
+                               f"AND state IN (?, ?) AND id NOT IN ({marks})",
+                               (SUPERSEDED, at, round_name, PENDING, FAILED, *current))
             result.superseded = cur.rowcount
         return result
 
@@ -184,6 +200,16 @@ class Outbox:
                                   row_id)).fetchone()
             return later is not None
         return False
+
+    def last_sent(self, round_name: str, recipient: str, kind: str, department: str,
+                  reader: str) -> tuple[str, str] | None:
+        """(content_hash, facts) of what this address received last of this round, kind and reader."""
+        with closing(self._connect()) as conn:
+            row = conn.execute("SELECT content_hash, COALESCE(facts, '') FROM outbox WHERE round = ? AND recipient = ? "
+                               "AND kind = ? AND department = ? AND reader = ? AND state = ? "
+                               "ORDER BY sent_order DESC LIMIT 1",
+                               (round_name, recipient, kind, department, reader, SENT)).fetchone()
+        return (row[0], row[1]) if row else None
 
     def due(self, now: dt.datetime, *, honour_backoff: bool) -> list[Row]:
         sql = f"SELECT {_COLUMNS} FROM outbox WHERE state = ?"
@@ -236,7 +262,8 @@ class Outbox:
             conn.execute(f"UPDATE outbox SET {assignments}, updated = ? WHERE id = ?", args + (stamp(now), row_id))
 
 
-def too_large_message(size: int, limit: int) -> str:
-    return (f"{TOO_LARGE}（{size / 1048576:.2f} MB，超过上限 {fmt_number(limit / 1048576)} MB），未发送。"
+def too_large_message(size: int, limit: int, attachment: str = "") -> str:
+    return (f"{TOO_LARGE}（{size / 1048576:.2f} MB，超过上限 {fmt_number(limit / 1048576)} MB"
+            + (f"；{attachment}" if attachment else "") + "），未发送。"
             "请将附件压缩或通过其他方式送达，或在 rules.yaml 的 mail.max_mb 中调高上限"
             "（不要超过邮件服务器允许的大小），再运行 `python process.py send`")

@@ -16,8 +16,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
-from . import unchanged
-from .fsutil import file_sha256, run_lock
+from . import ledger, ledger_backup, listing, stopping, unchanged
+from .errors import FoldersOverlap, translate
+from .fsutil import clean_left_behind, file_sha256, run_lock
 from .rules import Rules
 from .text import safe_filename
 
@@ -26,8 +27,7 @@ __all__ = ["RunResult", "default_round", "default_workers", "discover", "run"]
 logger = logging.getLogger(__name__)
 
 Progress = Callable[[str, int, int], None]      # (stage, done, total)
-
-
+DEFAULT_SETTLE = 30.0       # seconds: an unreadable file changed more recently is still being copied (§3)
 @dataclass
 class RunResult:
     summary: dict                   # summary.json as written (unchanged: as the last run wrote it)
@@ -44,14 +44,37 @@ def default_round(rules: Rules, as_of: dt.date) -> str:
 
 def discover(input_dir: Path, exclude: Path | None = None) -> list[Path]:
     """Every file below input_dir (subfolders included), in a stable order; the output folder is skipped."""
-    found = []
-    exclude = exclude.resolve() if exclude else None
-    for root, dirs, files in os.walk(input_dir):
-        root_path = Path(root)
-        dirs[:] = sorted(d for d in dirs if not d.startswith(".")
-                         and (exclude is None or (root_path / d).resolve() != exclude))
-        found.extend(root_path / name for name in sorted(files))
-    return found
+    return listing.walk(input_dir, exclude)[0]
+
+
+def check_folders(input_dir: Path, output_dir: Path) -> None:
+    """Raise FoldersOverlap when the output folder is, is inside, or contains the input folder:
+    a run would read its own outputs back as submissions (CONTRACT.md §6, exit 2)."""
+    inp = Path(os.path.realpath(input_dir))
+    out = Path(os.path.realpath(output_dir))
+    if inp == out or inp in out.parents or out in inp.parents:
+        raise FoldersOverlap(input_dir, output_dir)
+
+
+def _hash_all(paths: list[Path], refused: dict, max_bytes: int) -> dict[Path, str]:
+    """Each file's SHA-256, for the key and the stages. A file that is never opened (refused) or is
+    over the size limit (it is refused without being read) stands in by its type or size and time."""
+    hashes = {}
+    for path in paths:
+        stopping.check()
+        if path in refused:
+            hashes[path] = f"{refused[path].rule}:-"
+            continue
+        try:
+            st = path.stat()
+        except OSError:
+            hashes[path] = ""
+            continue
+        if st.st_size > max_bytes:
+            hashes[path] = f"file.too_large:{st.st_size}:{st.st_mtime_ns}"
+        else:
+            hashes[path] = file_sha256(path)
+    return hashes
 
 
 def _no_progress(stage: str, done: int, total: int) -> None:
@@ -66,10 +89,13 @@ def default_workers() -> int:
 def run(rules: Rules, input_dir: Path, output_dir: Path, *, round_name: str | None = None,
         as_of: dt.date | None = None, templates_dir: Path | None = None,
         clock: Callable[[], dt.datetime] = dt.datetime.now, progress: Progress | None = None,
-        workers: int | None = None, force: bool = False) -> RunResult:
+        workers: int | None = None, force: bool = False, settle: float = DEFAULT_SETTLE,
+        wall: Callable[[], float] = time.time) -> RunResult:
     """Process every workbook in input_dir into output_dir/<round>/. Raises LockHeld when another run is on.
     workers: processes for reading files (default: one per core; 1 reads in this process).
-    force: process everything again even when nothing changed since the last run."""
+    force: process everything again even when nothing changed since the last run.
+    settle: a file changed less than this many seconds ago (by `wall`, the file system's clock)
+    that cannot be opened is taken to be still copying: skipped (file.incomplete), read next run."""
     workers = workers or default_workers()
     progress = progress or _no_progress
     now = clock()
@@ -77,11 +103,27 @@ def run(rules: Rules, input_dir: Path, output_dir: Path, *, round_name: str | No
     round_name = round_name or default_round(rules, as_of)
     if not input_dir.is_dir():
         raise NotADirectoryError(str(input_dir))
+    try:
+        return _run_locked(rules, input_dir, output_dir, round_name=round_name, as_of=as_of, now=now,
+                           templates_dir=templates_dir, progress=progress, workers=workers, force=force,
+                           settle=settle, wall=wall)
+    except (OSError, ledger.sqlite3.Error) as exc:
+        stop = translate(exc, output_dir, ledger.wait_seconds())
+        if stop is None:
+            raise
+        raise stop from exc
+
+
+def _run_locked(rules: Rules, input_dir: Path, output_dir: Path, *, round_name: str, as_of: dt.date,
+                now: dt.datetime, templates_dir: Path | None, progress: Progress, workers: int,
+                force: bool, settle: float, wall: Callable[[], float]) -> RunResult:
     with run_lock(output_dir):
         start = time.perf_counter()
-        paths = discover(input_dir, exclude=output_dir)
+        clean_left_behind(output_dir)       # a killed run's staging folders: we hold the lock, none is live
+        ledger_backup.verify(output_dir)           # a damaged ledger stops here (exit 3), before anything is written
+        paths, refused = listing.walk(input_dir, exclude=output_dir)
         round_dir = output_dir / safe_filename(round_name)
-        hashes = {path: file_sha256(path) for path in paths}       # read once, for the key and the stages
+        hashes = _hash_all(paths, refused, rules.limits.max_file_bytes)     # read once
         key = unchanged.input_key(rules, input_dir, hashes, round_name=round_name, as_of=as_of,
                                   templates_dir=templates_dir)
         if not force:
@@ -95,11 +137,14 @@ def run(rules: Rules, input_dir: Path, output_dir: Path, *, round_name: str | No
         from .stages import process         # here: the heavy imports (pandas, openpyxl, docx, matplotlib)
 
         result = RunResult(*process(rules, input_dir, output_dir, hashes, round_name=round_name, as_of=as_of,
-                                    now=now, templates_dir=templates_dir, progress=progress, workers=workers))
-        # The office's findings on its edits (§11) are reported once, by the run that read the edit:
-        # the next run must say nothing of them, so a run that reported some is never stood in for.
-        # A data workbook's findings (§12, rule ids data.*) come from the input alone and recur.
-        once = [f for f in result.summary.get("office_findings") or () if not f["rule"].startswith("data.")]
-        if not once:
+                                    now=now, templates_dir=templates_dir, progress=progress, workers=workers,
+                                    settle=settle, wall=wall, refused=refused))
+        # Every finding recurs while its cause holds (§11: a refused edit stays in its cell and is
+        # read again; a 销号 on a gap the data still shows is warned on every run; §12: data rows),
+        # so an unchanged rerun may stand in for this run and repeat them from its summary.
+        # A file still being copied (file.incomplete) is read again by the next run, whatever its bytes.
+        if not any(sub.get("findings") and any(f["rule"] == "file.incomplete" for f in sub["findings"])
+                   for sub in result.summary.get("submissions", [])):
             unchanged.remember(output_dir, round_dir, key, now)
+        ledger_backup.keep_backup(output_dir)      # the way back from a damaged ledger (`ledger restore`)
     return result

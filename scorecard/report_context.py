@@ -241,6 +241,15 @@ class Shared:
         return f"第{rank}名{'（并列）' if self.rank_counts.get(rank, 0) > 1 else ''}"
 
 
+PENDING_TEXT = "待数据"
+
+
+def pending_basis(indicator: dict) -> str:
+    """A computed indicator whose data has not arrived this round (§12)."""
+    data = (indicator.get("computed") or {}).get("data") or "平台"
+    return f"{PENDING_TEXT}：本轮尚未收到“{data}”数据表，暂计0分，不作为问题短板；数据到后重新处理即计分。"
+
+
 def computed_basis(record: dict, indicator: dict) -> str:
     """How one computed score came about, e.g. 42人中38人达到8,000分（占90.5%），得4.5分。"""
     spec = indicator.get("computed") or {}

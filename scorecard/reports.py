@@ -35,7 +35,7 @@ from docxtpl import DocxTemplate, InlineImage
 from jinja2 import Environment, StrictUndefined, TemplateError, TemplateSyntaxError
 from lxml.etree import XMLSyntaxError
 
-from . import PACKAGE_TEMPLATES, charts, docstyle, docxrender
+from . import PACKAGE_TEMPLATES, charts, docstyle, docxrender, stopping
 from .docxrender import CompilingEnvironment, Template as _Template
 from .errors import ReportError  # noqa: F401 (raised here, imported from here by callers)
 from .gaplist import write_gap_xlsx
@@ -43,7 +43,7 @@ from .rendercache import RenderCache, content_key
 from .department_report import department_context
 from .report_context import TOP_GAPS, Shared, clean, gap_groups, verdict_sentence  # noqa: F401 (public)
 from .summary_report import summary_context
-from .text import safe_filename
+from .text import unique_filename
 
 SUMMARY_TEMPLATE = "汇总报告.docx"
 DEPARTMENT_TEMPLATE = "部门报告.docx"
@@ -214,15 +214,6 @@ def _syntax_message(exc: TemplateSyntaxError) -> str:
     return f"模板标签语法错误：{detail}" + (f"，出错位置附近的文字：“{near}”" if near else "")
 
 
-def _unique_name(name: str, used: set[str]) -> str:
-    stem, k = safe_filename(name), 2
-    candidate = stem
-    while candidate.lower() in used:
-        candidate, k = f"{stem}（{k}）", k + 1
-    used.add(candidate.lower())
-    return candidate
-
-
 @dataclass(frozen=True)
 class Report:
     """One document of a round, for the mailer: path relative to the round folder (posix),
@@ -314,7 +305,7 @@ def write_reports(summary: dict, out_dir: Path, templates_dir: Path | None = Non
     dept_dir.mkdir(exist_ok=True)
     # One template read, one patched source and one compiled Jinja template for all departments.
     data, used = _read_template(DEPARTMENT_TEMPLATE, templates_dir), set()
-    jobs = [(d["name"], str(dept_dir / f"{_unique_name(d['name'], used)}.docx"))
+    jobs = [(d["name"], str(dept_dir / f"{unique_filename(d['name'], used)}.docx"))
             for d in summary.get("departments", [])]
     base = _department_key_base(data, shared, env) if jobs else b""
     summary_doc, gap_doc = whole(SUMMARY_TEMPLATE), whole(GAPLIST_TEMPLATE)
@@ -412,6 +403,7 @@ def _render_departments(jobs: list[tuple[str, str]], base: bytes) -> tuple[dict[
     w, keys = _WORKER, {}
     try:
         for name, path in jobs:
+            stopping.check()        # SIGTERM: stop between reports (a worker process never sees the flag)
             context = build_context(DEPARTMENT_TEMPLATE, w["summary"], None, name, shared=w["shared"])
             w["renderer"].render(context, Path(path))
             keys[path] = content_key(base, {"dept": context["dept"]})
@@ -459,9 +451,17 @@ class _Pool:
     @staticmethod
     def result(futures: list) -> tuple[dict[str, str], tuple[str, str] | None]:
         """Waits for the department reports: their keys, and the first failure."""
+        from concurrent.futures import TimeoutError as Pending
+
         keys: dict[str, str] = {}
         for future in futures:
-            done, failed = future.result()
+            while True:             # a stop asked for is seen while the workers render
+                stopping.check()
+                try:
+                    done, failed = future.result(timeout=0.2)
+                    break
+                except Pending:
+                    continue
             keys.update(done)
             if failed:
                 return keys, failed

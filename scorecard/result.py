@@ -115,6 +115,7 @@ class EntryResult:
     # §12: a computed indicator's entry holds the computed score; what the department typed, if anything
     computed: bool = False
     reported_score: Number | None = optional()
+    pending: bool | None = optional()   # §12: computed, and its data has not arrived (待数据): counts 0
 
 
 # --- The office's own pass (CONTRACT.md §11); filled in by scorecard.office --------------------
@@ -208,6 +209,9 @@ class SubmissionResult:
     data: tuple[str, ...] | None = optional()
     rows: int | None = optional()
     replaced_by: str | None = optional()
+    # A rejected file older than the department's accepted one (the corrected file came after it):
+    # its 退回 copy is out of date and no longer goes out with the department's report.
+    corrected_by: str | None = optional()
 
 
 @dataclass(frozen=True, slots=True)
@@ -272,7 +276,7 @@ class ComputedSpec:
     value: str
     target: Number
     method: str                     # share | mean | sum
-    missing: bool                   # no data workbook this round: self-scores count (data.missing)
+    missing: bool                   # no data workbook this round: pending (待数据), counts 0 (data.missing)
 
 
 @dataclass(frozen=True, slots=True)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+import re
 from dataclasses import dataclass, field, replace
 from functools import cached_property
 from pathlib import Path
@@ -426,14 +427,30 @@ def _build(data, c: _Checker) -> Rules:
     return _with_fingerprint(rules)
 
 
+_ATOM = r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+"
+_LABEL = r"[A-Za-z0-9\u00a0-\uffff](?:[A-Za-z0-9\u00a0-\uffff-]{0,61}[A-Za-z0-9\u00a0-\uffff])?"
+ADDRESS = re.compile(rf"{_ATOM}(?:\.{_ATOM})*@{_LABEL}(?:\.{_LABEL})+")
+
+
+def one_address(text: str) -> bool:
+    """Exactly one plain address (local@domain.tld) and nothing else: no second address hidden by a
+    comma or quotes (`evil,"x"bgs@…` would have the server deliver to `evil`), no display name."""
+    from email.utils import getaddresses
+
+    if not ADDRESS.fullmatch(text):
+        return False
+    pairs = getaddresses([text])
+    return len(pairs) == 1 and pairs[0] == ("", text)
+
+
 def _emails(value, kp, c: _Checker) -> tuple[str, ...]:
-    """Addresses checked one way for departments and leaders alike: one @, no spaces, a dot after @."""
+    """Addresses checked one way for departments and leaders alike: each entry exactly one address."""
     emails = c.strings(value, kp + ("email",))
     for j, email in enumerate(emails):
-        local, at, domain = email.partition("@")
-        if email and (not at or not local or "@" in domain or "." not in domain or any(ch.isspace() for ch in email)):
-            c.problem(kp + ("email", j), f"“{email}”不是有效的电子邮箱地址")
-    return tuple(e for e in emails if e)
+        if email and not one_address(email.strip()):
+            c.problem(kp + ("email", j), f"“{email}”不是有效的电子邮箱地址（每项只能写一个地址，"
+                                         "如 bgs@example.gov.cn；多个地址请分行写成列表的多项）")
+    return tuple(e.strip() for e in emails if e)
 
 
 def _departments(value, c: _Checker) -> tuple[Department, ...]:

@@ -72,6 +72,15 @@ _ROOT = re.compile(rb"<(?![?!/])" + _PREFIX + rb"([A-Za-z_][\w.\-]*)")
 _BINDING = re.compile(rb"""xmlns:([A-Za-z_][\w.\-]{0,30})\s*=\s*["'](?:http://schemas\.openxmlformats\.org/"""
                       rb"""spreadsheetml/2006/main|http://purl\.oclc\.org/ooxml/spreadsheetml/main)["']""")
 BINDING_TAIL = 160             # longer than any binding we look for
+# Excel's own limit on a cell's text. A longer one is refused while the XML streams, before any
+# reader builds the string (six 3.5-million-character cells took a reader past 1 GB).
+MAX_CELL_CHARS = 32767
+# Where one cell's text ends and the next begins: a shared string (<si>) or a sheet's cell (<c>).
+_CELL_EDGE = re.compile(rb"</?" + _PREFIX + rb"(?:si|c|row)[\s/>]")
+EDGE_WINDOW = (MAX_CELL_CHARS + 1) // 2        # two windows without an edge are needed for a long cell
+_MARKUP = re.compile(rb"<[^>]*>")
+_ESCAPE = re.compile(rb"&#?[A-Za-z0-9]{1,10};|_x[0-9A-Fa-f]{4}_")     # one character each
+_CELL_REF = re.compile(rb"""\br\s*=\s*["']([A-Za-z]{1,3}[0-9]{1,7})["']""")
 MAX_PREFIXES = 8
 _DECLARATION = re.compile(rb"<!(?:DOCTYPE|ENTITY)", re.IGNORECASE)
 _ENCODING = re.compile(rb"""\A(?:\xef\xbb\xbf)?\s*<\?xml[^>]{0,200}?encoding\s*=\s*["']([^"'>]{1,40})["']""")
@@ -429,6 +438,12 @@ class _XmlPart:
         self.tail = b""                      # end of the previous region, for bindings split by a cut
         self.prefixes: set[bytes] = set()
         self.prefixed: re.Pattern | None = None
+        self.cells = self.sheet             # a part whose text is cells' text (sheets, shared strings)
+        self.run = 0                        # bytes since the last cell edge
+        self.held: list[bytes] = []         # those bytes, while there are few of them
+        self.exact: int | None = None       # characters, counted once the bytes exceed the limit
+        self.after_edge = b""               # the last EDGE_WINDOW bytes of a region taken the fast way
+        self.from_edge = False
 
     @classmethod
     def start(cls, scan: _Scan, name: str, head: bytes) -> _XmlPart | None:
@@ -446,6 +461,7 @@ class _XmlPart:
             self.sheet = self.sheet or bool(root and root.group(1) in WORKSHEET_ROOTS)
             if self.sheet:
                 self.scan.rows.setdefault(self.name, 0)
+            self.cells = self.sheet or bool(root and root.group(1) == b"sst")
         cut = len(buf)
         if not final:
             cut = buf.rfind(b"<", max(0, len(buf) - OVERLAP))
@@ -457,6 +473,8 @@ class _XmlPart:
     def _region(self, region: bytes) -> None:
         if b"!" in region and _DECLARATION.search(region):     # "!" alone: memchr-fast, rare in XML
             raise self.scan.unsafe(f"“{self.name[:80]}”中含有 DOCTYPE/ENTITY 声明（XML 实体扩展或外部实体攻击手法）")
+        if self.cells:
+            self._lengths(region)
         if not self.sheet:
             return
         window = self.tail + region
@@ -471,6 +489,69 @@ class _XmlPart:
             self.scan.cells += tags.count(b"c")
             if not self.scan.formulas and b"f" in tags:
                 self.scan.formulas = True
+
+    def _lengths(self, region: bytes) -> None:
+        """cell.too_long: the text between two cell edges, counted exactly only where there are
+        more bytes than the limit has characters (a character is at least one byte).
+
+        Fast path: when every EDGE_WINDOW bytes of the region (and its last EDGE_WINDOW) hold an
+        edge, no stretch between edges can reach 2 x EDGE_WINDOW > the limit, so nothing is counted:
+        a few searches per region instead of a look at every cell. The region's tail is kept, so
+        the next region, if it is not so simple, is counted from an edge inside that tail."""
+        n = len(region)
+        if n >= EDGE_WINDOW and _CELL_EDGE.search(region, n - EDGE_WINDOW, n) and all(
+                _CELL_EDGE.search(region, a, min(a + EDGE_WINDOW, n)) for a in range(0, n, EDGE_WINDOW)):
+            if self.run or self.exact is not None:          # a long run counted exactly ends here
+                self._grow(region[:_CELL_EDGE.search(region).start()])
+            self._close()
+            self.after_edge = region[-EDGE_WINDOW:]
+            return
+        if self.after_edge:
+            region, self.after_edge = self.after_edge + region, b""
+            self._close()
+        pieces = _CELL_EDGE.split(region)       # in C: no Python loop over the cells
+        if len(pieces) == 1:
+            self._grow(region)
+            return
+        if pieces[0]:
+            self._grow(pieces[0])
+        self._close()
+        if len(pieces) > 2 and max(map(len, pieces[1:-1])) > MAX_CELL_CHARS:
+            for piece in pieces[1:-1]:
+                if len(piece) > MAX_CELL_CHARS:
+                    self._grow(piece)
+                    self._close()
+        self._grow(pieces[-1])
+
+    def _grow(self, segment: bytes) -> None:
+        if self.exact is None:
+            self.run += len(segment)
+            self.held.append(segment)
+            if self.run <= MAX_CELL_CHARS:
+                return
+            segment, self.exact = b"".join(self.held), 0
+            self.held = [segment[:200]]     # for the cell reference
+            close, open_ = segment.find(b">"), segment.find(b"<")
+            if self.from_edge and close >= 0 and (open_ < 0 or close < open_):
+                segment = segment[close + 1:]     # the rest of the edge's own tag (r="H5" t="s">)
+            self.decode = codecs.getincrementaldecoder("utf-8")("ignore").decode    # a character split by a cut
+            self.pending = b""
+        segment = self.pending + segment
+        escape = max(segment.rfind(b"&", len(segment) - 12), segment.rfind(b"_x", len(segment) - 7))
+        if escape >= 0 and b";" not in segment[escape:] and not segment.endswith(b"_"):
+            segment, self.pending = segment[:escape], segment[escape:]      # an escape split by a cut
+        else:
+            self.pending = b""
+        text = _MARKUP.sub(b"", segment)
+        self.exact += len(self.decode(text)) - sum(len(e) - 1 for e in _ESCAPE.findall(text))
+        if self.exact > MAX_CELL_CHARS:
+            ref = _CELL_REF.search(self.held[0][:200]) if self.sheet and self.held else None
+            where = f"（单元格 {ref.group(1).decode()}）" if ref else ""
+            raise _problem(self.scan.path, "cell.too_long", count=f"{MAX_CELL_CHARS:,}", where=where)
+
+    def _close(self) -> None:
+        self.run, self.held, self.exact = 0, [], None
+        self.from_edge = True               # the next run starts inside the edge's tag
 
     def _bind(self, prefixes: list[bytes]) -> None:
         if not prefixes or self.prefixes.issuperset(prefixes):

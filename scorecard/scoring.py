@@ -121,7 +121,7 @@ def summarise(rules: Rules, placed: Iterable[Placed], *, round_name: str, as_of:
             missing=sum(d.submission == SUB_MISSING for d in with_indicators),
             gaps=len(gaps), severe_gaps=sum(g.severity == SEVERE for g in gaps),
             gaps_by_kind=dict(Counter(g.kind for g in gaps)), files=dict(Counter(p.status for p in placed))),
-        submissions=tuple(_submission(p) for p in placed) + tuple(_data_submission(f) for f in data_files),
+        submissions=tuple(_submission(p, chosen) for p in placed) + tuple(_data_submission(f) for f in data_files),
         previous_round=previous_round, closed_gaps=closed,
         computed=tuple(_computed_result(c) for c in computation.scores) if computation else (),
         office_findings=_office_findings(computation, data_files), rectification=rectification(gaps))
@@ -226,7 +226,8 @@ def _entries(table: pd.DataFrame) -> tuple[EntryResult, ...]:
     dept_order = {d: i for i, d in enumerate(dict.fromkeys(table["department"]))}
     cols = {c: table[c].tolist() for c in ("department", "indicator", "item", "item_name", "name", "max", "score",
                                            "self_score", "status", "evidence", "problem", "measure", "owner",
-                                           "deadline", "submitted", "computed", "reported", "ind_order")}
+                                           "deadline", "submitted", "computed", "reported", "ind_order",
+                                           "pending")}
     order = sorted(range(len(table)), key=lambda k: (dept_order[cols["department"][k]], cols["ind_order"][k]))
     nums: dict = {}
 
@@ -245,7 +246,8 @@ def _entries(table: pd.DataFrame) -> tuple[EntryResult, ...]:
             self_score=num(cols["self_score"][k]), status=cols["status"][k], evidence=cols["evidence"][k],
             problem=cols["problem"][k], measure=cols["measure"][k], owner=cols["owner"][k],
             deadline=deadline.isoformat() if deadline else "", submitted=bool(cols["submitted"][k]),
-            computed=computed, reported_score=num(reported) if computed and pd.notna(reported) else None))
+            computed=computed, reported_score=num(reported) if computed and pd.notna(reported) else None,
+            pending=True if cols["pending"][k] else None))
     return tuple(out)
 
 
@@ -298,7 +300,7 @@ def _gaps(rules: Rules, table: pd.DataFrame, placed: list[Placed], standing: dic
           vetoes: tuple[VetoResult, ...], as_of: dt.date, resubmit_by: dt.date) -> list[Gap]:
     gaps = []
     dept_order = {d: i for i, d in enumerate(rules.department_names())}
-    rows = table[table["submitted"] | table["computed"]]
+    rows = table[(table["submitted"] | table["computed"]) & ~table["pending"]]
     # Only rows that may be a gap are looked at one by one (a superset; each test is made below).
     maybe = ((rows["score"] < rules.gap_ratio * rows["max"]) | rows["evidence_warning"].astype(bool)
              | pd.Series([s != rules.done_status and bool(d) for s, d in zip(rows["status"].tolist(), rows["deadline"].tolist())],
@@ -352,12 +354,14 @@ def _returned_note(dept: str, placed: list[Placed], count: int) -> str:
     return (f"报送的{names}未通过审核，已退回（{quoted}{more}），负责的{count}项指标暂按0分计")
 
 
-def _submission(p: Placed) -> SubmissionResult:
+def _submission(p: Placed, accepted: Mapping[str, Checked]) -> SubmissionResult:
     c = p.checked
+    fix = accepted.get(c.department) if p.status == REJECTED and c.department else None
     return SubmissionResult(
         file=c.file, sha256=c.sha256, department=c.department, status=p.status,
         fill_date=c.fill_date.isoformat() if c.fill_date else "", returned=p.returned,
-        findings=tuple(FindingRecord(f.severity, f.rule, f.sheet, f.cell, f.message, f.value) for f in c.findings))
+        findings=tuple(FindingRecord(f.severity, f.rule, f.sheet, f.cell, f.message, f.value) for f in c.findings),
+        corrected_by=fix.file if fix is not None and fix.mtime > c.mtime else None)
 
 
 _GAP_FIELDS = set(Gap.__dataclass_fields__)
@@ -395,6 +399,11 @@ def _apply_computed(table: pd.DataFrame, computation, chosen: dict[str, Checked]
     # Columns as lists first: iterating a pandas string column goes element by element through pandas.
     table["reported"] = [typed.get(k, float("nan")) for k in zip(table["indicator"].tolist(),
                                                                   table["department"].tolist())]
+    # §12: with no data workbook for the round the indicator is pending (待数据): it counts 0 and
+    # makes no gap; a self-score typed into the (locked) row is shown, never counted.
+    waiting = set(computation.missing) if computation is not None else set()
+    table["pending"] = table["indicator"].isin(waiting)
+    table.loc[table["pending"], ["score", "self_score"]] = 0.0
     if computation is None or not computation.scores:
         return table
     scores = {(c.indicator, c.department): c.score for c in computation.scores}

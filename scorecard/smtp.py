@@ -122,7 +122,12 @@ class TemporaryFailure(Exception):
 
 
 class PermanentFailure(Exception):
-    """The server refused this message for good."""
+    """The server refused this message for good. `address`: refused at RCPT, for its recipient
+    (550 no such user); otherwise the server refused the message itself (its DATA)."""
+
+    def __init__(self, text: str, address: bool = False):
+        super().__init__(text)
+        self.address = address
 
 
 class StopSending(Exception):
@@ -208,7 +213,7 @@ class Connection:
             self.smtp.sendmail(sender, [recipient], data)
         except smtplib.SMTPRecipientsRefused as exc:
             code, text = exc.recipients.get(recipient, next(iter(exc.recipients.values()), (0, b"")))
-            raise self._by_code(code, f"收件人 {recipient} 被拒收：{_reply(code, text)}") from None
+            raise self._by_code(code, f"收件人 {recipient} 被拒收：{_reply(code, text)}", address=True) from None
         except smtplib.SMTPSenderRefused as exc:
             if exc.smtp_code >= 500:
                 raise StopSending(f"发件人 {sender} 被邮件服务器拒绝（{_reply(exc.smtp_code, exc.smtp_error)}）。"
@@ -220,9 +225,9 @@ class Connection:
             self.close()
             raise TemporaryFailure(f"发送中连接中断（{_os_reason(exc)}）") from None
 
-    def _by_code(self, code: int, text: str) -> Exception:
+    def _by_code(self, code: int, text: str, address: bool = False) -> Exception:
         if code and code >= 500:
-            return PermanentFailure(text)
+            return PermanentFailure(text, address)
         if not code or code < 400 or code == 421:   # 421: the server is closing the session; reconnect next time
             self.close()
         return TemporaryFailure(text)

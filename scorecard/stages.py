@@ -25,6 +25,7 @@ from .feedback import write_returned
 from .findings import FileProblem, finding
 from .fsutil import file_sha256, staged_directory
 from .ledger import Ledger
+from .listing import Refused, shown
 from .office import OFFICE, REVIEW_FILE, apply_office, is_office_workbook, load_office, office_checked
 from .office_write import write_review_xlsx
 from .reports import write_reports
@@ -32,7 +33,7 @@ from .rules import Rules
 from .safety import open_safely
 from .result import write_json
 from .scoring import Placed, choose_latest, summarise
-from .text import add_working_days, safe_filename
+from .text import add_working_days, fmt_number, safe_filename
 from .validation import ACCEPTED, IGNORED, REJECTED, Checked
 
 RETURNED_DIR = "退回"
@@ -52,25 +53,31 @@ def _timed(timings: dict[str, float], stage: str):
 
 def process(rules: Rules, input_dir: Path, output_dir: Path, hashes: dict[Path, str], *, round_name: str,
             as_of: dt.date, now: dt.datetime, templates_dir: Path | None, progress: Progress,
-            workers: int) -> tuple[dict, Path, list[Placed], list, dict[str, float]]:
+            workers: int, settle: float = 30.0, refused: dict[Path, Refused] | None = None,
+            wall: Callable[[], float] = time.time) -> tuple[dict, Path, list[Placed], list, dict[str, float]]:
     """Read, check and score every file of hashes (found below input_dir, each with its SHA-256
     taken before the run) and write the round's outputs to output_dir/<round>/.
     workers: processes for reading files (1 reads in this process).
     Returns summary.json as written, the round folder, every file's place, the manifest of what
-    write_reports wrote and the seconds per stage."""
+    write_reports wrote and the seconds per stage.
+    refused: the entries never to open (listing.walk): FIFOs, devices, links out of the input folder."""
     timings: dict[str, float] = {}
     paths = list(hashes)
     logger.info("开始处理 %s：在 %s 中找到 %d 个文件", round_name, input_dir, len(paths))
     # --- §11: the office's workbooks are its edits, never a department's submission ---
-    office_files = {p: (input_dir / p.relative_to(input_dir)).as_posix() for p in paths
-                    if not ignore_reason(p) and _is_office_file(p)}
+    refused = refused or {}
+    office_files = {p: _label(input_dir, p) for p in paths
+                    if p not in refused and not hashes[p].startswith("file.too_large:")
+                    and not ignore_reason(p) and _is_office_file(p)}
     paths = [p for p in paths if p not in office_files]
     # --- end §11 ---
     ledger = Ledger(output_dir)
     with _timed(timings, "read+validate"):
         placed_ignored, checked, fresh, data_files = _check_all(paths, input_dir, rules, ledger, progress,
-                                                                workers, hashes)
+                                                                workers, hashes, refused)
         computation = compute(rules, data_files)        # §12: scores from data workbooks
+    copying, checked = _still_copying(checked, settle, wall())
+    placed_ignored += copying
     placed = _name_returned(choose_latest(checked))
     placed += _carry_over(placed, ledger, rules, round_name)
     placed += placed_ignored
@@ -87,7 +94,7 @@ def process(rules: Rules, input_dir: Path, output_dir: Path, hashes: dict[Path, 
     first = ledger.first_run(round_name) or now.date()
     resubmit_by = add_working_days(max(first, as_of), rules.resubmit_days)
     with staged_directory(round_dir) as stage:
-        rejected = [p for p in placed if p.status == REJECTED]
+        rejected = [p for p in placed if p.status == REJECTED and p.returned]
         with _timed(timings, "returned copies"):
             for n, p in enumerate(rejected, 1):
                 _write_returned(p, stage, rules, round_name, resubmit_by)
@@ -110,7 +117,8 @@ def process(rules: Rules, input_dir: Path, output_dir: Path, hashes: dict[Path, 
             manifest = write_reports(summary, stage, templates_dir, workers=workers,
                                      previous_dir=round_dir if round_dir.is_dir() else None,
                                      alongside=lambda: write_review_xlsx(summary, stage / REVIEW_FILE,
-                                                                         office.review_rows(), now=now))
+                                                                         office.review_rows(), now=now,
+                                                                         refused=office.refused))
         with _timed(timings, "dashboard"):
             write_round(summary, stage, output_dir, templates_dir)                      # §15 看板
     started = now.isoformat(timespec="microseconds")
@@ -143,18 +151,28 @@ def _data_key(rules: Rules) -> str:
 PARALLEL_FROM = 40      # fewer files than this are read in this process: a pool costs more than it saves
 
 
+def _label(input_dir: Path, path: Path) -> str:
+    """How a file is named in summary.json, findings and the ledger: printable whatever its bytes."""
+    return shown((input_dir / path.relative_to(input_dir)).as_posix())
+
+
 def _check_all(paths: list[Path], input_dir: Path, rules: Rules, ledger: Ledger, progress: Progress,
-               workers: int = 1, hashes: dict[Path, str] | None = None):
+               workers: int = 1, hashes: dict[Path, str] | None = None, refused: dict | None = None):
     """Every file read and validated, except that a file whose bytes were already checked under the
     same rules (a rerun) comes from the ledger without being parsed again.
     A data workbook (§12) is recognised by its columns and kept apart: status `data`, never returned.
     Returns (ignored files, checked files, the checked ones that are new to the ledger, data files)."""
-    placed_ignored, todo = [], []
+    placed_ignored, todo, never_opened = [], [], []
+    refused = refused or {}
     for path in paths:
-        label = (input_dir / path.relative_to(input_dir)).as_posix()
+        label = _label(input_dir, path)
         reason = ignore_reason(path)
         if reason:
             placed_ignored.append(Placed(ignored(path, label, reason), IGNORED))
+        elif path in refused:           # never opened, and no annotated copy (there is nothing to mark up)
+            why = refused[path]
+            never_opened.append(Checked(file=label, path=None, findings=(finding(why.rule, file=label,
+                                                                                 reason=why.reason),)))
         else:
             todo.append((path, label, hashes[path] if hashes and path in hashes else file_sha256(path)))
     known = ledger.checked_before(_check_key(rules), [(sha, label) for _, label, sha in todo if sha])
@@ -177,7 +195,7 @@ def _check_all(paths: list[Path], input_dir: Path, rules: Rules, ledger: Ledger,
         checked[missing[n]] = c
         if c.sha256 == todo[missing[n]][2]:     # not changed while it was read
             fresh.append(c)
-    return placed_ignored, [c for c in checked if c is not None], fresh, data_files
+    return placed_ignored, [c for c in checked if c is not None] + never_opened, fresh, data_files
 
 
 def _read_file(path: Path, label: str, rules: Rules) -> Checked | DataFile:
@@ -211,12 +229,53 @@ def _check_many(jobs: list[tuple[Path, str]], rules: Rules, workers: int):
 
     size = max(1, min(64, len(jobs) // (workers * 4)))
     chunks = [jobs[k:k + size] for k in range(0, len(jobs), size)]
-    with ProcessPoolExecutor(max_workers=workers, initializer=_set_rules, initargs=(rules,)) as pool:
+    pool = ProcessPoolExecutor(max_workers=workers, initializer=_set_rules, initargs=(rules,))
+    try:
         n = 0
         for results in pool.map(_check_chunk, chunks):
             for c in results:
                 yield n, c
                 n += 1
+    finally:    # a stop (SIGTERM at a progress tick) does not wait for the chunks not yet read
+        pool.shutdown(wait=True, cancel_futures=True)
+
+
+COPYING_RULES = {"file.unreadable", "file.vanished"}      # what a file half copied is found to be
+_ZIP_END = b"PK\x05\x06"                                  # a zip's end record: written last
+
+
+def _partial(path: Path) -> bool:
+    """Empty, or a zip whose end record is not there (yet): how a file being copied looks. A zip
+    bomb, an encrypted workbook or random bytes are whole files, damaged or not."""
+    try:
+        with open(path, "rb") as f:
+            head = f.read(4)
+            size = f.seek(0, 2)
+            f.seek(max(0, size - 65557))
+            tail = f.read()
+    except OSError:
+        return True                 # gone or locked while the copy goes on: file.vanished
+    return size == 0 or (head.startswith(b"PK") and _ZIP_END not in tail)
+
+
+def _still_copying(checked: list[Checked], settle: float, now: float) -> tuple[list[Placed], list[Checked]]:
+    """§3 file.incomplete: a file that cannot be opened and was changed less than `settle` seconds
+    ago is still being copied: skipped for this run (status ignored, never returned, no department
+    told), read again by the next. An older one is damaged and is rejected as usual."""
+    copying, rest = [], []
+    for c in checked:
+        try:
+            age = now - c.path.stat().st_mtime if c.path is not None else None
+        except OSError:
+            age = None
+        if (age is not None and age < settle and any(f.rule in COPYING_RULES for f in c.findings)
+                and _partial(c.path)):
+            note = finding("file.incomplete", file=c.file, seconds=fmt_number(max(0, round(age))),
+                           settle=fmt_number(settle))
+            copying.append(Placed(replace(c, findings=(note,), department=None), IGNORED))
+        else:
+            rest.append(c)
+    return copying, rest
 
 
 def _is_office_file(path: Path) -> bool:
@@ -243,7 +302,7 @@ def _name_returned(placed: list[Placed]) -> list[Placed]:
     """Give each rejected file the name of its annotated copy, unique within the round folder."""
     used, out = set(), []
     for p in placed:
-        if p.status == REJECTED:
+        if p.status == REJECTED and not _never_opened(p.checked):
             stem = safe_filename(Path(p.checked.file).stem)
             name, n = f"{stem}_退回.xlsx", 2
             while name in used:
@@ -284,4 +343,13 @@ def _same_bytes(c: Checked, rules: Rules) -> bytes | None:
 
 
 def _file_level(c: Checked) -> bool:
-    return any(f.rule.startswith("file.") for f in c.findings)
+    """The file as a whole was refused: its annotated copy lists the problems and never re-parses
+    it (a cell.too_long file would build the very strings the gate refused)."""
+    return any(f.rule.startswith("file.") or f.rule == "cell.too_long" for f in c.findings)
+
+
+NEVER_OPENED = ("file.not_regular", "file.outside_input")
+
+
+def _never_opened(c: Checked) -> bool:
+    return any(f.rule in NEVER_OPENED for f in c.findings)

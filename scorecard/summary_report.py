@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from . import analysis as an
 from .report_context import (STATE_TEXT, TOP_DEPARTMENTS, TOP_GAPS, Shared, clean, cn_date, count_text, n,
-                             names_text, pct, s)
+                             names_text, pct, pending_basis, s)
 
 
 
@@ -213,6 +213,9 @@ def _computed_lines(shared: Shared) -> list[dict]:
         ind = shared.indicators.get(c["indicator"], {})
         rows.append({"text": f"“{c['indicator']} {s(ind.get('name'))}”由平台数据计算：{c['departments']}个部门"
                              f"共{c['rows']}人，其中{c['meeting']}人达标。"})
+    for code, ind in shared.indicators.items():
+        if (ind.get("computed") or {}).get("missing"):
+            rows.append({"text": f"“{code} {s(ind.get('name'))}”{pending_basis(ind)}"})
     return rows
 
 

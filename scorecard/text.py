@@ -144,6 +144,18 @@ def safe_filename(name: str, fallback: str = "未命名") -> str:
     return text[:80]
 
 
+
+def unique_filename(name: str, used: set[str]) -> str:
+    """safe_filename(name), made unique among `used` (compared case-blind, as Windows does) with
+    （2）, （3）…: 综合/办公室 and 综合:办公室 are both 综合_办公室 once cleaned. Adds it to used."""
+    stem, k = safe_filename(name), 2
+    candidate = stem
+    while candidate.lower() in used:
+        candidate, k = f"{stem}（{k}）", k + 1
+    used.add(candidate.lower())
+    return candidate
+
+
 def did_you_mean(word: str, choices) -> str:
     """' (是否应为 "x"?)' when one of the choices is close to word, else ''."""
     import difflib
@@ -158,6 +170,8 @@ def fmt_number(value: float | int | None) -> str:
     if value is None:
         return ""
     value = round(float(value), 2)
+    if abs(value) >= 1e12:          # a typed 1e308 is quoted as 1e+308, not as 309 digits
+        return f"{value:.6g}"
     return str(int(value)) if value.is_integer() else f"{value:g}"
 
 

@@ -19,6 +19,7 @@ import datetime as dt
 import hashlib
 import json
 import logging
+import os
 import sqlite3
 from contextlib import closing
 from pathlib import Path
@@ -74,7 +75,8 @@ def input_key(rules: Rules, input_dir: Path, hashes: dict[Path, str], *, round_n
     _tree(digest, Path(templates_dir) if templates_dir is not None else None)
     for path, content in hashes.items():
         content = content or f"unreadable:{dt.datetime.now().isoformat()}"
-        digest.update(f"\n{path.relative_to(input_dir).as_posix()}\0{content}".encode())
+        # the name's own bytes: a file name that is not UTF-8 (GBK from a Windows zip) is fine here
+        digest.update(b"\n" + os.fsencode(path.relative_to(input_dir)) + f"\0{content}".encode())
     return digest.hexdigest()
 
 

@@ -16,6 +16,7 @@ Made to run unattended:
 """
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import json
 import logging
@@ -25,18 +26,18 @@ import time
 from pathlib import Path
 from typing import Callable
 
-from . import console
+from . import console, stopping
+from .errors import LedgerBusy, Stop
 from .fsutil import LockHeld, OutputBusy, atomic_write_text
+from .listing import shown
 from .pipeline import discover, run
+from .stopping import StopRequested
 
 logger = logging.getLogger(__name__)
 
 STATE_FILE = ".watch-state.json"
 
 
-class StopRequested(KeyboardInterrupt):
-    """Raised inside a run (at a progress tick) when a stop was asked for; the run aborts before
-    its outputs are swapped in. A KeyboardInterrupt, so no handler of bad files can swallow it."""
 
 
 class Stopper:
@@ -55,6 +56,8 @@ class Stopper:
 
     def stop(self) -> None:
         self.event.set()
+        if self._previous:          # installed: seen by long loops that have no progress tick
+            stopping.request()
 
     def wait(self, seconds: float) -> bool:
         return self.event.wait(max(0.0, seconds))
@@ -72,6 +75,7 @@ class Stopper:
     def install(self) -> None:
         if threading.current_thread() is not threading.main_thread():
             return
+        stopping.clear()
         for name in self.SIGNALS:
             sig = getattr(signal, name, None)
             if sig is not None:
@@ -80,6 +84,8 @@ class Stopper:
     def restore(self) -> None:
         for sig, handler in self._previous.items():
             signal.signal(sig, handler)
+        if self._previous:
+            stopping.clear()
         self._previous.clear()
 
 
@@ -90,7 +96,7 @@ def snapshot(input_dir: Path, output_dir: Path, extra: tuple[Path, ...] = ()) ->
             st = path.stat()
         except OSError:
             continue
-        state.append((str(path), st.st_size, st.st_mtime_ns))
+        state.append((shown(path), st.st_size, st.st_mtime_ns))
     return tuple(state)
 
 
@@ -127,6 +133,8 @@ def watch(rules, input_dir: Path, output_dir: Path, *, interval: float = 5.0, se
     `sleep` replaces the interruptible wait (tests); `stopper` may be shared with the caller.
     """
     stopper = stopper or Stopper()
+    if run_fn is run:                       # §3: an unreadable file younger than this is still copying
+        run_options.setdefault("settle", settle)
     own_signals = not stopper._previous
     if own_signals:
         stopper.install()
@@ -134,9 +142,9 @@ def watch(rules, input_dir: Path, output_dir: Path, *, interval: float = 5.0, se
     extra = (rules_path,) if rules_path is not None else ()
     rules_seen = _stat(rules_path)
     if once:
-        console.say(f"检查 {input_dir} 是否有变化（单次模式，文件稳定 {settle:g} 秒后处理）")
+        say(f"检查 {input_dir} 是否有变化（单次模式，文件稳定 {settle:g} 秒后处理）")
     else:
-        console.say(f"正在监视 {input_dir}（每 {interval:g} 秒检查一次，文件稳定 {settle:g} 秒后处理；按 Ctrl+C 停止）")
+        say(f"正在监视 {input_dir}（每 {interval:g} 秒检查一次，文件稳定 {settle:g} 秒后处理；按 Ctrl+C 停止）")
     done = 0
     last_run = None                         # the folder's state last processed (or failed on)
     saved = _saved_state(output_dir) if once else None
@@ -149,7 +157,7 @@ def watch(rules, input_dir: Path, output_dir: Path, *, interval: float = 5.0, se
             settled = current == previous and clock() - changed_at >= settle
             if settled and current != last_run:
                 if once and saved == _digest(current):
-                    console.say("输入文件夹和规则文件自上次处理后没有变化，本次不运行。")
+                    say("输入文件夹和规则文件自上次处理后没有变化，本次不运行。")
                     break
                 new_rules = None
                 if rules_path is not None and load_rules is not None and _stat(rules_path) != rules_seen:
@@ -168,9 +176,11 @@ def watch(rules, input_dir: Path, output_dir: Path, *, interval: float = 5.0, se
                 if outcome == "stopped" or (outcome == "retry" and once):
                     break
                 if outcome != "retry":               # a held lock or an open report: look again next time
-                    last_run = current
-                    if outcome == "ok":
+                    # A file still being copied is read again at the next look, changed or not.
+                    last_run = None if outcome == "copying" else current
+                    if outcome in ("ok", "copying"):
                         done += 1
+                    if outcome == "ok":             # a copying file: the next --once pass runs again
                         _save_state(output_dir, current)
                     if once:
                         break
@@ -182,7 +192,7 @@ def watch(rules, input_dir: Path, output_dir: Path, *, interval: float = 5.0, se
         if own_signals:
             stopper.restore()
     if stopper.stopped:
-        console.say("监视已停止。")
+        say("监视已停止。")
     return done
 
 
@@ -214,16 +224,27 @@ def _cycle(rules, input_dir, output_dir, stopper, on_result, on_failure, on_busy
     progress = options.pop("progress", None)
     options["progress"] = _ticker(progress, stopper)
     stopper.in_run = True
+    say(f"检测到 {input_dir} 有变化，开始处理。")
     try:
         result = run_fn(rules, input_dir, output_dir, **options)
     except StopRequested:
         logger.warning("本次处理已中止（收到停止信号），上一次的输出保持不变。")
         return "stopped"
     except LockHeld as exc:
-        console.say("另一个处理任务正在运行，稍后重试。")
+        say("另一个处理任务正在运行，稍后重试。")
         if on_busy is not None:
             on_busy(exc)
         return "retry"
+    except LedgerBusy as exc:                   # another program holds the ledger: try again at the next look
+        logger.error("%s", exc.message)
+        if on_busy is not None:
+            on_busy(exc)
+        return "retry"
+    except Stop as exc:                         # damaged ledger, full or read-only output: said in one sentence
+        logger.error("%s", exc.message)
+        if on_failure is not None:
+            on_failure(exc, time.monotonic() - started)
+        return "failed"
     except OutputBusy as exc:
         logger.error("无法替换输出文件夹 %s：其中有文件正被打开（例如 Word 中的报告）。请关闭该文件，"
                      "下一次检查时会自动重试；上一次的输出保持不变。", exc)
@@ -243,7 +264,14 @@ def _cycle(rules, input_dir, output_dir, stopper, on_result, on_failure, on_busy
         on_result(result, time.monotonic() - started)
     else:
         console.run_report(result.summary, result.round_dir)
-    return "ok"
+    copying = any(f.get("rule") == "file.incomplete" for sub in result.summary.get("submissions", [])
+                  for f in sub.get("findings") or [])
+    return "copying" if copying else "ok"
+
+
+def say(text: str) -> None:
+    """A watcher's console line, with the time: it runs for days, its lines are read afterwards."""
+    console.say(f"[{dt.datetime.now():%Y-%m-%d %H:%M:%S}] {text}")
 
 
 def _ticker(progress, stopper: Stopper):

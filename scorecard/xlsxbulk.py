@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Callable, Iterable, Iterator
 
 from openpyxl.cell import Cell
+from openpyxl.comments import Comment
 from openpyxl.utils import get_column_letter
 from openpyxl.utils.datetime import to_excel
 
@@ -31,6 +32,7 @@ Row = tuple[float | None, list]     # (height in points or None, [(value, style 
 _ESCAPE = str.maketrans({"&": "&amp;", "<": "&lt;", ">": "&gt;", "\r": "&#13;"})
 _DIMENSION = re.compile(rb'<dimension ref="[^"]*"\s*/>')
 _SHEET_DATA_END = b"</sheetData>"
+_ROW = re.compile(rb'<row r="(\d+)"(?:[^>]*/>|[^>]*>.*?</row>)', re.S)
 ROWS_PER_CHUNK = 512
 
 
@@ -49,6 +51,7 @@ class Body:
         self.columns = columns                  # is written before them), and cells per row at most
         self.first_row = first_row
         self.rows: Iterable[Row] = ()
+        self.comments: dict[tuple[int, int], str] = {}     # (row, column) -> a comment on that body cell
         self._ids: dict = {}
         self._sealed = False                    # the style sheet is written: no new styles
 
@@ -134,6 +137,10 @@ def save(wb, path: Path, bodies: Iterable[Body]) -> Path:
     bodies = list(bodies)
     for body in bodies:
         body._sealed = True
+        for (row, column), text in body.comments.items():    # openpyxl writes the comment parts;
+            comment = Comment(xml_safe(text), "创建办")         # its empty anchor cell is dropped below
+            comment.width, comment.height = 300, 120
+            body.ws.cell(row=row, column=column).comment = comment
     buffer = io.BytesIO()
     wb.save(buffer)                             # sets each sheet's part name (ws.path)
     by_part = {b.ws.path.lstrip("/"): b for b in bodies}
@@ -161,6 +168,8 @@ def _write_sheet(out: zipfile.ZipFile, info: zipfile.ZipInfo, xml: bytes, body: 
         head, tail = xml[:empty] + b"<sheetData>", _SHEET_DATA_END + xml[empty + len(b"<sheetData/>"):]
     else:
         head, tail = xml[:end], xml[end:]
+    if body.comments:       # rows openpyxl wrote for the comments' anchor cells: the body writes them
+        head = _ROW.sub(lambda m: b"" if int(m.group(1)) >= body.first_row else m.group(0), head)
     if body.count:
         last = body.first_row + body.count - 1
         ref = f"A1:{get_column_letter(max(1, body.columns, body.ws.max_column))}{last}".encode()

@@ -151,11 +151,11 @@ def test_a_newer_file_of_the_same_name_replaces_the_older(tmp_path):
     assert old.status == "data"
 
 
-def test_no_export_at_all_means_self_scores_and_a_warning():
+def test_no_export_at_all_means_pending_and_a_warning():
     c = datasets.compute(rules_with(), [])
     assert c.scores == [] and c.missing == ("2.10",)
     assert [(x.rule, x.severity) for x in c.findings] == [("data.missing", "warning")]
-    assert "学习强国积分" in c.findings[0].message and "自评得分" in c.findings[0].message
+    assert "学习强国积分" in c.findings[0].message and "待数据" in c.findings[0].message
 
 
 def test_header_must_be_within_the_first_ten_rows(tmp_path):
@@ -256,7 +256,7 @@ def test_large_export_through_the_real_reader(tmp_path):
 # 办公室 still types 1 on 2.10 (shown beside the computed score, never counted), 机关党委 leaves the
 # row out, 登记注册科 types 2. The export adds two 登记注册科 rows (8000, 8500) to ROWS:
 #   办公室 4/3, 机关党委 0, 登记注册科 2 × 2/2 = 2  -> 2.10 = (4/3 + 0 + 2) / 3 = 10/9; unit 18 + 10/9.
-# Without the export self-scores count: (1 + 0 + 2) / 3 = 1; unit 19, and data.missing says so.
+# Without the export 2.10 is pending (待数据): it counts 0 (unit 18), makes no gap, data.missing says so.
 
 import datetime as dt  # noqa: E402
 
@@ -332,14 +332,26 @@ def test_end_to_end_scores_from_the_export(tmp_path):
     assert office == [("data.not_number", "D7"), ("data.unknown_department", "C10")]
 
 
-def test_end_to_end_without_an_export_self_scores_count(tmp_path):
+def test_end_to_end_without_an_export_the_indicator_is_pending(tmp_path):
+    """§12 (issue 17.6): no data workbook this round: 2.10 is 待数据, counts 0, makes no gap, and the
+    self-scores typed into its locked row never count (they made false 低分 gaps before)."""
     s = run_round(e2e_rules(), tmp_path, with_export=False)
     ind = next(i for i in s["indicators"] if i["code"] == "2.10")
-    assert ind["score"] == pytest.approx(1) and ind["computed"]["missing"] is True
-    assert s["unit"]["score"] == pytest.approx(19)
+    assert ind["score"] == 0 and ind["computed"]["missing"] is True
+    assert s["unit"]["score"] == pytest.approx(18)
     assert s["computed"] == []
+    assert [g for g in s["gaps"] if g["indicator"] == "2.10"] == []
+    entries = [e for e in s["entries"] if e["indicator"] == "2.10"]
+    assert len(entries) == 3 and all(e["pending"] is True and e["score"] == 0 for e in entries)
     assert [(f["rule"], f["severity"]) for f in s["office_findings"]] == [("data.missing", "warning")]
-    assert "2.10" in s["office_findings"][0]["message"]
+    assert "2.10" in s["office_findings"][0]["message"] and "待数据" in s["office_findings"][0]["message"]
+    from docx import Document
+
+    round_dir = tmp_path / "output" / s["round"]
+    for report in (round_dir / "部门报告" / "办公室.docx", round_dir / "汇总报告.docx"):
+        text = "\n".join(p.text for p in Document(report).paragraphs)
+        text += "\n".join(c.text for t in Document(report).tables for r in t.rows for c in r.cells)
+        assert "待数据" in text and "学习强国积分" in text, report.name
 
 
 def test_end_to_end_department_without_rows_warns(tmp_path):
@@ -392,3 +404,16 @@ def test_data_workbooks_are_recognised_in_the_process_pool_too(tmp_path):
                  clock=lambda: dt.datetime(2026, 12, 31, 9, 0)).summary
     assert [x["status"] for x in pooled["submissions"]].count("data") == 1
     assert pooled["computed"] == sequential["computed"] and pooled["unit"] == sequential["unit"]
+
+
+@pytest.mark.parametrize("old_mtime, new_mtime", [(2_000_000, 1_000_000), (1_000_000, 1_000_000)])
+def test_the_newest_same_named_file_wins_by_time_then_path(tmp_path, old_mtime, new_mtime):
+    """§12: of two files with the same name, the newer replaces the older, whatever their folders'
+    names; at the same modification time the later path counts (一月 sorts before 二月)."""
+    rules = rules_with("share")
+    a = datasets.recognise(export(tmp_path / "一月" / "积分.xlsx", ROWS, mtime=old_mtime), rules, label="一月/积分.xlsx")
+    b = datasets.recognise(export(tmp_path / "二月" / "积分.xlsx", [("张三", "办公室", 100)], mtime=new_mtime),
+                           rules, label="二月/积分.xlsx")
+    datasets.compute(rules, [b, a])
+    newer, older = (a, b) if old_mtime > new_mtime else (b, a)
+    assert newer.replaced_by is None and older.replaced_by == newer.file

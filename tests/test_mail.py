@@ -412,3 +412,20 @@ def test_421_is_temporary_and_the_others_still_go(world, small_rules):
         assert len(first.retry) == 1 and len(first.sent) == 3
         deliver(small_rules, world / "output", env=env_for(port))
     assert sorted(len(v) for v in by_address(server.received).values()) == [1, 1, 1, 1]
+
+
+def test_a_message_of_exactly_the_size_limit_is_sent_one_byte_more_is_held(world, small_rules):
+    """mail.max_mb lowered after the messages were queued: at sending, a message of exactly the limit
+    goes, a larger one is held as failed (邮件过大)."""
+    deliver(small_rules, world / "output", ran(world), send=False, env=env_for(free_port()))
+    sizes = sorted({r.size for r in Outbox(world / "output").rows()})
+    assert len(sizes) > 1
+    limit = sizes[0]
+    lowered = parse_rules(SMALL_RULES + f"mail:\n  max_mb: {limit / (1024 * 1024)!r}\n", "small.yaml")
+    with smtp_server() as (server, port):
+        done = deliver(lowered, world / "output", env=env_for(port))
+    rows = Outbox(world / "output").rows()
+    assert {r.state for r in rows if r.size == limit} == {SENT}
+    assert {r.state for r in rows if r.size > limit} == {FAILED}
+    assert all(r.last_error.startswith("邮件过大") for r in rows if r.state == FAILED)
+    assert len(server.received) == len(done.sent) == sum(r.size == limit for r in rows)

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import sqlite3
 
-from mailserver import free_port, smtp_server
+from mailserver import Recorder, free_port, smtp_server
 from mailworld import (LOW_12, ROUND, attachments, body, by_address, clean_env, env_for, prepared,  # noqa: F401
                        world, write_office)
 from scorecard.cli import main
-from scorecard.outbox import PENDING, Outbox
+from scorecard.outbox import FAILED, PENDING, SENT, Outbox
 
 
 def cli(world, *args):
@@ -80,3 +80,25 @@ def test_send_without_an_output_folder_is_a_usage_error(world, capsys):
     assert main(["send", "--rules", str(world / "rules.yaml"), "--output", str(world / "nowhere")]) == 2
     assert "输出文件夹不存在" in capsys.readouterr().err
     assert not (world / "nowhere").exists()
+
+
+def test_send_retry_failed_sends_a_refused_message_once_when_the_server_takes_it(world, monkeypatch):
+    """§9: a message refused for good (550) stays failed; `send --retry-failed` against a server that
+    now takes it sends it once, and leaves nothing failed; a second `send --retry-failed` sends nothing."""
+    port = free_port()
+    for key, value in env_for(port).items():
+        monkeypatch.setenv(key, value)
+    refusing = Recorder(refuse={"dw@example.gov.cn": "550 5.1.1 No such user"})
+    with smtp_server(port, handler=refusing):
+        assert cli_run(world, "--send") == 0
+    assert "dw@example.gov.cn" not in by_address(refusing.received) and len(refusing.received) == 3
+    assert [r.recipient for r in Outbox(world / "output").rows() if r.state == FAILED] == ["dw@example.gov.cn"]
+    with smtp_server(port) as (server, _):
+        assert cli(world, "send") == 0                       # a plain send leaves a failed message alone
+        assert not server.received
+        assert cli(world, "send", "--retry-failed") == 0
+        assert cli(world, "send", "--retry-failed") == 0
+    assert [r.rcpt_tos for r in server.received] == [["dw@example.gov.cn"]]
+    states = {r.recipient: r.state for r in Outbox(world / "output").rows()}
+    assert states == dict.fromkeys(("bgs@example.gov.cn", "dw@example.gov.cn", "djk@example.gov.cn",
+                                    "jz@example.gov.cn"), SENT)

@@ -201,6 +201,18 @@ def office_edits_round_one(office):
     return cells
 
 
+REFUSED_ROUND_ONE = ("review.not_number", "review.out_of_range", "review.reason_missing", "review.date_invalid")
+
+
+def still_refused(summary: dict) -> list[str]:
+    """Rule ids of the errors on round one's refused rows, which stay in 核定表 until corrected."""
+    return sorted(f["rule"] for f in summary["office_findings"] if f["file"].endswith(f"{ROUND}/{REVIEW_FILE}"))
+
+
+def not_refused(summary: dict) -> list[dict]:
+    return [f for f in summary["office_findings"] if not f["file"].endswith(f"{ROUND}/{REVIEW_FILE}")]
+
+
 def test_verified_scores_replace_self_scores_in_every_figure(office):
     cells = office_edits_round_one(office)
     s = summary_of(office["run"]())
@@ -243,26 +255,49 @@ def test_verified_scores_replace_self_scores_in_every_figure(office):
     }
     assert "五分" in hit["review.not_number"][0]["message"]
     assert all(f["file"].endswith(REVIEW_FILE) for f in s["office_findings"])
-    # The regenerated 核定表 shows what was recorded, and the rejected rows as they were.
+    # The regenerated 核定表 shows what was recorded, and the refused rows as the office typed them,
+    # marked red with a comment saying why (CONTRACT §11: what the office typed is never dropped).
     rows = read_sheet(office["round_dir"] / REVIEW_FILE, "核定表", ("部门", "指标编号"))
     assert rows[("办公室", "1.2")]["核定得分"] == 4 and rows[("办公室", "1.2")]["核定说明"] == "会议记录不全"
     assert rows[("办公室", "1.2")]["核定日期"] == dt.datetime(2027, 1, 6)
     assert rows[("机关党委", "2.2")]["核定得分"] == 1.5
-    for key in (("办公室", "2.10"), ("机关党委", "1.1"), ("登记注册科", "2.10"), ("机关党委", "1.2")):
-        assert rows[key]["核定得分"] is None and rows[key]["核定说明"] is None, key
+    typed = {("办公室", "2.10"): ("五分", "x"), ("机关党委", "1.1"): (9, "x"), ("登记注册科", "2.10"): (1, None),
+             ("机关党委", "1.2"): (5, "y")}
+    for key, (score, reason) in typed.items():
+        assert (rows[key]["核定得分"], rows[key]["核定说明"]) == (score, reason), key
+    assert rows[("机关党委", "1.2")]["核定日期"] == "下周"
+    wb, ws, cols = sheet_rows(office["round_dir"] / REVIEW_FILE, "核定表")
+    marked = {(ws.cell(r, cols["部门"]).value, ws.cell(r, cols["指标编号"]).value): ws.cell(r, cols["核定得分"])
+              for r in range(2, ws.max_row + 1)}
+    for key in typed:
+        assert marked[key].fill.fgColor.rgb.endswith("FFC7CE") and "未采用" in marked[key].comment.text, key
+    assert marked[("办公室", "1.2")].comment is None and not marked[("办公室", "1.2")].fill.fgColor.rgb.endswith("FFC7CE")
     history = edit_history(office["output"] / "ledger.sqlite3", ROUND)
     assert {(h["row"], h["field"], h["new"]) for h in history} >= {
         ("办公室|1.2", "score", "4"), ("办公室|1.2", "reason", "会议记录不全"), ("机关党委|2.2", "score", "1.5")}
     assert all(h["file"].endswith(REVIEW_FILE) and h["mtime"] == "2027-01-06T10:00:00" for h in history)
 
 
-def test_a_third_run_keeps_everything_and_reports_nothing_new(office):
+def test_a_refused_edit_stays_and_its_error_repeats_until_corrected(office):
+    """CONTRACT §11: the refused values stay in their cells and the errors are reported on every
+    run (full or unchanged) until the office corrects or clears the cell."""
     office_edits_round_one(office)
     first = summary_of(office["run"]())
-    again = summary_of(office["run"]())
-    assert again["reviews"] == first["reviews"]
-    assert again["unit"] == first["unit"]
-    assert again["office_findings"] == []            # the bad cells were not carried into the new copy
+    refused = sorted((f["rule"], f["cell"]) for f in first["office_findings"])
+    assert len(refused) == 4
+    for n in range(2):
+        result = office["run"]()
+        again = summary_of(result)
+        assert again["reviews"] == first["reviews"] and again["unit"] == first["unit"]
+        assert sorted(f["rule"] for f in again["office_findings"]) == [r for r, _ in refused], n
+        rows = read_sheet(office["round_dir"] / REVIEW_FILE, "核定表", ("部门", "指标编号"))
+        assert rows[("登记注册科", "2.10")]["核定得分"] == 1
+    # Corrected: the reason is added, the score taken, the error gone.
+    edit_reviews(office["round_dir"] / REVIEW_FILE, {("登记注册科", "2.10"): {"核定说明": "台账缺失"}}, mtime=T0 + 3600)
+    fixed = summary_of(office["run"]())
+    assert ("登记注册科", "2.10", 1) in {(r["department"], r["indicator"], r["score"]) for r in fixed["reviews"]}
+    assert sorted(f["rule"] for f in fixed["office_findings"]) == sorted(
+        r for r, _ in refused if r != "review.reason_missing")
 
 
 def test_clearing_a_verified_score_removes_it(office):
@@ -479,7 +514,9 @@ def test_a_copy_saved_by_libreoffice(office, tmp_path):
     assert set(reviews) == {("办公室", "1.2"), ("登记注册科", "2.1"), ("机关党委", "2.2"), ("办公室", "2.1")}
     gaps = {g["key"]: g for g in s["gaps"]}
     assert gaps[GAP_1_1]["tracking"] == {"status": "已销号", "note": "", "closed_on": "2027-01-09", "verifier": "赵验"}
-    assert not [f for f in s["office_findings"] if f["rule"] != "tracking.closed_but_open"]
+    # Round one's refused rows are still in the copy, still refused (§11: until corrected).
+    assert sorted(f["rule"] for f in s["office_findings"] if f["rule"] != "tracking.closed_but_open") == [
+        "review.date_invalid", "review.not_number", "review.out_of_range", "review.reason_missing"]
     assert {Path(x["file"]).name: x["status"] for x in s["submissions"]}[f"LO_{REVIEW_FILE}"] == "office"
 
 
@@ -532,7 +569,8 @@ def test_tracking_follows_a_persisting_gap_and_stays_on_a_closed_one(office):
 def test_every_office_rule_id_is_produced_by_a_test():
     produced = {"review.not_number", "review.out_of_range", "review.reason_missing", "review.date_invalid",
                 "review.unknown_row", "tracking.status_invalid", "tracking.close_incomplete",
-                "tracking.date_invalid", "tracking.unknown_gap", "tracking.closed_but_open"}
+                "tracking.date_invalid", "tracking.unknown_gap", "tracking.closed_but_open",
+                "review.duplicate_row"}                 # tests/test_office_duplicates.py
     assert OFFICE_RULES == produced
     severity = {rule: CATALOGUE[rule][0] for rule in OFFICE_RULES}
     assert {r for r, s in severity.items() if s == "warning"} == {
@@ -558,7 +596,7 @@ def test_a_pasted_copy_without_meta_counts_only_what_differs_from_the_ledger(off
     reviews = {(r["department"], r["indicator"]): r for r in s["reviews"]}
     assert reviews[("机关党委", "2.2")]["score"] == 2 and reviews[("机关党委", "2.2")]["reason"] == "抽查后上调"
     assert reviews[("办公室", "1.2")]["reviewer"] == "李核"          # columns it lacks are left alone
-    assert s["office_findings"] == []
+    assert still_refused(s) == sorted(REFUSED_ROUND_ONE) and not_refused(s) == []
 
 
 def test_clearing_a_tracking_state_means_not_started(office):
@@ -582,7 +620,7 @@ def test_an_unreadable_office_copy_is_reported_and_changes_nothing(office):
     assert s["reviews"] == first["reviews"]
     sub = next(x for x in s["submissions"] if x["file"].endswith("核定表（坏）.xlsx"))
     assert sub["status"] == "office" and [f["rule"] for f in sub["findings"]] == ["file.unreadable"]
-    assert [f["rule"] for f in s["office_findings"]] == ["file.unreadable"]
+    assert [f["rule"] for f in not_refused(s)] == ["file.unreadable"]
 
 
 def test_a_department_workbook_with_an_extra_gap_sheet_is_still_a_submission(office, small_rules):
@@ -644,7 +682,8 @@ def test_a_rejected_edit_is_gone_from_the_regenerated_gap_list(office):
         s = summary_of(office["run"]())
         rows = read_sheet(office["round_dir"] / GAP_FILE, "问题清单", ("问题编号",))
         assert rows[GAP_1_1]["整改状态"] == "未整改"
-    assert [f["rule"] for f in s["office_findings"]] == []          # reported once, on the run that read it
+        # §11: reported again on every run (the second one is an unchanged rerun that repeats it)
+        assert [f["rule"] for f in s["office_findings"]] == ["tracking.status_invalid"]
 
 
 def test_an_ignored_edit_is_gone_from_the_regenerated_gap_list(office):
@@ -697,3 +736,51 @@ def test_a_review_workbook_cut_short_inside_a_sheet_is_a_finding(office):
             z.writestr(name, data)
     s = summary_of(office["run"]())
     assert [(f["rule"], f["file"].endswith(REVIEW_FILE)) for f in s["office_findings"]] == [("file.unreadable", True)]
+
+
+def test_a_closing_on_a_gap_still_open_leaves_the_next_rerun_unchanged(office):
+    """Issue 17.11: tracking.closed_but_open is warned on every run while it holds, from the
+    summary of an unchanged rerun too, so a 销号 no longer makes every rerun a full one."""
+    office["run"]()
+    edit_tracking(office["round_dir"] / GAP_FILE,
+                  {GAP_1_1: {"整改状态": "已销号", "销号日期": dt.date(2027, 1, 6), "核验人": "赵验"}}, mtime=T0)
+    first = office["run"]()
+    assert not first.unchanged
+    assert [f["rule"] for f in summary_of(first)["office_findings"]] == ["tracking.closed_but_open"]
+    again = office["run"]()
+    assert again.unchanged
+    assert [f["rule"] for f in again.summary["office_findings"]] == ["tracking.closed_but_open"]
+
+
+def test_a_verified_score_may_be_zero_or_the_max_and_nothing_outside(office):
+    """§11 review.out_of_range: 核定得分 below 0 or above the indicator's max; 0 and max themselves
+    are recorded (1.1 max 4, 1.2 max 6, 2.1 max 5, 2.2 max 3, 2.10 max 2)."""
+    office["run"]()
+    cells = edit_reviews(office["round_dir"] / REVIEW_FILE, {
+        ("办公室", "1.1"): {"核定得分": 0, "核定说明": "无材料"},               # on 0: recorded
+        ("办公室", "1.2"): {"核定得分": 6, "核定说明": "复核满分"},             # on max
+        ("机关党委", "1.1"): {"核定得分": -0.5, "核定说明": "x"},              # below 0
+        ("机关党委", "2.2"): {"核定得分": 3.5, "核定说明": "x"},               # above max
+        ("登记注册科", "2.1"): {"核定得分": 4.5, "核定说明": "窗口标识缺失"},    # inside
+    }, mtime=T0)
+    s = summary_of(office["run"]())
+    out = [f["cell"] for f in rules_hit(s).get("review.out_of_range", [])]
+    assert sorted(out) == sorted([cells[("机关党委", "1.1")]["核定得分"], cells[("机关党委", "2.2")]["核定得分"]])
+    assert {(r["department"], r["indicator"]): r["score"] for r in s["reviews"]} == {
+        ("办公室", "1.1"): 0, ("办公室", "1.2"): 6, ("登记注册科", "2.1"): 4.5}
+
+
+@pytest.mark.parametrize("field, typed, stored", [
+    ("score", 3, "3"), ("score", 3.0, "3"), ("score", "3", "3"), ("score", " 2.50 ", "2.5"), ("score", "4分", "4"),
+    ("score", 0.1 + 0.2, "0.3"), ("score", "五分", "五分"), ("score", None, ""),
+    ("date", dt.datetime(2027, 1, 6), "2027-01-06"), ("date", "2027/1/6", "2027-01-06"), ("date", "下周", "下周"),
+    ("closed_on", dt.date(2027, 1, 6), "2027-01-06"), ("closed_on", 46393, "2027-01-06"),
+    ("status", None, "未整改"), ("status", " 已 销号 ", "已销号"), ("status", "已\u3000销号", "已销号"),
+    ("note", "  已补齐台账 ", "已补齐台账"), ("reason", 3, "3"),
+])
+def test_what_the_office_typed_is_compared_in_one_canonical_form(field, typed, stored):
+    """Excel, WPS and LibreOffice save 3 as 3.0, a date as a datetime or a serial number: all compare
+    equal to what was written; text is trimmed; a blank 整改状态 is 未整改 (§11)."""
+    from scorecard.office_read import norm
+
+    assert norm(field, typed) == stored

@@ -130,7 +130,10 @@ def test_hostile_files_never_stop_a_run(small_rules, tmp_path):
         build(inp / name)
     (inp / "~$办公室.xlsx").write_bytes(b"\x06owner")
     before = digest(inp)
-    p = cli("run", "--rules", str(rules_file), "--input", str(inp), "--output", str(tmp_path / "out"))
+    # --settle 0: the files are complete, however recently written (an empty or truncated file
+    # changed in the last seconds would be one still being copied, file.incomplete)
+    p = cli("run", "--rules", str(rules_file), "--input", str(inp), "--output", str(tmp_path / "out"),
+            "--settle", "0")
     assert p.returncode == 0, p.stderr
     assert "Traceback" not in p.stderr
     assert digest(inp) == before
@@ -256,7 +259,7 @@ def test_a_rejected_resubmission_leaves_the_last_accepted_one_standing(small_rul
 
 def test_a_defect_of_ours_fails_the_run_instead_of_rejecting_files(small_rules, tmp_path, monkeypatch, caplog):
     """A bug in validation must not reach a department as 'your file is broken': the run fails
-    (exit 1) with the traceback, and the previous outputs stay exactly as they were."""
+    (exit 70, CONTRACT.md §6) with the traceback, and the previous outputs stay exactly as they were."""
     import scorecard.checking
 
     rules_file = tmp_path / "rules.yaml"
@@ -273,8 +276,8 @@ def test_a_defect_of_ours_fails_the_run_instead_of_rejecting_files(small_rules, 
     monkeypatch.setattr(scorecard.checking, "validate", broken_validate)
     filled(small_rules, "机关党委").save(inp / "b.xlsx")      # a new file: it is read and validated
     p = cli("run", "--rules", str(rules_file), "--input", str(inp), "--output", str(out))
-    assert p.returncode == 1
-    assert "内部错误" in p.stderr and "没有通知任何部门" in p.stderr
+    assert p.returncode == 70
+    assert "内部错误" in p.stderr and "没有通知任何部门" in p.stderr and "scorecard.log" in p.stderr
     logged = [r for r in caplog.records if r.exc_info]
     assert logged and logged[-1].exc_info[0] is ZeroDivisionError          # the traceback is in the log
     assert "file.unreadable" not in p.stdout + p.stderr
