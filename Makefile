@@ -6,7 +6,7 @@ RUNTIME_STAMP := $(VENV)/.runtime-installed
 DEV_STAMP     := $(VENV)/.dev-installed
 PIP := $(BIN)/python -m pip install --disable-pip-version-check --no-input -q
 
-.PHONY: run test samples templates preview bench bench-scale mutants contract clean
+.PHONY: run test samples templates preview bench bench-scale mutants bundle contract clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -63,6 +63,12 @@ MODULE ?= $(CORE_MODULES)
 MUTANT_JOBS ?= 2
 mutants: $(DEV_STAMP)
 	$(BIN)/python tools/mutants.py $(MODULE) --jobs $(MUTANT_JOBS) $(if $(ONLY),--only '$(ONLY)')
+
+## dist/scorecard-<version>-offline.zip: program, samples and wheels for Windows x64 and Linux x86_64
+## (CPython 3.11, 3.12), to install on a machine with no internet (安装说明.txt inside). The wheels
+## (~200 MB) are downloaded once into ~/.cache/scorecard/wheels (SCORECARD_WHEEL_CACHE to choose).
+bundle: $(RUNTIME_STAMP)
+	$(BIN)/python tools/bundle.py
 
 ## The shared contract smoke check.
 contract: $(RUNTIME_STAMP)

@@ -22,6 +22,7 @@ from .errors import EXIT_INTERNAL, ReportError, Stop, translate
 from .fsutil import LockHeld, OutputBusy
 from .rules import RulesError, load_rules
 from .text import parse_date
+from .version import __version__
 
 logger = logging.getLogger(__name__)
 
@@ -46,6 +47,7 @@ def build_parser() -> argparse.ArgumentParser:
         description="Validate departments' self-assessment workbooks, score them against rules.yaml, "
                     "and write Word/Excel reports.")
     _add_global_options(parser, argparse.SUPPRESS)
+    parser.add_argument("--version", action="version", version=f"scorecard {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     sub.required = True
 
@@ -296,7 +298,7 @@ def cmd_check(args) -> int:
         else:
             subs.append(check_file(path, rules, label=label))
     if args.json:
-        console.say(json.dumps([{"file": s.file, "department": s.department, "ok": s.ok,
+        console.say_utf8(json.dumps([{"file": s.file, "department": s.department, "ok": s.ok,
                                  "findings": [f.as_dict() for f in s.findings]} for s in subs]
                                + [{"file": d.file, "department": None, "ok": d.ok, "data": d.names,
                                    "rows": d.row_count(), "findings": [f.as_dict() for f in d.findings]}

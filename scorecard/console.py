@@ -37,6 +37,20 @@ def say(text: str = "") -> None:
         print(text, flush=True)
 
 
+def say_utf8(text: str) -> None:
+    """For machines (check --json): UTF-8 bytes whatever the console's code page. Redirected under
+    Task Scheduler, a Chinese Windows' stdout is GBK, which would write `?` for what GBK lacks."""
+    if _quiet:
+        return
+    buffer = getattr(sys.stdout, "buffer", None)
+    if buffer is None:              # a stream without bytes (some IDE consoles): text it is
+        print(text, flush=True)
+        return
+    sys.stdout.flush()
+    buffer.write((text + "\n").encode("utf-8"))
+    buffer.flush()
+
+
 def error(text: str) -> None:
     logger.error(text, extra={"shown": True})
     print(f"错误：{text}", file=sys.stderr, flush=True)

@@ -15,6 +15,7 @@ import re
 import secrets
 import shutil
 import tempfile
+import time
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -55,6 +56,23 @@ def fresh_dir(parent: Path, prefix: str) -> Path:
             continue
 
 
+# Windows refuses a rename while another process holds a file open: for a moment when it is the
+# antivirus or the search indexer, for good when it is a report open in Word. Retried with backoff
+# (about 3 s in all), then the PermissionError stands.
+REPLACE_DELAYS = (0.05, 0.1, 0.2, 0.4, 0.8, 1.6)
+
+
+def replace(src, dst) -> None:
+    """os.replace, retried briefly on PermissionError."""
+    for delay in REPLACE_DELAYS:
+        try:
+            os.replace(src, dst)
+            return
+        except PermissionError:
+            time.sleep(delay)
+    os.replace(src, dst)
+
+
 def atomic_write_bytes(path: Path, data: bytes) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent)
@@ -64,7 +82,7 @@ def atomic_write_bytes(path: Path, data: bytes) -> Path:
             f.write(data)
             f.flush()
             os.fsync(f.fileno())
-        os.replace(tmp, path)
+        replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
@@ -103,16 +121,16 @@ def staged_directory(target: Path):
     if target.exists():
         old = target.parent / f".{target.name}.old-{secrets.token_hex(6)}"
         try:
-            os.replace(target, old)
+            replace(target, old)
         except PermissionError as exc:
             # Windows refuses while a file inside is open (a report in Word): keep the old outputs.
             shutil.rmtree(stage, ignore_errors=True)
             raise OutputBusy(str(target)) from exc
     try:
-        os.replace(stage, target)
+        replace(stage, target)
     except BaseException:
         if old is not None:
-            os.replace(old, target)
+            replace(old, target)
         shutil.rmtree(stage, ignore_errors=True)
         raise
     if old is not None:

@@ -343,7 +343,10 @@ def open_readonly(output_dir: Path) -> sqlite3.Connection | None:
     path = Path(output_dir) / FILE_NAME
     if not path.is_file():
         return None
-    conn = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True, timeout=wait_seconds())
+    # By path, not a file: URI: on Windows a mapped network drive resolves to \\server\share, whose
+    # URI has an authority that SQLite rejects ("invalid uri authority"). query_only refuses writes.
+    conn = sqlite3.connect(path, timeout=wait_seconds())
+    conn.execute("PRAGMA query_only = ON")
     conn.row_factory = sqlite3.Row
     return conn
 

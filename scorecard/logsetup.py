@@ -18,6 +18,7 @@ import logging
 import logging.handlers
 import os
 import sys
+import time
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -94,6 +95,26 @@ class FileHandler(_Tagged, logging.handlers.RotatingFileHandler):
         for earlier in pending:
             super().emit(earlier)
         super().emit(record)
+
+    # Two processes share the log (the watcher and a scheduled `run`): on Windows the rename of a
+    # rollover fails while the other holds the file open (WinError 32), which logging would report
+    # as a "--- Logging error ---" for every record from then on. A refused rollover is given up:
+    # this process keeps appending to the current file and tries again after ROLLOVER_RETRY seconds.
+    ROLLOVER_RETRY = 60.0
+    _rollover_after = 0.0
+
+    def shouldRollover(self, record):
+        if time.monotonic() < self._rollover_after:
+            return False
+        return super().shouldRollover(record)
+
+    def doRollover(self):
+        try:
+            super().doRollover()
+        except OSError:
+            self._rollover_after = time.monotonic() + self.ROLLOVER_RETRY
+            if self.stream is None:
+                self.stream = self._open()
 
     def close(self):
         # A traceback (a defect of ours) is worth a log file even when the run never made the folder.

@@ -82,8 +82,10 @@ def _no_progress(stage: str, done: int, total: int) -> None:
 
 
 def default_workers() -> int:
-    """Processes used for reading and rendering: one per core."""
-    return os.cpu_count() or 1
+    """Processes used for reading and rendering: one per core (at most pools.MAX_WORKERS)."""
+    from .pools import MAX_WORKERS
+
+    return min(os.cpu_count() or 1, MAX_WORKERS)
 
 
 def run(rules: Rules, input_dir: Path, output_dir: Path, *, round_name: str | None = None,

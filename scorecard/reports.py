@@ -35,7 +35,7 @@ from docxtpl import DocxTemplate, InlineImage
 from jinja2 import Environment, StrictUndefined, TemplateError, TemplateSyntaxError
 from lxml.etree import XMLSyntaxError
 
-from . import PACKAGE_TEMPLATES, charts, docstyle, docxrender, stopping
+from . import PACKAGE_TEMPLATES, charts, docstyle, docxrender, pools, stopping
 from .docxrender import CompilingEnvironment, Template as _Template
 from .errors import ReportError  # noqa: F401 (raised here, imported from here by callers)
 from .gaplist import write_gap_xlsx
@@ -227,9 +227,11 @@ class Report:
 
 
 PARALLEL_FROM = 24      # departments; below this a process pool costs more than it saves
+SPAWN_PARALLEL_FROM = 400   # where workers are spawned (Windows): lost at 240, won at 480 (bench_spawn.py)
 # Gaps from which 问题清单.xlsx (~1.6 ms a gap) is worth a worker of its own even when no report
 # renders there (an unchanged rerun: the office's workbooks are always written afresh).
 GAP_XLSX_PARALLEL_FROM = 400
+SPAWN_GAP_XLSX_PARALLEL_FROM = 4000   # a spawned worker takes seconds to start
 
 
 def _render_version() -> str:
@@ -324,8 +326,10 @@ def write_reports(summary: dict, out_dir: Path, templates_dir: Path | None = Non
         xlsx = pool.submit(_write_gap_xlsx, str(out_dir / GAPLIST_XLSX))
 
     try:
-        if workers > 1 and (len(summary.get("gaps", [])) >= GAP_XLSX_PARALLEL_FROM
-                            or (not cache.old and len(jobs) >= PARALLEL_FROM)):
+        parallel = pools.parallel_from(PARALLEL_FROM, SPAWN_PARALLEL_FROM)
+        if workers > 1 and (len(summary.get("gaps", [])) >= pools.parallel_from(GAP_XLSX_PARALLEL_FROM,
+                                                                                SPAWN_GAP_XLSX_PARALLEL_FROM)
+                            or (not cache.old and len(jobs) >= parallel)):
             start_pool()
         if cache.old:       # the last run's keys: a report renders again only when its key changed
             todo = []
@@ -335,7 +339,7 @@ def write_reports(summary: dict, out_dir: Path, templates_dir: Path | None = Non
                     todo.append((name, p))
         else:               # nothing to reuse: each key is made where its report renders
             todo = list(jobs)
-        if pool is None and workers > 1 and len(todo) >= PARALLEL_FROM:
+        if pool is None and workers > 1 and len(todo) >= parallel:
             start_pool()
         if pool is not None:
             gap = pool.submit(_render_gap_document, gap_doc[0], gap_path) if gap_doc else None
@@ -435,11 +439,8 @@ class _Pool:
     """Worker processes (started at once) with the summary, Shared and the department template."""
 
     def __init__(self, summary: dict, shared: Shared, data: bytes, workers: int):
-        from concurrent.futures import ProcessPoolExecutor
-
-        self.workers = workers
-        self.pool = ProcessPoolExecutor(max_workers=workers, initializer=_init_worker,
-                                        initargs=(summary, data, shared))
+        self.pool = pools.Pool(workers, _init_worker, (summary, data, shared))
+        self.workers = self.pool.workers
 
     def submit(self, fn, *args):
         return self.pool.submit(fn, *args)
@@ -468,4 +469,4 @@ class _Pool:
         return keys, None
 
     def close(self) -> None:
-        self.pool.shutdown(wait=True, cancel_futures=True)
+        self.pool.close(cancel=True)

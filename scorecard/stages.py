@@ -28,6 +28,7 @@ from .ledger import Ledger
 from .listing import Refused, shown
 from .office import OFFICE, REVIEW_FILE, apply_office, is_office_workbook, load_office, office_checked
 from .office_write import write_review_xlsx
+from .pools import MAX_WORKERS, Pool, parallel_from
 from .reports import write_reports
 from .rules import Rules
 from .safety import open_safely
@@ -149,6 +150,7 @@ def _data_key(rules: Rules) -> str:
 
 
 PARALLEL_FROM = 40      # fewer files than this are read in this process: a pool costs more than it saves
+SPAWN_PARALLEL_FROM = 1000  # where workers are spawned (Windows): none won up to 480 (bench_spawn.py)
 
 
 def _label(input_dir: Path, path: Path) -> str:
@@ -221,23 +223,20 @@ def _check_chunk(chunk) -> list[Checked]:
 def _check_many(jobs: list[tuple[Path, str]], rules: Rules, workers: int):
     """(index, Checked) for each (path, label), in a process pool when there are many. An exception
     in a worker is a defect of ours (check_file turns every file problem into findings): it propagates."""
-    if workers <= 1 or len(jobs) < PARALLEL_FROM:
+    if workers <= 1 or len(jobs) < parallel_from(PARALLEL_FROM, SPAWN_PARALLEL_FROM):
         for n, (path, label) in enumerate(jobs):
             yield n, _read_file(path, label, rules)
         return
-    from concurrent.futures import ProcessPoolExecutor
-
+    workers = min(workers, MAX_WORKERS)
     size = max(1, min(64, len(jobs) // (workers * 4)))
     chunks = [jobs[k:k + size] for k in range(0, len(jobs), size)]
-    pool = ProcessPoolExecutor(max_workers=workers, initializer=_set_rules, initargs=(rules,))
-    try:
+    with Pool(workers, _set_rules, (rules,)) as pool:
         n = 0
         for results in pool.map(_check_chunk, chunks):
             for c in results:
                 yield n, c
                 n += 1
-    finally:    # a stop (SIGTERM at a progress tick) does not wait for the chunks not yet read
-        pool.shutdown(wait=True, cancel_futures=True)
+    # leaving early (a stop: SIGTERM at a progress tick) cancels the chunks not yet read (Pool.__exit__)
 
 
 COPYING_RULES = {"file.unreadable", "file.vanished"}      # what a file half copied is found to be

@@ -43,6 +43,7 @@ CREATE TABLE IF NOT EXISTS last_run (
 """
 EDITED_IN_PLACE = ("核定表.xlsx", "问题清单.xlsx")     # the office's workbooks (CONTRACT.md §11)
 SUMMARY = "summary.json"
+NOT_OURS = ("Thumbs.db", "desktop.ini", ".DS_Store")
 
 
 def _code_digest() -> str:
@@ -80,6 +81,14 @@ def input_key(rules: Rules, input_dir: Path, hashes: dict[Path, str], *, round_n
     return digest.hexdigest()
 
 
+def _not_ours(path: Path, stat) -> bool:
+    """Word's and Excel's owner file (~$名.docx, beside a report that is open), and hidden files (the
+    explorer's desktop.ini, Thumbs.db, a Mac's ._ files): no run wrote them, none changes a result.
+    (Our own .render-keys.json is neither.)"""
+    hidden = getattr(stat, "st_file_attributes", 0) & 0x2      # FILE_ATTRIBUTE_HIDDEN (Windows only)
+    return path.name.startswith(("~$", "._")) or path.name in NOT_OURS or bool(hidden)
+
+
 def _outputs(round_dir: Path) -> dict[str, list]:
     """The round folder as it is: relative path -> [size, mtime_ns] (+ content hash when edited in
     place), and the page across rounds beside it (看板.html, which every run writes: CONTRACT §15)."""
@@ -88,8 +97,7 @@ def _outputs(round_dir: Path) -> dict[str, list]:
     if overview.is_file():
         listing[f"../{OVERVIEW}"] = [overview.stat().st_size, overview.stat().st_mtime_ns]
     for path in sorted(round_dir.rglob("*")):
-        if path.is_file():
-            stat = path.stat()
+        if path.is_file() and not _not_ours(path, stat := path.stat()):
             name = path.relative_to(round_dir).as_posix()
             listing[name] = [stat.st_size, stat.st_mtime_ns]
             if name in EDITED_IN_PLACE:

@@ -174,7 +174,8 @@ def test_windows_tasks_are_complete(name):
     assert_parses(process_args("process.py " + arguments))
     # The guide gives the schtasks command that imports this file.
     assert f"/XML C:\\scorecard\\deploy\\windows\\{name} /RU" in GUIDE
-    assert (DEPLOY / "windows" / name).read_bytes().isascii()       # no encoding trouble on import
+    raw = (DEPLOY / "windows" / name).read_bytes()      # no encoding trouble on import: UTF-16 with a BOM,
+    assert raw.startswith(b"\xff\xfe") and raw.decode("utf-16").isascii()   # as schtasks /XML expects
 
 
 def test_windows_run_task_is_scheduled_and_watch_task_restarts():
