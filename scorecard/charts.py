@@ -25,6 +25,32 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
 
+
+
+def _writable_config_dir() -> None:
+    """matplotlib wants a writable config folder (~/.config/matplotlib) and says so on stderr when
+    there is none: a service account whose home is the program folder (the guide's useradd), where
+    a cron job would then mail that warning every day. Such a run gets a folder of its own in /tmp."""
+    if os.environ.get("MPLCONFIGDIR"):
+        return
+    base = os.environ.get("XDG_CONFIG_HOME") or os.path.join(os.path.expanduser("~"), ".config")
+    folder = os.path.join(base, "matplotlib")
+    try:
+        os.makedirs(folder, exist_ok=True)
+        if os.access(folder, os.W_OK):
+            return
+    except OSError:
+        pass
+    import tempfile
+
+    uid = os.getuid() if hasattr(os, "getuid") else os.getpid()
+    own = os.path.join(tempfile.gettempdir(), f"scorecard-matplotlib-{uid}")
+    os.makedirs(own, exist_ok=True)
+    os.environ["MPLCONFIGDIR"] = own
+
+
+_writable_config_dir()
+
 # matplotlib (0.8 s to import) is imported where a chart is drawn or a font looked up, not with
 # this module: a run imports it in the main process while the report pool is already at work.
 

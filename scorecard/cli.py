@@ -108,6 +108,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--retry-failed", action="store_true", help="put failed messages back to pending, then send")
 
     _add_ops_commands(sub)                                  # ops: status, export
+    _add_new_round(sub)                                     # issue 17: starting the next round
     for choice in sub.choices.values():                     # --quiet/--verbose after the command too
         _add_global_options(choice, argparse.SUPPRESS)
     return parser
@@ -578,3 +579,41 @@ def cmd_ledger(args) -> int:
 
 
 COMMANDS["ledger"] = cmd_ledger
+
+
+# ---------------------------------------------------------------- the next round (issue 17)
+
+def _add_new_round(sub) -> None:
+    p = sub.add_parser("new-round", help="start the next round: name it in rules.yaml, optionally archive "
+                                         "last round's input files, check the rules")
+    p.add_argument("name", metavar="NAME", help="the new round's name, e.g. 2027年第一季度")
+    p.add_argument("--rules", type=Path, default=Path("rules.yaml"), help="rules file (default: rules.yaml)")
+    p.add_argument("--as-of", type=_date, help="also set as_of (the day overdue is judged on) in rules.yaml")
+    p.add_argument("--input", type=Path, default=Path("input"), help="input folder (default: input)")
+    p.add_argument("--archive", type=Path, default=None, metavar="DIR",
+                   help="move last round's input files to DIR/<last round>/ (by default nothing is moved)")
+
+
+def cmd_new_round(args) -> int:
+    from .newround import NewRoundError, start_round
+
+    try:
+        done = start_round(args.rules, args.name, as_of=args.as_of, input_dir=args.input, archive=args.archive)
+    except NewRoundError as exc:
+        console.error(str(exc))
+        return EXIT_USAGE
+    console.say(f"已将 {args.rules} 中的轮次由“{done.previous or '（未设置）'}”改为“{done.round}”，规则检查通过。")
+    if done.as_of is not None:
+        console.say(f"判断逾期的日期（as_of）：{done.as_of.isoformat()}" + ("" if args.as_of else
+                    "（沿用 rules.yaml 中的值；如需改为新一轮的日期，请加 --as-of 或编辑 rules.yaml）"))
+    if done.moved:
+        console.say(f"已将上一轮的 {len(done.moved)} 个输入文件移到 {done.archive}。")
+    elif done.left:
+        console.say(f"{args.input} 中还有 {len(done.left)} 个文件（未移动）。与以往轮次已计分文件相同的，"
+                    "本轮运行时会提示 file.previous_round；如需归档，请手工移走"
+                    "（开始新一轮时加 --archive 文件夹，程序会代为移动）。")
+    console.say("上一轮的输出和台账保持不变；各部门交回新一轮的工作簿后运行 `python process.py run`。")
+    return EXIT_OK
+
+
+COMMANDS["new-round"] = cmd_new_round

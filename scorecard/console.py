@@ -158,6 +158,7 @@ def run_report(summary: dict, round_dir: Path) -> None:
             first = next((f for f in s["findings"] if f["severity"] == "error"), None)
             where = f"{first['sheet']}!{first['cell']} " if first and first["cell"] else ""
             say(f"  退回 {s['file']}：{where}{first['message'] if first else ''}")
+    _input_notes(subs)
     verdict = "一票否决" if unit["veto"] else ("达到合格线" if unit["passed"] else "未达合格线")
     say(f"总分：{fmt_number(unit['total'])} 分（基础 {fmt_number(unit['score'])} + 加分 {fmt_number(unit['bonus'])}），"
         f"合格线 {fmt_number(summary['pass_score'])} 分：{verdict}")
@@ -170,6 +171,20 @@ def run_report(summary: dict, round_dir: Path) -> None:
     office_lines(summary)
     data_report(summary)
     say(f"输出：{round_dir}")
+
+
+def _input_notes(subs: list[dict]) -> None:
+    """Files still being copied (§3 file.incomplete) and files left from an earlier round
+    (file.previous_round): the operator should see both at once, not only in summary.json."""
+    def having(rule):
+        return [(s, f) for s in subs for f in s.get("findings") or () if f["rule"] == rule]
+
+    for s, f in having("file.incomplete"):
+        say(f"  跳过 {s['file']}：{f['message']}")
+    earlier = having("file.previous_round")
+    if earlier:
+        names = "、".join(s["file"] for s, _ in earlier[:5]) + (f" 等 {len(earlier)} 份" if len(earlier) > 5 else "")
+        say(f"  [提醒] file.previous_round {names}：{earlier[0][1]['message']}")
 
 
 def office_lines(summary: dict) -> None:

@@ -189,7 +189,7 @@ def _settings_hint(settings: Settings) -> str:
     if settings.problems:
         return "邮件设置有误：" + "；".join(settings.problems) + "。请改正后运行 `python process.py send`"
     return (f"未配置邮件服务器（缺少环境变量 {'、'.join(settings.missing)}），邮件已保存在发件箱中。"
-            "设置后运行 `python process.py send` 即可发出（设置方法见 README“电子邮件”一节）")
+            "设置后运行 `python process.py send` 即可发出（设置方法见操作手册第八节“邮件设置”，或 README 的 “E-mail” 一节）")
 
 
 def _write_eml(outbox: Outbox, output_dir: Path, settings: Settings, clock, result: Delivery) -> None:
@@ -234,10 +234,8 @@ def counts_line(result: Delivery) -> str:
     if result.written:
         return f"邮件：试运行，{len(result.written)} 封写为 .eml 文件（{result.written[0].parent}），未发送。"
     line = f"邮件：本次发出 {len(result.sent)} 封，发件箱中待发送 {result.pending} 封，发送失败 {len(result.failed)} 封。"
-    if result.stopped:
-        line += f"\n邮件未能全部发送：{result.stopped.rstrip('。')}。"
-    elif result.failed:
-        line += "查看原因：`python process.py send --list`。"
+    if result.failed or result.pending:          # why is on the console already (a warning of the log)
+        line += "查看发件箱：`python process.py send --list`。"
     return line
 
 

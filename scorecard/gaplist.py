@@ -41,6 +41,7 @@ FONT = "宋体"
 MAX_WIDTH = {"存在问题": 40, "整改措施": 40, "说明": 44, "测评指标": 26, "问题编号": 26, "整改情况": 30}
 MIN_WIDTH = {"整改状态": 10, "整改情况": 24, "销号日期": 12, "核验人": 10}
 INPUT_FILL = PatternFill("solid", fgColor="FFFFFF")
+REFUSED_FILL = PatternFill("solid", fgColor="FFC7CE")     # a typed value that was not taken (§11)
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
 # (title, how a cell is taken from the gap)
@@ -53,6 +54,7 @@ COLUMNS = [
     ("核验人", "tracking.verifier"),
 ]
 TRACKING_TITLES = ("整改状态", "整改情况", "销号日期", "核验人")
+TRACKING_NAMES = ("status", "note", "closed_on", "verifier")          # the fields of those columns
 
 
 def _key(gap: dict) -> str:
@@ -169,10 +171,27 @@ def _cell_value(value):
     return value
 
 
-def _gap_sheet(ws, gaps: list[dict], titles: list[str], with_state: bool, empty: str, heading: str) -> Body | None:
+def _gap_sheet(ws, gaps: list[dict], titles: list[str], with_state: bool, empty: str, heading: str,
+               refused: dict | None = None) -> Body | None:
     """One row per gap, the tracking columns open (drop-down, date check), the rest locked.
-    Returns the rows to stream into the sheet when the workbook is saved (xlsxbulk)."""
+    Returns the rows to stream into the sheet when the workbook is saved (xlsxbulk).
+    refused: gap key -> {"values": field -> as typed, "note": why}: a tracking edit that was not
+    taken stays in its cells, red with a comment (CONTRACT §11), and is read again next run."""
+    refused = refused or {}
     rows = _rows(gaps, with_state)
+    marked: set[tuple[int, int]] = set()            # (row, column) of each refused value
+    comments: dict[tuple[int, int], str] = {}
+    for n, gap in enumerate(gaps):
+        typed = refused.get(_key(gap))
+        if not typed:
+            continue
+        columns = [titles.index(TRACKING_TITLES[TRACKING_NAMES.index(name)]) for name in typed["values"]]
+        for c, value in zip(columns, typed["values"].values()):
+            day = value.date() if isinstance(value, dt.datetime) else value
+            rows[n][c] = day.isoformat() if isinstance(day, dt.date) else _text(value)
+            marked.add((n + 2, c + 1))
+        if columns:
+            comments[(n + 2, min(columns) + 1)] = typed["note"]
     _header(ws, titles)
     severity_col = titles.index("程度")
     editable = {titles.index(t) + 1 for t in TRACKING_TITLES}
@@ -198,13 +217,19 @@ def _gap_sheet(ws, gaps: list[dict], titles: list[str], with_state: bool, empty:
                                                                     FILL.get(severity), date), quote)
                   for severity in severities for c in range(1, len(titles) + 1)
                   for date in (False, True) for quote in (False, True)}
+        red = {(c, date, quote): body.style(("refused", c, date), lambda c=c, date=date: {
+            **_gap_style(titles[c - 1] in CENTRED, True, None, date), "fill": REFUSED_FILL}, quote)
+            for c in editable for date in (False, True) for quote in (False, True)} if marked else {}
+        body.comments.update(comments)
         height = RowHeights(column_widths(ws))
 
         def body_rows():
-            for row in rows:
+            for r, row in enumerate(rows, 2):
                 severity = row[severity_col]
                 cells = [_cell_value(v) for v in row]
-                yield height(cells), [(v, styles[(c, severity, c == date_col or isinstance(v, dt.date), quoted(v))])
+                yield height(cells), [(v, red[(c, c == date_col or isinstance(v, dt.date), quoted(v))]
+                                       if (r, c) in marked else
+                                       styles[(c, severity, c == date_col or isinstance(v, dt.date), quoted(v))])
                                       for c, v in enumerate(cells, 1)]
 
         body.rows = body_rows()
@@ -249,26 +274,28 @@ def _stats_sheet(st, stats: pd.DataFrame) -> Body:
     return body
 
 
-def write_gap_xlsx(summary: dict, path: Path, *, copy_id: str | None = None) -> Path:
-    """Write the gap list workbook to path and return path."""
+def write_gap_xlsx(summary: dict, path: Path, *, copy_id: str | None = None, refused: dict | None = None) -> Path:
+    """Write the gap list workbook to path and return path. refused: tracking edits not taken,
+    by gap key, kept in their cells (see _gap_sheet)."""
     path = Path(path)
     with_state = _with_state(summary)
     wb = Workbook()
     ws = wb.active
     ws.title = GAP_SHEET
     bodies = [_gap_sheet(ws, summary.get("gaps", []), titles_of(summary), with_state, "本轮未发现问题短板。",
-                         f"{_text(summary.get('title'))} 问题清单（{_text(summary.get('round'))}）")]
+                         f"{_text(summary.get('title'))} 问题清单（{_text(summary.get('round'))}）", refused)]
     closed = summary.get("closed_gaps") or []
     if closed:
         # Last round's gaps that are gone: where the office signs them off (已销号, 销号日期, 核验人).
         cs = wb.create_sheet(CLOSED_SHEET)
         bodies.append(_gap_sheet(cs, closed, [t for t, key in COLUMNS if key != "state"], False, "",
-                                 f"{_text(summary.get('title'))} 上轮问题本轮已消除（{_text(summary.get('round'))}）"))
+                                 f"{_text(summary.get('title'))} 上轮问题本轮已消除（{_text(summary.get('round'))}）",
+                                 refused))
     st = wb.create_sheet(STATS_SHEET)
     bodies.append(_stats_sheet(st, stats_frame(summary)))
     st.oddHeader.center.text = f"{_text(summary.get('title'))} 问题统计（{_text(summary.get('round'))}）"
     written = {_key(g): {name: norm(name, _value(g, f"tracking.{name}"))
-                         for name in ("status", "note", "closed_on", "verifier")}
+                         for name in TRACKING_NAMES}
                for g in list(summary.get("gaps", [])) + list(summary.get("closed_gaps") or [])}
     write_meta(wb, TRACKING, copy_id or uuid.uuid4().hex, _text(summary.get("round")), written)
     wb.properties.title = f"{_text(summary.get('title'))}问题清单（{_text(summary.get('round'))}）"

@@ -133,6 +133,14 @@ class Ledger:
                                (round_name, department, fingerprint)).fetchone()
         return checked_from_record(json.loads(row[0])) if row else None
 
+    def counted_elsewhere(self, round_name: str) -> dict[str, str]:
+        """sha256 -> the latest other round in which a file of that content was counted (accepted)."""
+        with closing(self._connect()) as conn:
+            rows = conn.execute(
+                "SELECT json_extract(a.record, '$.sha256'), a.round FROM accepted a LEFT JOIN rounds r ON r.name = a.round "
+                "WHERE a.round != ? ORDER BY COALESCE(r.first_run, ''), r.rowid", (round_name,)).fetchall()
+        return {sha: name for sha, name in rows if sha}
+
     def checked_before(self, fingerprint: str, keys: list[tuple[str, str]]) -> dict[tuple[str, str], Checked]:
         """Files already checked under the same rules and checking code: (sha256, file) -> Checked."""
         if not keys:

@@ -103,7 +103,8 @@ def plan(rules: Rules, round_dir: Path, *, templates_dir: Path | None = None) ->
     round_name = summary["round"]
     neutral = _neutral_pairs(summary)
     as_of = _date(summary["as_of"])
-    resubmit_by = _date(summary.get("resubmit_by")) or add_working_days(as_of, RESUBMIT_WORKING_DAYS)
+    resubmit_by = _date(summary.get("resubmit_by")) or add_working_days(as_of, RESUBMIT_WORKING_DAYS, rules.holidays,
+                                                                        rules.workdays)
     base = {"organization": summary.get("organization") or rules.organization,
             "title": summary.get("title") or rules.title, "round": round_name,
             "as_of": chinese_date(as_of), "resubmit_by": chinese_date(resubmit_by)}

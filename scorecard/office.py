@@ -79,6 +79,7 @@ class OfficeState:
     # and why it was refused. The rewritten 核定表 shows them in their cells, marked and commented,
     # so the next run reads them again and repeats the error until the office corrects the cell.
     refused: dict[tuple[str, str], dict] = field(default_factory=dict)
+    refused_tracking: dict[str, dict] = field(default_factory=dict)         # the same for 问题清单, by gap key
 
     def scores(self) -> dict[tuple[str, str], float]:
         """(department, indicator) -> 核定得分, for scoring."""
@@ -388,24 +389,34 @@ def _apply_tracking(conn, state: OfficeState, edit: _Edit, known: set[str], reco
     if not edit.changes or _stale(edit, current.stamp, current.file):
         return
     accepted = dict(edit.changes)
+    problems: list[Finding] = []
+    refused_fields: list[str] = []
     if "status" in accepted and accepted["status"] not in TRACKING_STATES:
-        state.findings.append(finding("tracking.status_invalid", cell=cells["status"], value=raw.get("status"),
-                                      **where))
+        problems.append(finding("tracking.status_invalid", cell=cells["status"], value=raw.get("status"), **where))
+        refused_fields.append("status")
         del accepted["status"]
     if accepted.get("closed_on") and not _is_iso(accepted["closed_on"]):
-        state.findings.append(finding("tracking.date_invalid", cell=cells["closed_on"], value=raw.get("closed_on"),
-                                      **where))
+        problems.append(finding("tracking.date_invalid", cell=cells["closed_on"], value=raw.get("closed_on"),
+                                **where))
+        refused_fields.append("closed_on")
         del accepted["closed_on"]
     merged = {**current.display(), **accepted}
     if merged["status"] == CLOSED and not (merged["closed_on"] and merged["verifier"]):
         missing = "、".join(t for name, t in (("closed_on", "销号日期"), ("verifier", "核验人")) if not merged[name])
         cell = cells.get("status") if "status" in accepted else cells.get(
             "closed_on" if not merged["closed_on"] else "verifier", "")
-        state.findings.append(finding("tracking.close_incomplete", cell=cell or "", value=raw.get("status"),
-                                      key=key, missing=missing, **where))
+        problems.append(finding("tracking.close_incomplete", cell=cell or "", value=raw.get("status"),
+                                key=key, missing=missing, **where))
         for name in ("status", "closed_on", "verifier"):
-            accepted.pop(name, None)
+            if accepted.pop(name, None) is not None:
+                refused_fields.append(name)
         merged = {**current.display(), **accepted}
+    state.findings.extend(problems)
+    if problems and edit.copy.file == state.round_file:     # kept in its cell, as 核定 rows are
+        state.refused_tracking[key] = {"values": {name: raw.get(name) for name in refused_fields},
+                                       "note": "\n".join(f"未采用：{p.message}" for p in problems)}
+    elif not problems:
+        state.refused_tracking.pop(key, None)
     old = current.display()
     applied = {k: v for k, v in merged.items() if v != old.get(k)}
     if not applied:

@@ -273,7 +273,8 @@ def _department_key_base(data: bytes, shared: Shared, env: Environment) -> bytes
 
 def write_reports(summary: dict, out_dir: Path, templates_dir: Path | None = None, *,
                   chart_font: str | None = charts.AUTO, workers: int | None = None,
-                  previous_dir: Path | None = None, alongside: Callable[[], None] | None = None) -> list[Report]:
+                  previous_dir: Path | None = None, alongside: Callable[[], None] | None = None,
+                  refused_tracking: dict | None = None) -> list[Report]:
     """Write 汇总报告.docx, 部门报告/<部门>.docx (every department), 问题清单.docx and 问题清单.xlsx
     into out_dir (the staging round folder). chart_font: a font family or file, None for ASCII chart
     labels, or "auto". workers: processes for the department reports and the gap lists (default
@@ -323,7 +324,7 @@ def write_reports(summary: dict, out_dir: Path, templates_dir: Path | None = Non
     def start_pool() -> None:
         nonlocal pool, xlsx
         pool = _Pool(summary, shared, data, workers)
-        xlsx = pool.submit(_write_gap_xlsx, str(out_dir / GAPLIST_XLSX))
+        xlsx = pool.submit(_write_gap_xlsx, str(out_dir / GAPLIST_XLSX), refused_tracking)
 
     try:
         parallel = pools.parallel_from(PARALLEL_FROM, SPAWN_PARALLEL_FROM)
@@ -373,7 +374,7 @@ def write_reports(summary: dict, out_dir: Path, templates_dir: Path | None = Non
     if gap_doc:
         cache.record(GAPLIST_TEMPLATE, gap_doc[1])
     if pool is None:
-        write_gap_xlsx(summary, out_dir / GAPLIST_XLSX)     # never reused: the office edits it (§11)
+        write_gap_xlsx(summary, out_dir / GAPLIST_XLSX, refused=refused_tracking)   # never reused: the office edits it (§11)
     elif xlsx_error is not None:
         raise xlsx_error
     manifest = [Report(SUMMARY_TEMPLATE, LEADERS)]
@@ -431,8 +432,8 @@ def _render_gap_document(data: bytes, path: str) -> tuple[str, str] | None:
     return _gap_document(data, path, w["summary"], w["shared"], w["renderer"].env)
 
 
-def _write_gap_xlsx(path: str) -> None:
-    write_gap_xlsx(_WORKER["summary"], Path(path))
+def _write_gap_xlsx(path: str, refused: dict | None = None) -> None:
+    write_gap_xlsx(_WORKER["summary"], Path(path), refused=refused)
 
 
 class _Pool:

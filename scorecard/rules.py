@@ -142,6 +142,8 @@ class Rules:
     resubmit_days: int = 3          # working days after a run by which a returned/missing department resubmits
     fingerprint: str = ""
     data: tuple[DataSource, ...] = ()     # data workbooks (§12)
+    holidays: tuple[dt.date, ...] = ()    # days off beyond the Chinese calendar (resubmit_by counts working days)
+    workdays: tuple[dt.date, ...] = ()    # working days (调休) beyond the Chinese calendar
 
     def data_source(self, name: str) -> DataSource | None:
         return next((d for d in self.data if d.name == name), None)
@@ -267,7 +269,7 @@ def _keystr(keypath: tuple) -> str:
 
 TOP_KEYS = {"version", "title", "organization", "round", "as_of", "pass_score", "bonus_cap", "gap",
             "statuses", "done_status", "departments", "leaders", "items", "vetoes", "limits", "mail",
-            "resubmit_days", "data"}
+            "resubmit_days", "data", "holidays", "workdays"}
 REQUIRED_TOP = ("pass_score", "departments", "items")
 DEFAULT_TITLE = "自评测评"
 GAP_KEYS = {"ratio", "severe_ratio"}
@@ -382,6 +384,31 @@ def load_rules(path) -> Rules:
 _LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
+# PyYAML's own words -> what to do, in Chinese (the original stays in brackets for a technician).
+_YAML_HINTS = (
+    ("'\\t'", "这一行用了 Tab 键缩进或对齐。rules.yaml 只能用空格缩进：请把 Tab 换成空格（每级 2 个空格）"),
+    ("mapping values are not allowed", "这一行的冒号用法有误：冒号后面要有一个空格；值本身含冒号时，请给值加引号"),
+    ("could not find expected ':'", "这一行缺少冒号，或上一行的引号没有配对"),
+    ("expected <block end>", "缩进不一致：同一层的键要对齐，下一层比上一层多缩进 2 个空格"),
+    ("found undefined alias", "值中的 * 号请加引号"),
+    ("found unexpected end of stream", "引号没有配对（少了结尾的引号）"),
+    ("found duplicate anchor", "值中的 & 号请加引号"),
+)
+
+
+def yaml_problem(exc: Exception, text: str = "") -> str:
+    """A YAML syntax error as a Chinese sentence saying what to change (line given separately)."""
+    problem = str(getattr(exc, "problem", None) or exc)
+    mark = getattr(exc, "problem_mark", None)
+    where = f"第 {mark.line + 1} 行第 {mark.column + 1} 列" if mark else ""
+    line = text.splitlines()[mark.line] if mark and text and mark.line < len(text.splitlines()) else ""
+    hint = next((h for key, h in _YAML_HINTS if key in problem or key in str(exc)), None)
+    if hint is None and "\t" in line:
+        hint = _YAML_HINTS[0][1]
+    hint = hint or "格式有误，请对照 rules.yaml 中相邻的写法检查这一行和上一行"
+    return f"YAML 格式错误（{where}）：{hint}。（{problem}）" if where else f"YAML 格式错误：{hint}。（{problem}）"
+
+
 def parse_rules(text: str, shown: str = "rules.yaml") -> Rules:
     loc = _Located(shown)
     try:
@@ -389,7 +416,7 @@ def parse_rules(text: str, shown: str = "rules.yaml") -> Rules:
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         line = mark.line + 1 if mark else None
-        raise RulesError([RuleProblem(shown, line, "", f"YAML 格式错误：{getattr(exc, 'problem', exc)}")]) from exc
+        raise RulesError([RuleProblem(shown, line, "", yaml_problem(exc, text))]) from exc
     data = loc.convert(node) if node is not None else None
     rules = _build(data, _Checker(loc))
     if loc.problems:
@@ -423,7 +450,8 @@ def _build(data, c: _Checker) -> Rules:
         gap_ratio=ratio if ratio is not None else 0.9, gap_severe_ratio=severe if severe is not None else 0.6,
         statuses=statuses, done_status=done, departments=departments, leaders=_leaders(top.get("leaders"), c),
         items=items, vetoes=_vetoes(top.get("vetoes"), c), limits=_limits(top.get("limits"), c),
-        mail=_mail(top.get("mail"), c), resubmit_days=int(resubmit_days or 0), data=sources)
+        mail=_mail(top.get("mail"), c), resubmit_days=int(resubmit_days or 0), data=sources,
+        holidays=_dates(top.get("holidays"), "holidays", c), workdays=_dates(top.get("workdays"), "workdays", c))
     return _with_fingerprint(rules)
 
 
@@ -441,6 +469,31 @@ def one_address(text: str) -> bool:
         return False
     pairs = getaddresses([text])
     return len(pairs) == 1 and pairs[0] == ("", text)
+
+
+def _dates(value, key: str, c: _Checker) -> tuple[dt.date, ...]:
+    """A list of days (`holidays:`, `workdays:`), each as as_of is written."""
+    if value is None:
+        return ()
+    if not isinstance(value, list):
+        c.problem((key,), "应为日期列表，例如 [2027-01-01, 2027-02-09]")
+        return ()
+    out = []
+    for j, item in enumerate(value):
+        if isinstance(item, dt.datetime):
+            out.append(item.date())
+            continue
+        if isinstance(item, dt.date):
+            out.append(item)
+            continue
+        from .text import parse_date
+
+        parsed = parse_date(item) if isinstance(item, str) else None
+        if parsed is None:
+            c.problem((key, j), f"“{item}”不是有效日期，应写作 2027-01-01")
+        else:
+            out.append(parsed)
+    return tuple(out)
 
 
 def _emails(value, kp, c: _Checker) -> tuple[str, ...]:

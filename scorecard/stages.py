@@ -79,6 +79,7 @@ def process(rules: Rules, input_dir: Path, output_dir: Path, hashes: dict[Path, 
         computation = compute(rules, data_files)        # §12: scores from data workbooks
     copying, checked = _still_copying(checked, settle, wall())
     placed_ignored += copying
+    checked = _from_earlier_rounds(checked, ledger.counted_elsewhere(round_name))
     placed = _name_returned(choose_latest(checked))
     placed += _carry_over(placed, ledger, rules, round_name)
     placed += placed_ignored
@@ -93,7 +94,7 @@ def process(rules: Rules, input_dir: Path, output_dir: Path, hashes: dict[Path, 
     # that a report never asks for a resubmission by a day before its own date, and a rerun on
     # a later day neither moves the date nor makes every notice new content to mail again.
     first = ledger.first_run(round_name) or now.date()
-    resubmit_by = add_working_days(max(first, as_of), rules.resubmit_days)
+    resubmit_by = add_working_days(max(first, as_of), rules.resubmit_days, rules.holidays, rules.workdays)
     with staged_directory(round_dir) as stage:
         rejected = [p for p in placed if p.status == REJECTED and p.returned]
         with _timed(timings, "returned copies"):
@@ -117,6 +118,7 @@ def process(rules: Rules, input_dir: Path, output_dir: Path, hashes: dict[Path, 
             # 核定表 is written here while the department reports render in the pool.
             manifest = write_reports(summary, stage, templates_dir, workers=workers,
                                      previous_dir=round_dir if round_dir.is_dir() else None,
+                                     refused_tracking=office.refused_tracking,
                                      alongside=lambda: write_review_xlsx(summary, stage / REVIEW_FILE,
                                                                          office.review_rows(), now=now,
                                                                          refused=office.refused))
@@ -244,7 +246,7 @@ _ZIP_END = b"PK\x05\x06"                                  # a zip's end record: 
 
 
 def _partial(path: Path) -> bool:
-    """Empty, or a zip whose end record is not there (yet): how a file being copied looks. A zip
+    """Empty, or a zip (or zeros) whose end record is not there (yet): how a file being copied looks. A zip
     bomb, an encrypted workbook or random bytes are whole files, damaged or not."""
     try:
         with open(path, "rb") as f:
@@ -254,7 +256,8 @@ def _partial(path: Path) -> bool:
             tail = f.read()
     except OSError:
         return True                 # gone or locked while the copy goes on: file.vanished
-    return size == 0 or (head.startswith(b"PK") and _ZIP_END not in tail)
+    # A copy that preallocates the file (Windows over SMB) shows zeros where the bytes are yet to come.
+    return size == 0 or ((head.startswith(b"PK") or head == b"\0" * 4) and _ZIP_END not in tail)
 
 
 def _still_copying(checked: list[Checked], settle: float, now: float) -> tuple[list[Placed], list[Checked]]:
@@ -275,6 +278,18 @@ def _still_copying(checked: list[Checked], settle: float, now: float) -> tuple[l
         else:
             rest.append(c)
     return copying, rest
+
+
+def _from_earlier_rounds(checked: list[Checked], counted: dict[str, str]) -> list[Checked]:
+    """§3 file.previous_round: the same bytes were counted in an earlier round (a file left in
+    input/ from last round). A warning: the file is read as usual, the office decides."""
+    out = []
+    for c in checked:
+        earlier = counted.get(c.sha256) if c.sha256 else None
+        if earlier is not None and c.department:
+            c = replace(c, findings=c.findings + (finding("file.previous_round", file=c.file, round=f"“{earlier}”"),))
+        out.append(c)
+    return out
 
 
 def _is_office_file(path: Path) -> bool:

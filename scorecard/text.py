@@ -187,11 +187,29 @@ def chinese_date(value: dt.date | str | None) -> str:
     return f"{value.year}年{value.month}月{value.day}日"
 
 
-def add_working_days(start: dt.date, days: int) -> dt.date:
-    """The day `days` working days (Monday to Friday) after `start`."""
+def add_working_days(start: dt.date, days: int, holidays=(), workdays=()) -> dt.date:
+    """The day `days` working days after `start`, by the Chinese calendar (working_day)."""
     day, left = start, days
     while left > 0:
         day += dt.timedelta(days=1)
-        if day.weekday() < 5:
+        if working_day(day, holidays, workdays):
             left -= 1
     return day
+
+
+def working_day(day: dt.date, holidays=(), workdays=()) -> bool:
+    """Whether `day` is a working day in mainland China: the office's own lists first (rules.yaml
+    `holidays:` and `workdays:`, for years the calendar does not know yet or a local arrangement),
+    then the State Council's holidays and 调休 working weekends (chinesecalendar), else Monday to Friday."""
+    if day in workdays:
+        return True
+    if day in holidays:
+        return False
+    try:
+        import chinese_calendar
+    except ImportError:                 # pragma: no cover - pinned in requirements.txt
+        return day.weekday() < 5
+    try:
+        return chinese_calendar.is_workday(day)
+    except NotImplementedError:         # a year it has no data for yet
+        return day.weekday() < 5

@@ -48,3 +48,19 @@ def test_every_make_target_is_documented():
     for target in targets:
         if target != "clean":
             assert f"make {target}" in README, target
+
+
+def test_the_readme_quotes_a_real_run_of_the_examples(tmp_path, capsys):
+    """"What you get" quotes the end of `make run`'s output: each line is what a run of the bundled
+    examples prints (a line ending in …… is checked up to there)."""
+    from scorecard.cli import main
+
+    block = README.split("The end of its output:", 1)[1].split("```", 2)[1]
+    quoted = [line for line in block.strip().splitlines() if line.strip()]
+    assert len(quoted) >= 6
+    assert main(["run", "--input", str(ROOT / "examples" / "input"), "--output", str(tmp_path / "examples-output"),
+                 "--rules", str(ROOT / "rules.yaml"), "--templates", str(ROOT / "templates")]) == 0
+    printed = capsys.readouterr().out.replace(str(ROOT / "examples" / "input"), "examples/input").replace(
+        str(tmp_path / "examples-output"), "examples/output")
+    for line in quoted:
+        assert line.split("……")[0].rstrip("，") in printed, line

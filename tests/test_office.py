@@ -366,7 +366,10 @@ def test_tracking_states_read_back_and_judged(office):
     assert all(f["sheet"] == "问题清单" for r in hit if r.startswith("tracking.") for f in hit[r])
     rows = read_sheet(office["round_dir"] / GAP_FILE, "问题清单", ("问题编号",))
     assert rows[GAP_1_1]["整改状态"] == "整改中" and rows[GAP_1_1]["整改情况"] == "已补充会议纪要"
-    assert rows[GAP_2_2]["整改状态"] == "未整改" and rows[GAP_2_2]["整改情况"] == "公众号已恢复更新"
+    # §11: the refused values stay in their cells (the recorded state is still 未整改), the note is taken.
+    assert rows[GAP_2_2]["整改状态"] == "已完成" and rows[GAP_2_2]["整改情况"] == "公众号已恢复更新"
+    assert rows[GAP_2_2]["销号日期"] == "月底"
+    assert rows[GAP_1_2]["整改状态"] == "已销号" and rows[GAP_1_2]["核验人"] == "赵验"
 
 
 def test_signed_off_but_still_open_is_warned_on_every_run(office):
@@ -673,17 +676,27 @@ def test_a_verified_score_overrides_a_computed_one(tmp_path):
     assert not [g for g in s["gaps"] if g["key"] == "低分|机关党委|2.10"]
 
 
-def test_a_rejected_edit_is_gone_from_the_regenerated_gap_list(office):
-    """Nothing else changed, so every report could be reused from the last run; the office's own
-    workbook is still written again, showing what is recorded and not the bad value typed."""
+def test_a_rejected_tracking_edit_stays_in_its_cell_and_is_reported_every_run(office):
+    """CONTRACT §11: the refused value stays in its cell, marked and commented, what is recorded
+    stays 未整改, and the error is reported on every run (full, or unchanged) until corrected."""
     office["run"]()
     edit_tracking(office["round_dir"] / GAP_FILE, {GAP_1_1: {"整改状态": "差不多了"}}, mtime=T0)
-    for _ in range(2):
-        s = summary_of(office["run"]())
+    for n in range(3):
+        result = office["run"]()
+        s = summary_of(result)
+        assert s["gaps"][0]["tracking"]["status"] == "未整改"
         rows = read_sheet(office["round_dir"] / GAP_FILE, "问题清单", ("问题编号",))
-        assert rows[GAP_1_1]["整改状态"] == "未整改"
-        # §11: reported again on every run (the second one is an unchanged rerun that repeats it)
-        assert [f["rule"] for f in s["office_findings"]] == ["tracking.status_invalid"]
+        assert rows[GAP_1_1]["整改状态"] == "差不多了", n
+        assert [f["rule"] for f in s["office_findings"]] == ["tracking.status_invalid"], n
+        if n == 1:
+            os.utime(office["round_dir"] / GAP_FILE, (T0 + 7200, T0 + 7200))   # a full run reads it again
+    wb, ws, cols = sheet_rows(office["round_dir"] / GAP_FILE, "问题清单")
+    cell = next(ws.cell(r, cols["整改状态"]) for r in range(2, ws.max_row + 1) if ws.cell(r, cols["问题编号"]).value == GAP_1_1)
+    assert cell.fill.fgColor.rgb.endswith("FFC7CE") and "未采用" in cell.comment.text
+    # Corrected: taken, the mark and the error gone.
+    edit_tracking(office["round_dir"] / GAP_FILE, {GAP_1_1: {"整改状态": "整改中"}}, mtime=T0 + 9000)
+    s = summary_of(office["run"]())
+    assert s["gaps"][0]["tracking"]["status"] == "整改中" and s["office_findings"] == []
 
 
 def test_an_ignored_edit_is_gone_from_the_regenerated_gap_list(office):

@@ -7,6 +7,7 @@ import sys
 import pytest
 
 from conftest import ROOT, SMALL_RULES
+from scorecard import rules as R
 from scorecard.rules import RulesError, parse_rules
 
 
@@ -137,3 +138,39 @@ def test_head_and_resubmit_days():
     assert rules.departments[0].head == "张主任" and rules.departments[1].head == ""
     assert rules.resubmit_days == 5 and parse_rules(SMALL_RULES).resubmit_days == 3
     assert [p.key for p in problems(SMALL_RULES + "resubmit_days: 1.5\n")] == ["resubmit_days"]
+
+
+# ---------------------------------------------------------------- issue 17: Tabs, the holiday calendar
+
+def test_a_tab_is_explained_in_chinese():
+    from conftest import SMALL_RULES
+    text = SMALL_RULES.replace("\npass_score:", "\n\tpass_score:", 1)
+    with pytest.raises(R.RulesError) as info:
+        R.parse_rules(text, "tab.yaml")
+    message = str(info.value)
+    assert "Tab" in message and "空格" in message and "第" in message, message
+
+
+def test_resubmit_by_skips_chinese_holidays_and_counts_adjusted_workdays():
+    import datetime as dt
+    from scorecard.text import add_working_days
+
+    # 2025-12-31 (Wednesday) + 3 working days: 元旦 2026-01-01..03 off, 01-04 (Sunday) a 调休 working day.
+    assert add_working_days(dt.date(2025, 12, 31), 3) == dt.date(2026, 1, 6)
+    # 清明 2026: 04-04..06 off (Monday 04-06 too): Friday 04-03 + 1 = Tuesday 04-07.
+    assert add_working_days(dt.date(2026, 4, 3), 1) == dt.date(2026, 4, 7)
+    # A year the calendar does not know: rules.yaml's own lists.
+    assert add_working_days(dt.date(2027, 12, 31), 1) == dt.date(2028, 1, 3)
+    assert add_working_days(dt.date(2027, 12, 31), 1, holidays=(dt.date(2028, 1, 3),)) == dt.date(2028, 1, 4)
+    assert add_working_days(dt.date(2027, 12, 31), 1, workdays=(dt.date(2028, 1, 1),)) == dt.date(2028, 1, 1)
+
+
+def test_holidays_and_workdays_in_rules():
+    import datetime as dt
+    from conftest import SMALL_RULES
+
+    rules = R.parse_rules(SMALL_RULES + "holidays: [2027-10-08, 2027-10-09]\nworkdays: ['2027-09-26']\n", "h.yaml")
+    assert rules.holidays == (dt.date(2027, 10, 8), dt.date(2027, 10, 9)) and rules.workdays == (dt.date(2027, 9, 26),)
+    with pytest.raises(R.RulesError) as info:
+        R.parse_rules(SMALL_RULES + "holidays: [国庆]\n", "h.yaml")
+    assert "holidays" in str(info.value) and "国庆" in str(info.value)
