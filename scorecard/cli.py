@@ -59,7 +59,7 @@ def main(argv=None) -> int:
         console.rules_problems(exc)
         return EXIT_CONFIG
     except ReportError as exc:
-        console.error(f"Word 模板“{exc.template}”无法使用：{exc.message}。请运行 `python process.py check-templates` 检查模板；"
+        console.error(f"模板“{exc.template}”无法使用：{exc.message}。请运行 `python process.py check-templates` 检查模板；"
                       "上一次的输出保持不变。")
         return EXIT_CONFIG
     except OutputBusy as exc:

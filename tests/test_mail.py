@@ -124,8 +124,10 @@ def test_happy_path_who_gets_what(world, small_rules):
 
     leaders = got["jz@example.gov.cn"][0]
     files = attachments(leaders)
-    assert set(files) == {"汇总报告.docx", "问题清单.xlsx"}
+    assert set(files) == {"汇总报告.docx", "问题清单.xlsx", "看板.html"}
     assert files["汇总报告.docx"].get_content() == (rd / "汇总报告.docx").read_bytes()
+    assert files["看板.html"].get_content_type() == "text/html"           # CONTRACT §15, UTF-8 as written
+    assert files["看板.html"].get_payload(decode=True) == (rd / "看板.html").read_bytes()
     assert files["问题清单.xlsx"].get_content() == (rd / "问题清单.xlsx").read_bytes()
     assert "未报送的部门：登记注册科" in body(leaders) and "已退回修改的部门：机关党委" in body(leaders)
 

@@ -27,6 +27,7 @@ from pathlib import Path
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, TemplateError, TemplateNotFound
 
+from ..operations.dashboard import DASHBOARD as DASHBOARD_HTML       # CONTRACT §15: the leaders get the round's 看板 too
 from .updates import department_facts, leader_facts
 from ..rules import Rules
 from ..reports.write import DEFAULT_TEMPLATES, DEPARTMENT_DIR, GAPLIST_XLSX, SUMMARY_TEMPLATE
@@ -41,6 +42,7 @@ MIME_TYPES = {
     ".docx": ("application", "vnd.openxmlformats-officedocument.wordprocessingml.document"),
     ".xlsx": ("application", "vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
     ".pdf": ("application", "pdf"),
+    ".html": ("text", "html"),
 }
 MAIL_DIR = "mail"                    # templates/mail/<kind>.{subject,txt,html}.j2
 SUMMARY_DOCX = SUMMARY_TEMPLATE      # the rendered summary report keeps its template's name
@@ -134,9 +136,11 @@ def plan(rules: Rules, round_dir: Path, *, templates_dir: Path | None = None) ->
         kind, attachments, extra = draft
         drafts.append(_render(env, kind, round_name, name, name, emails, {**context, **extra},
                               attachments, neutral, department_facts(summary, name) if kind == REPORT else ""))
-    leader_files = _files(round_dir, [SUMMARY_DOCX, GAPLIST_XLSX])
+    leader_files = _files(round_dir, [SUMMARY_DOCX, GAPLIST_XLSX]
+                          + ([DASHBOARD_HTML] if (round_dir / DASHBOARD_HTML).is_file() else []))
     if leader_files is not None:
-        extra = _leaders_context(summary)
+        extra = {**_leaders_context(summary), "attachment_names": [a.name for a in leader_files],
+                 "dashboard": DASHBOARD_HTML if any(a.name == DASHBOARD_HTML for a in leader_files) else ""}
         facts = leader_facts(summary)
         for leader in rules.leaders:
             if not leader.email:

@@ -46,7 +46,8 @@ def attachment_part(att: Attachment) -> EmailMessage:
     del part["Content-Type"]
     del part["Content-Disposition"]
     words = encoded_words(att.name)
-    part.set_raw("Content-Type", _fold_params(f"{maintype}/{subtype}", [f'name="{words}"']))
+    charset = ['charset="utf-8"'] if maintype == "text" else []      # our text files are UTF-8 (看板.html)
+    part.set_raw("Content-Type", _fold_params(f"{maintype}/{subtype}", [*charset, f'name="{words}"']))
     part.set_raw("Content-Disposition", _fold_params("attachment", [f'filename="{words}"', *rfc2231(att.name)]))
     return part
 

@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Callable
 
 from ..intake.checking import CHECKING_VERSION, check_file, ignore_reason, ignored
+from .dashboard import write_overview, write_round
 from ..intake.datasets import DataFile, compute, recognise
 from ..forms.feedback import write_returned
 from ..base import settings
@@ -122,12 +123,16 @@ def process(rules: Rules, input_dir: Path, output_dir: Path, hashes: dict[Path, 
                                      alongside=lambda: write_review_xlsx(summary, stage / REVIEW_FILE,
                                                                          office.review_rows(), now=now,
                                                                          refused=office.refused))
+        with _timed(timings, "dashboard"):
+            write_round(summary, stage, output_dir, templates_dir)                      # §15 看板
     started = now.isoformat(timespec="microseconds")
     with _timed(timings, "ledger"):
         ledger.record(summary, started)
         ledger.keep_checked(_check_key(rules), fresh)
         ledger.keep_accepted(round_name, rules.fingerprint,
                              [p.checked for p in placed if p.status == ACCEPTED], started)
+    with _timed(timings, "dashboard"):
+        write_overview(output_dir, templates_dir, current=summary)                      # §15 看板, every round
     logger.info("处理完成：采用 %d 份，退回 %d 份；%d 个部门未报送，%d 个部门被退回；问题 %d 条；输出 %s",
                 counts.files.get(ACCEPTED, 0), counts.files.get(REJECTED, 0), counts.missing,
                 counts.returned, counts.gaps, round_dir)

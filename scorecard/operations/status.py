@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from . import ledger as ledger_mod
+from .dashboard import location
 
 LOCK_NAME = ".lock"
 
@@ -199,5 +200,6 @@ def lines(status: Status) -> list[str]:
                 out.append("待发送和失败的邮件可用 `python process.py send` 重新发送。")
     if status.rounds:
         out.append("轮次文件夹（不会自动删除）：" + "，".join(f"{name}（{n} 个文件）" for name, n in status.rounds))
+    out.append(f"看板（历次测评；各轮文件夹中的看板.html 为该轮）：{location(status.output_dir) or '尚无（运行 run 后生成）'}")
     out.append(f"日志文件：{status.log_file}" if status.log_file else "日志文件：尚无")
     return out

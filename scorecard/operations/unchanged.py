@@ -25,6 +25,7 @@ from contextlib import closing
 from pathlib import Path
 
 from .. import PACKAGE_TEMPLATES
+from .dashboard import DASHBOARD as OVERVIEW
 from ..base.codekey import code_version
 from ..base.fsutil import file_sha256
 from .ledger import Ledger
@@ -82,8 +83,12 @@ def _not_ours(path: Path, stat) -> bool:
 
 
 def _outputs(round_dir: Path) -> dict[str, list]:
-    """The round folder as it is: relative path -> [size, mtime_ns] (+ content hash when edited in place)."""
+    """The round folder as it is: relative path -> [size, mtime_ns] (+ content hash when edited in
+    place), and the page across rounds beside it (看板.html, which every run writes: CONTRACT §15)."""
     listing = {}
+    overview = round_dir.parent / OVERVIEW
+    if overview.is_file():
+        listing[f"../{OVERVIEW}"] = [overview.stat().st_size, overview.stat().st_mtime_ns]
     for path in sorted(round_dir.rglob("*")):
         if path.is_file() and not _not_ours(path, stat := path.stat()):
             name = path.relative_to(round_dir).as_posix()

@@ -1,7 +1,7 @@
 """Word reports and charts rendered from the summary (docxtpl through a compiled-template cache),
 the render cache that reuses unchanged documents, and the check of a user's template folder.
 
-Modules: charts, context, department, docfinish, docstyle, docxrender, rendercache, summary, templatecheck, trial, write.
+Modules: charts, context, dashboard_charts, dashboard_view, department, docfinish, docstyle, docxrender, rendercache, summary, templatecheck, trial, write.
 """
 from __future__ import annotations
 
@@ -11,6 +11,9 @@ import importlib
 _PUBLIC = {
     "rate_chart": "charts",
     "Shared": "context",
+    "overview_view": "dashboard_view",
+    "point": "dashboard_view",
+    "round_view": "dashboard_view",
     "department_context": "department",
     "KEYS_FILE": "rendercache",
     "summary_context": "summary",
