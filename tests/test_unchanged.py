@@ -203,3 +203,13 @@ def test_the_bundled_examples_rerun_unchanged(bundled_rules, tmp_path):
     assert {f["rule"] for f in first.summary["office_findings"]} == {"data.unknown_department", "data.not_number"}
     second = run(bundled_rules, inp, tmp_path / "out", clock=clock)
     assert second.unchanged and second.summary["office_findings"] == first.summary["office_findings"]
+
+
+def test_another_round_name_with_the_same_folder_runs_again(world):
+    """Two round names that make the same folder name (第一轮/补报 and 第一轮_补报): the second is
+    another round, not an unchanged rerun of the first, and its summary says its own name."""
+    first = again(world, round_name="第一轮/补报")
+    second = again(world, round_name="第一轮_补报")
+    assert first.round_dir == second.round_dir
+    assert not second.unchanged
+    assert json.loads((second.round_dir / "summary.json").read_text(encoding="utf-8"))["round"] == "第一轮_补报"
