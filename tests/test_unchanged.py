@@ -213,3 +213,16 @@ def test_another_round_name_with_the_same_folder_runs_again(world):
     assert first.round_dir == second.round_dir
     assert not second.unchanged
     assert json.loads((second.round_dir / "summary.json").read_text(encoding="utf-8"))["round"] == "第一轮_补报"
+
+
+def test_a_changed_packaged_template_runs_again(world, tmp_path, monkeypatch):
+    """The package's own templates are part of the key (an upgrade that only changes a template)."""
+    from scorecard import PACKAGE_TEMPLATES, unchanged
+
+    copy = tmp_path / "packaged"
+    shutil.copytree(PACKAGE_TEMPLATES, copy)
+    monkeypatch.setattr(unchanged, "PACKAGE_TEMPLATES", copy)
+    assert again(world).unchanged                       # the same templates elsewhere: the same key
+    first = sorted(p for p in copy.rglob("*") if p.is_file())[0]
+    first.write_bytes(first.read_bytes() + b"\n")
+    assert not again(world).unchanged
