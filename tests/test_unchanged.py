@@ -242,3 +242,12 @@ def test_an_office_workbook_changed_without_a_new_size_or_time_runs_again(world,
     os.utime(path, ns=(before.st_atime_ns, before.st_mtime_ns))
     assert path.stat().st_size == before.st_size
     assert not again(world).unchanged
+
+
+def test_a_report_with_another_modification_time_is_written_again(world):
+    """The round folder must be exactly as the last run left it, modification times included (a
+    report opened and saved again in Word, even to the same size)."""
+    report = next((world["round_dir"] / DEPARTMENT_DIR).glob("*.docx"))
+    st = report.stat()
+    os.utime(report, ns=(st.st_atime_ns, st.st_mtime_ns + 1_000_000_000))
+    assert not again(world).unchanged
