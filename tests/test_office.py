@@ -731,3 +731,18 @@ def test_what_the_office_typed_is_compared_in_one_canonical_form(field, typed, s
     from scorecard.office_read import norm
 
     assert norm(field, typed) == stored
+
+
+@pytest.mark.parametrize("deleted, reported", [(("核验人", "销号日期", "整改情况"), 3),
+                                               (("核验人", "销号日期", "整改情况", "整改状态"), 0)])
+def test_a_copy_without_any_tracking_column_is_an_old_gap_list_not_a_damaged_one(office, deleted, reported):
+    """Our 问题清单 that lost some of its four tracking columns: each lost one is reported; one that has
+    none of them is a gap list from before §11 (or a copy for reading only): nothing to report."""
+    office["run"]()
+    wb, ws, cols = sheet_rows(office["round_dir"] / GAP_FILE, "问题清单")
+    for title in sorted(deleted, key=lambda t: -cols[t]):
+        ws.delete_cols(cols[title])
+    wb.save(office["round_dir"] / GAP_FILE)
+    s = summary_of(office["run"]())
+    missing = [f for f in rules_hit(s).get("header.missing", []) if f["sheet"] == "问题清单"]
+    assert len(missing) == reported
