@@ -465,3 +465,11 @@ def test_item_rows_and_veto_rows(small_rules, save):
     assert s["vetoes"] == [
         {"code": "V1", "name": "严重违纪违法", "occurred": False, "departments": [], "notes": []},
         {"code": "V2", "name": "重大安全事故", "occurred": True, "departments": ["机关党委"], "notes": ["仓库火灾"]}]
+
+
+def test_an_overdue_gap_says_which_deadline_passed_and_the_status(small_rules, save):
+    r = small_rules
+    office = rows(r, "办公室", {}, **{"1.1": {"完成情况": "推进中", "完成时限": dt.date(2026, 12, 1)}})
+    s, _ = run(r, save, [("a.xlsx", filled(r, "办公室", rows=office))])
+    (gap,) = [g for g in s["gaps"] if g["kind"] == "逾期"]
+    assert gap["note"] == "完成时限2026年12月1日已过，完成情况为“推进中”"
