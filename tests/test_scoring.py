@@ -171,6 +171,8 @@ def test_overdue_and_missing_evidence_gaps(small_rules, save):
     assert kinds == {("逾期", "1.1"), ("佐证缺失", "2.10")}
     overdue = next(g for g in s["gaps"] if g["kind"] == "逾期")
     assert overdue["severity"] == "一般" and overdue["deadline"] == "2026-12-01"
+    evidence = next(g for g in s["gaps"] if g["kind"] == "佐证缺失")
+    assert (evidence["severity"], evidence["note"]) == ("一般", "得分但未填写佐证材料")
     later, _ = run(r, save, [("a.xlsx", filled(r, "办公室", rows=office))], as_of=dt.date(2027, 1, 5))
     assert ("逾期", "2.1") in {(g["kind"], g["indicator"]) for g in later["gaps"]}
 
