@@ -775,3 +775,19 @@ def test_a_superseded_files_self_score_is_not_the_one_verified_against(office, s
     s = summary_of(office["run"]())
     assert "review.reason_missing" not in rules_hit(s)
     assert [(r["indicator"], r["self_score"], r["score"]) for r in s["reviews"]] == [("1.1", 3, 3)]
+
+
+def test_tracking_follows_from_last_rounds_summary_when_the_ledger_holds_none(office):
+    """A ledger from before tracking was kept per round (no office_tracking rows for round one):
+    the tracking of a persisting gap still follows it, from round one's summary in the ledger."""
+    import sqlite3
+
+    tracked_round(office)
+    first = summary_of(office["run"]())
+    assert {g["key"]: g for g in first["gaps"]}[GAP_1_1]["tracking"]["status"] == "整改中"
+    with sqlite3.connect(office["output"] / "ledger.sqlite3") as conn:
+        conn.execute("DELETE FROM office_tracking WHERE round = ?", (ROUND,))
+    conn.close()
+    s = summary_of(office["run"]("第二轮"))
+    assert {g["key"]: g for g in s["gaps"]}[GAP_1_1]["tracking"] == {
+        "status": "整改中", "note": "已补充会议纪要", "closed_on": "", "verifier": ""}
