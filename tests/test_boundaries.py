@@ -423,4 +423,8 @@ def test_one_missing_data_leaves_the_other_computed_indicators_computed(tmp_path
     c = datasets.compute(r, [found])
     assert c.missing == ("2.2",)
     assert {(s.indicator, s.department) for s in c.scores} == {("2.10", d) for d in (OFFICE, PARTY, REGISTRY)}
-    assert [(f.rule, f.severity) for f in c.findings if f.rule == "data.missing"] == [("data.missing", "warning")]
+    (missing,) = [f for f in c.findings if f.rule == "data.missing"]
+    assert missing.severity == "warning"
+    assert "志愿服务时长" in missing.message and "姓名、部门、时长" in missing.message and "2.2" in missing.message
+    (no_rows,) = [f for f in c.findings if f.rule == "data.no_rows"]           # 登记注册科 is not in the export
+    assert all(word in no_rows.message for word in (REGISTRY, "学习强国积分", "2.10", "全员参与"))
