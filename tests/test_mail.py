@@ -454,3 +454,18 @@ def test_send_takes_the_round_run_last(world, small_rules):
         deliver(small_rules, world / "output", env=env_for(port))
     assert {r.round for r in Outbox(world / "output").rows()} == {"第二轮"}
     assert later.round_dir.name == "第二轮" and all("第二轮" in r.message["Subject"] for r in server.received)
+
+
+def test_content_that_comes_back_before_anything_was_sent_is_sent(world, small_rules, save):
+    """A report changed while the server was down, then changed back: the first content was
+    superseded unsent; coming back, it is queued again and sent once (the second is superseded)."""
+    port = free_port()
+    deliver(small_rules, world / "output", ran(world), env=env_for(port))          # LOW_11 queued, server down
+    for low in (LOW_12, LOW_11):
+        write_office(small_rules, save, world / "input", low)
+        deliver(small_rules, world / "output", do_run(small_rules, world).round_dir, env=env_for(port))
+    with smtp_server(port) as (server, _):
+        deliver(small_rules, world / "output", env=env_for(port))
+    reports = by_address(server.received)["bgs@example.gov.cn"]
+    assert len(reports) == 1 and "王主任" in body(reports[0])
+    assert sorted(len(v) for v in by_address(server.received).values()) == [1, 1, 1, 1]
