@@ -391,3 +391,42 @@ def test_uncompressed_size_limit(tmp_path, step, ok):
     with zipfile.ZipFile(path) as zf:
         inflated = sum(info.file_size for info in zf.infolist())
     assert opens(path, Limits(max_uncompressed_mb=(inflated + step) / (1024 * 1024)), "file.unreadable") is ok
+
+
+def test_a_data_header_may_start_after_blank_cells(tmp_path):
+    """Exports often leave column A empty: the header row is found wherever its columns stand."""
+    import openpyxl
+
+    from scorecard import datasets
+    from test_datasets import rules_with
+
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.append([None, "姓名", None, "所属部门", "积分"])
+    ws.append([None, "张三", None, OFFICE, 9000])
+    wb.save(tmp_path / "x.xlsx")
+    found = datasets.recognise(tmp_path / "x.xlsx", rules_with())
+    assert found is not None and [r.person for r in found.tables[0].rows] == ["张三"]
+
+
+def test_one_missing_data_leaves_the_other_computed_indicators_computed(tmp_path):
+    """Two computed indicators on two data sources, only one export in the round: 2.2 (志愿服务时长)
+    is pending (data.missing), 2.10 (学习强国积分) is computed all the same."""
+    from scorecard import datasets
+    from test_datasets import DATA, export
+
+    two = DATA + "  - {name: 志愿服务时长, columns: [姓名, 部门, 时长], department: 部门}\n"
+    r = parse_rules(SMALL_RULES.replace("vetoes:\n", "data:\n" + two.split("data:\n", 1)[1] + "vetoes:\n")
+                    .replace("departments: all}", "departments: all, computed: {data: 学习强国积分, value: 积分, "
+                                                  "target: 8000, method: share}}")
+                    .replace("departments: [机关党委], evidence: optional}", "departments: [机关党委], evidence: optional, "
+                             "computed: {data: 志愿服务时长, value: 时长, target: 10, method: mean}}"), "two.yaml")
+    found = datasets.recognise(export(tmp_path / "x.xlsx"), r)
+    c = datasets.compute(r, [found])
+    assert c.missing == ("2.2",)
+    assert {(s.indicator, s.department) for s in c.scores} == {("2.10", d) for d in (OFFICE, PARTY, REGISTRY)}
+    (missing,) = [f for f in c.findings if f.rule == "data.missing"]
+    assert missing.severity == "warning"
+    assert "志愿服务时长" in missing.message and "姓名、部门、时长" in missing.message and "2.2" in missing.message
+    (no_rows,) = [f for f in c.findings if f.rule == "data.no_rows"]           # 登记注册科 is not in the export
+    assert all(word in no_rows.message for word in (REGISTRY, "学习强国积分", "2.10", "全员参与"))

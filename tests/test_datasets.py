@@ -417,3 +417,4 @@ def test_the_newest_same_named_file_wins_by_time_then_path(tmp_path, old_mtime, 
     datasets.compute(rules, [b, a])
     newer, older = (a, b) if old_mtime > new_mtime else (b, a)
     assert newer.replaced_by is None and older.replaced_by == newer.file
+    assert (older.findings[-1].rule, older.findings[-1].file) == ("data.replaced", older.file)

@@ -429,3 +429,45 @@ def test_a_message_of_exactly_the_size_limit_is_sent_one_byte_more_is_held(world
     assert {r.state for r in rows if r.size > limit} == {FAILED}
     assert all(r.last_error.startswith("邮件过大") for r in rows if r.state == FAILED)
     assert len(server.received) == len(done.sent) == sum(r.size == limit for r in rows)
+
+
+def test_one_address_spelt_twice_gets_one_message(world):
+    """§9 never twice to the same address: an address listed twice in other letter cases is one."""
+    twice = parse_rules(SMALL_RULES.replace("email: [bgs@example.gov.cn]", "email: [bgs@example.gov.cn, BGS@Example.gov.cn]"),
+                        "small.yaml")
+    with smtp_server() as (server, port):
+        done = deliver(twice, world / "output", do_run(twice, world).round_dir, env=env_for(port))
+    assert len(by_address(server.received)["bgs@example.gov.cn"]) == 1 and len(done.sent) == 4
+
+
+def test_each_attempt_is_counted(world, small_rules):
+    port = free_port()
+    deliver(small_rules, world / "output", ran(world), env=env_for(port))            # server down
+    with smtp_server(port):
+        deliver(small_rules, world / "output", env=env_for(port))
+    assert {(r.state, r.attempts) for r in Outbox(world / "output").rows()} == {(SENT, 2)}
+
+
+def test_send_takes_the_round_run_last(world, small_rules):
+    """`send` without a round queues the messages of the round run last, not of an earlier one."""
+    do_run(small_rules, world)
+    later = run(small_rules, world / "input", world / "output", round_name="第二轮", clock=lambda: CLOCK.replace(hour=11))
+    with smtp_server() as (server, port):
+        deliver(small_rules, world / "output", env=env_for(port))
+    assert {r.round for r in Outbox(world / "output").rows()} == {"第二轮"}
+    assert later.round_dir.name == "第二轮" and all("第二轮" in r.message["Subject"] for r in server.received)
+
+
+def test_content_that_comes_back_before_anything_was_sent_is_sent(world, small_rules, save):
+    """A report changed while the server was down, then changed back: the first content was
+    superseded unsent; coming back, it is queued again and sent once (the second is superseded)."""
+    port = free_port()
+    deliver(small_rules, world / "output", ran(world), env=env_for(port))          # LOW_11 queued, server down
+    for low in (LOW_12, LOW_11):
+        write_office(small_rules, save, world / "input", low)
+        deliver(small_rules, world / "output", do_run(small_rules, world).round_dir, env=env_for(port))
+    with smtp_server(port) as (server, _):
+        deliver(small_rules, world / "output", env=env_for(port))
+    reports = by_address(server.received)["bgs@example.gov.cn"]
+    assert len(reports) == 1 and "王主任" in body(reports[0])
+    assert sorted(len(v) for v in by_address(server.received).values()) == [1, 1, 1, 1]

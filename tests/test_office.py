@@ -797,3 +797,63 @@ def test_what_the_office_typed_is_compared_in_one_canonical_form(field, typed, s
     from scorecard.office.read import norm
 
     assert norm(field, typed) == stored
+
+
+@pytest.mark.parametrize("deleted, reported", [(("核验人", "销号日期", "整改情况"), 3),
+                                               (("核验人", "销号日期", "整改情况", "整改状态"), 0)])
+def test_a_copy_without_any_tracking_column_is_an_old_gap_list_not_a_damaged_one(office, deleted, reported):
+    """Our 问题清单 that lost some of its four tracking columns: each lost one is reported; one that has
+    none of them is a gap list from before §11 (or a copy for reading only): nothing to report."""
+    office["run"]()
+    wb, ws, cols = sheet_rows(office["round_dir"] / GAP_FILE, "问题清单")
+    for title in sorted(deleted, key=lambda t: -cols[t]):
+        ws.delete_cols(cols[title])
+    wb.save(office["round_dir"] / GAP_FILE)
+    s = summary_of(office["run"]())
+    missing = [f for f in rules_hit(s).get("header.missing", []) if f["sheet"] == "问题清单"]
+    assert len(missing) == reported
+
+
+def test_a_verified_score_is_compared_with_the_computed_score_not_the_typed_one(tmp_path):
+    """The computed score stands for the self-score (§12): 办公室 typed 1 on 2.10, its data gives 4/3;
+    a 核定得分 of 1 differs from what counts, so it needs a 核定说明; 0 for 机关党委 (computed 0) does not."""
+    from test_datasets import e2e_rules, run_round
+
+    rules = e2e_rules()
+    first = run_round(rules, tmp_path)
+    base = tmp_path / "output" / first["round"]
+    cells = edit_reviews(base / REVIEW_FILE, {("办公室", "2.10"): {"核定得分": 1, "核定人": "李核"},
+                                              ("机关党委", "2.10"): {"核定得分": 0, "核定人": "李核"}}, mtime=T0)
+    s = run(rules, tmp_path / "input", tmp_path / "output", clock=lambda: dt.datetime(2027, 1, 6, 9)).summary
+    missing = rules_hit(s)["review.reason_missing"]
+    assert len(missing) == 1 and missing[0]["cell"][1:] == cells[("办公室", "2.10")]["核定得分"][1:]
+    assert [(r["department"], r["indicator"], r["self_score"], r["score"]) for r in s["reviews"]] == [
+        ("机关党委", "2.10", 0, 0)]
+
+
+def test_a_superseded_files_self_score_is_not_the_one_verified_against(office, save):
+    """The self-score a 核定得分 is compared with is the accepted file's, not an older one's."""
+    rules = office["rules"]
+    save(filled(rules, "办公室", rows=full_marks(rules, "办公室", **{"1.1": low(2)}), info={"填报日期": dt.date(2026, 12, 1)}),
+         "办公室_旧.xlsx", office["input"])
+    office["run"]()
+    edit_reviews(office["round_dir"] / REVIEW_FILE, {("办公室", "1.1"): {"核定得分": 3, "核定人": "李核"}}, mtime=T0)
+    s = summary_of(office["run"]())
+    assert "review.reason_missing" not in rules_hit(s)
+    assert [(r["indicator"], r["self_score"], r["score"]) for r in s["reviews"]] == [("1.1", 3, 3)]
+
+
+def test_tracking_follows_from_last_rounds_summary_when_the_ledger_holds_none(office):
+    """A ledger from before tracking was kept per round (no office_tracking rows for round one):
+    the tracking of a persisting gap still follows it, from round one's summary in the ledger."""
+    import sqlite3
+
+    tracked_round(office)
+    first = summary_of(office["run"]())
+    assert {g["key"]: g for g in first["gaps"]}[GAP_1_1]["tracking"]["status"] == "整改中"
+    with sqlite3.connect(office["output"] / "ledger.sqlite3") as conn:
+        conn.execute("DELETE FROM office_tracking WHERE round = ?", (ROUND,))
+    conn.close()
+    s = summary_of(office["run"]("第二轮"))
+    assert {g["key"]: g for g in s["gaps"]}[GAP_1_1]["tracking"] == {
+        "status": "整改中", "note": "已补充会议纪要", "closed_on": "", "verifier": ""}

@@ -171,6 +171,8 @@ def test_overdue_and_missing_evidence_gaps(small_rules, save):
     assert kinds == {("逾期", "1.1"), ("佐证缺失", "2.10")}
     overdue = next(g for g in s["gaps"] if g["kind"] == "逾期")
     assert overdue["severity"] == "一般" and overdue["deadline"] == "2026-12-01"
+    evidence = next(g for g in s["gaps"] if g["kind"] == "佐证缺失")
+    assert (evidence["severity"], evidence["note"]) == ("一般", "得分但未填写佐证材料")
     later, _ = run(r, save, [("a.xlsx", filled(r, "办公室", rows=office))], as_of=dt.date(2027, 1, 5))
     assert ("逾期", "2.1") in {(g["kind"], g["indicator"]) for g in later["gaps"]}
 
@@ -453,3 +455,25 @@ def test_of_three_files_of_a_department_the_latest_counts_and_both_others_are_su
     s, placed = run(r, save, books)
     assert [p.status for p in placed] == ["superseded", "accepted", "superseded"]
     assert by([e for e in s["entries"] if e["department"] == "办公室"], "indicator")["1.1"]["score"] == 3
+
+
+def test_item_rows_and_veto_rows(small_rules, save):
+    r = small_rules
+    books = scenario_a(r)
+    books[1] = ("机关党委.xlsx", filled(r, "机关党委", rows=rows(r, "机关党委", {"1.1": 4, "1.2": 3, "2.2": 3, "2.10": 1}),
+                                     vetoes={"V2": ("是", "仓库火灾")}))
+    s, _ = run(r, save, books)
+    assert s["items"] == [
+        {"code": "一", "name": "领导班子建设", "max": 10, "score": 7, "rate": 0.7, "self_score": 7},
+        {"code": "二", "name": "窗口服务", "max": 10, "score": 9, "rate": 0.9, "self_score": 9}]
+    assert s["vetoes"] == [
+        {"code": "V1", "name": "严重违纪违法", "occurred": False, "departments": [], "notes": []},
+        {"code": "V2", "name": "重大安全事故", "occurred": True, "departments": ["机关党委"], "notes": ["仓库火灾"]}]
+
+
+def test_an_overdue_gap_says_which_deadline_passed_and_the_status(small_rules, save):
+    r = small_rules
+    office = rows(r, "办公室", {}, **{"1.1": {"完成情况": "推进中", "完成时限": dt.date(2026, 12, 1)}})
+    s, _ = run(r, save, [("a.xlsx", filled(r, "办公室", rows=office))])
+    (gap,) = [g for g in s["gaps"] if g["kind"] == "逾期"]
+    assert gap["note"] == "完成时限2026年12月1日已过，完成情况为“推进中”"

@@ -203,3 +203,51 @@ def test_the_bundled_examples_rerun_unchanged(bundled_rules, tmp_path):
     assert {f["rule"] for f in first.summary["office_findings"]} == {"data.unknown_department", "data.not_number"}
     second = run(bundled_rules, inp, tmp_path / "out", clock=clock)
     assert second.unchanged and second.summary["office_findings"] == first.summary["office_findings"]
+
+
+def test_another_round_name_with_the_same_folder_runs_again(world):
+    """Two round names that make the same folder name (第一轮/补报 and 第一轮_补报): the second is
+    another round, not an unchanged rerun of the first, and its summary says its own name."""
+    first = again(world, round_name="第一轮/补报")
+    second = again(world, round_name="第一轮_补报")
+    assert first.round_dir == second.round_dir
+    assert not second.unchanged
+    assert json.loads((second.round_dir / "summary.json").read_text(encoding="utf-8"))["round"] == "第一轮_补报"
+
+
+def test_a_changed_packaged_template_runs_again(world, tmp_path, monkeypatch):
+    """The package's own templates are part of the key (an upgrade that only changes a template)."""
+    from scorecard import PACKAGE_TEMPLATES, unchanged
+
+    copy = tmp_path / "packaged"
+    shutil.copytree(PACKAGE_TEMPLATES, copy)
+    monkeypatch.setattr(unchanged, "PACKAGE_TEMPLATES", copy)
+    assert again(world).unchanged                       # the same templates elsewhere: the same key
+    first = sorted(p for p in copy.rglob("*") if p.is_file())[0]
+    first.write_bytes(first.read_bytes() + b"\n")
+    assert not again(world).unchanged
+
+
+@pytest.mark.parametrize("name", ["核定表.xlsx", "问题清单.xlsx"])
+def test_an_office_workbook_changed_without_a_new_size_or_time_runs_again(world, name):
+    """The office's workbooks are compared by content: a save that keeps the size and the
+    modification time (a coarse clock on a shared drive) is still new input."""
+    path = world["round_dir"] / name
+    before = path.stat()
+    original = path.read_bytes()
+    data = bytearray(original)
+    data[-30:] = bytes(reversed(data[-30:]))
+    assert bytes(data) != original
+    path.write_bytes(bytes(data))
+    os.utime(path, ns=(before.st_atime_ns, before.st_mtime_ns))
+    assert path.stat().st_size == before.st_size
+    assert not again(world).unchanged
+
+
+def test_a_report_with_another_modification_time_is_written_again(world):
+    """The round folder must be exactly as the last run left it, modification times included (a
+    report opened and saved again in Word, even to the same size)."""
+    report = next((world["round_dir"] / DEPARTMENT_DIR).glob("*.docx"))
+    st = report.stat()
+    os.utime(report, ns=(st.st_atime_ns, st.st_mtime_ns + 1_000_000_000))
+    assert not again(world).unchanged

@@ -42,8 +42,8 @@ TESTS = {
     "office_read.py": ["tests/test_office.py"],
     "office_store.py": ["tests/test_office.py"],
     "office_write.py": ["tests/test_office.py"],
-    "outbox.py": ["tests/test_mail.py", "tests/test_mail_cli.py"],
-    "delivery.py": ["tests/test_mail.py", "tests/test_mail_cli.py"],
+    "outbox.py": ["tests/test_mail.py", "tests/test_mail_cli.py", "tests/test_boundaries.py"],
+    "delivery.py": ["tests/test_mail.py", "tests/test_mail_cli.py", "tests/test_boundaries.py"],
     "unchanged.py": ["tests/test_unchanged.py"],
     "datasets.py": ["tests/test_datasets.py", "tests/test_rules_computed.py", "tests/test_boundaries.py"],
 }
