@@ -397,7 +397,7 @@ def test_a_data_header_may_start_after_blank_cells(tmp_path):
     """Exports often leave column A empty: the header row is found wherever its columns stand."""
     import openpyxl
 
-    from scorecard import datasets
+    from scorecard.intake import datasets
     from test_datasets import rules_with
 
     wb = openpyxl.Workbook()
@@ -412,7 +412,7 @@ def test_a_data_header_may_start_after_blank_cells(tmp_path):
 def test_one_missing_data_leaves_the_other_computed_indicators_computed(tmp_path):
     """Two computed indicators on two data sources, only one export in the round: 2.2 (志愿服务时长)
     is pending (data.missing), 2.10 (学习强国积分) is computed all the same."""
-    from scorecard import datasets
+    from scorecard.intake import datasets
     from test_datasets import DATA, export
 
     two = DATA + "  - {name: 志愿服务时长, columns: [姓名, 部门, 时长], department: 部门}\n"

@@ -217,7 +217,8 @@ def test_another_round_name_with_the_same_folder_runs_again(world):
 
 def test_a_changed_packaged_template_runs_again(world, tmp_path, monkeypatch):
     """The package's own templates are part of the key (an upgrade that only changes a template)."""
-    from scorecard import PACKAGE_TEMPLATES, unchanged
+    from scorecard import PACKAGE_TEMPLATES
+    from scorecard.operations import unchanged
 
     copy = tmp_path / "packaged"
     shutil.copytree(PACKAGE_TEMPLATES, copy)

@@ -31,21 +31,21 @@ ROOT = Path(__file__).resolve().parent.parent
 WORK = ROOT / "build" / "mutants"
 SKIP = {".git", ".venv", "build", "output", "input", "mutants", "__pycache__", ".pytest_cache", "preview", "dist"}
 
-# The test files that exercise each module, by the module's file name (stable when modules move
-# into subpackages). A module not listed runs tests/test_<name>.py.
+# The test files that exercise each module, by its path inside the package. A module not listed
+# runs tests/test_<name>.py.
 TESTS = {
-    "scoring.py": ["tests/test_scoring.py", "tests/test_boundaries.py", "tests/test_result.py"],
-    "validation.py": ["tests/test_validation.py", "tests/test_scenarios.py", "tests/test_boundaries.py",
+    "scoring/score.py": ["tests/test_scoring.py", "tests/test_boundaries.py", "tests/test_result.py"],
+    "intake/validation.py": ["tests/test_validation.py", "tests/test_scenarios.py", "tests/test_boundaries.py",
                       "tests/test_corpus.py"],
-    "checking.py": ["tests/test_checking.py", "tests/test_scenarios.py", "tests/test_corpus.py", "tests/test_safety.py"],
-    "office.py": ["tests/test_office.py"],
-    "office_read.py": ["tests/test_office.py"],
-    "office_store.py": ["tests/test_office.py"],
-    "office_write.py": ["tests/test_office.py"],
-    "outbox.py": ["tests/test_mail.py", "tests/test_mail_cli.py", "tests/test_boundaries.py"],
-    "delivery.py": ["tests/test_mail.py", "tests/test_mail_cli.py", "tests/test_boundaries.py"],
-    "unchanged.py": ["tests/test_unchanged.py"],
-    "datasets.py": ["tests/test_datasets.py", "tests/test_rules_computed.py", "tests/test_boundaries.py"],
+    "intake/checking.py": ["tests/test_checking.py", "tests/test_scenarios.py", "tests/test_corpus.py", "tests/test_safety.py"],
+    "office/apply.py": ["tests/test_office.py"],
+    "office/read.py": ["tests/test_office.py"],
+    "office/store.py": ["tests/test_office.py"],
+    "office/write.py": ["tests/test_office.py"],
+    "mail/outbox.py": ["tests/test_mail.py", "tests/test_mail_cli.py", "tests/test_boundaries.py"],
+    "mail/delivery.py": ["tests/test_mail.py", "tests/test_mail_cli.py", "tests/test_boundaries.py"],
+    "operations/unchanged.py": ["tests/test_unchanged.py"],
+    "intake/datasets.py": ["tests/test_datasets.py", "tests/test_rules_computed.py", "tests/test_boundaries.py"],
 }
 # Lines not mutated: log and console messages (wording, not behaviour; what the office reads in
 # findings, reports and mail is mutated where it is built).
@@ -55,7 +55,8 @@ KILLED = {"killed", "timeout"}
 
 
 def tests_for(module: Path) -> list[str]:
-    listed = TESTS.get(module.name, [f"tests/test_{module.stem}.py"])
+    inside = Path(module).resolve().relative_to(ROOT / "scorecard").as_posix()
+    listed = TESTS.get(inside, [f"tests/test_{module.stem}.py"])
     return [t for t in listed if (ROOT / t).exists()]
 
 
