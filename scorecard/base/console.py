@@ -7,6 +7,7 @@ from __future__ import annotations
 import logging
 import sys
 from pathlib import Path
+from typing import Callable
 
 from .text import display_width as width, fmt_number
 
@@ -222,6 +223,9 @@ STAGE_WORDS = {"discover": "查找文件", "read": "读取并检查文件", "che
                "score": "计分", "returned": "生成退回件", "feedback": "生成退回件", "reports": "生成报告",
                "write": "写入输出", "mail": "发送邮件", "send": "发送邮件", "ledger": "记录台账"}
 BAR = 24
+
+
+ProgressFn = Callable[[str, int, int], None]     # how a run reports its progress: (stage, done, total)
 
 
 class Progress:

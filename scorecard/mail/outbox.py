@@ -20,7 +20,6 @@ from ..operations.ledger import FILE_NAME, wait_seconds
 from ..base.text import fmt_number
 
 PENDING, SENT, FAILED, SUPERSEDED = "pending", "sent", "failed", "superseded"
-STATES = (PENDING, SENT, FAILED, SUPERSEDED)
 BACKOFF_FIRST = dt.timedelta(minutes=5)
 BACKOFF_MAX = dt.timedelta(hours=6)
 TOO_LARGE = "邮件过大"           # last_error prefix of a message refused by the size limit

@@ -27,6 +27,7 @@ from .read import CLOSED_SHEET, TRACKING, TRACKING_STATES, norm, write_meta
 from .write import UNLOCKED, RowHeights, column_widths, fit_row_heights, print_a4, protect, text_width
 from ..base.text import fmt_number, xml_safe
 from ..xlsx.bulk import Body, quoted, stored
+from ..scoring.result import key_of
 from ..xlsx.util import fitted_scale, print_columns, stop_date, stop_list
 
 GAP_SHEET = "问题清单"
@@ -60,13 +61,9 @@ TRACKING_TITLES = ("整改状态", "整改情况", "销号日期", "核验人")
 TRACKING_NAMES = ("status", "note", "closed_on", "verifier")          # the fields of those columns
 
 
-def _key(gap: dict) -> str:
-    return gap.get("key") or f"{gap.get('kind', '')}|{gap.get('department', '')}|{gap.get('indicator') or '-'}"
-
-
 def _value(gap: dict, key: str):
     if key == "key":
-        return _key(gap)
+        return key_of(gap)
     if key.startswith("tracking."):
         tracking = gap.get("tracking") or {}
         name = key.split(".", 1)[1]
@@ -185,7 +182,7 @@ def _gap_sheet(ws, gaps: list[dict], titles: list[str], with_state: bool, empty:
     marked: set[tuple[int, int]] = set()            # (row, column) of each refused value
     comments: dict[tuple[int, int], str] = {}
     for n, gap in enumerate(gaps):
-        typed = refused.get(_key(gap))
+        typed = refused.get(key_of(gap))
         if not typed:
             continue
         columns = [titles.index(TRACKING_TITLES[TRACKING_NAMES.index(name)]) for name in typed["values"]]
@@ -299,7 +296,7 @@ def write_gap_xlsx(summary: dict, path: Path, *, copy_id: str | None = None, ref
     st = wb.create_sheet(STATS_SHEET)
     bodies.append(_stats_sheet(st, stats_frame(summary)))
     st.oddHeader.center.text = f"{_text(summary.get('title'))} 问题统计（{_text(summary.get('round'))}）"
-    written = {_key(g): {name: norm(name, _value(g, f"tracking.{name}"))
+    written = {key_of(g): {name: norm(name, _value(g, f"tracking.{name}"))
                          for name in TRACKING_NAMES}
                for g in list(summary.get("gaps", [])) + list(summary.get("closed_gaps") or [])}
     write_meta(wb, TRACKING, copy_id or uuid.uuid4().hex, _text(summary.get("round")), written)

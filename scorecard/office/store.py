@@ -15,7 +15,9 @@ import sqlite3
 from contextlib import closing
 from dataclasses import dataclass
 from pathlib import Path
+
 from ..base.ledgerfile import wait_seconds
+from ..scoring.result import key_of as gap_key
 from .read import NOT_STARTED, REVIEW, Edit, fmt_canonical, review_key
 
 SCHEMA = """
@@ -60,11 +62,6 @@ CREATE TABLE IF NOT EXISTS office_edits (
 );
 """
 # --- the ledger ------------------------------------------------------------------------------
-
-def gap_key(gap: dict) -> str:
-    """`<kind>|<department>|<indicator or ->`, stable across rounds."""
-    return gap.get("key") or f"{gap.get('kind', '')}|{gap.get('department', '')}|{gap.get('indicator') or '-'}"
-
 
 @dataclass(frozen=True)
 class Review:

@@ -18,8 +18,8 @@ from typing import Callable
 
 from . import ledger, ledger_backup, unchanged
 from ..intake import listing
-from ..base import settings
-from ..base import stopping
+from ..base import settings, stopping
+from ..base.console import ProgressFn as Progress
 from ..base.errors import FoldersOverlap, translate
 from ..base.fsutil import clean_left_behind, file_sha256, run_lock
 from ..rules import Rules
@@ -29,7 +29,6 @@ __all__ = ["RunResult", "default_round", "default_workers", "discover", "run"]
 
 logger = logging.getLogger(__name__)
 
-Progress = Callable[[str, int, int], None]      # (stage, done, total)
 DEFAULT_SETTLE = settings.get("settle")     # seconds: an unreadable file changed more recently is still copying (§3)
 @dataclass
 class RunResult:

@@ -23,6 +23,7 @@ from .dashboard import write_overview, write_round
 from ..intake.datasets import DataFile, compute, recognise
 from ..forms.feedback import write_returned
 from ..base import settings
+from ..base.console import ProgressFn as Progress
 from ..base.findings import FileProblem, finding
 from ..base.fsutil import file_sha256, staged_directory
 from .ledger import Ledger
@@ -41,7 +42,6 @@ from ..intake.validation import ACCEPTED, IGNORED, REJECTED, Checked
 RETURNED_DIR = "退回"
 logger = logging.getLogger(__name__)
 
-Progress = Callable[[str, int, int], None]      # (stage, done, total)
 
 
 @contextmanager

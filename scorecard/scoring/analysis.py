@@ -14,10 +14,11 @@ not depend on a submission, so all of their loss counts as low scores.
 """
 from __future__ import annotations
 
+from .result import TRACKING_STATES
+
 ACCEPTED, RETURNED, MISSING = "accepted", "returned", "missing"
 SEVERE = "严重"
 CLOSED = "已销号"
-TRACKING_STATES = ("未整改", "整改中", "待核验", "已销号")
 TOP = 5
 
 

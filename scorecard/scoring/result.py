@@ -17,6 +17,16 @@ import operator
 from dataclasses import dataclass, field
 from typing import Any
 
+
+def gap_key(kind: str, department: str, indicator: str | None) -> str:
+    """A gap's identity across rounds (CONTRACT §11): 低分|办公室|1.1, 未报送|信用监管科|-."""
+    return f"{kind}|{department}|{indicator or '-'}"
+
+
+def key_of(gap: dict) -> str:
+    """The key of a gap as summary.json holds it (an older summary's gap may lack `key`)."""
+    return gap.get("key") or gap_key(gap.get("kind", ""), gap.get("department", ""), gap.get("indicator"))
+
 Number = float | int
 
 OPTIONAL = {"omit_if_none": True}

@@ -15,6 +15,7 @@ import pandas as pd
 
 from .analysis import analyse
 from .defaults import with_defaults
+from .result import gap_key
 from .result import (BelowTarget, BonusResult, ComputedResult, ComputedSpec, Counts, DepartmentResult, EntryResult,
                      FindingRecord, Gap, IndicatorResult, ItemResult, OfficeFinding, SubmissionResult, Summary,
                      Unit, VetoResult, rectification)
@@ -43,11 +44,6 @@ def _num(x) -> float | int:
     """A plain JSON number without float noise (0.1 + 0.2 -> 0.3); integral values stay integers."""
     x = round(float(x), 10)
     return int(x) if x.is_integer() else x
-
-
-def gap_key(kind: str, department: str, indicator: str) -> str:
-    """A gap's identity across rounds (CONTRACT §11): 低分|办公室|1.1, 未报送|信用监管科|-."""
-    return f"{kind}|{department}|{indicator or '-'}"
 
 
 def choose_latest(checked: Sequence[Checked]) -> list[Placed]:
