@@ -141,6 +141,32 @@ class LockHeld(Exception):
     """Another run holds the output folder's lock."""
 
 
+def try_lock(handle) -> None:
+    """An exclusive, non-blocking OS lock on an open file (its first byte on Windows); OSError when
+    another process holds it. Released by unlock() or when the file or the process is closed."""
+    if os.name == "nt":
+        import msvcrt
+
+        handle.seek(0)
+        msvcrt.locking(handle.fileno(), msvcrt.LK_NBLCK, 1)
+    else:
+        import fcntl
+
+        fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+
+
+def unlock(handle) -> None:
+    if os.name == "nt":
+        import msvcrt
+
+        handle.seek(0)
+        msvcrt.locking(handle.fileno(), msvcrt.LK_UNLCK, 1)
+    else:
+        import fcntl
+
+        fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
+
+
 @contextmanager
 def run_lock(output_dir: Path):
     """An exclusive OS lock on <output>/.lock, released when the process ends, even by a crash."""
@@ -148,15 +174,7 @@ def run_lock(output_dir: Path):
     handle = open(output_dir / ".lock", "a+b")
     try:
         try:
-            if os.name == "nt":
-                import msvcrt
-
-                handle.seek(0)
-                msvcrt.locking(handle.fileno(), msvcrt.LK_NBLCK, 1)
-            else:
-                import fcntl
-
-                fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+            try_lock(handle)
         except OSError as exc:
             raise LockHeld(str(output_dir / ".lock")) from exc
         yield

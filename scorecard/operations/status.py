@@ -7,12 +7,12 @@ simply no mail to report. No pandas, docx or matplotlib here.
 from __future__ import annotations
 
 import datetime as dt
-import os
 import sqlite3
 from contextlib import closing
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from ..base.fsutil import try_lock, unlock
 from . import ledger as ledger_mod
 from .dashboard import location
 
@@ -68,20 +68,10 @@ def lock_held(output_dir: Path) -> bool:
         return False
     with handle:
         try:
-            if os.name == "nt":
-                import msvcrt
-
-                handle.seek(0)
-                msvcrt.locking(handle.fileno(), msvcrt.LK_NBLCK, 1)
-                handle.seek(0)
-                msvcrt.locking(handle.fileno(), msvcrt.LK_UNLCK, 1)
-            else:
-                import fcntl
-
-                fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
-                fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
+            try_lock(handle)
         except OSError:
             return True
+        unlock(handle)
     return False
 
 
