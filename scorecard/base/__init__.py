@@ -12,6 +12,7 @@ import importlib
 _PUBLIC = {
     "code_version": "codekey",
     "package_sources": "codekey",
+    "ProgressFn": "console",
     "run_report": "console",
     "setup_streams": "console",
     "table": "console",
@@ -41,6 +42,8 @@ _PUBLIC = {
     "file_sha256": "fsutil",
     "run_lock": "fsutil",
     "staged_directory": "fsutil",
+    "try_lock": "fsutil",
+    "unlock": "fsutil",
     "BACKUP_NAME": "ledgerfile",
     "FILE_NAME": "ledgerfile",
     "LEDGER_WAIT": "ledgerfile",

@@ -24,11 +24,11 @@ from openpyxl.utils import get_column_letter
 
 from ..xlsx import bulk as xlsxbulk
 from .read import CLOSED_SHEET, TRACKING, TRACKING_STATES, norm, write_meta
-from .write import UNLOCKED, RowHeights, column_widths, fit_row_heights, print_a4, protect, text_width
+from .write import OFFICE_PRINT, UNLOCKED, RowHeights, column_widths, fit_row_heights, protect, text_width
 from ..base.text import fmt_number, xml_safe
 from ..xlsx.bulk import Body, quoted, stored
 from ..scoring.result import key_of
-from ..xlsx.util import fitted_scale, print_columns, stop_date, stop_list
+from ..xlsx.util import fitted_scale, print_a4, print_columns, stop_date, stop_list
 
 GAP_SHEET = "问题清单"
 STATS_SHEET = "统计"
@@ -236,7 +236,7 @@ def _gap_sheet(ws, gaps: list[dict], titles: list[str], with_state: bool, empty:
     else:
         fit_row_heights(ws)
     ws.row_dimensions[1].height = 22
-    print_a4(ws)
+    print_a4(ws, 1, landscape=True, **OFFICE_PRINT)
     print_columns(ws, titles.index(PRINTED_TO) + 1, last)
     ws.oddHeader.center.text = heading
     ws.oddFooter.center.text = "第 &P 页，共 &N 页"
@@ -271,7 +271,7 @@ def _stats_sheet(st, stats: pd.DataFrame) -> Body:
                 (v, styles[(False, bold, False, False)]) for v in cells[1:]]
 
     body.rows = body_rows()
-    print_a4(st, landscape=False, one_page=True)
+    print_a4(st, 1, landscape=False, one_page=True, **OFFICE_PRINT)
     st.page_setup.scale = fitted_scale(st)
     return body
 

@@ -20,7 +20,7 @@ from .read import REVIEW, REVIEW_SHEET, fmt_canonical, norm, review_key, write_m
 from ..base.formatting import rounded
 from ..base.text import display_width, xml_safe
 from ..xlsx.bulk import Body, quoted, save, stored
-from ..xlsx.util import clear_header, print_columns, set_text, stop_date, stop_decimal
+from ..xlsx.util import print_a4, print_columns, set_text, stop_date, stop_decimal
 
 FONT = "宋体"
 HEADER_FILL = PatternFill("solid", fgColor="D9D9D9")
@@ -57,19 +57,7 @@ def protect(ws) -> None:
     p.formatCells = False
 
 
-def print_a4(ws, *, landscape: bool = True, one_page: bool = False, title_rows: str | None = "1:1") -> None:
-    """A4, one page wide (or one page in all for a small table), header rows repeated on each page."""
-    ws.page_setup.paperSize = ws.PAPERSIZE_A4
-    ws.page_setup.orientation = "landscape" if landscape else "portrait"
-    ws.page_setup.fitToWidth = 1
-    ws.page_setup.fitToHeight = 1 if one_page else 0
-    ws.sheet_properties.pageSetUpPr.fitToPage = True
-    ws.print_options.horizontalCentered = True
-    ws.page_margins.left = ws.page_margins.right = 0.4
-    clear_header(ws)
-    ws.oddFooter.center.text = "第 &P 页，共 &N 页"
-    if title_rows:
-        ws.print_title_rows = title_rows
+OFFICE_PRINT = {"margin": 0.4, "page_numbers": True}      # the office's workbooks: 核定表, 问题清单
 
 
 @lru_cache(maxsize=1 << 16)
@@ -305,7 +293,7 @@ def write_review_xlsx(summary: dict, path: Path, rows: dict[tuple[str, str], dic
     ws.auto_filter.ref = f"A1:{get_column_letter(len(titles))}{last}"
     if not entries:
         fit_row_heights(ws)
-    print_a4(ws)
+    print_a4(ws, 1, landscape=True, **OFFICE_PRINT)
     print_columns(ws, titles.index(PRINTED_TO) + 1, last)
     ws.oddHeader.center.text = xml_safe(f"{summary.get('title', '')} 核定表（{summary.get('round', '')}）")
     ws.oddFooter.center.text = "第 &P 页，共 &N 页"

@@ -15,6 +15,7 @@ _PUBLIC = {
     "ReviewResult": "result",
     "Summary": "result",
     "TrackingResult": "result",
+    "key_of": "result",
     "rectification": "result",
     "write_json": "result",
     "Placed": "score",

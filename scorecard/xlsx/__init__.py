@@ -21,7 +21,6 @@ _PUBLIC = {
     "openpyxl_bytes": "package",
     "MAX_CELL_TEXT": "util",
     "MIN_SCALE": "util",
-    "clear_header": "util",
     "fitted_scale": "util",
     "one_column_text": "util",
     "print_a4": "util",

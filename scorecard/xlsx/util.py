@@ -32,21 +32,28 @@ def print_landscape(ws, title_row: int) -> None:
     ws.sheet_properties.pageSetUpPr.fitToPage = True
 
 
-def print_a4(ws, title_row: int | None = None) -> None:
-    """A4, fit to one page wide (as many pages down as needed), the header row (if any) repeated.
-    Keeps an orientation already chosen (print_landscape)."""
+def print_a4(ws, title_row: int | None = None, *, landscape: bool | None = None, one_page: bool = False,
+             margin: float = 0.5, page_numbers: bool = False) -> None:
+    """A4, fit to one page wide (as many pages down as needed, or one page in all for a small table),
+    the header row (if any; by default the row above the frozen panes) repeated on each page.
+    landscape None keeps an orientation already chosen (print_landscape); margin: left and right,
+    in inches; page_numbers: 第 N 页，共 M 页 in the footer."""
     ws.page_setup.paperSize = ws.PAPERSIZE_A4
+    if landscape is not None:
+        ws.page_setup.orientation = "landscape" if landscape else "portrait"
     if title_row is None and ws.print_title_rows is None and ws.freeze_panes:
         row = ws[ws.freeze_panes].row - 1
         title_row = row if row >= 1 else None
     if title_row:
         ws.print_title_rows = f"{title_row}:{title_row}"
     ws.page_setup.fitToWidth = 1
-    ws.page_setup.fitToHeight = 0
+    ws.page_setup.fitToHeight = 1 if one_page else 0
     ws.sheet_properties.pageSetUpPr.fitToPage = True
     ws.print_options.horizontalCentered = True
-    ws.page_margins.left = ws.page_margins.right = 0.5
+    ws.page_margins.left = ws.page_margins.right = margin
     clear_header(ws)
+    if page_numbers:
+        ws.oddFooter.center.text = "第 &P 页，共 &N 页"
 
 
 # Printing (issue 20): the page header and footer sit in the margins, clear of the table (a 0.3"
