@@ -31,7 +31,8 @@ from ..xlsx.package import openpyxl_bytes
 from ..base.findings import ERROR, Finding
 from ..base.text import display_width, title_key, xml_safe
 from ..intake.layout import SCORES, TABLES
-from ..xlsx.util import MAX_CELL_TEXT, one_column_text, print_a4, print_landscape, print_legibly, set_text
+from ..xlsx.util import (MAX_CELL_TEXT, one_column_text, print_a4, print_landscape, print_legibly, row_height,
+                         set_text)
 
 log = logging.getLogger(__name__)
 
@@ -51,6 +52,11 @@ _STANDARD_ORDER = ["基本信息", "自评表", "否决事项", "特色亮点"]
 _MAX_ROW, _MAX_COL = 1048576, 16384
 _A1 = re.compile(r"^\$?([A-Za-z]{1,3})\$?(\d{1,7})$")
 _LEVEL = {ERROR: "错误", "warning": "提醒"}
+
+
+def _row_height(text: str, width: float) -> float:
+    """问题说明's rows: 16 pt lines, two characters of the width spare."""
+    return max(1.0, row_height(text, width, 16, pad=4, spare=2))
 
 
 @dataclass(frozen=True)
@@ -475,8 +481,3 @@ def _put(ws: Worksheet, row: int, col: int, value):
     return cell
 
 
-def _row_height(text: str, width: float) -> float:
-    """Row height in points for wrapped text in a column `width` characters wide."""
-    per_line = max(1, int(width) - 2)
-    lines = sum(max(1, math.ceil(display_width(part) / per_line)) for part in (text or "").split("\n"))
-    return max(1, lines) * 16 + 4

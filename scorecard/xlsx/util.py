@@ -145,11 +145,12 @@ def one_column_text(ws, column: str = "A") -> None:
             cell.alignment = Alignment(wrap_text=True, vertical="top")
 
 
-def row_height(text, width_chars: float, line_points: float = 15.0) -> float:
-    """Row height in points for wrapped text in a column width_chars wide (Excel character units)."""
-    per_line = max(1, int(width_chars) - 1)
+def row_height(text, width_chars: float, line_points: float = 15.0, *, pad: float = 6, spare: int = 1) -> float:
+    """Row height in points for wrapped text in a column width_chars wide (Excel character units):
+    `spare` characters of the width left for the cell's margins, `pad` points added."""
+    per_line = max(1, int(width_chars) - spare)
     lines = sum(max(1, math.ceil(display_width(part) / per_line)) for part in str(text or "").split("\n"))
-    return lines * line_points + 6
+    return lines * line_points + pad
 
 
 def _stop(ws, ref: str, title: str, error: str, prompt: str | None, **rule) -> None:
