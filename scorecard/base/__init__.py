@@ -2,11 +2,11 @@
 named errors and stops, the operator's console and logging, the stop flag, worker pools, the
 ledger's file names and the code-version key. Imports nothing else of the package.
 
-Modules: codekey, console, errors, findings, formatting, fsutil, ledgerfile, logsetup, pools, settings, stopping, text.
+Modules: codekey, console, errors, findings, formatting, fsutil, lazy, ledgerfile, logsetup, pools, settings, stopping, text.
 """
 from __future__ import annotations
 
-import importlib
+from .lazy import face
 
 # public name -> the module that defines it; loaded on first use (PEP 562)
 _PUBLIC = {
@@ -71,13 +71,4 @@ _PUBLIC = {
     "xml_safe": "text",
 }
 __all__ = sorted(_PUBLIC)
-
-
-def __getattr__(name: str):
-    if name in _PUBLIC:
-        return getattr(importlib.import_module(f".{_PUBLIC[name]}", __name__), name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-
-
-def __dir__():
-    return sorted(set(globals()) | set(_PUBLIC))
+__getattr__, __dir__ = face(__name__, _PUBLIC)

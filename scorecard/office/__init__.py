@@ -5,7 +5,7 @@ Modules: apply, gaplist, read, store, write.
 """
 from __future__ import annotations
 
-import importlib
+from ..base.lazy import face
 
 # public name -> the module that defines it; loaded on first use (PEP 562)
 _PUBLIC = {
@@ -23,13 +23,4 @@ _PUBLIC = {
     "write_review_xlsx": "write",
 }
 __all__ = sorted(_PUBLIC)
-
-
-def __getattr__(name: str):
-    if name in _PUBLIC:
-        return getattr(importlib.import_module(f".{_PUBLIC[name]}", __name__), name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-
-
-def __dir__():
-    return sorted(set(globals()) | set(_PUBLIC))
+__getattr__, __dir__ = face(__name__, _PUBLIC)
