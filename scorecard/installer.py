@@ -17,19 +17,16 @@ cannot overwrite them: rules.yaml and templates/ come as `defaults/`, the sample
 """
 from __future__ import annotations
 
-import hashlib
 import json
 import shutil
 import sys
 from pathlib import Path
 
+from .base.fsutil import file_sha256 as _sha
+
 DEFAULTS = "defaults"
 SAMPLES = Path("examples") / "input"
 SHIPPED = ".shipped.json"               # templates/: what the last install put there, by content
-
-
-def _sha(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
 def _files(root: Path) -> list[Path]:

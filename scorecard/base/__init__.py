@@ -44,6 +44,7 @@ _PUBLIC = {
     "staged_directory": "fsutil",
     "try_lock": "fsutil",
     "unlock": "fsutil",
+    "face": "lazy",
     "BACKUP_NAME": "ledgerfile",
     "FILE_NAME": "ledgerfile",
     "LEDGER_WAIT": "ledgerfile",

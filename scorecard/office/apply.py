@@ -32,7 +32,7 @@ from .gaplist import tracking_cell
 from .read import (CLOSED, FIELDS, GAP_FILE, GAP_SHEET, NOT_STARTED, REVIEW, REVIEW_FILE, TRACKING_STATES,
                    Edit, OfficeCopy, Row, changed_cells, is_office_workbook, read_copies, review_key)
 from .store import Review, Tracking, edit_history, gap_key
-from ..scoring.result import (FindingRecord, OfficeFinding, ReviewResult, Summary, TrackingResult,
+from ..scoring.result import (FindingRecord, ReviewResult, Summary, TrackingResult,
                               rectification)
 from ..rules import Rules
 from ..base.text import fmt_number, parse_number
@@ -318,14 +318,12 @@ def apply_office(summary: Summary, state: OfficeState) -> Summary:
     if closed is not None:
         closed = tuple(replace(g, tracking=_closed_tracking(state, g)) for g in closed)
     submissions = tuple(
-        replace(sub, findings=tuple(FindingRecord(f.severity, f.rule, f.sheet, f.cell, f.message, f.value)
-                                    for f in state.findings_of(sub.file)))
+        replace(sub, findings=tuple(FindingRecord.of(f) for f in state.findings_of(sub.file)))
         if sub.status == OFFICE else sub for sub in summary.submissions)
     done = replace(summary, gaps=gaps, closed_gaps=closed, submissions=submissions,
                    reviews=_reviews(summary, state), rectification=rectification(gaps), analysis=None,
                    office_findings=summary.office_findings + tuple(
-                       OfficeFinding(severity=f.severity, rule=f.rule, file=f.file, sheet=f.sheet, cell=f.cell,
-                                     message=f.message, value=f.value) for f in state.findings))
+                       FindingRecord.of(f, with_file=True) for f in state.findings))
     # The report's analysis reads reviews and tracking too: made again from the completed summary.
     return replace(done, analysis=analyse(done.to_dict())) if summary.analysis is not None else done
 

@@ -11,7 +11,6 @@ from ..base.lazy import face
 _PUBLIC = {
     "analyse": "analysis",
     "FindingRecord": "result",
-    "OfficeFinding": "result",
     "ReviewResult": "result",
     "Summary": "result",
     "TrackingResult": "result",

@@ -38,12 +38,21 @@ def optional(default=None):
 
 @dataclass(frozen=True, slots=True)
 class FindingRecord:
+    """A finding as summary.json holds it (CONTRACT §3), its place declared once: a department's
+    (submissions[].findings: no `file`, the submission names it) or the office's (office_findings:
+    the file it is about, "" for a round-level warning)."""
     severity: str
     rule: str
-    sheet: str
-    cell: str
-    message: str
-    value: str
+    file: str | None = optional()
+    sheet: str = ""
+    cell: str = ""
+    message: str = ""
+    value: str = ""
+
+    @classmethod
+    def of(cls, f, *, with_file: bool = False) -> FindingRecord:
+        """From a base.findings.Finding (or anything with its fields)."""
+        return cls(f.severity, f.rule, f.file if with_file else None, f.sheet, f.cell, f.message, f.value)
 
 
 @dataclass(frozen=True, slots=True)
@@ -270,7 +279,7 @@ class Summary:
     closed_gaps: tuple[Gap, ...] | None = optional()
     # §12 computed indicators; office_findings holds §12's data.* and §11's review.*/tracking.*
     computed: tuple["ComputedResult", ...] = ()
-    office_findings: tuple["OfficeFinding", ...] = ()
+    office_findings: tuple[FindingRecord, ...] = ()   # the office's: each names its file
     # §11 (scorecard.office.apply): every recorded 核定得分 and the tracking totals
     reviews: tuple[ReviewResult, ...] = ()
     rectification: dict[str, int] = field(default_factory=lambda: rectification(()))
@@ -324,19 +333,6 @@ class ComputedResult:
     basis: str                      # the basis in words: 42 人中 38 人达到 8000 分，人均 7,420 分，…
     below: tuple[BelowTarget, ...]  # share and mean only
     files: tuple[str, ...]
-
-
-@dataclass(frozen=True, slots=True)
-class OfficeFinding:
-    """A finding for the creation office (not a department): §12 data.*, §11 review.*/tracking.*."""
-
-    severity: str
-    rule: str
-    file: str
-    sheet: str
-    cell: str
-    message: str
-    value: str
 
 
 _SCALARS = frozenset({str, int, float, bool, type(None)})

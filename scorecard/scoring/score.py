@@ -17,7 +17,7 @@ from .analysis import analyse
 from .defaults import with_defaults
 from .result import gap_key
 from .result import (BelowTarget, BonusResult, ComputedResult, ComputedSpec, Counts, DepartmentResult, EntryResult,
-                     FindingRecord, Gap, IndicatorResult, ItemResult, OfficeFinding, SubmissionResult, Summary,
+                     FindingRecord, Gap, IndicatorResult, ItemResult, SubmissionResult, Summary,
                      Unit, VetoResult, rectification)
 from ..rules import Rules
 from ..base.text import chinese_date, fmt_number
@@ -361,7 +361,7 @@ def _submission(p: Placed, accepted: Mapping[str, Checked]) -> SubmissionResult:
     return SubmissionResult(
         file=c.file, sha256=c.sha256, department=c.department, status=p.status,
         fill_date=c.fill_date.isoformat() if c.fill_date else "", returned=p.returned,
-        findings=tuple(FindingRecord(f.severity, f.rule, f.sheet, f.cell, f.message, f.value) for f in c.findings),
+        findings=tuple(FindingRecord.of(f) for f in c.findings),
         corrected_by=fix.file if fix is not None and fix.mtime > c.mtime else None,
         bonus_claims=tuple(BonusResult(c.department, b.project, _num(b.points), b.description, b.evidence)
                            for b in c.bonuses if isinstance(b.points, (int, float))) or None
@@ -457,12 +457,12 @@ def _computed_result(c) -> ComputedResult:
 def _data_submission(f) -> SubmissionResult:
     return SubmissionResult(
         file=f.file, sha256=f.sha256, department=None, status=f.status, fill_date="", returned=None,
-        findings=tuple(FindingRecord(x.severity, x.rule, x.sheet, x.cell, x.message, x.value) for x in f.findings),
+        findings=tuple(FindingRecord.of(x) for x in f.findings),
         data=tuple(f.names), rows=f.row_count(), replaced_by=f.replaced_by, read_rows=f.seen_count())
 
 
-def _office_findings(computation, data_files: Sequence) -> tuple[OfficeFinding, ...]:
+def _office_findings(computation, data_files: Sequence) -> tuple[FindingRecord, ...]:
     """Every data.* finding, for the office that dropped the data in: the data files' own (with their
     cells, also in submissions[]) and the round's (data.no_rows, data.missing)."""
     found = [x for f in data_files for x in f.findings] + (list(computation.findings) if computation else [])
-    return tuple(OfficeFinding(x.severity, x.rule, x.file, x.sheet, x.cell, x.message, x.value) for x in found)
+    return tuple(FindingRecord.of(x, with_file=True) for x in found)
