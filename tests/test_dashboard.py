@@ -290,3 +290,12 @@ def test_the_overview_lists_every_round_and_the_recent_item_scores(summary):
     assert o["latest"]["round"] == "第10轮" and o["latest"]["trend"]["count"] == 10
     html = dashboard.render({"overview": o})
     assert html.count("<th class=\"n\">第2轮</th>") == 0 and "第1轮" in html        # in the trend table
+
+
+def test_rates_are_written_as_every_document_writes_them():
+    """Issue 20's one formatting module: a rate has one decimal, rounded half-up (13/16 is 81.3%,
+    not 81.2%; 3/4 is 75.0%), on the page as in the Word reports."""
+    pct = dashboard._environment(None).filters["pct"]          # the filter the page's template uses
+    assert pct(13 / 16) == "81.3%"
+    assert pct(0.75) == "75.0%"
+    assert pct(None) == "—"

@@ -28,6 +28,7 @@ from urllib.parse import quote
 from .. import PACKAGE_TEMPLATES
 from ..reports.dashboard_view import overview_view, point, round_view
 from ..base.errors import ReportError
+from ..base.formatting import percent
 from ..base.fsutil import atomic_write_text
 from .ledger import Ledger, open_readonly
 from ..base.text import chinese_date, fmt_number, safe_filename
@@ -165,7 +166,8 @@ def _cell(value) -> str:
 
 
 def _pct(rate) -> str:
-    return f"{fmt_number(round(rate * 100, 1))}%" if isinstance(rate, (int, float)) else "—"
+    """A rate as every document writes it (formatting.percent: one decimal, half-up): 81.3%, 75.0%."""
+    return percent(rate) if isinstance(rate, (int, float)) and not isinstance(rate, bool) else "—"
 
 
 def _signed(value) -> str:
