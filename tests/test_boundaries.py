@@ -430,3 +430,25 @@ def test_one_missing_data_leaves_the_other_computed_indicators_computed(tmp_path
     assert "志愿服务时长" in missing.message and "姓名、部门、时长" in missing.message and "2.2" in missing.message
     (no_rows,) = [f for f in c.findings if f.rule == "data.no_rows"]           # 登记注册科 is not in the export
     assert all(word in no_rows.message for word in (REGISTRY, "学习强国积分", "2.10", "全员参与"))
+
+
+@pytest.mark.parametrize("age, copying", [(29.5, True), (30.0, False), (30.5, False)])
+def test_a_broken_file_changed_within_the_settle_time_is_still_copying(small_rules, tmp_path, age, copying):
+    """§3: a file changed in the last 30 seconds (the settle time) that cannot be opened is still
+    copying (file.incomplete, skipped); one changed exactly 30 seconds ago or earlier is damaged."""
+    import io
+    import os
+
+    from scorecard.operations.stages import _still_copying
+
+    buffer = io.BytesIO()
+    filled(small_rules, "机关党委").save(buffer)
+    path = tmp_path / "机关党委.xlsx"
+    path.write_bytes(buffer.getvalue()[:len(buffer.getvalue()) // 2])
+    stamp = 1_800_000_000.0
+    os.utime(path, (stamp, stamp))
+    checked = check_file(path, small_rules)
+    assert "file.unreadable" in [f.rule for f in checked.findings]
+    skipped, rest = _still_copying([checked], 30.0, stamp + age)
+    assert [[f.rule for f in p.checked.findings] for p in skipped] == ([["file.incomplete"]] if copying else [])
+    assert len(rest) == (0 if copying else 1)
