@@ -418,3 +418,14 @@ def test_the_newest_same_named_file_wins_by_time_then_path(tmp_path, old_mtime, 
     newer, older = (a, b) if old_mtime > new_mtime else (b, a)
     assert newer.replaced_by is None and older.replaced_by == newer.file
     assert (older.findings[-1].rule, older.findings[-1].file) == ("data.replaced", older.file)
+
+
+def test_the_value_column_may_be_spelt_otherwise_than_in_the_data_declaration(tmp_path):
+    """§12: `value` names one of the data's `columns`; the rules may write it with other spaces or
+    width (积 分, full-width) and it is still that column: 办公室 2 of 3 reach 8000, as by hand above."""
+    text = SMALL_RULES.replace("vetoes:\n", DATA + "vetoes:\n").replace(
+        PLAIN, "departments: all, computed: {data: 学习强国积分, value: ' 积　分 ', target: 8000, method: share}}")
+    rules = parse_rules(text, "t.yaml")
+    s = by_dept(datasets.compute(rules, [datasets.recognise(export(tmp_path / "x.xlsx"), rules)]))
+    assert (s["办公室"].rows, s["办公室"].meeting) == (3, 2)
+    assert s["办公室"].score == pytest.approx(4 / 3) and s["办公室"].total == 21000
