@@ -857,3 +857,34 @@ def test_tracking_follows_from_last_rounds_summary_when_the_ledger_holds_none(of
     s = summary_of(office["run"]("第二轮"))
     assert {g["key"]: g for g in s["gaps"]}[GAP_1_1]["tracking"] == {
         "status": "整改中", "note": "已补充会议纪要", "closed_on": "", "verifier": ""}
+
+
+def test_the_edit_history_keeps_each_old_value_oldest_first(office):
+    """§11 office_edits: every accepted edit with its old and new value, in the order made; a score
+    changed twice shows 4 -> 3.5 after '' -> 4."""
+    office_edits_round_one(office)
+    office["run"]()
+    edit_reviews(office["round_dir"] / REVIEW_FILE, {("办公室", "1.2"): {"核定得分": 3.5}}, mtime=T0 + 3600)
+    office["run"]()
+    scores = [(h["old"], h["new"]) for h in edit_history(office["output"] / "ledger.sqlite3", ROUND)
+              if (h["row"], h["field"]) == ("办公室|1.2", "score")]
+    assert scores == [("", "4"), ("4", "3.5")]
+
+
+def test_a_closed_gap_that_comes_back_starts_untracked(office):
+    """§11: tracking follows a gap while it persists. 机关党委 2.2, signed off (已销号) in round one
+    and gone in round two, is verified low again in round three: a new gap, 未整改, not 已销号."""
+    office_edits_round_one(office)
+    office["run"]()
+    edit_tracking(office["round_dir"] / GAP_FILE, {
+        GAP_2_2: {"整改状态": "已销号", "销号日期": dt.date(2027, 1, 8), "核验人": "赵验"}}, mtime=T0 + 1200)
+    assert by(summary_of(office["run"]())["gaps"], "key")[GAP_2_2]["tracking"]["status"] == "已销号"
+    second = summary_of(office["run"]("第二轮"))
+    assert GAP_2_2 not in by(second["gaps"], "key") and GAP_2_2 in by(second["closed_gaps"], "key")
+    office["run"]("第三轮")
+    edit_reviews(office["output"] / "第三轮" / REVIEW_FILE, {
+        ("机关党委", "2.2"): {"核定得分": 1.5, "核定说明": "公众号又停更", "核定人": "李核"}}, mtime=T0 + 7200)
+    third = summary_of(office["run"]("第三轮"))
+    gap = by(third["gaps"], "key")[GAP_2_2]
+    assert gap["tracking"] == {"status": "未整改", "note": "", "closed_on": "", "verifier": ""}
+    assert "tracking.closed_but_open" not in rules_hit(third)
