@@ -888,3 +888,27 @@ def test_a_closed_gap_that_comes_back_starts_untracked(office):
     gap = by(third["gaps"], "key")[GAP_2_2]
     assert gap["tracking"] == {"status": "未整改", "note": "", "closed_on": "", "verifier": ""}
     assert "tracking.closed_but_open" not in rules_hit(third)
+
+
+def test_clearing_the_reason_of_a_changed_score_is_refused(office):
+    """§11 review.reason_missing: a 核定得分 that differs from the self-score needs a 核定说明, also
+    when the score was taken earlier and only the reason is cleared now; the recorded row stands."""
+    office_edits_round_one(office)
+    office["run"]()
+    cells = edit_reviews(office["round_dir"] / REVIEW_FILE, {("办公室", "1.2"): {"核定说明": None}}, mtime=T0 + 3600)
+    s = summary_of(office["run"]())
+    assert [f["cell"] for f in rules_hit(s)["review.reason_missing"]
+            if f["cell"] == cells[("办公室", "1.2")]["核定说明"]] == [cells[("办公室", "1.2")]["核定说明"]]
+    assert ("办公室", "1.2", 4, "会议记录不全") in {(r["department"], r["indicator"], r["score"], r["reason"])
+                                               for r in s["reviews"]}
+
+
+def test_signing_off_needs_the_verifier_as_well_as_the_date(office):
+    """§11 tracking.close_incomplete: 已销号 without 核验人 (the date given) is not taken."""
+    office["run"]()
+    edit_tracking(office["round_dir"] / GAP_FILE, {
+        GAP_1_1: {"整改状态": "已销号", "销号日期": dt.date(2027, 1, 8)}}, mtime=T0 + 600)
+    s = summary_of(office["run"]())
+    assert by(s["gaps"], "key")[GAP_1_1]["tracking"]["status"] == "未整改"
+    (hit,) = rules_hit(s)["tracking.close_incomplete"]
+    assert "未填写核验人" in hit["message"] and "未填写销号日期" not in hit["message"]
