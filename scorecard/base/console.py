@@ -96,6 +96,9 @@ def indicator_table(rules) -> None:
             rows.append([ind.code, f"{item.code} {item.name}", ind.name, fmt_number(ind.max), ind.method,
                          ind.combine, "、".join(ind.departments) if len(ind.departments) < len(rules.departments)
                          else "全部部门"])
+    if getattr(rules, "units_mode", False):
+        units_table(rules, rows)
+        return
     say(table(["编号", "测评项目", "测评指标", "分值", "测评方法", "合成", "责任部门"], rows,
               {1: 24, 2: 30, 6: 40}))
     say()
@@ -103,6 +106,17 @@ def indicator_table(rules) -> None:
               [[d.name, str(len(rules.indicators_of(d.name))),
                 fmt_number(sum(i.max for i in rules.indicators_of(d.name))), ", ".join(d.email)]
                for d in rules.departments]))
+
+
+def units_table(rules, rows) -> None:
+    """check-rules in units mode (§17): the mode, the indicator table, the units per group."""
+    groups = rules.groups()
+    say(f"测评模式：units（多单位测评），{len(rules.departments)} 个参评单位，{len(groups)} 个分组；"
+        "每项指标适用于每个参评单位")
+    say(table(["编号", "测评项目", "测评指标", "分值", "测评方法"], [r[:5] for r in rows], {1: 24, 2: 30}))
+    say()
+    say(table(["分组", "单位数", "参评单位"],
+              [[g or "（未分组）", str(len(names)), "、".join(names)] for g, names in groups.items()], {2: 60}))
 
 
 SEVERITY = {"error": "错误", "warning": "提醒"}
