@@ -227,6 +227,68 @@ def test_gaps_name_the_unit(units_round):
     assert any(g["department"] == "市四中" and g["kind"] == "未报送" for g in gaps), {g["kind"] for g in gaps}
 
 
+# --- documents -----------------------------------------------------------------------------------
+
+def _docx_text(path):
+    from docx import Document
+
+    doc = Document(path)
+    parts = [p.text for p in doc.paragraphs]
+    for t in doc.tables:
+        for row in t.rows:
+            parts.append(" | ".join(c.text for c in row.cells))
+    return "\n".join(parts)
+
+
+def test_result_document_pass_list_and_reasons(units_round):
+    text = _docx_text(units_round["round_dir"] / "测评结果汇总.docx")
+    assert "12个单位参评，10个单位参加测评，合格7个，不合格5个" in text
+    pass_line = next(t for t in text.splitlines() if t.startswith("教育系统"))
+    assert "市一中" in pass_line and "市二中" in pass_line and "市三中" not in pass_line
+    culture = next(t for t in text.splitlines() if t.startswith("文化系统"))
+    assert "市图书馆" in culture and "市文化馆" not in culture
+    assert "市文化馆 | 100 | 触发一票否决：V1 发生严重违纪违法案件" in text
+    assert "市三中 | 82 | 总分82分，低于合格线85分，差3分" in text
+    assert "市四中 | 0 | 未报送" in text and "市美术馆 | 0 | 报送的自评表未通过审核" in text
+    assert "1.1 | 创建机构健全" in text          # the weakest indicator across units
+
+
+def test_feedback_per_unit(units_round):
+    folder = units_round["round_dir"] / "单位反馈"
+    assert sorted(p.stem for p in folder.glob("*.docx")) == sorted(UNITS_EXPECTED)
+    text = _docx_text(folder / "市三中.docx")
+    assert "总分82分，测评结论为不合格" in text and "在教育系统4个单位中排名第3" in text
+    assert "差3分" in text and "材料不全" in text
+    lib = _docx_text(folder / "市图书馆.docx")
+    assert "申报5分，按上限3分计" in lib and "合格" in lib and "排名第1" in lib
+    assert "未报送" in _docx_text(folder / "市四中.docx")
+
+
+def test_result_workbook_all_and_group_sheets(units_round):
+    import openpyxl
+
+    wb = openpyxl.load_workbook(units_round["round_dir"] / "测评结果.xlsx")
+    assert wb.sheetnames == ["全部", "文化系统", "教育系统", "卫生系统"]
+    for ws in wb.worksheets:
+        assert ws.auto_filter.ref and int(ws.page_setup.paperSize) == 9
+    rows = list(wb["教育系统"].iter_rows(min_row=2, values_only=True))
+    assert [(r[2], r[1], r[7], r[9]) for r in rows] == [
+        ("市一中", 1, 96, "合格"), ("市二中", 1, 96, "合格"), ("市三中", 3, 82, "不合格"), ("市四中", None, 0, "不合格")]
+    assert wb["全部"].max_row == 13
+
+
+def test_template_one_workbook_per_unit_with_every_indicator(units_rules, tmp_path):
+    import openpyxl
+    from scorecard.forms.template import write_templates
+
+    paths = write_templates(units_rules, tmp_path)
+    assert len(paths) == 12
+    ws = openpyxl.load_workbook(paths[0])["自评表"]
+    codes = {c for row in ws.iter_rows(values_only=True) for c in row if c in {"1.1", "1.2", "2.1", "2.2"}}
+    assert codes == {"1.1", "1.2", "2.1", "2.2"}
+
+
+# Last: it changes the shared round (the 测评组 lowers a score in 核定表).
 def test_verified_score_decides_total_and_ranks(units_round):
     from scorecard.office.read import REVIEW_FILE
     import openpyxl
@@ -253,3 +315,7 @@ def test_verified_score_decides_total_and_ranks(units_round):
     assert (units["市二中"]["rank"], units["市二中"]["group_rank"]) == (8, 2)
     assert (units["市一中"]["rank"], units["市一中"]["group_rank"]) == (4, 1)
     assert (units["市四院"]["rank"], units["市博物馆"]["rank"], units["市三中"]["rank"]) == (5, 7, 9)
+    import openpyxl as ox
+
+    rows = list(ox.load_workbook(result.round_dir / "测评结果.xlsx")["教育系统"].iter_rows(min_row=2, values_only=True))
+    assert [(r[2], r[1], r[7]) for r in rows][:2] == [("市一中", 1, 96), ("市二中", 2, 86)]
