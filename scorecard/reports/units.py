@@ -155,7 +155,7 @@ def feedback_document(summary: dict, u: dict, path: Path) -> Path:
     doc.add_paragraph(f"{u['name']}：", style=ds.ADDRESSEE)
     if u["submission"] != "accepted":
         doc.add_paragraph(f"你单位本轮{SUBMISSION[u['submission']]}，按0分计，不参加排名，测评结论为不合格。"
-                          f"请于{cn_date(summary.get("resubmit_by")) or "规定时间"}前按要求报送自评表。")
+                          f"请于{cn_date(summary.get('resubmit_by')) or '规定时间'}前按要求报送自评表。")
     else:
         g = groups.get(u["group"], {})
         doc.add_paragraph(
