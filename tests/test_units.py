@@ -319,3 +319,33 @@ def test_verified_score_decides_total_and_ranks(units_round):
 
     rows = list(ox.load_workbook(result.round_dir / "测评结果.xlsx")["教育系统"].iter_rows(min_row=2, values_only=True))
     assert [(r[2], r[1], r[7]) for r in rows][:2] == [("市一中", 1, 96), ("市二中", 2, 86)]
+
+
+def test_the_readme_example_runs(tmp_path):
+    """The one command of the README's "Assessing many units" runs on examples/units/."""
+    import re
+    import subprocess
+    import sys
+
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    section = readme.split("## Assessing many units", 1)[1].split("\n## ", 1)[0]
+    command = re.search(r"^    \.venv/bin/python (process\.py run .*)$", section, re.M).group(1).split()
+    command[command.index("--output") + 1] = str(tmp_path / "out")
+    out = subprocess.run([sys.executable, str(ROOT / command[0]), *command[1:]],
+                         capture_output=True, text=True, encoding="utf-8", cwd=ROOT)
+    assert out.returncode == 0, out.stderr
+    summary = json.loads((tmp_path / "out" / "2026年度" / "summary.json").read_text(encoding="utf-8"))
+    units = {u["name"]: u for u in summary["units"]}
+    assert len(units) == 12 and units["市文化馆"]["veto"] and not units["市文化馆"]["passed"]
+    assert units["市图书馆"]["bonus"] == 3 and units["市美术馆"]["submission"] == "returned"
+    assert units["市实验小学"]["rank"] is None
+    assert units["市第一中学"]["rank"] == units["市第二中学"]["rank"]
+    assert (tmp_path / "out" / "2026年度" / "测评结果汇总.docx").is_file()
+
+
+def test_example_workbooks_are_what_the_generator_writes(tmp_path):
+    from scorecard.forms.unit_samples import write_unit_samples
+    from scorecard.rules import load_rules
+
+    written = write_unit_samples(load_rules(ROOT / "examples/units/rules.yaml"), tmp_path)
+    assert sorted(p.name for p in written) == sorted(p.name for p in (ROOT / "examples/units/input").glob("*.xlsx"))

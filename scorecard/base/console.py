@@ -185,9 +185,15 @@ def run_report(summary: dict, round_dir: Path) -> None:
             where = f"{first['sheet']}!{first['cell']} " if first and first["cell"] else ""
             say(f"  退回 {s['file']}：{where}{first['message'] if first else ''}")
     _input_notes(subs)
-    verdict = "一票否决" if unit["veto"] else ("达到合格线" if unit["passed"] else "未达合格线")
-    say(f"总分：{fmt_number(unit['total'])} 分（基础 {fmt_number(unit['score'])} + 加分 {fmt_number(unit['bonus'])}），"
-        f"合格线 {fmt_number(summary['pass_score'])} 分：{verdict}")
+    if summary.get("units"):          # §17: a verdict per unit, not one combined total
+        units = summary["units"]
+        say(f"参评单位：{len(units)} 个，参加测评 {sum(u['submission'] == 'accepted' for u in units)} 个，"
+            f"合格 {sum(u['passed'] for u in units)} 个（合格线 {fmt_number(summary['pass_score'])} 分）；"
+            + "；".join(f"{g['name'] or '未分组'} {g['passed']}/{g['units']}" for g in summary.get("groups", [])))
+    else:
+        verdict = "一票否决" if unit["veto"] else ("达到合格线" if unit["passed"] else "未达合格线")
+        say(f"总分：{fmt_number(unit['total'])} 分（基础 {fmt_number(unit['score'])} + 加分 {fmt_number(unit['bonus'])}），"
+            f"合格线 {fmt_number(summary['pass_score'])} 分：{verdict}")
     gaps, severe = summary["counts"]["gaps"], summary["counts"]["severe_gaps"]
     say(f"问题清单：{gaps} 条（严重 {severe} 条，一般 {gaps - severe} 条）")
     if summary["unsubmitted"]:
