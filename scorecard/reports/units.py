@@ -154,7 +154,8 @@ def result_document(summary: dict, path: Path) -> Path:
     return _save(doc, path)
 
 
-def feedback_document(summary: dict, u: dict, path: Path) -> Path:
+def feedback_document(summary: dict, u: dict, path: Path, gaps: list[dict] | None = None) -> Path:
+    """One unit's 单位反馈; `gaps`: its gaps, when the caller has grouped them already."""
     pass_score = summary["pass_score"]
     groups = {g["name"]: g for g in summary["groups"]}
     doc = _doc()
@@ -173,7 +174,8 @@ def feedback_document(summary: dict, u: dict, path: Path) -> Path:
             f"在{group_name(u['group'])}{g.get('units', '')}个单位中排名第{u['group_rank']}，全部单位中排名第{u['rank']}。")
         if not u["passed"]:
             doc.add_paragraph(f"未通过原因：{reason(u, pass_score)}。")
-    gaps = [x for x in summary.get("gaps", []) if x["department"] == u["name"]]
+    if gaps is None:
+        gaps = [x for x in summary.get("gaps", []) if x["department"] == u["name"]]
     doc.add_paragraph("一、问题短板", style=ds.HEADING1)
     if gaps:
         _table(doc, ["指标", "得分/分值", "问题", "整改措施"],
@@ -241,7 +243,11 @@ def write_unit_documents(summary: dict, out_dir: Path) -> list[Path]:
     folder = out_dir / FEEDBACK_DIR
     folder.mkdir(exist_ok=True)
     used: set = set()
+    gaps: dict[str, list[dict]] = {}
+    for g in summary.get("gaps", []):         # grouped once: 10,000 units x their gaps
+        gaps.setdefault(g["department"], []).append(g)
     for u in summary["units"]:
-        written.append(feedback_document(summary, u, folder / f"{unique_filename(u['name'], used)}.docx"))
+        written.append(feedback_document(summary, u, folder / f"{unique_filename(u['name'], used)}.docx",
+                                         gaps.get(u["name"], [])))
     logger.info("units mode: %d documents written", len(written))
     return written
