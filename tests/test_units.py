@@ -225,6 +225,11 @@ def test_gaps_name_the_unit(units_round):
     gaps = units_round["summary"]["gaps"]
     assert {g["department"] for g in gaps if g["indicator"] == "1.1"} >= {"市博物馆", "市三中", "市二院"}
     assert any(g["department"] == "市四中" and g["kind"] == "未报送" for g in gaps), {g["kind"] for g in gaps}
+    assert any(g["department"] == "市美术馆" and g["kind"] == "退回" for g in gaps)
+
+
+def test_rejected_unit_gets_its_returned_copy(units_round):
+    assert (units_round["round_dir"] / "退回" / "市美术馆_退回.xlsx").is_file()
 
 
 # --- documents -----------------------------------------------------------------------------------
