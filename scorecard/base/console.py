@@ -96,6 +96,9 @@ def indicator_table(rules) -> None:
             rows.append([ind.code, f"{item.code} {item.name}", ind.name, fmt_number(ind.max), ind.method,
                          ind.combine, "、".join(ind.departments) if len(ind.departments) < len(rules.departments)
                          else "全部部门"])
+    if getattr(rules, "units_mode", False):
+        units_table(rules, rows)
+        return
     say(table(["编号", "测评项目", "测评指标", "分值", "测评方法", "合成", "责任部门"], rows,
               {1: 24, 2: 30, 6: 40}))
     say()
@@ -103,6 +106,17 @@ def indicator_table(rules) -> None:
               [[d.name, str(len(rules.indicators_of(d.name))),
                 fmt_number(sum(i.max for i in rules.indicators_of(d.name))), ", ".join(d.email)]
                for d in rules.departments]))
+
+
+def units_table(rules, rows) -> None:
+    """check-rules in units mode (§17): the mode, the indicator table, the units per group."""
+    groups = rules.groups()
+    say(f"测评模式：units（多单位测评），{len(rules.departments)} 个参评单位，{len(groups)} 个分组；"
+        "每项指标适用于每个参评单位")
+    say(table(["编号", "测评项目", "测评指标", "分值", "测评方法"], [r[:5] for r in rows], {1: 24, 2: 30}))
+    say()
+    say(table(["分组", "单位数", "参评单位"],
+              [[g or "（未分组）", str(len(names)), "、".join(names)] for g, names in groups.items()], {2: 60}))
 
 
 SEVERITY = {"error": "错误", "warning": "提醒"}
@@ -171,9 +185,15 @@ def run_report(summary: dict, round_dir: Path) -> None:
             where = f"{first['sheet']}!{first['cell']} " if first and first["cell"] else ""
             say(f"  退回 {s['file']}：{where}{first['message'] if first else ''}")
     _input_notes(subs)
-    verdict = "一票否决" if unit["veto"] else ("达到合格线" if unit["passed"] else "未达合格线")
-    say(f"总分：{fmt_number(unit['total'])} 分（基础 {fmt_number(unit['score'])} + 加分 {fmt_number(unit['bonus'])}），"
-        f"合格线 {fmt_number(summary['pass_score'])} 分：{verdict}")
+    if summary.get("units"):          # §17: a verdict per unit, not one combined total
+        units = summary["units"]
+        say(f"参评单位：{len(units)} 个，参加测评 {sum(u['submission'] == 'accepted' for u in units)} 个，"
+            f"合格 {sum(u['passed'] for u in units)} 个（合格线 {fmt_number(summary['pass_score'])} 分）；"
+            + "；".join(f"{g['name'] or '未分组'} {g['passed']}/{g['units']}" for g in summary.get("groups", [])))
+    else:
+        verdict = "一票否决" if unit["veto"] else ("达到合格线" if unit["passed"] else "未达合格线")
+        say(f"总分：{fmt_number(unit['total'])} 分（基础 {fmt_number(unit['score'])} + 加分 {fmt_number(unit['bonus'])}），"
+            f"合格线 {fmt_number(summary['pass_score'])} 分：{verdict}")
     gaps, severe = summary["counts"]["gaps"], summary["counts"]["severe_gaps"]
     say(f"问题清单：{gaps} 条（严重 {severe} 条，一般 {gaps - severe} 条）")
     if summary["unsubmitted"]:

@@ -26,6 +26,8 @@ class Column:
 
 # Label -> key, in the order they appear on 基本信息.
 INFO_LABELS = {"部门名称": "department", "填报人": "filler", "联系电话": "phone", "填报日期": "fill_date"}
+# Other labels read the same way: a unit's workbook (§17) may say 单位名称 for 部门名称.
+INFO_LABEL_SYNONYMS = {"单位名称": "department"}
 
 SCORE_COLUMNS = (
     Column("code", "指标编号", synonyms=("编号", "指标代码", "序号编号")),

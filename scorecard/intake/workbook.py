@@ -146,7 +146,7 @@ def read_workbook(path: Path, limits: Limits, *, label: str | None = None) -> Pa
                                            hint=f"（本文件中的工作表：{present}）" if present else ""))
     reader = _SheetReader(shown, parsed.findings)
     if L.INFO in sheets:
-        parsed.info = reader.labels(sheets[L.INFO], L.INFO_LABELS)
+        parsed.info = reader.labels(sheets[L.INFO], {**L.INFO_LABELS, **L.INFO_LABEL_SYNONYMS})
     for canon, columns in L.TABLES.items():
         if canon in sheets:
             table = reader.table(sheets[canon], columns)

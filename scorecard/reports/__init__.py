@@ -9,6 +9,7 @@ from ..base.lazy import face
 
 # public name -> the module that defines it; loaded on first use (PEP 562)
 _PUBLIC = {
+    "write_unit_documents": "units",
     "rate_chart": "charts",
     "Shared": "context",
     "overview_view": "dashboard_view",

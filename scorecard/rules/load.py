@@ -15,6 +15,7 @@ from ..base.text import did_you_mean, squash
 from .check import (CONTACT_KEYS, DEFAULT_TITLE, DEPARTMENT_KEYS, GAP_KEYS, INDICATOR_KEYS, ITEM_KEYS,
                     LEADER_KEYS, LIMIT_KEYS, MAIL_KEYS, REQUIRED_TOP, TOP_KEYS, VETO_KEYS, _Checker, _Located, _keystr)
 from .computed import _data_sources, _with_computed
+from .units import mode_of, prepare_units, units
 from .model import (COMBINES, Contact, DEFAULT_STATUSES, Department, EVIDENCE, Indicator, Item, Leader,
                     Limits, METHODS, RuleProblem, Rules, RulesError, SECURITIES, Veto)
 
@@ -81,11 +82,18 @@ def parse_rules(text: str, shown: str = "rules.yaml") -> Rules:
 
 def _build(data, c: _Checker) -> Rules:
     """Every section is checked whatever the others hold, so one run of check-rules lists all."""
-    top = c.mapping(data, (), TOP_KEYS, REQUIRED_TOP)
+    top = c.mapping(data, (), TOP_KEYS, ())
+    mode = mode_of(top, c)                                            # §17
+    if mode == "units":
+        given_units = top.get("units")
+        top = prepare_units(top, c)
+    for key in REQUIRED_TOP:
+        if top.get(key) in (None, "") and not (key == "departments" and mode == "units"):
+            c.problem((key,), f"缺少必填项“{key}”")
     version = top.get("version", 1)
     if version != 1:
         c.problem(("version",), f"不支持的规则文件版本“{version}”，本程序支持版本 1")
-    departments = _departments(top.get("departments"), c)
+    departments = units(given_units, c, _emails) if mode == "units" else _departments(top.get("departments"), c)
     statuses, done = _statuses(top, c)
     items = _items(top.get("items"), c, departments)
     sources = _data_sources(top.get("data"), c)                       # §12
@@ -107,7 +115,7 @@ def _build(data, c: _Checker) -> Rules:
         items=items, vetoes=_vetoes(top.get("vetoes"), c), limits=_limits(top.get("limits"), c),
         mail=_mail(top.get("mail"), c), resubmit_days=int(resubmit_days or 0), data=sources,
         holidays=_dates(top.get("holidays"), "holidays", c), workdays=_dates(top.get("workdays"), "workdays", c),
-        contact=_contact(top.get("contact"), c))
+        contact=_contact(top.get("contact"), c), mode=mode)
     return _with_fingerprint(rules)
 
 

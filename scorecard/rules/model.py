@@ -51,6 +51,7 @@ class Department:
     aliases: tuple[str, ...] = ()
     email: tuple[str, ...] = ()
     head: str = ""                  # 负责人: owner of the department's 未报送/退回 gap
+    group: str = ""                 # units mode (§17): the unit's peer group (分组)
 
 
 @dataclass(frozen=True)
@@ -148,6 +149,18 @@ class Rules:
     contact: Contact | None = None        # the office's contact person and phone (documents, mail)
     holidays: tuple[dt.date, ...] = ()    # days off beyond the Chinese calendar (resubmit_by counts working days)
     workdays: tuple[dt.date, ...] = ()    # working days (调休) beyond the Chinese calendar
+    mode: str = "departments"             # §17: departments | units (each department is a unit)
+
+    @property
+    def units_mode(self) -> bool:
+        return self.mode == "units"
+
+    def groups(self) -> dict[str, list[str]]:
+        """§17: group -> its units' names, in rules order (a unit without a group under "")."""
+        out: dict[str, list[str]] = {}
+        for d in self.departments:
+            out.setdefault(d.group, []).append(d.name)
+        return out
 
     def data_source(self, name: str) -> DataSource | None:
         return next((d for d in self.data if d.name == name), None)

@@ -14,6 +14,8 @@ _PUBLIC = {
     "ReviewResult": "result",
     "Summary": "result",
     "TrackingResult": "result",
+    "UnitResult": "result",
+    "GroupResult": "result",
     "key_of": "result",
     "rectification": "result",
     "write_json": "result",

@@ -285,9 +285,43 @@ class Summary:
     rectification: dict[str, int] = field(default_factory=lambda: rectification(()))
     analysis: dict | None = optional()      # analysis.analyse(): what the summary report analyses
     contact: dict | None = None             # rules' contact: {name, phone, text}, shown in the documents
+    # §17 units mode (scoring/units.py): one verdict per unit, and per group; `unit` is then left out
+    units: tuple["UnitResult", ...] = ()      # [] in departments mode
+    groups: tuple["GroupResult", ...] = ()
 
     def to_dict(self) -> dict:
         return to_json(self)
+
+
+@dataclass(frozen=True, slots=True)
+class UnitResult:
+    """§17: one unit's verdict (summary.json units[])."""
+
+    name: str
+    group: str
+    submission: str                 # accepted | returned | missing
+    score: Number                   # sum of its indicator scores (核定得分 where recorded)
+    bonus: Number                   # min(bonus_cap, its own 申报加分)
+    total: Number                   # score + bonus
+    veto: bool                      # it answered 是 to a 否决事项
+    passed: bool                    # accepted, no veto and total >= pass_score
+    rank: int | None                # overall, by total, ties share; None without an accepted submission
+    group_rank: int | None          # within its group, the same way
+    max: Number = 0                 # the indicators' full marks
+    claimed_bonus: Number = 0       # its 申报加分 before the cap
+    veto_items: tuple[str, ...] = ()    # "V1 名称" of each 否决事项 it answered 是
+    short: Number = 0               # points below pass_score (0 at or above it)
+
+
+@dataclass(frozen=True, slots=True)
+class GroupResult:
+    """§17: a peer group (summary.json groups[])."""
+
+    name: str
+    units: int
+    passed: int
+    mean_total: Number              # mean total over its units (2 decimals; units without a submission count 0)
+    assessed: int = 0               # of them, with an accepted submission
 
 
 # --- Computed indicators (CONTRACT.md §12) ------------------------------------------------------
@@ -385,7 +419,11 @@ def write_json(summary: dict, fh) -> None:
     a line of its own and each element of a list field on its own line, compact: indentation
     makes Python's json fall back to its pure-Python encoder (~15 s for the 140,000 entries of
     10,000 departments); this layout uses the C encoder and stays readable line by line. Same
-    content either way (docs/summary.md, "Layout")."""
+    content either way (docs/summary.md, "Layout").
+    In units mode (§17, `units` present) the one-unit `unit` object is left out of the file; the
+    documents still read it from the dict."""
+    if summary.get("units") and "unit" in summary:
+        summary = {k: v for k, v in summary.items() if k != "unit"}
     if len(summary.get("entries") or ()) <= INDENTED_UP_TO:
         json.dump(summary, fh, ensure_ascii=False, indent=2)
         return

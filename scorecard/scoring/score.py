@@ -126,6 +126,11 @@ def summarise(rules: Rules, placed: Iterable[Placed], *, round_name: str, as_of:
         office_findings=_office_findings(computation, data_files), rectification=rectification(gaps),
         contact={"name": rules.contact.name, "phone": rules.contact.phone, "text": rules.contact.text}
         if rules.contact else None)
+    if rules.units_mode:                                        # §17
+        from .units import unit_results
+
+        units, groups = unit_results(rules, summary, _num)
+        summary = replace(summary, units=units, groups=groups)
     return replace(summary, analysis=analyse(_analysis_view(summary)))
 
 
