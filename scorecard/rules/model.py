@@ -9,6 +9,7 @@ from functools import cached_property
 
 
 from ..base.text import squash
+from .evidence import EvidenceRule, EvidenceSettings  # noqa: F401 (§13)
 
 METHODS = ("材料审核", "实地考察", "问卷调查", "网络媒体调查", "听取汇报")
 COMBINES = ("min", "mean", "lead")
@@ -72,6 +73,7 @@ class Indicator:
     combine: str = "min"
     evidence_required: bool = True
     computed: "Computed | None" = None    # scored from a data workbook (§12), not self-assessed
+    evidence: "EvidenceRule" = field(default_factory=lambda: EvidenceRule())   # §13 long form
 
 
 @dataclass(frozen=True)
@@ -148,6 +150,7 @@ class Rules:
     contact: Contact | None = None        # the office's contact person and phone (documents, mail)
     holidays: tuple[dt.date, ...] = ()    # days off beyond the Chinese calendar (resubmit_by counts working days)
     workdays: tuple[dt.date, ...] = ()    # working days (调休) beyond the Chinese calendar
+    evidence: EvidenceSettings = field(default_factory=EvidenceSettings)   # top-level evidence: (§13)
 
     def data_source(self, name: str) -> DataSource | None:
         return next((d for d in self.data if d.name == name), None)
