@@ -101,11 +101,21 @@ def indicator_table(rules) -> None:
         return
     say(table(["编号", "测评项目", "测评指标", "分值", "测评方法", "合成", "责任部门"], rows,
               {1: 24, 2: 30, 6: 40}))
+    _evidence_lines(rules)
     say()
     say(table(["部门", "指标数", "分值合计", "邮箱"],
               [[d.name, str(len(rules.indicators_of(d.name))),
                 fmt_number(sum(i.max for i in rules.indicators_of(d.name))), ", ".join(d.email)]
                for d in rules.departments]))
+
+
+def _evidence_lines(rules) -> None:
+    """§13: the top-level evidence: block and each indicator's rule (check-rules shows them)."""
+    ev = rules.evidence
+    say(f"佐证材料：文件{'必须提交' if ev.files == 'required' else '可选（无文件时须填写佐证材料说明）'}；"
+        f"拍摄日期{'不早于 ' + ev.period_start.isoformat() if ev.period_start else '不检查'}；"
+        f"单个文件不超过 {fmt_number(ev.max_file_mb)} MB，每部门合计不超过 {fmt_number(ev.max_total_mb)} MB")
+    say(table(["编号", "佐证要求"], [[i.code, i.evidence.text] for i in rules.indicators], {1: 60}))
 
 
 def units_table(rules, rows) -> None:
@@ -114,6 +124,7 @@ def units_table(rules, rows) -> None:
     say(f"测评模式：units（多单位测评），{len(rules.departments)} 个参评单位，{len(groups)} 个分组；"
         "每项指标适用于每个参评单位")
     say(table(["编号", "测评项目", "测评指标", "分值", "测评方法"], [r[:5] for r in rows], {1: 24, 2: 30}))
+    _evidence_lines(rules)
     say()
     say(table(["分组", "单位数", "参评单位"],
               [[g or "（未分组）", str(len(names)), "、".join(names)] for g, names in groups.items()], {2: 60}))

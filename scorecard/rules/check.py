@@ -67,7 +67,8 @@ def _keystr(keypath: tuple) -> str:
 TOP_KEYS = {"version", "title", "organization", "round", "as_of", "pass_score", "bonus_cap", "gap",
             "statuses", "done_status", "departments", "leaders", "items", "vetoes", "limits", "mail",
             "resubmit_days", "data", "holidays", "workdays", "contact",
-            "mode", "units"}                                   # §17 (rules/units.py)
+            "mode", "units",                                   # §17 (rules/units.py)
+            "evidence"}   # §13
 REQUIRED_TOP = ("pass_score", "departments", "items")
 DEFAULT_TITLE = "自评测评"
 GAP_KEYS = {"ratio", "severe_ratio"}

@@ -16,6 +16,7 @@ from .check import (CONTACT_KEYS, DEFAULT_TITLE, DEPARTMENT_KEYS, GAP_KEYS, INDI
                     LEADER_KEYS, LIMIT_KEYS, MAIL_KEYS, REQUIRED_TOP, TOP_KEYS, VETO_KEYS, _Checker, _Located, _keystr)
 from .computed import _data_sources, _with_computed
 from .units import mode_of, prepare_units, units
+from .evidence import evidence_rule, evidence_settings
 from .model import (COMBINES, Contact, DEFAULT_STATUSES, Department, EVIDENCE, Indicator, Item, Leader,
                     Limits, METHODS, RuleProblem, Rules, RulesError, SECURITIES, Veto)
 
@@ -115,7 +116,7 @@ def _build(data, c: _Checker) -> Rules:
         items=items, vetoes=_vetoes(top.get("vetoes"), c), limits=_limits(top.get("limits"), c),
         mail=_mail(top.get("mail"), c), resubmit_days=int(resubmit_days or 0), data=sources,
         holidays=_dates(top.get("holidays"), "holidays", c), workdays=_dates(top.get("workdays"), "workdays", c),
-        contact=_contact(top.get("contact"), c), mode=mode)
+        contact=_contact(top.get("contact"), c), mode=mode, evidence=evidence_settings(top.get("evidence"), c))
     return _with_fingerprint(rules)
 
 
@@ -246,7 +247,8 @@ def _items(value, c: _Checker, departments: tuple[Department, ...]) -> tuple[Ite
                 item_name=iname, criteria=c.text(ind.get("criteria"), ip + ("criteria",), required=False),
                 method=method, departments=depts,
                 combine=c.choice(ind.get("combine"), ip + ("combine",), COMBINES, "min"),
-                evidence_required=c.choice(ind.get("evidence"), ip + ("evidence",), EVIDENCE, "required") == "required"))
+                evidence_required=(rule := evidence_rule(ind.get("evidence"), ip + ("evidence",), c)).required,
+                evidence=rule))
         items.append(Item(icode, iname, tuple(indicators)))
     return tuple(items)
 

@@ -9,6 +9,7 @@ from functools import cached_property
 
 
 from ..base.text import squash
+from .evidence import EvidenceRule, EvidenceSettings  # noqa: F401 (§13)
 
 METHODS = ("材料审核", "实地考察", "问卷调查", "网络媒体调查", "听取汇报")
 COMBINES = ("min", "mean", "lead")
@@ -73,6 +74,7 @@ class Indicator:
     combine: str = "min"
     evidence_required: bool = True
     computed: "Computed | None" = None    # scored from a data workbook (§12), not self-assessed
+    evidence: "EvidenceRule" = field(default_factory=lambda: EvidenceRule())   # §13 long form
 
 
 @dataclass(frozen=True)
@@ -150,6 +152,7 @@ class Rules:
     holidays: tuple[dt.date, ...] = ()    # days off beyond the Chinese calendar (resubmit_by counts working days)
     workdays: tuple[dt.date, ...] = ()    # working days (调休) beyond the Chinese calendar
     mode: str = "departments"             # §17: departments | units (each department is a unit)
+    evidence: EvidenceSettings = field(default_factory=EvidenceSettings)   # top-level evidence: (§13)
 
     @property
     def units_mode(self) -> bool:
