@@ -165,8 +165,10 @@ def summary_template(path: Path) -> None:
     doc = new_document("{{ title }}汇总报告（{{ round }}）")
     header_block(doc, "{{ title_text }}")
     para(doc, "{{ organization }}创建工作领导小组：", ds.ADDRESSEE)
-    para(doc, "根据创建工作安排，创建工作办公室对各部门报送的{{ round }}自评测评材料进行了汇总审核"
-              "（测评基准日{{ as_of }}）。现将有关情况报告如下。")
+    # The date near the start of its paragraph, where no round name can push it across a line end
+    # (Word, WPS and LibreOffice all break CJK text between 年 and 12月, word joiner or not).
+    para(doc, "根据创建工作安排，以{{ as_of }}为测评基准日，创建工作办公室对各部门报送的{{ round }}"
+              "自评测评材料进行了汇总审核。现将有关情况报告如下。")
 
     para(doc, "一、总体情况", ds.HEADING1)
     para(doc, "{{ verdict }}{{ shortfall_text }}")
@@ -284,7 +286,7 @@ def department_template(path: Path) -> None:
     doc = new_document("关于{{ round }}{{ title }}审核结果的通知（{{ dept.name }}）")
     header_block(doc, "{{ dept.title_text }}")
     para(doc, "{{ dept.name }}：", ds.ADDRESSEE)
-    para(doc, "现将你部门{{ round }}自评测评（测评基准日{{ as_of }}）的审核结果通知如下。")
+    para(doc, "根据创建工作安排，以{{ as_of }}为测评基准日，现将你部门{{ round }}自评测评的审核结果通知如下。")
 
     para(doc, "一、报送和得分情况", ds.HEADING1)
     para(doc, "{{ dept.overview }}")
