@@ -354,3 +354,71 @@ def test_example_workbooks_are_what_the_generator_writes(tmp_path):
 
     written = write_unit_samples(load_rules(ROOT / "examples/units/rules.yaml"), tmp_path)
     assert sorted(p.name for p in written) == sorted(p.name for p in (ROOT / "examples/units/input").glob("*.xlsx"))
+
+
+# --- documents in place of 部门报告 / 汇总报告, and mail ---------------------------------------------
+
+def test_no_department_reports_and_no_combined_summary_report(units_round):
+    rd = units_round["round_dir"]
+    assert not (rd / "汇总报告.docx").exists() and not (rd / "部门报告").exists()
+    assert {p.stem for p in (rd / "单位反馈").glob("*.docx")} == set(UNITS_EXPECTED)
+    assert (rd / "测评结果汇总.docx").is_file() and (rd / "测评结果.xlsx").is_file()
+
+
+def mailed_units_rules():
+    """UNITS_RULES with an address for every unit and a leader."""
+    text = UNITS_RULES.replace("email: [tsg@example.gov.cn], ", "")
+    for k, name in enumerate(UNITS_EXPECTED):
+        text = text.replace(f"{{name: {name}, ", f"{{name: {name}, email: [u{k}@example.gov.cn], ", 1)
+    text = text.replace("items:\n", "leaders:\n  - {name: 主任, email: [zr@example.gov.cn]}\nitems:\n", 1)
+    rules = parse_rules(text, "units.yaml")
+    assert all(d.email for d in rules.departments)
+    return rules
+
+
+def test_each_unit_is_mailed_its_own_verdict_and_the_leaders_the_result(tmp_path):
+    from mailserver import smtp_server
+    from mailworld import attachments, body, by_address, env_for
+    from scorecard.mail.delivery import deliver
+    from scorecard.operations.pipeline import run
+
+    rules = mailed_units_rules()
+    inp, out = tmp_path / "input", tmp_path / "output"
+    write_corpus(rules, inp)
+    clock = iter(dt.datetime(2027, 1, 5, 9, m) for m in range(60))
+    rd = run(rules, inp, out, as_of=dt.date(2026, 12, 31), clock=lambda: next(clock), workers=1).round_dir
+    address = {name: f"u{k}@example.gov.cn" for k, name in enumerate(UNITS_EXPECTED)}
+    with smtp_server() as (server, port):
+        done = deliver(rules, out, rd, env=env_for(port))
+        got = by_address(server.received)
+        assert len(done.sent) == 13 and not done.failed
+        assert all(len(messages) == 1 for messages in got.values())
+        for name, (score, bonus_, total, veto, passed, rank, group_rank, submission) in UNITS_EXPECTED.items():
+            msg = got[address[name]][0]
+            text = body(msg)
+            if submission == "accepted":
+                assert msg["Subject"] == f"【某市文明办】2026年度测评结果反馈（{name}）"
+                files = attachments(msg)
+                assert files[f"{name}.docx"].get_content() == (rd / "单位反馈" / f"{name}.docx").read_bytes()
+                assert f"总分{total:g}分" in text and ("测评结论为合格" if passed else "测评结论为不合格") in text
+                assert f"全部10个参评单位中排名第{rank}" in text and f"排名第{group_rank}，" in text
+                assert "部门" not in text and "创建办" not in text
+            elif submission == "returned":
+                assert "退回修改通知" in msg["Subject"] and "你单位暂按 0 分计，不参加排名" in text
+            else:
+                assert "请报送" in msg["Subject"] and "尚未收到你单位" in text
+        assert "申报5分，按上限3分计" in body(got[address["市图书馆"]][0])
+        assert "未通过原因：触发一票否决：V1 发生严重违纪违法案件。" in body(got[address["市文化馆"]][0])
+        assert "差3分" in body(got[address["市三中"]][0])
+        leaders = got["zr@example.gov.cn"][0]
+        assert set(attachments(leaders)) >= {"测评结果汇总.docx", "测评结果.xlsx", "问题清单.xlsx"}
+        assert "汇总报告.docx" not in attachments(leaders)
+        text = body(leaders)
+        assert "本轮参评单位10个" in text and "另有2个单位未报送或报送未通过审核" in text
+        assert "测评合格7个，不合格3个（其中一票否决1个）" in text
+        assert "卫生系统：4个单位，合格3个，平均总分89.75分" in text
+        assert "触发一票否决的单位：市文化馆" in text
+        # The same round run again: nothing new to send.
+        run(rules, inp, out, as_of=dt.date(2026, 12, 31), clock=lambda: next(clock), workers=1)
+        again = deliver(rules, out, rd, env=env_for(port))
+        assert not again.sent and len(server.received) == 13

@@ -31,6 +31,7 @@ from ..operations.dashboard import DASHBOARD as DASHBOARD_HTML       # CONTRACT 
 from .updates import department_facts, leader_facts
 from ..rules import Rules
 from ..reports.write import DEFAULT_TEMPLATES, DEPARTMENT_DIR, GAPLIST_XLSX, SUMMARY_TEMPLATE
+from ..reports import units as unit_docs
 from ..base.text import add_working_days, chinese_date, fmt_number, safe_filename
 
 logger = logging.getLogger(__name__)
@@ -110,6 +111,10 @@ def plan(rules: Rules, round_dir: Path, *, templates_dir: Path | None = None) ->
     # A file still being copied (§3 file.incomplete) may be a department's: nobody is told it is missing yet.
     copying = any(f.get("rule") == "file.incomplete" for sub in summary.get("submissions", [])
                   for f in sub.get("findings") or [])
+    # §17 units mode: each unit is told its own verdict (unit_*.j2, 单位反馈 attached), the leaders
+    # the 测评结果汇总; the wording of departments mode would speak of one combined total.
+    units = {u["name"]: u for u in summary.get("units") or []}
+    prefix = "unit_" if units else ""
     drafts = []
     for dept in summary.get("departments", []):
         name = dept["name"]
@@ -123,7 +128,7 @@ def plan(rules: Rules, round_dir: Path, *, templates_dir: Path | None = None) ->
             continue
         context = {**base, "department": name, "head": dept.get("head") or ""}
         if state == "accepted":
-            draft = _report(round_dir, summary, dept, ranked)
+            draft = _report(round_dir, summary, dept, ranked, units.get(name))
         elif state == "returned":
             draft = _returned(round_dir, summary, name)
         else:
@@ -135,11 +140,13 @@ def plan(rules: Rules, round_dir: Path, *, templates_dir: Path | None = None) ->
             continue
         kind, attachments, extra = draft
         drafts.append(_render(env, kind, round_name, name, name, emails, {**context, **extra},
-                              attachments, neutral, department_facts(summary, name) if kind == REPORT else ""))
-    leader_files = _files(round_dir, [SUMMARY_DOCX, GAPLIST_XLSX]
-                          + ([DASHBOARD_HTML] if (round_dir / DASHBOARD_HTML).is_file() else []))
+                              attachments, neutral, department_facts(summary, name) if kind == REPORT else "",
+                              template=prefix + kind))
+    leader_files = _files(round_dir, ([unit_docs.RESULT_DOC, unit_docs.RESULT_XLSX] if units else [SUMMARY_DOCX])
+                          + [GAPLIST_XLSX] + ([DASHBOARD_HTML] if (round_dir / DASHBOARD_HTML).is_file() else []))
     if leader_files is not None:
-        extra = {**_leaders_context(summary), "attachment_names": [a.name for a in leader_files],
+        context = _units_leaders_context(summary) if units else _leaders_context(summary)
+        extra = {**context, "attachment_names": [a.name for a in leader_files],
                  "dashboard": DASHBOARD_HTML if any(a.name == DASHBOARD_HTML for a in leader_files) else ""}
         facts = leader_facts(summary)
         for leader in rules.leaders:
@@ -147,7 +154,8 @@ def plan(rules: Rules, round_dir: Path, *, templates_dir: Path | None = None) ->
                 logger.warning("领导“%s”在 rules.yaml 中没有填写邮箱（leaders[].email），不发送邮件。", leader.name)
                 continue
             drafts.append(_render(env, LEADERS, round_name, "", leader.name, tuple(leader.email),
-                                  {**base, **extra, "leader": leader.name}, leader_files, neutral, facts))
+                                  {**base, **extra, "leader": leader.name}, leader_files, neutral, facts,
+                                  template=("units_" if units else "") + LEADERS))
     return drafts
 
 
@@ -162,9 +170,10 @@ def submission_state(dept: dict, submissions: list[dict]) -> str:
     return "missing"
 
 
-def _report(round_dir, summary, dept, ranked):
+def _report(round_dir, summary, dept, ranked, unit: dict | None = None):
     name = dept["name"]
-    files = _files(round_dir, [f"{DEPARTMENT_DIR}/{safe_filename(name)}.docx"])
+    folder = unit_docs.FEEDBACK_DIR if unit else DEPARTMENT_DIR
+    files = _files(round_dir, [f"{folder}/{safe_filename(name)}.docx"])
     if files is None:
         return None
     # A rejected file the department has since corrected (an accepted file came after it) is history.
@@ -179,7 +188,40 @@ def _report(round_dir, summary, dept, ranked):
              "gaps": [_gap_line(g, i) for i, g in enumerate(gaps, 1)],
              "returned_files": [Path(s["returned"]).name for s in returned],
              "attachment_names": [a.name for a in files + extra_files]}
+    if unit:
+        extra.update(_unit_context(summary, unit))
     return REPORT, files + extra_files, extra
+
+
+def _unit_context(summary: dict, unit: dict) -> dict:
+    """A unit's own verdict (§17) for unit_report.*.j2: the result's numbers, formatted."""
+    group = next((g for g in summary.get("groups") or [] if g["name"] == unit["group"]), {})
+    claimed = unit.get("claimed_bonus")
+    return {"score": fmt_number(unit["score"]), "bonus": fmt_number(unit["bonus"]),
+            "total": fmt_number(unit["total"]), "pass_score": fmt_number(summary.get("pass_score")),
+            "claimed_bonus": fmt_number(claimed), "bonus_cap": fmt_number(summary.get("bonus_cap")),
+            "bonus_capped": claimed is not None and float(claimed) > float(unit["bonus"]),
+            "verdict": unit_docs.verdict(unit), "reason": unit_docs.reason(unit, summary.get("pass_score")),
+            "group": unit_docs.group_name(unit["group"]), "group_units": group.get("units", ""),
+            "group_rank": unit.get("group_rank") or "", "rank": unit.get("rank") or "",
+            "ranked": sum(u.get("rank") is not None for u in summary.get("units") or [])}
+
+
+def _units_leaders_context(summary: dict) -> dict:
+    """The leaders' message in units mode: how many units were assessed and passed, per group."""
+    units = summary.get("units") or []
+    assessed = [u for u in units if u["submission"] == "accepted"]
+    counts = summary.get("counts") or {}
+    gaps = summary.get("gaps", [])
+    return {"assessed": len(assessed), "not_assessed": len(units) - len(assessed),
+            "passed": sum(u["passed"] for u in units), "failed": sum(not u["passed"] for u in assessed),
+            "vetoed": sum(bool(u["veto"]) for u in assessed),
+            "vetoed_names": [u["name"] for u in assessed if u["veto"]],
+            "pass_score": fmt_number(summary.get("pass_score")),
+            "groups": [{"name": unit_docs.group_name(g["name"]), "units": g["units"], "passed": g["passed"],
+                        "mean_total": fmt_number(g.get("mean_total"))} for g in summary.get("groups") or []],
+            "gap_count": counts.get("gaps", len(gaps)),
+            "severe_count": counts.get("severe_gaps", sum(g.get("severity") == "严重" for g in gaps))}
 
 
 def _returned(round_dir, summary, name):
@@ -273,12 +315,14 @@ def _environment(templates_dir: Path | None) -> tuple[Environment, Environment]:
 
 
 def _render(envs, kind, round_name, department, reader, recipients, context, attachments, neutral,
-            facts: str = "") -> Draft:
+            facts: str = "", template: str | None = None) -> Draft:
+    """template: the wording's file stem (default the kind; unit_<kind> and units_leaders in §17)."""
     plain, html = envs
+    template = template or kind
     try:
-        subject = plain.get_template(f"{kind}.subject.j2").render(context)
-        text = plain.get_template(f"{kind}.txt.j2").render(context)
-        body = html.get_template(f"{kind}.html.j2").render(context)
+        subject = plain.get_template(f"{template}.subject.j2").render(context)
+        text = plain.get_template(f"{template}.txt.j2").render(context)
+        body = html.get_template(f"{template}.html.j2").render(context)
     except TemplateNotFound as exc:
         raise MailTemplateError(f"找不到邮件模板 {MAIL_DIR}/{exc.name}") from exc
     except TemplateError as exc:          # a user's edited template: syntax, unknown variable, ...

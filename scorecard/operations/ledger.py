@@ -168,9 +168,10 @@ class Ledger:
 
 def _insert_run(conn: sqlite3.Connection, summary: dict, started: str, outcome: str) -> None:
     subs = summary.get("submissions", [])
+    unit = summary.get("unit")      # absent in units mode (§17): no combined total, a verdict per unit
     conn.execute(
         "INSERT INTO runs (round, started, total, passed, accepted, rejected, gaps, outcome) VALUES (?,?,?,?,?,?,?,?)",
-        (summary["round"], started, summary["unit"]["total"], int(summary["unit"]["passed"]),
+        (summary["round"], started, unit["total"] if unit else None, int(unit["passed"]) if unit else None,
          sum(s["status"] == "accepted" for s in subs), sum(s["status"] == "rejected" for s in subs),
          len(summary.get("gaps", [])), outcome))
 

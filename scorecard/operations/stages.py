@@ -32,7 +32,6 @@ from ..office.apply import OFFICE, REVIEW_FILE, apply_office, is_office_workbook
 from ..office.write import write_review_xlsx
 from ..base.pools import MAX_WORKERS, Pool, parallel_from
 from ..reports.write import write_reports
-from ..reports.units import write_unit_documents
 from ..rules import Rules
 from ..intake.safety import open_safely
 from ..scoring.result import write_json
@@ -124,7 +123,6 @@ def process(rules: Rules, input_dir: Path, output_dir: Path, hashes: dict[Path, 
                                      alongside=lambda: write_review_xlsx(summary, stage / REVIEW_FILE,
                                                                          office.review_rows(), now=now,
                                                                          refused=office.refused))
-            write_unit_documents(summary, stage)                                # §17 (units mode only)
         with _timed(timings, "dashboard"):
             write_round(summary, stage, output_dir, templates_dir)                      # §15 看板
     started = now.isoformat(timespec="microseconds")

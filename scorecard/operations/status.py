@@ -171,7 +171,11 @@ def lines(status: Status) -> list[str]:
             if r.outcome == "failed":
                 outcome = f"失败：{(r.error or '').splitlines()[0] if r.error else '见日志'}"
             else:
-                outcome = f"完成，总分 {fmt_number(r.total) if r.total is not None else '-'}，" + ("达到合格线" if r.passed else "未达合格线")
+                if r.total is None and r.passed is None:      # units mode (§17): a verdict per unit
+                    outcome = "完成（按单位分别测评）"
+                else:
+                    outcome = (f"完成，总分 {fmt_number(r.total) if r.total is not None else '-'}，"
+                               + ("达到合格线" if r.passed else "未达合格线"))
                 if r.outcome == "unchanged":
                     outcome = "无变化，沿用上次输出（" + outcome + "）"
             rows.append([_when(r.started), r.round, _num(r.accepted), _num(r.rejected), _num(r.gaps),

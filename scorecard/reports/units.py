@@ -234,12 +234,14 @@ def result_workbook(summary: dict, path: Path) -> Path:
     return atomic_save_workbook(wb, path)
 
 
-def write_unit_documents(summary: dict, out_dir: Path) -> list[Path]:
-    """All §17 documents into out_dir (the staging round folder); nothing in departments mode."""
+def write_unit_documents(summary: dict, out_dir: Path) -> list[tuple[Path, str | None]]:
+    """All §17 documents into out_dir (the staging round folder), each with the unit it is for
+    (None: the leaders'); nothing in departments mode."""
     if not summary.get("units"):
         return []
     out_dir = Path(out_dir)
-    written = [result_document(summary, out_dir / RESULT_DOC), result_workbook(summary, out_dir / RESULT_XLSX)]
+    written = [(result_document(summary, out_dir / RESULT_DOC), None),
+               (result_workbook(summary, out_dir / RESULT_XLSX), None)]
     folder = out_dir / FEEDBACK_DIR
     folder.mkdir(exist_ok=True)
     used: set = set()
@@ -247,7 +249,7 @@ def write_unit_documents(summary: dict, out_dir: Path) -> list[Path]:
     for g in summary.get("gaps", []):         # grouped once: 10,000 units x their gaps
         gaps.setdefault(g["department"], []).append(g)
     for u in summary["units"]:
-        written.append(feedback_document(summary, u, folder / f"{unique_filename(u['name'], used)}.docx",
-                                         gaps.get(u["name"], [])))
+        written.append((feedback_document(summary, u, folder / f"{unique_filename(u['name'], used)}.docx",
+                                          gaps.get(u["name"], [])), u["name"]))
     logger.info("units mode: %d documents written", len(written))
     return written

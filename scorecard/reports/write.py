@@ -47,6 +47,7 @@ from .rendercache import RenderCache, content_key
 from .department import department_context
 from .context import TOP_GAPS, Shared, clean, gap_groups, verdict_sentence  # noqa: F401 (public)
 from .summary import summary_context
+from .units import write_unit_documents
 from ..base.text import unique_filename
 
 SUMMARY_TEMPLATE = "汇总报告.docx"
@@ -297,14 +298,20 @@ def write_reports(summary: dict, out_dir: Path, templates_dir: Path | None = Non
         key = hashlib.sha256(data + RENDER_VERSION.encode() + stable).hexdigest()
         return None if cache.reuse(name, key) else (data, key)
 
-    dept_dir = out_dir / DEPARTMENT_DIR
-    dept_dir.mkdir(exist_ok=True)
+    # §17 units mode: each unit's 单位反馈 and the 测评结果汇总 take the place of 部门报告 and 汇总报告,
+    # whose one combined total means nothing when every submitter is judged on its own.
+    units_mode = bool(summary.get("units"))
     # One template read, one patched source and one compiled Jinja template for all departments.
     data, used = _read_template(DEPARTMENT_TEMPLATE, templates_dir), set()
-    jobs = [(d["name"], str(dept_dir / f"{unique_filename(d['name'], used)}.docx"))
-            for d in summary.get("departments", [])]
+    if units_mode:
+        jobs = []
+    else:
+        dept_dir = out_dir / DEPARTMENT_DIR
+        dept_dir.mkdir(exist_ok=True)
+        jobs = [(d["name"], str(dept_dir / f"{unique_filename(d['name'], used)}.docx"))
+                for d in summary.get("departments", [])]
     base = _department_key_base(data, shared, env) if jobs else b""
-    summary_doc, gap_doc = whole(SUMMARY_TEMPLATE), whole(GAPLIST_TEMPLATE)
+    summary_doc, gap_doc = None if units_mode else whole(SUMMARY_TEMPLATE), whole(GAPLIST_TEMPLATE)
     gap_path = str(out_dir / GAPLIST_TEMPLATE)
     workers = workers or os.cpu_count() or 1
     # Many departments: their reports, 问题清单.docx and 问题清单.xlsx render in a pool (the longest
@@ -370,7 +377,11 @@ def write_reports(summary: dict, out_dir: Path, templates_dir: Path | None = Non
         write_gap_xlsx(summary, out_dir / GAPLIST_XLSX, refused=refused_tracking)   # never reused: the office edits it (§11)
     elif xlsx_error is not None:
         raise xlsx_error
-    manifest = [Report(SUMMARY_TEMPLATE, LEADERS)]
+    if units_mode:
+        manifest = [Report(rel(path), DEPARTMENT if name else LEADERS, name)
+                    for path, name in write_unit_documents(summary, out_dir)]
+    else:
+        manifest = [Report(SUMMARY_TEMPLATE, LEADERS)]
     manifest += [Report(rel(Path(p)), DEPARTMENT, name) for name, p in jobs]
     manifest += [Report(GAPLIST_TEMPLATE, OFFICE), Report(GAPLIST_XLSX, OFFICE)]
     cache.save()
