@@ -174,3 +174,41 @@ def test_the_mailed_copy_opens_alone(browser, rounds, tmp_path):
         assert page.locator("#round-name").get_attribute("data-round") == SECOND
     finally:
         context.close()
+
+
+@pytest.fixture(scope="module")
+def units_dashboard(tmp_path_factory):
+    """The units example (CONTRACT §17) run once: its round's 看板 and summary."""
+    from scorecard.rules import load_rules
+
+    out = tmp_path_factory.mktemp("units-dashboard") / "output"
+    rules = load_rules(ROOT / "examples" / "units" / "rules.yaml")
+    done = run(rules, ROOT / "examples" / "units" / "input", out, clock=lambda: dt.datetime(2027, 1, 5, 9), workers=1)
+    summary = json.loads((done.round_dir / "summary.json").read_text(encoding="utf-8"))
+    return {"summary": summary, "round": done.round_dir / DASHBOARD}
+
+
+@pytest.mark.parametrize("width,height", SIZES)
+def test_units_mode_shows_every_units_verdict_and_no_combined_total(browser, units_dashboard, width, height):
+    summary = units_dashboard["summary"]
+    page, context, refused, errors = _open(browser, units_dashboard["round"], width, height)
+    try:
+        assert refused == [] and errors == []
+        scroll = page.evaluate("[document.documentElement.scrollWidth, document.documentElement.clientWidth]")
+        assert scroll[0] <= scroll[1]
+        assert page.locator("#total").count() == 0 and page.locator("#ranking-table").count() == 0
+        rows = page.eval_on_selector_all("#units-table tbody tr", "rows => rows.map(r => [r.dataset.unit, "
+                                         "r.dataset.rank, Number(r.dataset.total), r.dataset.passed, r.cells[7].innerText])")
+        expected = {u["name"]: ("" if u["rank"] is None else str(u["rank"]), u["total"],
+                                "yes" if u["passed"] else "no", fmt_number(u["total"])) for u in summary["units"]}
+        assert {name: tuple(rest) for name, *rest in rows} == expected
+        ranks = [int(r[1]) for r in rows if r[1]]
+        assert ranks == sorted(ranks) and [r[1] for r in rows][-2:] == ["", ""]     # not ranked: last
+        groups = page.eval_on_selector_all("#groups-table tbody tr", "rows => rows.map(r => [r.dataset.group, "
+                                           "Number(r.dataset.passed)])")
+        assert groups == [[g["name"], g["passed"]] for g in summary["groups"]]
+        assert int(page.locator("#units-passed").inner_text()) == sum(u["passed"] for u in summary["units"])
+        vetoed = next(u for u in summary["units"] if u["veto"])
+        assert "一票否决" in page.locator(f'#units-table tr[data-unit="{vetoed["name"]}"]').inner_text()
+    finally:
+        context.close()

@@ -18,6 +18,7 @@ import datetime as dt
 from ..scoring import analysis as an
 from . import dashboard_charts as charts
 from .context import verdict_sentence
+from . import units as unit_docs
 
 SEVERE, GENERAL = "严重", "一般"
 KIND_ORDER = ("一票否决", "退回", "未报送", "低分", "逾期", "佐证缺失", "佐证存疑")
@@ -57,11 +58,15 @@ def round_view(summary: dict, trend: list[dict] | None = None) -> dict:
     gaps = summary.get("gaps") or []
     previous = _previous_point(trend, summary.get("round"))
     ranking = _ranking(summary, states)
+    units = summary.get("units")
     return {
+        # §17 units mode: a verdict per unit (units), no combined total, items or department ranking
+        "who": "单位" if units else "部门",
+        "units": _units(summary, states) if units else None,
         "round": summary.get("round", ""), "title": summary.get("title", ""),
         "organization": summary.get("organization", ""), "as_of": summary.get("as_of", ""),
         "previous_round": summary.get("previous_round", ""),
-        "verdict": _verdict(summary, unit) if unit else None,
+        "verdict": _verdict(summary, unit) if unit and not units else None,
         "facts": _facts(summary, states, gaps),
         "items": _items(summary, previous),
         "indicators": _indicators(summary),
@@ -76,6 +81,27 @@ def round_view(summary: dict, trend: list[dict] | None = None) -> dict:
         "evidence": evidence_view(summary),
         "trend": trend_view(trend) if trend else None,
     }
+
+
+def _units(summary: dict, states: dict[str, str]) -> dict:
+    """Units mode (§17): how many were assessed and pass, each group, each unit's verdict and the
+    weakest indicators across units; the numbers are the result's, the reasons reports/units'."""
+    units = summary["units"]
+    assessed = [u for u in units if u["submission"] == "accepted"]
+    pass_score = summary.get("pass_score")
+    rows = []
+    for u in sorted(units, key=lambda u: (u.get("rank") is None, u.get("rank") or 0)):
+        state = states.get(u["name"], an.ACCEPTED)
+        rows.append({"name": u["name"], "group": unit_docs.group_name(u["group"]), "rank": u.get("rank"),
+                     "group_rank": u.get("group_rank"), "state": state, "state_label": STATE_LABELS[state],
+                     "mark": STATE_MARKS[state], "score": u["score"], "bonus": u["bonus"], "total": u["total"],
+                     "passed": u["passed"], "verdict": unit_docs.verdict(u), "reason": unit_docs.reason(u, pass_score)})
+    return {"assessed": len(assessed), "not_assessed": len(units) - len(assessed),
+            "passed": sum(u["passed"] for u in units), "failed": sum(not u["passed"] for u in assessed),
+            "vetoed": sum(bool(u["veto"]) for u in assessed), "pass_score": _num(pass_score),
+            "groups": [{"name": unit_docs.group_name(g["name"]), "units": g["units"], "passed": g["passed"],
+                        "mean_total": g.get("mean_total")} for g in summary.get("groups") or []],
+            "rows": rows, "indicators": unit_docs.indicator_rates(summary)}
 
 
 def _previous_point(trend, round_name):
@@ -341,10 +367,12 @@ def lights_view(summary: dict) -> dict | None:
 
 def point(summary: dict) -> dict:
     """One round in the trend, from its summary (the ledger's history gives the same fields)."""
-    unit = summary.get("unit") or {}
+    units = summary.get("units") or []
+    unit = {} if units else summary.get("unit") or {}      # §17: no combined total in units mode
     counts = summary.get("counts") or {}
     gaps = summary.get("gaps") or []
     return {"round": summary.get("round", ""), "as_of": summary.get("as_of", ""), "total": unit.get("total"),
+            **({"units": len(units), "units_passed": sum(bool(u.get("passed")) for u in units)} if units else {}),
             "passed": bool(unit.get("passed")), "veto": bool(unit.get("veto")),
             "pass_score": summary.get("pass_score"), "gaps": counts.get("gaps", len(gaps)),
             "severe_gaps": counts.get("severe_gaps", sum(g.get("severity") == SEVERE for g in gaps)),
@@ -361,8 +389,11 @@ def trend_view(points: list[dict]) -> dict:
         before = points[k - 1] if k else None
         change = (None if before is None or _num(before.get("total")) is None or _num(p.get("total")) is None
                   else p["total"] - before["total"])
-        rows.append({**p, "change": change, "verdict": "一票否决" if p.get("veto") else
-                     ("达到合格线" if p.get("passed") else "未达合格线")})
+        if p.get("units"):
+            verdict = f"合格{p['units_passed']}个（共{p['units']}个单位）"
+        else:
+            verdict = "一票否决" if p.get("veto") else ("达到合格线" if p.get("passed") else "未达合格线")
+        rows.append({**p, "change": change, "verdict": verdict})
     return {"rows": rows[::-1], "first": points[0]["round"] if points else "", "count": len(points),
             "charts": charts.trend([p["round"] for p in drawn], [_num(p.get("total")) for p in drawn],
                                    [_num(p.get("pass_score")) for p in drawn],
@@ -378,7 +409,8 @@ def overview_view(latest: dict | None, points: list[dict], links: dict[str, str]
     recent = points[::-1][:ITEM_ROUNDS]
     items = [{"code": i.get("code", ""), "name": i.get("name", ""), "max": i.get("max"),
               "scores": [p.get("items", {}).get(i.get("code")) for p in recent]}
-             for i in (latest or {}).get("items") or []]
+             for i in (latest or {}).get("items") or []
+             if not (latest or {}).get("units")]       # §17: no combined item scores in units mode
     return {"trend": trend, "rounds": rounds, "items": items, "item_rounds": [p["round"] for p in recent],
             "latest": round_view(latest, points[:_upto(points, latest)]) if latest else None}
 

@@ -58,6 +58,11 @@ def verdict(u: dict) -> str:
 
 def weakest_indicators(summary: dict, n: int = WEAKEST) -> list[dict]:
     """The indicators with the lowest mean rate over units with an accepted submission."""
+    return [r for r in indicator_rates(summary) if r["rate"] < 1][:n]
+
+
+def indicator_rates(summary: dict) -> list[dict]:
+    """Every indicator's mean rate over units with an accepted submission, lowest first."""
     assessed = {u["name"] for u in summary.get("units", []) if u["submission"] == "accepted"}
     by: dict[str, list] = {}
     for e in summary.get("entries", []):
@@ -69,7 +74,7 @@ def weakest_indicators(summary: dict, n: int = WEAKEST) -> list[dict]:
         rows.append({"code": code, "name": es[0]["name"], "rate": rate,
                      "below": sum(float(e["score"]) < float(e["max"]) for e in es), "units": len(es)})
     rows.sort(key=lambda r: (r["rate"], r["code"]))
-    return [r for r in rows if r["rate"] < 1][:n]
+    return rows
 
 
 # --- Word --------------------------------------------------------------------------------------
