@@ -174,3 +174,12 @@ def test_holidays_and_workdays_in_rules():
     with pytest.raises(R.RulesError) as info:
         R.parse_rules(SMALL_RULES + "holidays: [国庆]\n", "h.yaml")
     assert "holidays" in str(info.value) and "国庆" in str(info.value)
+
+
+def test_a_date_that_does_not_exist_is_a_problem_on_its_line_not_a_crash():
+    text = SMALL_RULES.replace("as_of: 2026-12-31", "as_of: 2026-13-01") + "holidays: [2027-10-08, 2027-02-30]\n"
+    found = problems(text)
+    assert {(p.key, p.line) for p in found} == {("as_of", line_of(text, "as_of:")),
+                                                ("holidays[1]", line_of(text, "holidays:"))}
+    assert [p.message for p in found] == ["“2026-13-01”不是有效日期，应写作 2026-12-31",
+                                          "“2027-02-30”不是有效日期，应写作 2027-01-01"]

@@ -422,3 +422,45 @@ def test_each_unit_is_mailed_its_own_verdict_and_the_leaders_the_result(tmp_path
         run(rules, inp, out, as_of=dt.date(2026, 12, 31), clock=lambda: next(clock), workers=1)
         again = deliver(rules, out, rd, env=env_for(port))
         assert not again.sent and len(server.received) == 13
+
+
+def test_a_changed_rerun_renders_again_only_the_feedback_that_changed(units_rules, tmp_path):
+    from scorecard.operations.pipeline import run
+
+    inp, out = tmp_path / "input", tmp_path / "output"
+    write_corpus(units_rules, inp)
+    clock = iter(dt.datetime(2027, 1, 5, 9, m) for m in range(60))
+    rd = run(units_rules, inp, out, as_of=dt.date(2026, 12, 31), clock=lambda: next(clock), workers=1).round_dir
+    before = {p.stem: p.stat().st_ino for p in (rd / "单位反馈").glob("*.docx")}
+    # 市四院 94 -> 93: still 6th overall and 2nd in its group, so no other unit's document changes.
+    full = {i.code: {"自评得分": i.max, "完成情况": "已完成", "佐证材料": f"{i.name}材料"} for i in units_rules.indicators}
+    full["1.1"] = low(23, 佐证材料="部分材料")
+    filled(units_rules, "市四院", rows=full, vetoes={"V1": "否"}).save(inp / "市四院.xlsx")
+    rd = run(units_rules, inp, out, as_of=dt.date(2026, 12, 31), clock=lambda: next(clock), workers=1).round_dir
+    after = {p.stem: p.stat().st_ino for p in (rd / "单位反馈").glob("*.docx")}
+    assert set(after) == set(before)
+    assert [name for name in before if after[name] != before[name]] == ["市四院"]
+    import docx
+    text = "\n".join(p.text for p in docx.Document(rd / "单位反馈" / "市四院.docx").paragraphs)
+    assert "总分93分" in text and "全部单位中排名第6" in text
+
+
+def test_feedback_rendered_in_worker_processes_is_the_same(units_rules, tmp_path, monkeypatch):
+    """Over the pool threshold the 单位反馈 render in worker processes: the same documents."""
+    import docx
+
+    from scorecard.operations.pipeline import run
+    from scorecard.reports import write
+
+    write_corpus(units_rules, tmp_path / "input")
+
+    def feedback(out, workers):
+        clock = iter(dt.datetime(2027, 1, 5, 9, m) for m in range(60))
+        rd = run(units_rules, tmp_path / "input", tmp_path / out, as_of=dt.date(2026, 12, 31),
+                 clock=lambda: next(clock), workers=workers).round_dir
+        return {p.stem: [x.text for x in docx.Document(p).paragraphs]
+                for p in sorted((rd / "单位反馈").glob("*.docx"))}
+    here = feedback("here", 1)
+    monkeypatch.setattr(write, "PARALLEL_FROM", 1)
+    monkeypatch.setattr(write, "SPAWN_PARALLEL_FROM", 1)
+    assert feedback("pool", 2) == here and len(here) == 12

@@ -19,6 +19,7 @@ from ..base.text import unique_filename
 from ..xlsx.util import print_a4
 from . import docstyle as ds
 from .context import cn_date
+from .rendercache import content_key
 
 logger = logging.getLogger(__name__)
 
@@ -239,22 +240,56 @@ def result_workbook(summary: dict, path: Path) -> Path:
     return atomic_save_workbook(wb, path)
 
 
-def write_unit_documents(summary: dict, out_dir: Path) -> list[tuple[Path, str | None]]:
-    """All §17 documents into out_dir (the staging round folder), each with the unit it is for
-    (None: the leaders'); nothing in departments mode."""
+def feedback_jobs(summary: dict, out_dir: Path, version: bytes = b"") -> list[tuple[str, str, str]]:
+    """(unit, path, render key) for every unit's 单位反馈 in out_dir/单位反馈/; the key covers all a
+    document shows (its unit, its gaps, its group, the round's facts) and `version` (the code's),
+    so a rerun renders again only the units whose document changed."""
     if not summary.get("units"):
         return []
-    out_dir = Path(out_dir)
-    written = [(result_document(summary, out_dir / RESULT_DOC), None),
-               (result_workbook(summary, out_dir / RESULT_XLSX), None)]
-    folder = out_dir / FEEDBACK_DIR
-    folder.mkdir(exist_ok=True)
+    folder = Path(out_dir) / FEEDBACK_DIR
+    folder.mkdir(parents=True, exist_ok=True)
+    gaps = gaps_by_unit(summary)
+    groups = {g["name"]: g for g in summary.get("groups") or []}
+    facts = {k: summary.get(k) for k in ("round", "organization", "pass_score", "bonus_cap", "resubmit_by", "as_of")}
     used: set = set()
+    jobs = []
+    for u in summary["units"]:
+        key = content_key(version, {"unit": u, "gaps": gaps.get(u["name"], []), "facts": facts,
+                                    "group_units": groups.get(u["group"], {}).get("units")})
+        jobs.append((u["name"], str(folder / f"{unique_filename(u['name'], used)}.docx"), key))
+    return jobs
+
+
+def gaps_by_unit(summary: dict) -> dict[str, list[dict]]:
     gaps: dict[str, list[dict]] = {}
     for g in summary.get("gaps", []):         # grouped once: 10,000 units x their gaps
         gaps.setdefault(g["department"], []).append(g)
-    for u in summary["units"]:
-        written.append((feedback_document(summary, u, folder / f"{unique_filename(u['name'], used)}.docx",
-                                          gaps.get(u["name"], [])), u["name"]))
+    return gaps
+
+
+def render_feedback(summary: dict, jobs: list[tuple[str, str, str]], gaps: dict[str, list[dict]] | None = None) -> None:
+    """Write the 单位反馈 of jobs (feedback_jobs' triples), here or in a worker process."""
+    units = {u["name"]: u for u in summary["units"]}
+    gaps = gaps_by_unit(summary) if gaps is None else gaps
+    for name, path, _ in jobs:
+        feedback_document(summary, units[name], Path(path), gaps.get(name, []))
+
+
+def write_round_documents(summary: dict, out_dir: Path) -> list[Path]:
+    """测评结果汇总.docx and 测评结果.xlsx (the leaders'), in out_dir."""
+    out_dir = Path(out_dir)
+    return [result_document(summary, out_dir / RESULT_DOC), result_workbook(summary, out_dir / RESULT_XLSX)]
+
+
+def write_unit_documents(summary: dict, out_dir: Path) -> list[tuple[Path, str | None]]:
+    """All §17 documents into out_dir (the staging round folder), each with the unit it is for
+    (None: the leaders'), in this process; nothing in departments mode. (write_reports renders the
+    单位反馈 through its pool and render cache instead.)"""
+    if not summary.get("units"):
+        return []
+    written: list[tuple[Path, str | None]] = [(p, None) for p in write_round_documents(summary, out_dir)]
+    jobs = feedback_jobs(summary, out_dir)
+    render_feedback(summary, jobs)
+    written += [(Path(path), name) for name, path, _ in jobs]
     logger.info("units mode: %d documents written", len(written))
     return written

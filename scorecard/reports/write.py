@@ -47,7 +47,7 @@ from .rendercache import RenderCache, content_key
 from .department import department_context
 from .context import TOP_GAPS, Shared, clean, gap_groups, verdict_sentence  # noqa: F401 (public)
 from .summary import summary_context
-from .units import write_unit_documents
+from . import units as unit_docs
 from ..base.text import unique_filename
 
 SUMMARY_TEMPLATE = "汇总报告.docx"
@@ -340,11 +340,19 @@ def write_reports(summary: dict, out_dir: Path, templates_dir: Path | None = Non
                     todo.append((name, p))
         else:               # nothing to reuse: each key is made where its report renders
             todo = list(jobs)
-        if pool is None and workers > 1 and len(todo) >= parallel:
+        # §17: every unit's 单位反馈, rendered again only when its key changed (the render cache)
+        feedback = unit_docs.feedback_jobs(summary, out_dir, RENDER_VERSION.encode()) if units_mode else []
+        unit_todo = [j for j in feedback if not cache.reuse(rel(Path(j[1])), j[2])]
+        if pool is None and workers > 1 and len(todo) + len(unit_todo) >= parallel:
             start_pool()
         if pool is not None:
             gap = pool.submit(_render_gap_document, gap_doc[0], gap_path) if gap_doc else None
             departments = pool.departments(todo, base)
+            size = max(1, min(50, len(unit_todo) // (pool.workers * 4)))
+            unit_futures = [pool.submit(_render_unit_feedback, unit_todo[k:k + size])
+                            for k in range(0, len(unit_todo), size)]
+        if units_mode:
+            unit_docs.write_round_documents(summary, out_dir)
         if summary_doc:
             _render(SUMMARY_TEMPLATE, summary_doc[0],
                     lambda tpl: build_context(SUMMARY_TEMPLATE, summary, tpl, chart_font=chart_font, shared=shared),
@@ -354,11 +362,14 @@ def write_reports(summary: dict, out_dir: Path, templates_dir: Path | None = Non
             if alongside is not None:
                 alongside()
             keys, failed = pool.result(departments)
+            for future in unit_futures:
+                future.result()
             late = gap.result() if gap else None
             xlsx_error = xlsx.exception()
         else:
             _init_worker(summary, data, shared)
             keys, failed = _render_departments(todo, base)
+            unit_docs.render_feedback(summary, unit_todo)
     finally:
         if pool is not None:
             pool.close()
@@ -378,8 +389,10 @@ def write_reports(summary: dict, out_dir: Path, templates_dir: Path | None = Non
     elif xlsx_error is not None:
         raise xlsx_error
     if units_mode:
-        manifest = [Report(rel(path), DEPARTMENT if name else LEADERS, name)
-                    for path, name in write_unit_documents(summary, out_dir)]
+        manifest = [Report(unit_docs.RESULT_DOC, LEADERS), Report(unit_docs.RESULT_XLSX, LEADERS)]
+        manifest += [Report(rel(Path(p)), DEPARTMENT, name) for name, p, _ in feedback]
+        for _, p, key in feedback:
+            cache.record(rel(Path(p)), key)
     else:
         manifest = [Report(SUMMARY_TEMPLATE, LEADERS)]
     manifest += [Report(rel(Path(p)), DEPARTMENT, name) for name, p in jobs]
@@ -434,6 +447,15 @@ def _gap_document(data: bytes, path: str, summary: dict, shared: Shared, env: En
 def _render_gap_document(data: bytes, path: str) -> tuple[str, str] | None:
     w = _WORKER
     return _gap_document(data, path, w["summary"], w["shared"], w["renderer"].env)
+
+
+def _render_unit_feedback(jobs: list[tuple[str, str, str]]) -> None:
+    """A worker's share of the 单位反馈 (§17); the units' gaps grouped once per worker."""
+    w = _WORKER
+    if "unit_gaps" not in w:
+        w["unit_gaps"] = unit_docs.gaps_by_unit(w["summary"])
+    stopping.check()            # SIGTERM: stop between chunks (a chunk is at most 50 documents)
+    unit_docs.render_feedback(w["summary"], jobs, w["unit_gaps"])
 
 
 def _write_gap_xlsx(path: str, refused: dict | None = None) -> None:

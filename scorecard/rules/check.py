@@ -52,6 +52,11 @@ class _Located:
         except ConstructorError as exc:
             self.problem(keypath, f"无法解析的值：{exc.problem}")
             return None
+        except ValueError:
+            # A date-shaped scalar that is no date (2026-13-01, 2027-02-30): PyYAML's timestamp
+            # constructor raises a bare ValueError from datetime.date. Kept as its text, it meets
+            # the key's own check ("不是有效日期"), on its line, like any other bad date.
+            return node.value
 
 
 def _keystr(keypath: tuple) -> str:
