@@ -464,3 +464,19 @@ def test_feedback_rendered_in_worker_processes_is_the_same(units_rules, tmp_path
     monkeypatch.setattr(write, "PARALLEL_FROM", 1)
     monkeypatch.setattr(write, "SPAWN_PARALLEL_FROM", 1)
     assert feedback("pool", 2) == here and len(here) == 12
+
+
+def test_an_unchanged_rerun_reports_from_the_summary_file(units_round, capsys):
+    """The rerun that changes nothing reads summary.json back (it has no `unit` in units mode)
+    and prints the units' verdicts, as the first run did."""
+    from scorecard import cli
+
+    base = units_round["output"].parent
+    rules = base / "rules.yaml"
+    rules.write_text(UNITS_RULES, encoding="utf-8")
+    args = ["run", "--rules", str(rules), "--input", str(units_round["input"]), "--output", str(base / "cli")]
+    assert cli.main(args) == 0
+    capsys.readouterr()
+    assert cli.main(args) == 0
+    out = capsys.readouterr()
+    assert "未重新处理" in out.out + out.err and "参评单位：12 个，参加测评 10 个，合格 7 个" in out.out + out.err

@@ -186,7 +186,6 @@ def run_report(summary: dict, round_dir: Path) -> None:
     subs = summary["submissions"]
     files = summary["counts"]["files"]
     count = {s: files.get(s, 0) for s in ("accepted", "rejected", "superseded", "ignored")}
-    unit = summary["unit"]
     say(f"本轮：{summary['round']}（截至 {summary['as_of']}）")
     say(f"文件：采用 {count['accepted']} 份，退回 {count['rejected']} 份，被新版本替代 {count['superseded']} 份，"
         f"忽略 {count['ignored']} 份")
@@ -202,6 +201,7 @@ def run_report(summary: dict, round_dir: Path) -> None:
             f"合格 {sum(u['passed'] for u in units)} 个（合格线 {fmt_number(summary['pass_score'])} 分）；"
             + "；".join(f"{g['name'] or '未分组'} {g['passed']}/{g['units']}" for g in summary.get("groups", [])))
     else:
+        unit = summary["unit"]
         verdict = "一票否决" if unit["veto"] else ("达到合格线" if unit["passed"] else "未达合格线")
         say(f"总分：{fmt_number(unit['total'])} 分（基础 {fmt_number(unit['score'])} + 加分 {fmt_number(unit['bonus'])}），"
             f"合格线 {fmt_number(summary['pass_score'])} 分：{verdict}")
@@ -233,8 +233,10 @@ def _input_notes(subs: list[dict]) -> None:
 def office_lines(summary: dict) -> None:
     """The office's pass (CONTRACT.md §11): verified scores, tracking, and problems in its edits."""
     reviews = summary.get("reviews") or []
-    unit = summary["unit"]
-    if reviews:
+    unit = summary.get("unit")         # absent in units mode (§17): each unit's own total counts
+    if reviews and not unit:
+        say(f"核定：{len(reviews)} 项核定得分，已计入各单位的得分和排名")
+    elif reviews:
         say(f"核定：{len(reviews)} 项核定得分，自评 {fmt_number(unit.get('self_score', unit['score']))} 分 → "
             f"核定后 {fmt_number(unit['score'])} 分")
     rect = summary.get("rectification")
