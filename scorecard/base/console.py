@@ -90,6 +90,7 @@ def indicator_table(rules) -> None:
         f"{len(rules.departments)} 个部门，{len(rules.vetoes)} 项否决事项；指纹 {rules.fingerprint}")
     say(f"报告和邮件中的联系方式：{rules.contact.text}" if rules.contact else
         "报告和邮件中没有联系方式（可在 rules.yaml 中填写 contact: 的 name 和 phone）")
+    _schedule_line(rules)
     rows = []
     for item in rules.items:
         for ind in item.indicators:
@@ -180,6 +181,23 @@ def data_report(summary: dict) -> None:
         if f["rule"].startswith("data."):
             where = f"{f['sheet']}!{f['cell']} " if f["cell"] else ""
             say(f"  [{SEVERITY[f['severity']]}] {f['rule']} {where}{f['message']}")
+
+
+def _schedule_line(rules) -> None:
+    """§14: the follow-up dates, or how to set them."""
+    s = rules.schedule
+    if s.submit_by is None:
+        say(f"督办：未设置 schedule（不发提醒、催办；整改问题距完成时限 {s.warn_within} 天内亮黄灯）")
+        return
+    steps = [f"截止前 {'、'.join(map(str, s.remind_before))} 天提醒" if s.remind_before else "",
+             f"逾期 {'、'.join(map(str, s.chase_after))} 天催办" if s.chase_after else "",
+             f"逾期满 {s.escalate_after} 天督办并抄送负责人和分管领导" if s.escalate_after else ""]
+    say(f"督办：报送截止 {s.submit_by.isoformat()}；" + "，".join(x for x in steps if x)
+        + f"；整改问题距完成时限 {s.warn_within} 天内亮黄灯")
+    copied = [d for d in rules.departments if d.leader or d.head_email]
+    if copied:
+        say("督办抄送：" + "；".join(f"{d.name} → " + "、".join(x for x in (d.leader, *d.head_email) if x)
+                                 for d in copied))
 
 
 def run_report(summary: dict, round_dir: Path) -> None:

@@ -73,11 +73,12 @@ TOP_KEYS = {"version", "title", "organization", "round", "as_of", "pass_score", 
             "statuses", "done_status", "departments", "leaders", "items", "vetoes", "limits", "mail",
             "resubmit_days", "data", "holidays", "workdays", "contact",
             "mode", "units",                                   # §17 (rules/units.py)
+            "schedule",                                        # §14 (rules/schedule.py)
             "evidence"}   # §13
 REQUIRED_TOP = ("pass_score", "departments", "items")
 DEFAULT_TITLE = "自评测评"
 GAP_KEYS = {"ratio", "severe_ratio"}
-DEPARTMENT_KEYS = {"name", "aliases", "email", "head"}
+DEPARTMENT_KEYS = {"name", "aliases", "email", "head", "head_email", "leader"}     # the last two: §14
 LEADER_KEYS = {"name", "email"}
 CONTACT_KEYS = {"name", "phone"}
 ITEM_KEYS = {"code", "name", "indicators"}

@@ -17,6 +17,7 @@ from .check import (CONTACT_KEYS, DEFAULT_TITLE, DEPARTMENT_KEYS, GAP_KEYS, INDI
 from .computed import _data_sources, _with_computed
 from .units import mode_of, prepare_units, units
 from .evidence import evidence_rule, evidence_settings
+from .schedule import check_leaders, department_followup, schedule_of
 from .model import (COMBINES, Contact, DEFAULT_STATUSES, Department, EVIDENCE, Indicator, Item, Leader,
                     Limits, METHODS, RuleProblem, Rules, RulesError, SECURITIES, Veto)
 
@@ -116,7 +117,9 @@ def _build(data, c: _Checker) -> Rules:
         items=items, vetoes=_vetoes(top.get("vetoes"), c), limits=_limits(top.get("limits"), c),
         mail=_mail(top.get("mail"), c), resubmit_days=int(resubmit_days or 0), data=sources,
         holidays=_dates(top.get("holidays"), "holidays", c), workdays=_dates(top.get("workdays"), "workdays", c),
-        contact=_contact(top.get("contact"), c), mode=mode, evidence=evidence_settings(top.get("evidence"), c))
+        contact=_contact(top.get("contact"), c), mode=mode, evidence=evidence_settings(top.get("evidence"), c),
+        schedule=schedule_of(top.get("schedule"), c))
+    check_leaders(rules.departments, rules.leaders, c, "units" if mode == "units" else "departments")
     return _with_fingerprint(rules)
 
 
@@ -161,12 +164,12 @@ def _dates(value, key: str, c: _Checker) -> tuple[dt.date, ...]:
     return tuple(out)
 
 
-def _emails(value, kp, c: _Checker) -> tuple[str, ...]:
+def _emails(value, kp, c: _Checker, key: str = "email") -> tuple[str, ...]:
     """Addresses checked one way for departments and leaders alike: each entry exactly one address."""
-    emails = c.strings(value, kp + ("email",))
+    emails = c.strings(value, kp + (key,))
     for j, email in enumerate(emails):
         if email and not one_address(email.strip()):
-            c.problem(kp + ("email", j), f"“{email}”不是有效的电子邮箱地址（每项只能写一个地址，"
+            c.problem(kp + (key, j), f"“{email}”不是有效的电子邮箱地址（每项只能写一个地址，"
                                          "如 bgs@example.gov.cn；多个地址请分行写成列表的多项）")
     return tuple(e.strip() for e in emails if e)
 
@@ -181,6 +184,7 @@ def _departments(value, c: _Checker) -> tuple[Department, ...]:
         aliases = c.strings(d.get("aliases"), kp + ("aliases",))
         emails = _emails(d.get("email"), kp, c)
         head = c.text(d.get("head"), kp + ("head",), required=False)
+        followup = department_followup(d, kp, c, _emails)                 # §14
         for spelling, where in [(name, kp + ("name",))] + [(a, kp + ("aliases", j)) for j, a in enumerate(aliases)]:
             key = squash(spelling)
             if not key:
@@ -190,7 +194,7 @@ def _departments(value, c: _Checker) -> tuple[Department, ...]:
                 c.problem(where, f"“{spelling}”与部门“{other}”的名称或别名重复，无法区分")
             seen_spelling.setdefault(key, (i, name))
         if name:
-            departments.append(Department(name, tuple(a for a in aliases if a), emails, head))
+            departments.append(Department(name, tuple(a for a in aliases if a), emails, head, **followup))
     return tuple(departments)
 
 

@@ -10,6 +10,7 @@ from functools import cached_property
 
 from ..base.text import squash
 from .evidence import EvidenceRule, EvidenceSettings  # noqa: F401 (§13)
+from .schedule import Schedule  # noqa: F401 (§14)
 
 METHODS = ("材料审核", "实地考察", "问卷调查", "网络媒体调查", "听取汇报")
 COMBINES = ("min", "mean", "lead")
@@ -53,6 +54,8 @@ class Department:
     email: tuple[str, ...] = ()
     head: str = ""                  # 负责人: owner of the department's 未报送/退回 gap
     group: str = ""                 # units mode (§17): the unit's peer group (分组)
+    head_email: tuple[str, ...] = ()  # §14: the 负责人's addresses, copied on escalation (督办)
+    leader: str = ""                # §14: the 分管领导 (a name from leaders), copied on escalation
 
 
 @dataclass(frozen=True)
@@ -153,6 +156,7 @@ class Rules:
     workdays: tuple[dt.date, ...] = ()    # working days (调休) beyond the Chinese calendar
     mode: str = "departments"             # §17: departments | units (each department is a unit)
     evidence: EvidenceSettings = field(default_factory=EvidenceSettings)   # top-level evidence: (§13)
+    schedule: Schedule = field(default_factory=Schedule)                   # follow-up dates (§14)
 
     @property
     def units_mode(self) -> bool:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from ..base.text import squash
 from .check import DEPARTMENT_KEYS, _Checker
+from .schedule import department_followup
 from .model import Department
 
 MODES = ("departments", "units")
@@ -57,6 +58,7 @@ def units(value, c: _Checker, _emails) -> tuple[Department, ...]:
         emails = _emails(u.get("email"), kp, c)
         head = c.text(u.get("head"), kp + ("head",), required=False)
         group = c.text(u.get("group"), kp + ("group",), required=False)
+        followup = department_followup(u, kp, c, _emails)                 # §14
         for spelling, where in [(name, kp + ("name",))] + [(a, kp + ("aliases", j)) for j, a in enumerate(aliases)]:
             key = squash(spelling)
             if not key:
@@ -65,5 +67,5 @@ def units(value, c: _Checker, _emails) -> tuple[Department, ...]:
                 c.problem(where, f"“{spelling}”与单位“{seen[key][1]}”的名称或别名重复，无法区分")
             seen.setdefault(key, (i, name))
         if name:
-            found.append(Department(name, tuple(a for a in aliases if a), emails, head, group))
+            found.append(Department(name, tuple(a for a in aliases if a), emails, head, group, **followup))
     return tuple(found)
