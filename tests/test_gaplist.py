@@ -35,7 +35,7 @@ def records(ws) -> list[dict]:
 
 def test_one_row_per_gap_in_order(workbook, summary):
     ws = workbook[GAP_SHEET]
-    assert header(ws) == ["序号", "类型", "程度", "部门", "指标编号", "测评指标", "存在问题", "整改措施", "责任人",
+    assert header(ws) == ["序号", "类型", "程度", "预警", "部门", "指标编号", "测评指标", "存在问题", "整改措施", "责任人",
                           "完成时限", "完成情况", "状态", "说明", "问题编号", "整改状态", "整改情况", "销号日期", "核验人"]
     rows = records(ws)
     assert len(rows) == len(summary["gaps"])
@@ -65,7 +65,7 @@ def test_hostile_and_control_characters(workbook):
 def test_frozen_header_filter_and_widths(workbook):
     ws = workbook[GAP_SHEET]
     assert ws.freeze_panes == "A2"
-    assert ws.auto_filter.ref == f"A1:R{ws.max_row}"
+    assert ws.auto_filter.ref == f"A1:S{ws.max_row}"
     titles = header(ws)
     letter = {t: openpyxl.utils.get_column_letter(i) for i, t in enumerate(titles, 1)}
     assert ws.column_dimensions[letter["存在问题"]].width >= 30        # long Chinese text: wide and wrapped
@@ -188,3 +188,19 @@ def test_closed_gaps_listed_apart_to_sign_off(workbook, summary):
     titles = header(ws)
     assert "状态" not in titles and titles[-5:] == ["问题编号", "整改状态", "整改情况", "销号日期", "核验人"]
     assert not ws.cell(2, titles.index("整改状态") + 1).protection.locked
+
+
+def test_the_warning_column_shows_each_open_gaps_light_in_its_colour(summary, tmp_path):
+    """CONTRACT §14: a coloured 预警 column; a closed gap (上轮问题本轮已消除) has none."""
+    lit = dict(summary)
+    lights = ["红", "黄", "绿"]
+    lit["gaps"] = [{**g, "light": lights[k % 3]} for k, g in enumerate(summary["gaps"])]
+    path = write_gap_xlsx(lit, tmp_path / "问题清单.xlsx")
+    ws = openpyxl.load_workbook(path)[GAP_SHEET]
+    col = header(ws).index("预警") + 1
+    shown = [(ws.cell(r, col).value, ws.cell(r, col).fill.fgColor.rgb[-6:]) for r in range(2, ws.max_row + 1)]
+    colours = {"红": "FF7C80", "黄": "FFE699", "绿": "C6EFCE"}
+    assert shown == [(lights[k % 3], colours[lights[k % 3]]) for k in range(len(lit["gaps"]))]
+    for name in openpyxl.load_workbook(path).sheetnames:
+        if name != GAP_SHEET and name.startswith("上轮"):
+            assert "预警" not in header(openpyxl.load_workbook(path)[name])

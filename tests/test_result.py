@@ -44,13 +44,19 @@ def test_summary_json_has_exactly_the_record_fields(small_rules, save):
     data = json.loads(json.dumps(summary.to_dict(), ensure_ascii=False))
     absent = [f.name for f in dataclasses.fields(result.Summary)
               if f.metadata.get("omit_if_none") and getattr(summary, f.name) is None]
-    assert absent == ["previous_round", "closed_gaps"]                      # no earlier round
+    assert absent == ["previous_round", "closed_gaps", "followup"]          # no earlier round; no lights yet
     assert list(data) == [n for n in result.field_names(result.Summary) if n not in absent]
     assert list(data["unit"]) == result.field_names(result.Unit)
     assert list(data["departments"][0]) == result.field_names(result.DepartmentResult)
     gap = data["gaps"][0]
     assert "state" not in gap and "departments" not in gap          # optional, no previous round, no veto
-    assert list(gap) == [n for n in result.field_names(result.Gap) if n not in ("state", "departments")]
+    assert list(gap) == [n for n in result.field_names(result.Gap) if n not in ("state", "departments", "light")]
+    # §14: the lights come after the office's pass (scoring/lights.py), on every open gap
+    from scorecard.scoring.lights import with_lights
+    lit = json.loads(json.dumps(with_lights(summary, small_rules.schedule, dt.date(2026, 12, 31)).to_dict(),
+                                ensure_ascii=False))
+    assert list(lit["followup"]) == result.field_names(result.FollowupResult)
+    assert all(g["light"] in ("红", "黄", "绿") for g in lit["gaps"]) and lit["gaps"]
     # a department's finding has no `file` (its submission names it); the office's have one
     assert list(data["submissions"][1]["findings"][0]) == [n for n in result.field_names(result.FindingRecord)
                                                            if n != "file"]

@@ -46,11 +46,15 @@ PRINTED_TO = "完成时限"
 MIN_WIDTH = {"整改状态": 10, "整改情况": 24, "销号日期": 12, "核验人": 10}
 INPUT_FILL = PatternFill("solid", fgColor="FFFFFF")
 REFUSED_FILL = PatternFill("solid", fgColor="FFC7CE")     # a typed value that was not taken (§11)
+# §14 traffic lights: the 预警 cell in the light's colour (strong enough to tell apart when printed grey)
+LIGHT_FILL = {"红": PatternFill("solid", fgColor="FF7C80"), "黄": PatternFill("solid", fgColor="FFE699"),
+              "绿": PatternFill("solid", fgColor="C6EFCE")}
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
 # (title, how a cell is taken from the gap)
 COLUMNS = [
-    ("序号", None), ("类型", "kind"), ("程度", "severity"), ("部门", "department"), ("指标编号", "indicator"),
+    ("序号", None), ("类型", "kind"), ("程度", "severity"), ("预警", "light"), ("部门", "department"),
+    ("指标编号", "indicator"),
     ("测评指标", "indicator_name"), ("存在问题", "problem"), ("整改措施", "measure"), ("责任人", "owner"),
     ("完成时限", "deadline"), ("完成情况", "status"), ("状态", "state"), ("说明", "note"),
     ("问题编号", "key"),
@@ -95,16 +99,9 @@ def _text(value) -> str:
     return xml_safe(str(value))
 
 
-def _rows(gaps: list[dict], with_state: bool) -> list[list]:
-    rows = []
-    for no, gap in enumerate(gaps, 1):
-        row = []
-        for title, key in COLUMNS:
-            if key == "state" and not with_state:
-                continue
-            row.append(no if key is None else _text(_value(gap, key)))
-        rows.append(row)
-    return rows
+def _rows(gaps: list[dict], titles: list[str]) -> list[list]:
+    keys = [dict(COLUMNS)[title] for title in titles]
+    return [[no if key is None else _text(_value(gap, key)) for key in keys] for no, gap in enumerate(gaps, 1)]
 
 
 def _header(ws, titles: list[str]) -> None:
@@ -140,7 +137,7 @@ def stats_frame(summary: dict) -> pd.DataFrame:
     return table
 
 
-CENTRED = ("序号", "类型", "程度", "状态", "整改状态", "销号日期", "核验人")
+CENTRED = ("序号", "类型", "程度", "预警", "状态", "整改状态", "销号日期", "核验人")
 BODY_FONT = Font(name=FONT)
 TOP = Alignment(vertical="top", wrap_text=True)
 TOP_CENTRED = Alignment(vertical="top", wrap_text=True, horizontal="center")
@@ -178,7 +175,7 @@ def _gap_sheet(ws, gaps: list[dict], titles: list[str], with_state: bool, empty:
     refused: gap key -> {"values": field -> as typed, "note": why}: a tracking edit that was not
     taken stays in its cells, red with a comment (CONTRACT §11), and is read again next run."""
     refused = refused or {}
-    rows = _rows(gaps, with_state)
+    rows = _rows(gaps, titles)
     marked: set[tuple[int, int]] = set()            # (row, column) of each refused value
     comments: dict[tuple[int, int], str] = {}
     for n, gap in enumerate(gaps):
@@ -220,6 +217,10 @@ def _gap_sheet(ws, gaps: list[dict], titles: list[str], with_state: bool, empty:
         red = {(c, date, quote): body.style(("refused", c, date), lambda c=c, date=date: {
             **_gap_style(titles[c - 1] in CENTRED, True, None, date), "fill": REFUSED_FILL}, quote)
             for c in editable for date in (False, True) for quote in (False, True)} if marked else {}
+        light_col = titles.index("预警") + 1 if "预警" in titles else None      # not on the closed gaps' sheet
+        lights = {(value, quote): body.style(("light", value), lambda value=value: {
+            **_gap_style(True, False, None, False), "fill": LIGHT_FILL[value]}, quote)
+            for value in LIGHT_FILL for quote in (False, True)}
         body.comments.update(comments)
         height = RowHeights(column_widths(ws))
 
@@ -229,6 +230,7 @@ def _gap_sheet(ws, gaps: list[dict], titles: list[str], with_state: bool, empty:
                 cells = [_cell_value(v) for v in row]
                 yield height(cells), [(v, red[(c, c == date_col or isinstance(v, dt.date), quoted(v))]
                                        if (r, c) in marked else
+                                       lights[(v, False)] if c == light_col and v in LIGHT_FILL else
                                        styles[(c, severity, c == date_col or isinstance(v, dt.date), quoted(v))])
                                       for c, v in enumerate(cells, 1)]
 
@@ -290,7 +292,7 @@ def write_gap_xlsx(summary: dict, path: Path, *, copy_id: str | None = None, ref
     if closed:
         # Last round's gaps that are gone: where the office signs them off (已销号, 销号日期, 核验人).
         cs = wb.create_sheet(CLOSED_SHEET)
-        bodies.append(_gap_sheet(cs, closed, [t for t, key in COLUMNS if key != "state"], False, "",
+        bodies.append(_gap_sheet(cs, closed, [t for t, key in COLUMNS if key not in ("state", "light")], False, "",
                                  f"{_text(summary.get('title'))} 上轮问题本轮已消除（{_text(summary.get('round'))}）",
                                  refused))
     st = wb.create_sheet(STATS_SHEET)

@@ -28,6 +28,7 @@ from ..base.findings import FileProblem, finding
 from ..base.fsutil import file_sha256, staged_directory
 from .ledger import Ledger
 from ..intake.listing import Refused, shown
+from ..scoring.lights import with_lights
 from ..office.apply import OFFICE, REVIEW_FILE, apply_office, is_office_workbook, load_office, office_checked
 from ..office.write import write_review_xlsx
 from ..base.pools import MAX_WORKERS, Pool, parallel_from
@@ -107,6 +108,7 @@ def process(rules: Rules, input_dir: Path, output_dir: Path, hashes: dict[Path, 
                                resubmit_by=resubmit_by, previous=previous,
                                computation=computation, data_files=data_files, reviews=office.scores())
             result = apply_office(result, office)                               # §11
+            result = with_lights(result, rules.schedule, as_of)                 # §14
             summary = result.to_dict()
             counts = result.counts
             del result          # from here on only the dict is read: the typed records (140,000

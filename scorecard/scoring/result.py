@@ -196,6 +196,7 @@ class Gap:
     departments: tuple[str, ...] | None = optional()     # 一票否决: every department that answered 是
     state: str | None = optional()                        # 新增 | 持续, only when a previous round exists
     defaults: tuple[str, ...] = ()                        # measure/owner/deadline filled by default (gap_defaults)
+    light: str | None = optional()                        # §14: 红 | 黄 | 绿 on an open gap (scoring/lights.py)
 
 
 @dataclass(frozen=True, slots=True)
@@ -288,9 +289,21 @@ class Summary:
     # §17 units mode (scoring/units.py): one verdict per unit, and per group; `unit` is then left out
     units: tuple["UnitResult", ...] = ()      # [] in departments mode
     groups: tuple["GroupResult", ...] = ()
+    followup: FollowupResult | None = optional()       # §14 (scoring/lights.py)
 
     def to_dict(self) -> dict:
         return to_json(self)
+
+
+@dataclass(frozen=True, slots=True)
+class FollowupResult:
+    """§14 summary.json `followup`: the deadline, the warning window, the open gaps' lights counted,
+    and the reminders queued so far (the follow-up stage's; [] from a run)."""
+
+    submit_by: str | None
+    warn_within: int
+    lights: dict[str, int]
+    reminders: tuple = ()
 
 
 @dataclass(frozen=True, slots=True)
