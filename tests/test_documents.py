@@ -122,7 +122,7 @@ def test_gaps_without_a_measure_get_defaults_said_as_such(run, summary):
     document = docx.Document(str(run / "部门报告" / f"{g['department']}.docx"))
     row = next(r for r in table_rows(document, "存在问题") if r["指标"].startswith(g["indicator"] + " "))
     assert row["整改措施"].endswith("（默认）") and row["责任人"] == f"{g['owner']}\n（默认）"
-    assert row["完成时限"] == "2027年1月31日\n（默认）"
+    assert row["完成时限"] == f"2027年1月31日\n（默认）\n（{g['light']}灯）"          # §14: its light under it
     assert any(t.startswith("注：标“（默认）”") for t in texts(run / "部门报告" / f"{g['department']}.docx"))
 
 

@@ -89,12 +89,17 @@ def gap_columns(var: str, *, department: bool, measure: bool, owner: bool, state
         cols += [("类型", 17, f"{{{{ {var}.kind }}}}", C), ("程度", 11, f"{{{{ {var}.severity }}}}", C)]
     else:
         cols += [("类型", 17, f"{{{{ {var}.kind }}}}\n（{{{{ {var}.severity }}}}）", C)]
+    # §14: the gap's light on a shaded cell (docxtpl's cellbg), a column of its own on a landscape
+    # page (dropped when no gap has one); on a portrait page, under the 完成时限 it is about.
+    if severity:
+        cols += [("预警", 11, f"{{% cellbg {var}.light_color %}}{{{{ {var}.light }}}}", C)]
     cols += [("存在问题", 0, f"{{{{ {var}.description }}}}", L)]
     if measure:
         cols.append(("整改措施", 0, f"{{{{ {var}.measure }}}}", L))
     if owner:
         cols.append(("责任人", 14, f"{{{{ {var}.owner }}}}", C))
-        cols.append(("完成时限", 27, f"{{{{ {var}.deadline }}}}", C))
+        cols.append(("完成时限", 27, f"{{{{ {var}.deadline }}}}" if severity else
+                     f"{{% cellbg {var}.light_color %}}{{{{ {var}.deadline }}}}\n{{{{ {var}.light_label }}}}", C))
     if state:
         cols.append(("状态", 11, f"{{{{ {var}.state }}}}", C))
     if tracking:

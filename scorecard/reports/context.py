@@ -105,6 +105,10 @@ def cn_date(text) -> str:
     return f"{match[1]}年{int(match[2])}月{int(match[3])}日" if match else s(text)
 
 
+# §14: the 预警 cell's shading, as in 问题清单.xlsx (office/gaplist.LIGHT_FILL)
+LIGHT_COLORS = {"红": "FF7C80", "黄": "FFE699", "绿": "C6EFCE"}
+
+
 def prose(text) -> str:
     """Our own sentences (gap notes from scoring): ISO dates and times inside become Chinese dates."""
     return _ISO.sub(lambda m: f"{m[1]}年{int(m[2])}月{int(m[3])}日", s(text))
@@ -220,6 +224,8 @@ class Shared:
             "measure": shown("measure", s(gap.get("measure"))), "owner": shown("owner", s(gap.get("owner"))),
             "deadline": shown("deadline", cn_date(deadline)), "defaulted": bool(defaults),
             "deadline_passed": _passed(deadline, self.as_of), "status": s(gap.get("status")),
+            "light": s(gap.get("light")), "light_color": LIGHT_COLORS.get(s(gap.get("light")), "FFFFFF"),   # §14
+            "light_label": f"（{s(gap.get('light'))}灯）" if gap.get("light") else "",
             "score": n(gap.get("score")), "max": n(gap.get("max")), "note": prose(gap.get("note")),
             "description": s(gap.get("problem")) or self._returned_text(gap) or prose(gap.get("note")),
             "state": s(gap.get("state")),
