@@ -246,7 +246,7 @@ def cmd_check_templates(args) -> int:
 # Kept in this block so other edits of cli.py merge cleanly. Nothing here imports pandas or docx.
 
 #                                 unreadable file must be old before it is damaged, not still copying
-LOGGED_COMMANDS = {"run", "watch", "send", "export", "ledger"}   # commands that write <output>/scorecard.log
+LOGGED_COMMANDS = {"run", "watch", "send", "export", "ledger", "remind"}   # commands that write <output>/scorecard.log
 
 
 def _configure_logging(args) -> None:
@@ -337,6 +337,31 @@ def cmd_send(args) -> int:
 
 
 COMMANDS["send"] = cmd_send
+
+
+def cmd_remind(args) -> int:
+    """§14: the follow-up due on --as-of (default today), queued; sent with --send."""
+    from .followup.remind import remind
+    from .mail.delivery import counts_line
+    from .mail.messages import MailTemplateError
+
+    rules = load_rules(args.rules)
+    if not args.output.is_dir():
+        raise UsageError(f"输出文件夹不存在：{args.output}（请先运行 `python process.py run`）")
+    if rules.schedule.submit_by is None:
+        console.say("rules.yaml 中没有 schedule:（报送截止日期等），只督办超过完成时限的问题。")
+    today = args.as_of or dt.date.today()
+    try:
+        found, done = remind(rules, args.output, today, send=args.send, templates_dir=args.templates)
+    except MailTemplateError as exc:
+        console.error(f"{exc}。请修改 templates/mail/ 中的模板后重试。")
+        return EXIT_CONFIG
+    if done is not None:
+        console.say(f"{today.isoformat()}：到期的提醒、催办和督办 {len(found)} 项。" + counts_line(done))
+    return EXIT_OK
+
+
+COMMANDS["remind"] = cmd_remind
 
 
 def cmd_ledger(args) -> int:

@@ -85,6 +85,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     _add_ops_commands(sub)                                  # ops: status, export
     _add_new_round(sub)                                     # issue 17: starting the next round
+    _add_remind(sub)                                        # §14 follow-up
     for choice in sub.choices.values():                     # --quiet/--verbose after the command too
         _add_global_options(choice, argparse.SUPPRESS)
     return parser
@@ -136,6 +137,17 @@ def _add_ops_commands(sub) -> None:
     p.add_argument("action", choices=["restore"], help="restore: replace a damaged ledger with the copy kept "
                                                        "after the last successful run (the damaged file is kept aside)")
     p.add_argument("--output", type=Path, default=Path("output"), help="output folder (default: output)")
+
+
+def _add_remind(sub) -> None:
+    p = sub.add_parser("remind", help="queue the follow-up due today (提醒 before submit_by, 催办 after it, 督办 for "
+                                      "red gaps and long-overdue workbooks, CONTRACT §14); --send sends it")
+    p.add_argument("--rules", type=Path, default=Path("rules.yaml"), help="rules file (default: rules.yaml)")
+    p.add_argument("--output", type=Path, default=Path("output"), help="output folder (default: output)")
+    p.add_argument("--templates", type=Path, default=Path("templates"),
+                   help="folder of templates; mail/*.j2 there override the bundled e-mail wording")
+    p.add_argument("--as-of", type=_date, help="the day to remind as of (default: today)")
+    p.add_argument("--send", action="store_true", help="send what is queued (else it waits in the outbox)")
 
 
 def _add_new_round(sub) -> None:

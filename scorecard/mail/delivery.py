@@ -95,6 +95,31 @@ def _queue_round(rules, round_dir, outbox, settings: Settings, templates_dir, no
         logger.warning("无法读取 %s 的 summary.json（%s），本次不生成新邮件。", round_dir, exc)
         return
     summary_round = json.loads((round_dir / "summary.json").read_text(encoding="utf-8"))["round"]
+    _queue_drafts(summary_round, drafts, outbox, settings, now, result, kinds=mail.KINDS)
+
+
+def deliver_drafts(rules: Rules, output_dir: Path, round_name: str, drafts: list, *, kinds: tuple[str, ...],
+                   send: bool = True, env: Mapping[str, str] | None = None,
+                   clock: Callable[[], dt.datetime] = dt.datetime.now) -> Delivery:
+    """Queue `drafts` as the round's whole plan for `kinds` (what else of those kinds still waits
+    is superseded; other kinds are left alone) and send what is pending: the §14 follow-up's way
+    into the outbox beside the round's own messages."""
+    output_dir = Path(output_dir)
+    settings = settings_from(rules.mail, os.environ if env is None else env)
+    result = Delivery()
+    outbox = Outbox(output_dir)
+    with run_lock(output_dir):
+        _queue_drafts(round_name, drafts, outbox, settings, clock(), result, kinds=kinds, updates=False)
+        if send:
+            _send(outbox, settings, clock, False, result)
+        result.pending = outbox.pending_count()
+    _log_outcome(result, settings, send)
+    return result
+
+
+def _queue_drafts(summary_round: str, drafts: list, outbox: Outbox, settings: Settings, now, result: Delivery, *,
+                  kinds: tuple[str, ...], updates: bool = True) -> None:
+    """updates: a changed message to an address that had an earlier one says what changed (【更新】)."""
     result.round = summary_round
     entries = []
     for draft in drafts:
@@ -103,7 +128,7 @@ def _queue_round(rules, round_dir, outbox, settings: Settings, templates_dir, no
         estimate = sum(len(a.data) for a in draft.attachments) * 4 // 3
         biggest = max(draft.attachments, key=lambda a: len(a.data), default=None)
         named = (f"最大的附件是“{biggest.name}”（{len(biggest.data) / 1048576:.2f} MB）" if biggest else "")
-        for address in dict.fromkeys(a.strip().lower() for a in draft.recipients if a.strip()):
+        for address in dict.fromkeys(a.strip().lower() for a in (*draft.recipients, *draft.cc) if a.strip()):
             stopping.check()
             msg_id = mail.message_id(content, address, settings.sender)
             if estimate > settings.max_bytes:
@@ -112,12 +137,12 @@ def _queue_round(rules, round_dir, outbox, settings: Settings, templates_dir, no
                 continue
             message = draft
             last = outbox.last_sent(draft.round, address, draft.kind, draft.department, draft.reader)
-            if last is not None and last[0] != content:      # it replaces what this address received
+            if updates and last is not None and last[0] != content:      # it replaces what this address received
                 message = as_update(draft, what_changed(draft.kind, last[1], draft.facts))
             eml = mime.message_bytes(mime.build_message(message, address, msg_id))
             entries.append(Entry(draft.round, address, draft.kind, draft.department, draft.reader, content,
                                  msg_id, message.subject, eml, draft.facts, too_large=named))
-    queued = outbox.queue(summary_round, entries, now, max_bytes=settings.max_bytes)
+    queued = outbox.queue(summary_round, entries, now, max_bytes=settings.max_bytes, kinds=kinds)
     result.queued, result.unchanged, result.superseded = queued.new, queued.unchanged, queued.superseded
     for e in queued.too_large:
         logger.warning("发给%s（%s）的%s：%s", e.reader, e.recipient, mail.KIND_LABELS.get(e.kind, e.kind),

@@ -37,8 +37,9 @@ from ..base.text import add_working_days, chinese_date, fmt_number, safe_filenam
 logger = logging.getLogger(__name__)
 
 REPORT, RETURNED, REMINDER, LEADERS = "report", "returned", "reminder", "leaders"
-KINDS = (REPORT, RETURNED, REMINDER, LEADERS)
-KIND_LABELS = {REPORT: "部门报告", RETURNED: "退回通知", REMINDER: "报送提醒", LEADERS: "汇总报告"}
+KINDS = (REPORT, RETURNED, REMINDER, LEADERS)          # the round's own messages (plan)
+KIND_LABELS = {REPORT: "部门报告", RETURNED: "退回通知", REMINDER: "报送提醒", LEADERS: "汇总报告",
+               "remind": "提醒", "chase": "催办", "escalate": "督办"}      # the last three: §14 (followup)
 MIME_TYPES = {
     ".docx": ("application", "vnd.openxmlformats-officedocument.wordprocessingml.document"),
     ".xlsx": ("application", "vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
@@ -82,6 +83,7 @@ class Draft:
     # message's identity, so a change elsewhere (another department's score moving this one's
     # rank) is no new content. Kept in the outbox to say what changed in a replacing message.
     facts: str = ""
+    cc: tuple[str, ...] = ()        # §14 督办: copied (the head, the 分管领导); each gets the message too
 
     @property
     def content_hash(self) -> str:

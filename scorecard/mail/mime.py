@@ -17,7 +17,12 @@ def build_message(draft: Draft, recipient: str, msg_id: str, *, sender: str | No
                   date: dt.datetime | None = None) -> EmailMessage:
     msg = EmailMessage(policy=POLICY)
     msg["Subject"] = draft.subject
-    msg["To"] = recipient
+    if recipient in draft.cc:       # a copy (§14 督办): addressed to the department, this reader in Cc
+        msg["To"] = ", ".join(draft.recipients)
+    else:
+        msg["To"] = recipient
+    if draft.cc:
+        msg["Cc"] = ", ".join(draft.cc)
     if sender:
         msg["From"] = sender
     msg["Date"] = format_datetime((date or dt.datetime.now()).astimezone())

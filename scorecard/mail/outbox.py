@@ -135,14 +135,18 @@ class Outbox:
         conn.executescript(SCHEMA)
         return conn
 
-    def queue(self, round_name: str, entries: list[Entry], now: dt.datetime, *, max_bytes: int) -> Queued:
+    def queue(self, round_name: str, entries: list[Entry], now: dt.datetime, *, max_bytes: int,
+              kinds: tuple[str, ...] | None = None) -> Queued:
         """Make the round's waiting messages exactly `entries` (the round's whole plan): what is new is
         added; whatever else of this round still waits (pending or failed) is superseded: an older
         content, another kind of message (a returned department whose new file was accepted), an
         address no longer in rules.yaml.
 
         Content that comes back after a different one was sent (a report changed, then changed back)
-        is queued again: what the reader last received is not what the report says now."""
+        is queued again: what the reader last received is not what the report says now.
+
+        kinds: the kinds `entries` plan (None: every kind); only messages of those kinds are
+        superseded, so the round's reports and the §14 follow-up each keep the other's waiting."""
         result, at, current = Queued(too_large=[]), stamp(now), []
         with closing(self._connect()) as conn, conn:
             for e in entries:
@@ -180,10 +184,11 @@ class Outbox:
                                      (e.subject, len(e.eml), e.eml, row_id))
                     result.unchanged += 1
             marks = ", ".join("?" * len(current))
+            family = f" AND kind IN ({', '.join('?' * len(kinds))})" if kinds else ""
             # A superseded message is never sent: its body goes (the ledger grew by every changed run).
             cur = conn.execute(f"UPDATE outbox SET state = ?, updated = ?, eml = X'' WHERE round = ? "
-                               f"AND state IN (?, ?) AND id NOT IN ({marks})",
-                               (SUPERSEDED, at, round_name, PENDING, FAILED, *current))
+                               f"AND state IN (?, ?) AND id NOT IN ({marks}){family}",
+                               (SUPERSEDED, at, round_name, PENDING, FAILED, *current, *(kinds or ())))
             result.superseded = cur.rowcount
         return result
 

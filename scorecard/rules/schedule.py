@@ -7,16 +7,13 @@
       escalate_after: 3          # from this many days overdue the head and the 分管领导 are copied
       warn_within: 3             # a gap due within this many days is 黄
 
-Checked like every other key (line, did-you-mean); the model is Schedule, on Rules.schedule.
+Checked like every other key (line, did-you-mean); the model is Schedule, on Rules.schedule. `c` is
+load.py's _Checker (not imported: check.py imports model.py, which imports Schedule from here).
 """
 from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
-
-if TYPE_CHECKING:          # check.py imports model.py, which imports Schedule from here
-    from .check import _Checker
 
 SCHEDULE_KEYS = {"submit_by", "remind_before", "chase_after", "escalate_after", "warn_within"}
 FOLLOWUP_DEPARTMENT_KEYS = {"head_email", "leader"}
@@ -32,7 +29,7 @@ class Schedule:
     warn_within: int = DEFAULT_WARN_WITHIN  # a gap due within this many days is 黄
 
 
-def schedule_of(value, c: _Checker) -> Schedule:
+def schedule_of(value, c) -> Schedule:
     if value is None:
         return Schedule()
     top = c.mapping(value, ("schedule",), SCHEDULE_KEYS, ("submit_by",))
@@ -46,7 +43,7 @@ def schedule_of(value, c: _Checker) -> Schedule:
                     warn_within=DEFAULT_WARN_WITHIN if warn is None else warn)
 
 
-def _date(value, keypath, c: _Checker) -> dt.date | None:
+def _date(value, keypath, c) -> dt.date | None:
     if value is None:
         return None
     if isinstance(value, dt.datetime):
@@ -61,7 +58,7 @@ def _date(value, keypath, c: _Checker) -> dt.date | None:
     return parsed
 
 
-def _day(value, keypath, c: _Checker, *, minimum: int) -> int | None:
+def _day(value, keypath, c, *, minimum: int) -> int | None:
     if value is None:
         return None
     if isinstance(value, bool) or not isinstance(value, int):
@@ -73,7 +70,7 @@ def _day(value, keypath, c: _Checker, *, minimum: int) -> int | None:
     return value
 
 
-def _days(value, keypath, c: _Checker) -> tuple[int, ...]:
+def _days(value, keypath, c) -> tuple[int, ...]:
     if value is None:
         return ()
     if isinstance(value, int) and not isinstance(value, bool):
@@ -85,7 +82,7 @@ def _days(value, keypath, c: _Checker) -> tuple[int, ...]:
     return tuple(d for d in days if d is not None)
 
 
-def department_followup(d: dict, kp: tuple, c: _Checker, emails) -> dict:
+def department_followup(d: dict, kp: tuple, c, emails) -> dict:
     """head_email and leader of a department (or unit) entry, as Department keyword arguments;
     `emails` checks addresses as departments' are (rules/load.py)."""
     head_email = emails(d.get("head_email"), kp, c, key="head_email")
@@ -93,7 +90,7 @@ def department_followup(d: dict, kp: tuple, c: _Checker, emails) -> dict:
     return {"head_email": head_email, "leader": leader}
 
 
-def check_leaders(departments, leaders, c: _Checker, section: str = "departments") -> None:
+def check_leaders(departments, leaders, c, section: str = "departments") -> None:
     """Each department's `leader` must be one of `leaders:` (its 分管领导 gets the 督办 copy)."""
     names = [ld.name for ld in leaders]
     from ..base.text import did_you_mean

@@ -1,0 +1,125 @@
+"""Follow-up (CONTRACT §14) walked day by day against a real SMTP server (aiosmtpd on 127.0.0.1),
+the date injected: 提醒 before submit_by, 催办 after it, 督办 with the head and the 分管领导 copied
+once escalation is due, red gaps, missed days, an outage in the middle, a late submission. What
+each address receives is counted: one message per step, nothing twice."""
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from conftest import SMALL_RULES, filled, full_marks
+from mailserver import smtp_server
+from mailworld import attachments, body, by_address, env_for
+from scorecard.followup.remind import remind
+from scorecard.mail.outbox import Outbox
+from scorecard.operations.pipeline import run
+from scorecard.rules import parse_rules
+
+RULES = SMALL_RULES.replace(
+    "  - name: 登记注册科\n    email: [djk@example.gov.cn]\n",
+    "  - name: 登记注册科\n    email: [djk@example.gov.cn]\n    head: 赵科长\n    head_email: [zhao@example.gov.cn]\n"
+    "    leader: 局长\n").replace(
+    "    email: [bgs@example.gov.cn]\n",
+    "    email: [bgs@example.gov.cn]\n    head: 王主任\n    head_email: [wang@example.gov.cn]\n    leader: 局长\n", 1) + """\
+schedule:
+  submit_by: 2026-12-20
+  remind_before: [3, 1]
+  chase_after: [1, 3, 7]
+  escalate_after: 3
+"""
+OFFICE, PARTY, REGISTRY = "bgs@example.gov.cn", "dw@example.gov.cn", "djk@example.gov.cn"
+HEAD, LEADER, OFFICE_HEAD = "zhao@example.gov.cn", "jz@example.gov.cn", "wang@example.gov.cn"
+# 办公室's one gap falls due on 2026-12-22: red from the 23rd, escalated from the 25th.
+LOW = {"自评得分": 2, "完成情况": "推进中", "存在问题": "领导小组成员未按期调整", "整改措施": "发文调整到位",
+       "责任人": "王主任", "完成时限": dt.date(2026, 12, 22)}
+
+
+def day(d):
+    return dt.date(2026, 12, d)
+
+
+@pytest.fixture
+def world(tmp_path):
+    rules = parse_rules(RULES, "rules.yaml")
+    inp, out = tmp_path / "input", tmp_path / "output"
+    inp.mkdir()
+    filled(rules, "办公室", rows=full_marks(rules, "办公室", **{"1.1": LOW})).save(inp / "办公室.xlsx")
+    filled(rules, "机关党委", rows=full_marks(rules, "机关党委", **{"2.2": {"自评得分": 99}})).save(inp / "机关党委.xlsx")
+    run(rules, inp, out, as_of=day(15), clock=lambda: dt.datetime(2026, 12, 15, 9), workers=1)
+    return {"rules": rules, "input": inp, "output": out}
+
+
+def subjects(messages):
+    return [m["Subject"] for m in messages]
+
+
+def test_a_calendar_walked_day_by_day(world):
+    rules, out = world["rules"], world["output"]
+    with smtp_server() as (server, port):
+        env = env_for(port)
+
+        def on(d, send=True):
+            found, done = remind(rules, out, day(d), send=send, env=env, clock=lambda: dt.datetime(2026, 12, d, 8))
+            return found, done
+
+        def got():
+            return by_address(server.received)
+
+        found, done = on(16)                                   # before the first step (12-17)
+        assert found == [] and not done.sent
+        on(17)                                                 # 3 days before: 提醒 to the two without a workbook
+        assert {a: subjects(m) for a, m in got().items()} == {
+            PARTY: ["【提醒】请于2026年12月20日前报送第一轮自评表（机关党委）"],
+            REGISTRY: ["【提醒】请于2026年12月20日前报送第一轮自评表（登记注册科）"]}
+        text = body(got()[PARTY][0])
+        assert "距截止还有3天" in text and "审核通过的自评表" in text and "已退回修改" in text
+        assert "距截止还有3天" in body(got()[REGISTRY][0]) and "审核通过的" not in body(got()[REGISTRY][0])
+        assert list(attachments(got()[REGISTRY][0])) == ["登记注册科.xlsx"]
+        on(17)                                                 # the same day twice: nothing again
+        on(18)                                                 # the same step still: nothing
+        assert len(server.received) == 2
+        # 19th (1 day before) and 20th skipped; 21st: the first 催办 only, no 提醒 for the missed step
+        on(21)
+        assert subjects(got()[REGISTRY])[1:] == ["【催办】第一轮自评表已逾期1天，请尽快报送（登记注册科）"]
+        assert len(server.received) == 4 and HEAD not in got() and LEADER not in got()
+        # 23rd: 催办 of step 3, and escalation due (3 days): 督办 copied to the head and the 分管领导;
+        # 办公室's gap turned red on the 23rd: a 督办 to 办公室 alone (not yet 3 days overdue)
+        on(23)
+        registry = subjects(got()[REGISTRY])
+        assert registry[2:] == ["【催办】第一轮自评表已逾期3天，请尽快报送（登记注册科）",
+                                "【督办】关于督促报送第一轮自评表的通知（登记注册科）"]
+        assert subjects(got()[HEAD]) == ["【督办】关于督促报送第一轮自评表的通知（登记注册科）"]
+        leader = got()[LEADER]
+        assert subjects(leader) == ["【督办】关于督促报送第一轮自评表的通知（登记注册科）"]
+        assert leader[0]["To"] == REGISTRY and HEAD in leader[0]["Cc"] and LEADER in leader[0]["Cc"]
+        assert "抄送：赵科长（部门负责人）、局长（分管领导）" in body(leader[0])
+        office = got()[OFFICE]
+        assert subjects(office) == ["【督办】关于督促整改1项逾期问题的通知（办公室）"]
+        assert "原完成时限：2026年12月22日，已逾期1天" in body(office[0]) and OFFICE_HEAD not in got()
+        assert office[0]["Cc"] is None
+        count = len(server.received)
+        on(24)                                                 # nothing new is due
+        assert len(server.received) == count
+        # 25th: 办公室's gap 3 days overdue: escalated, its head and 分管领导 copied once
+        on(25)
+        assert subjects(got()[OFFICE])[1:] == ["【督办】关于督促整改1项逾期问题的通知（办公室）"]
+        assert "已逾期3天" in body(got()[OFFICE][1]) and len(got()[OFFICE_HEAD]) == 1
+        assert len(got()[LEADER]) == 2
+        on(26)
+        assert len(server.received) == count + 3
+    count = len(server.received)
+    # 27th: the mail server is down. The step-7 催办 of 机关党委 and 登记注册科 wait in the outbox.
+    found, done = remind(rules, out, day(27), send=True, env=env_for(port), clock=lambda: dt.datetime(2026, 12, 27, 8))
+    assert not done.sent and done.pending == 2
+    # Then 登记注册科 sends its workbook late; the run on the 28th accepts it.
+    filled(rules, "登记注册科").save(world["input"] / "登记注册科.xlsx")
+    run(rules, world["input"], out, as_of=day(15), clock=lambda: dt.datetime(2026, 12, 28, 9), workers=1)
+    with smtp_server(port, handler=server) as (server, _):
+        on(28)      # the server is back: 机关党委's waiting 催办 goes; none to a department that has submitted
+        assert len(server.received) == count + 1
+        assert subjects(got()[PARTY])[-1] == "【催办】第一轮自评表已逾期7天，请尽快报送（机关党委）"
+        assert subjects(got()[REGISTRY])[-1] == "【督办】关于督促报送第一轮自评表的通知（登记注册科）"
+        assert all(len({x["Message-ID"] for x in m}) == len(m) for m in got().values())     # nothing twice
+    states = {(r.kind, r.recipient, r.state) for r in Outbox(out).rows() if r.kind == "chase"}
+    assert ("chase", REGISTRY, "superseded") in states and ("chase", PARTY, "sent") in states
