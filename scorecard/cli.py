@@ -300,6 +300,12 @@ def _deliver_after_run(rules, args, result, honour_backoff: bool = False) -> int
         done = deliver(rules, args.output, result.round_dir, send=True, dry_run=args.dry_run,
                        templates_dir=args.templates, honour_backoff=honour_backoff)
         console.say(counts_line(done))
+        if not args.dry_run and (rules.schedule.submit_by is not None or result.summary.get("gaps")):
+            from .followup.remind import remind       # §14: the follow-up due today goes with the run's mail
+
+            found, followup = remind(rules, args.output, dt.date.today(), send=True, templates_dir=args.templates)
+            if found and followup is not None:
+                console.say(f"督办：今日到期的提醒、催办和督办 {len(found)} 项。" + counts_line(followup))
     except LockHeld:
         console.say("邮件暂未处理：另一个任务正在使用输出文件夹。稍后运行 `python process.py send` 即可发出。")
     except MailTemplateError as exc:

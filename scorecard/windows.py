@@ -1,7 +1,7 @@
 """What the Windows scheduled tasks run (deploy/windows/), in Python rather than in cmd.
 
     python -m scorecard.windows env scorecard.env process.py ARGS...    # scorecard.cmd
-    python -m scorecard.windows task-xml run|watch FOLDER OUT.xml       # install-tasks.cmd
+    python -m scorecard.windows task-xml run|watch|remind FOLDER OUT.xml   # install-tasks.cmd
     python -m scorecard.windows prepare | usage | done run|watch        # install-tasks.cmd's steps
 
 `env`: the mail settings file is read here, as UTF-8 (a byte-order mark allowed, as Notepad may
@@ -26,7 +26,8 @@ TASKS = APP / "deploy" / "windows"
 ENV_EXAMPLE = APP / "deploy" / "systemd" / "scorecard.env.example"
 USAGE = ("用法（以管理员身份，在程序文件夹中）：deploy\\windows\\install-tasks.cmd run [账号] 或 "
          "deploy\\windows\\install-tasks.cmd watch [账号]。run：每个工作日 18:00 处理一次；watch：开机启动，"
-         "input 有变化就处理。两者选一个；账号默认为 scorecard。")
+         "input 有变化就处理。两者选一个；账号默认为 scorecard。另可加 deploy\\windows\\install-tasks.cmd remind [账号]："
+         "每天 09:00 发送当天到期的提醒、催办和督办（与上面任一个并存）。")
 
 
 def read_env(path: Path) -> dict[str, str]:
@@ -83,7 +84,8 @@ def main(argv: list[str]) -> int:
         _say([USAGE])
         return 2
     if len(argv) == 2 and argv[0] == "done":
-        _say([f"已导入任务 scorecard\\{argv[1]}（另一个任务如存在已删除）。立即试运行：schtasks /Run /TN \"scorecard\\{argv[1]}\"；"
+        other = "" if argv[1] == "remind" else "（另一个任务如存在已删除）"
+        _say([f"已导入任务 scorecard\\{argv[1]}{other}。立即试运行：schtasks /Run /TN \"scorecard\\{argv[1]}\"；"
               f"查看结果：schtasks /Query /TN \"scorecard\\{argv[1]}\" /V /FO LIST（上次运行结果 0 表示成功）。"])
         return 0
     if len(argv) >= 3 and argv[0] == "env":
@@ -97,7 +99,7 @@ def main(argv: list[str]) -> int:
         except SystemExit as exc:
             return exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
         return 0
-    if len(argv) == 4 and argv[0] == "task-xml" and argv[1] in ("run", "watch"):
+    if len(argv) == 4 and argv[0] == "task-xml" and argv[1] in ("run", "watch", "remind"):
         Path(argv[3]).write_bytes(task_xml(argv[1], argv[2]))
         return 0
     print(__doc__, file=sys.stderr)

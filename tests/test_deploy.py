@@ -18,7 +18,8 @@ from conftest import ROOT, SMALL_RULES, filled
 from scorecard.cli import COMMANDS, build_parser
 
 DEPLOY = ROOT / "deploy"
-UNITS = ["scorecard-run.service", "scorecard-run.timer", "scorecard-watch.service"]
+UNITS = ["scorecard-run.service", "scorecard-run.timer", "scorecard-watch.service", "scorecard-remind.service",
+         "scorecard-remind.timer"]
 TASK_NS = {"t": "http://schemas.microsoft.com/windows/2004/02/mit/task"}
 GUIDE = (ROOT / "docs" / "操作手册.md").read_text(encoding="utf-8")
 
@@ -63,7 +64,7 @@ def install(tmp_path: Path, user: str = "scorecard") -> Path:
 
 
 def test_units_have_what_a_service_needs():
-    for name in ("scorecard-run.service", "scorecard-watch.service"):
+    for name in ("scorecard-run.service", "scorecard-watch.service", "scorecard-remind.service"):
         service = unit(name)["Service"]
         assert service["User"] == "scorecard" and service["Group"] == "scorecard"
         assert service["WorkingDirectory"] == "/opt/scorecard"
@@ -78,6 +79,9 @@ def test_units_have_what_a_service_needs():
     timer = unit("scorecard-run.timer")
     assert timer["Timer"]["Unit"] == "scorecard-run.service" and timer["Timer"]["OnCalendar"]
     assert timer["Install"]["WantedBy"] == "timers.target"
+    remind = unit("scorecard-remind.timer")        # §14: the daily follow-up, every day
+    assert remind["Timer"]["Unit"] == "scorecard-remind.service" and remind["Timer"]["OnCalendar"] == "*-*-* 09:00:00"
+    assert process_args(unit("scorecard-remind.service")["Service"]["ExecStart"])[:2] == ["remind", "--send"]
     env = (DEPLOY / "systemd" / "scorecard.env.example").read_text(encoding="utf-8")
     for key in ("SMTP_HOST", "SMTP_PORT", "SMTP_SECURITY", "SMTP_USER", "SMTP_PASSWORD", "SMTP_SENDER"):
         assert f"\n{key}=" in env
@@ -117,7 +121,7 @@ def crontab_lines() -> list[str]:
 
 def test_crontab_lines_are_valid():
     lines = crontab_lines()
-    assert len(lines) == 2
+    assert len(lines) == 3 and " remind --send" in lines[2]
     for line in lines:
         fields = line.split(None, 5)
         assert len(fields) == 6
@@ -155,7 +159,7 @@ def task(name: str) -> ET.Element:
     return ET.parse(DEPLOY / "windows" / name).getroot()
 
 
-@pytest.mark.parametrize("name", ["scorecard-run.xml", "scorecard-watch.xml"])
+@pytest.mark.parametrize("name", ["scorecard-run.xml", "scorecard-watch.xml", "scorecard-remind.xml"])
 def test_windows_tasks_are_complete(name):
     root = task(name)
     assert root.tag == f"{{{TASK_NS['t']}}}Task" and root.get("version") == "1.2"

@@ -276,7 +276,7 @@ def test_the_wrapper_runs_process_py_with_the_settings_and_its_exit_status(tmp_p
     assert p.stdout.decode("utf-8").strip() == "创建办 ['run', '-q']"
 
 
-@pytest.mark.parametrize("name", ["scorecard-run.xml", "scorecard-watch.xml"])
+@pytest.mark.parametrize("name", ["scorecard-run.xml", "scorecard-watch.xml", "scorecard-remind.xml"])
 def test_task_xml_is_utf16_with_values_in_the_schemas_range(name):
     raw = (ROOT / "deploy" / "windows" / name).read_bytes()
     assert raw.startswith(b"\xff\xfe")                      # UTF-16 LE with a byte-order mark

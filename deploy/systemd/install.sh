@@ -14,7 +14,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 app=$(cd "$app" && pwd)
 [ -x "$app/.venv/bin/python" ] || { echo "no $app/.venv/bin/python: create the venv first (make run)" >&2; exit 1; }
 mkdir -p "$dest"
-for unit in scorecard-run.service scorecard-run.timer scorecard-watch.service; do
+for unit in scorecard-run.service scorecard-run.timer scorecard-watch.service scorecard-remind.service scorecard-remind.timer; do
     sed -e "s#/etc/scorecard/scorecard.env#$envfile#g" \
         -e "s#/opt/scorecard#$app#g" \
         -e "s#^User=scorecard\$#User=$user#" \
