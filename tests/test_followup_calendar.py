@@ -123,3 +123,33 @@ def test_a_calendar_walked_day_by_day(world):
         assert all(len({x["Message-ID"] for x in m}) == len(m) for m in got().values())     # nothing twice
     states = {(r.kind, r.recipient, r.state) for r in Outbox(out).rows() if r.kind == "chase"}
     assert ("chase", REGISTRY, "superseded") in states and ("chase", PARTY, "sent") in states
+
+
+def test_remind_from_the_command_line_then_status_and_the_next_run_list_it(world, tmp_path, monkeypatch, capsys):
+    from scorecard import cli
+
+    rules_file = tmp_path / "rules.yaml"
+    rules_file.write_text(RULES, encoding="utf-8")
+    out = world["output"]
+    with smtp_server() as (server, port):
+        for key, value in env_for(port).items():
+            monkeypatch.setenv(key, value)
+        args = ["remind", "--rules", str(rules_file), "--output", str(out), "--templates", str(tmp_path / "none")]
+        assert cli.main(args + ["--as-of", "2026-12-17"]) == 0             # queued, not sent
+        assert server.received == []
+        assert cli.main(args + ["--as-of", "2026-12-17", "--send"]) == 0
+        assert sorted(a for m in server.received for a in m.rcpt_tos) == sorted([PARTY, REGISTRY])
+        assert cli.main(args + ["--as-of", "2026-12-18", "--send"]) == 0   # the same step: nothing again
+        assert len(server.received) == 2
+    capsys.readouterr()
+    assert cli.main(["status", "--output", str(out)]) == 0
+    shown = capsys.readouterr().out
+    assert "督办（提醒、催办、督办" in shown and shown.count("2026-12-17") >= 2 and "已发送 1" in shown
+    # The next run lists them in summary.json followup.reminders.
+    done = run(world["rules"], world["input"], out, as_of=day(18), clock=lambda: dt.datetime(2026, 12, 18, 9),
+               workers=1, force=True)
+    import json
+    reminders = json.loads((done.round_dir / "summary.json").read_text(encoding="utf-8"))["followup"]["reminders"]
+    assert [(r["kind"], r["department"], r["step"], r["due_on"], r["state"], r["to"]) for r in reminders] == [
+        ("提醒", "机关党委", "3", "2026-12-17", "sent", [PARTY]),
+        ("提醒", "登记注册科", "3", "2026-12-17", "sent", [REGISTRY])]

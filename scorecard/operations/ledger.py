@@ -121,6 +121,35 @@ class Ledger:
                                (round_name, department, fingerprint)).fetchone()
         return checked_from_record(json.loads(row[0])) if row else None
 
+    def reminders(self, round_name: str) -> list[dict]:
+        """§14 summary.json followup.reminders: each follow-up step the outbox holds for the round
+        (written there by followup.remind, its facts naming the step), oldest first; its state is
+        failed or pending while any of its addresses is, else sent."""
+        with closing(self._connect()) as conn:
+            have = {row[1] for row in conn.execute("PRAGMA table_info(outbox)")}
+            if not {"facts", "kind", "state", "created"} <= have:
+                return []
+            rows = conn.execute("SELECT kind, facts, state, created FROM outbox WHERE round = ? AND state != 'superseded' "
+                                "AND kind IN ('remind', 'chase', 'escalate') ORDER BY id", (round_name,)).fetchall()
+        labels = {"remind": "提醒", "chase": "催办", "escalate": "督办"}
+        steps: dict[tuple, dict] = {}
+        for kind, facts, state, created in rows:
+            try:
+                f = json.loads(facts or "{}")
+            except ValueError:
+                continue
+            key = (kind, f.get("department", ""), f.get("step", ""), f.get("due_on", ""))
+            entry = steps.setdefault(key, {"kind": labels[kind], "department": key[1], "to": f.get("to") or [],
+                                           "cc": f.get("cc") or [], "step": key[2], "due_on": key[3],
+                                           "queued_on": (created or "")[:10], "states": set()})
+            entry["states"].add(state)
+        out = []
+        for entry in steps.values():
+            states = entry.pop("states")
+            entry["state"] = next((s for s in ("failed", "pending") if s in states), "sent")
+            out.append(entry)
+        return out
+
     def counted_elsewhere(self, round_name: str) -> dict[str, str]:
         """sha256 -> the latest other round in which a file of that content was counted (accepted)."""
         with closing(self._connect()) as conn:

@@ -54,6 +54,7 @@ class Status:
     mail: list[MailRow] = field(default_factory=list)  # pending and failed messages
     lock_held: bool = False
     rounds: list[tuple[str, int]] = field(default_factory=list)   # round folder, file count
+    followup: list[list[str]] = field(default_factory=list)       # §14: the reminders queued, newest first
     log_file: Path | None = None
 
 
@@ -111,6 +112,36 @@ def _mail(conn: sqlite3.Connection, limit: int) -> tuple[dict[str, int] | None, 
                             last_error=r["last_error"] or "", updated=r["updated"] or "") for r in rows]
 
 
+FOLLOWUP_LABELS = {"remind": "提醒", "chase": "催办", "escalate": "督办"}
+
+
+def _followup(conn: sqlite3.Connection, limit: int) -> list[list[str]]:
+    """§14: each follow-up step queued (the outbox's facts say which), with its addresses' states."""
+    import json
+
+    cols = _columns(conn, "outbox")
+    if not {"facts", "kind", "state"} <= cols:
+        return []
+    steps: dict[tuple, dict] = {}
+    for kind, department, facts, state, sent_at in conn.execute(
+            "SELECT kind, department, facts, state, sent_at FROM outbox WHERE kind IN ('remind', 'chase', 'escalate') "
+            "AND state != 'superseded' ORDER BY id DESC"):
+        try:
+            f = json.loads(facts or "{}")
+        except ValueError:
+            f = {}
+        key = (kind, department, f.get("step", ""), f.get("due_on", ""))
+        entry = steps.setdefault(key, {"states": {}, "sent": "", "cc": len(f.get("cc") or [])})
+        entry["states"][state] = entry["states"].get(state, 0) + 1
+        entry["sent"] = max(entry["sent"], sent_at or "")
+    rows = []
+    for (kind, department, step, due_on), e in list(steps.items())[:limit]:
+        states = "，".join(f"{MAIL_STATES.get(s, s)} {n}" for s, n in e["states"].items())
+        rows.append([FOLLOWUP_LABELS.get(kind, kind), department, due_on, states,
+                     "抄送负责人和分管领导" if e["cc"] else "", _when(e["sent"]) if e["sent"] else "-"])
+    return rows
+
+
 def _round_folders(output_dir: Path) -> list[tuple[str, int]]:
     found = []
     if not output_dir.is_dir():
@@ -134,7 +165,8 @@ def collect(output_dir: Path, *, limit: int = 10) -> Status:
     with closing(conn):
         runs = _runs(conn, limit)
         counts, mail = _mail(conn, limit)
-    return Status(ledger_exists=True, runs=runs, mail_counts=counts, mail=mail, **common)
+        followup = _followup(conn, limit)
+    return Status(ledger_exists=True, runs=runs, mail_counts=counts, mail=mail, followup=followup, **common)
 
 
 def _when(iso: str) -> str:
@@ -192,6 +224,10 @@ def lines(status: Status) -> list[str]:
                                str(m.attempts), m.last_error] for m in status.mail], {3: 30, 5: 40}))
             if failed or pending:
                 out.append("待发送和失败的邮件可用 `python process.py send` 重新发送。")
+    if status.followup:
+        out.append("督办（提醒、催办、督办，新的在前）：")
+        out.append(table(["类型", "部门", "到期日", "邮件", "抄送", "发送时间"], status.followup, {1: 20}))
+        out.append("今天到期的内容：`python process.py remind`（不加 --send 只放入发件箱）。")
     if status.rounds:
         out.append("轮次文件夹（不会自动删除）：" + "，".join(f"{name}（{n} 个文件）" for name, n in status.rounds))
     out.append(f"看板（历次测评；各轮文件夹中的看板.html 为该轮）：{location(status.output_dir) or '尚无（运行 run 后生成）'}")

@@ -18,7 +18,7 @@ import datetime as dt
 from ..scoring import analysis as an
 from . import dashboard_charts as charts
 from .context import verdict_sentence
-from . import units as unit_docs
+from . import unitfacts as unit_docs
 
 SEVERE, GENERAL = "严重", "一般"
 KIND_ORDER = ("一票否决", "退回", "未报送", "低分", "逾期", "佐证缺失", "佐证存疑")

@@ -20,62 +20,15 @@ from ..xlsx.util import print_a4
 from . import docstyle as ds
 from .context import cn_date
 from .rendercache import content_key
+from .unitfacts import fmt, group_name, indicator_rates, reason, verdict, weakest_indicators  # noqa: F401
 
 logger = logging.getLogger(__name__)
 
 RESULT_DOC = "测评结果汇总.docx"
 RESULT_XLSX = "测评结果.xlsx"
 FEEDBACK_DIR = "单位反馈"
-WEAKEST = 5
 SUBMISSION = {"accepted": "已报送", "returned": "报送后被退回", "missing": "未报送"}
 XLSX_TITLES = ("排名", "分组内排名", "单位", "分组", "报送情况", "得分", "加分", "总分", "否决", "结论", "原因")
-
-
-def fmt(x) -> str:
-    x = float(x or 0)
-    return f"{x:.2f}".rstrip("0").rstrip(".") if x != int(x) else str(int(x))
-
-
-def group_name(g: str) -> str:
-    return g or "未分组"
-
-
-def reason(u: dict, pass_score) -> str:
-    """Why a unit does not pass: not assessed, veto, or points short (empty when it passes)."""
-    if u["passed"]:
-        return ""
-    if u["submission"] == "missing":
-        return "未报送自评材料，未参加测评"
-    if u["submission"] == "returned":
-        return "报送的自评表未通过审核（已退回），未参加测评"
-    if u["veto"]:
-        return "触发一票否决：" + "、".join(u.get("veto_items") or ["否决事项"])
-    return f"总分{fmt(u['total'])}分，低于合格线{fmt(pass_score)}分，差{fmt(u.get('short'))}分"
-
-
-def verdict(u: dict) -> str:
-    return "合格" if u["passed"] else "不合格"
-
-
-def weakest_indicators(summary: dict, n: int = WEAKEST) -> list[dict]:
-    """The indicators with the lowest mean rate over units with an accepted submission."""
-    return [r for r in indicator_rates(summary) if r["rate"] < 1][:n]
-
-
-def indicator_rates(summary: dict) -> list[dict]:
-    """Every indicator's mean rate over units with an accepted submission, lowest first."""
-    assessed = {u["name"] for u in summary.get("units", []) if u["submission"] == "accepted"}
-    by: dict[str, list] = {}
-    for e in summary.get("entries", []):
-        if e["department"] in assessed and e["max"]:
-            by.setdefault(e["indicator"], []).append(e)
-    rows = []
-    for code, es in by.items():
-        rate = sum(float(e["score"]) for e in es) / sum(float(e["max"]) for e in es)
-        rows.append({"code": code, "name": es[0]["name"], "rate": rate,
-                     "below": sum(float(e["score"]) < float(e["max"]) for e in es), "units": len(es)})
-    rows.sort(key=lambda r: (r["rate"], r["code"]))
-    return rows
 
 
 # --- Word --------------------------------------------------------------------------------------
