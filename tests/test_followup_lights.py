@@ -77,3 +77,14 @@ def test_an_overdue_gap_is_red_and_one_signed_off_has_no_light(tmp_path):
     gap = next(g for g in summary["gaps"] if g["key"] == gap["key"])
     assert gap["tracking"]["status"] == "已销号" and "light" not in gap
     assert summary["followup"]["lights"]["红"] == sum(g.get("light") == "红" for g in summary["gaps"])
+
+
+def test_the_leaders_mail_names_the_red_items_and_whose_they_are(tmp_path):
+    from scorecard.mail import messages
+
+    rules = parse_rules(SMALL_RULES)
+    _, done = run_round(tmp_path, SMALL_RULES, dt.date(2026, 12, 1))
+    leaders = [d for d in messages.plan(rules, done.round_dir) if d.kind == "leaders"]
+    # 办公室's row is two gaps (低分, and 逾期: its 完成时限 passed while 推进中); the others are not due yet
+    assert leaders and all("超过完成时限仍未销号的问题（红灯）2条，涉及办公室。" in d.text for d in leaders)
+    assert all("（红灯）<b>2</b>条，涉及办公室。" in d.html for d in leaders)

@@ -276,6 +276,9 @@ def _leaders_context(summary: dict) -> dict:
             "gap_count": counts.get("gaps", len(gaps)),
             "severe_count": counts.get("severe_gaps", sum(g.get("severity") == "严重" for g in gaps)),
             "returned": returned, "unsubmitted": unsubmitted,
+            # §14: the red items (完成时限 passed, not signed off) and whose they are
+            "red_count": sum(g.get("light") == "红" for g in gaps),
+            "red_departments": list(dict.fromkeys(g.get("department", "") for g in gaps if g.get("light") == "红")),
             "attachment_names": [SUMMARY_DOCX, GAPLIST_XLSX]}
 
 
