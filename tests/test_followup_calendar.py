@@ -153,3 +153,40 @@ def test_remind_from_the_command_line_then_status_and_the_next_run_list_it(world
     assert [(r["kind"], r["department"], r["step"], r["due_on"], r["state"], r["to"]) for r in reminders] == [
         ("提醒", "机关党委", "3", "2026-12-17", "sent", [PARTY]),
         ("提醒", "登记注册科", "3", "2026-12-17", "sent", [REGISTRY])]
+
+
+def test_the_escalation_notice_is_attached_and_says_what_is_overdue(world):
+    import io
+
+    import docx
+
+    rules, out = world["rules"], world["output"]
+    with smtp_server() as (server, port):
+        remind(rules, out, day(25), send=True, env=env_for(port), clock=lambda: dt.datetime(2026, 12, 25, 8))
+        got = by_address(server.received)
+    office = [m for m in got[OFFICE] if m["Subject"].startswith("【督办】")][0]
+    files = attachments(office)
+    assert list(files) == ["办公室_督办通知单.docx"]
+    paragraphs = [p.text for p in docx.Document(io.BytesIO(files["办公室_督办通知单.docx"].get_content())).paragraphs]
+    assert paragraphs[0] == "关于督促整改逾期问题的通知" and "办公室：" in paragraphs
+    assert "抄送：王主任（部门负责人）、局长（分管领导）。" in paragraphs and "特此通知。" in paragraphs
+    table = docx.Document(io.BytesIO(files["办公室_督办通知单.docx"].get_content())).tables[0]
+    row = [c.text for c in table.rows[1].cells]
+    assert row[3] == "2026年12月22日" and row[4] == "3" and "领导小组成员未按期调整" in row[2]
+    saved = out / "第一轮" / "督办" / "办公室_督办通知单.docx"
+    assert saved.is_file()
+    registry = [m for m in got[REGISTRY] if m["Subject"].startswith("【督办】")][0]
+    text = [p.text for p in docx.Document(io.BytesIO(
+        attachments(registry)["登记注册科_督办通知单.docx"].get_content())).paragraphs]
+    assert text[0] == "关于督促报送自评材料的通知" and any("已逾期3天" in t for t in text)
+
+
+def test_the_notice_numbers_its_pages_once(tmp_path):
+    import zipfile
+
+    from scorecard.reports.notice import notice_document
+
+    path = notice_document({"round": "第一轮", "title": "测评", "organization": "某局"}, "办公室", tmp_path / "n.docx",
+                           as_of=day(25), red_gaps=[], overdue_days=3, submit_by=day(20), new_deadline=day(30))
+    with zipfile.ZipFile(path) as z:
+        assert all(z.read(n).decode("utf-8").count(" PAGE ") == 1 for n in z.namelist() if n.startswith("word/footer"))

@@ -480,3 +480,13 @@ def test_an_unchanged_rerun_reports_from_the_summary_file(units_round, capsys):
     assert cli.main(args) == 0
     out = capsys.readouterr()
     assert "未重新处理" in out.out + out.err and "参评单位：12 个，参加测评 10 个，合格 7 个" in out.out + out.err
+
+
+def test_each_units_document_numbers_its_pages_once(units_round):
+    """The footer holds one page number (— 1 —), not two."""
+    import zipfile
+
+    for path in [units_round["round_dir"] / "测评结果汇总.docx", *(units_round["round_dir"] / "单位反馈").glob("*.docx")]:
+        with zipfile.ZipFile(path) as z:
+            for name in (n for n in z.namelist() if n.startswith("word/footer")):
+                assert z.read(name).decode("utf-8").count(" PAGE ") == 1, (path.name, name)
