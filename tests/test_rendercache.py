@@ -20,7 +20,8 @@ WHOLE = (SUMMARY_TEMPLATE, GAPLIST_TEMPLATE, GAPLIST_XLSX)     # made from the w
 
 # The office's two workbooks are always written afresh: an edit that was ignored must not survive
 # in them (CONTRACT §11), so the render cache never reuses them.
-OFFICE_EDITED = {"核定表.xlsx", "问题清单.xlsx"}
+OFFICE_EDITED = {"核定表.xlsx", "问题清单.xlsx",
+                 "责任人清单.xlsx"}     # §14: each person's list, written from the whole summary every run
 
 def clock():
     return dt.datetime(2026, 12, 31, 18, 0)

@@ -29,6 +29,7 @@ from ..base.fsutil import file_sha256, staged_directory
 from .ledger import Ledger
 from ..intake.listing import Refused, shown
 from ..scoring.lights import with_lights
+from ..office.owners import OWNER_FILE, write_owner_list
 from ..office.apply import OFFICE, REVIEW_FILE, apply_office, is_office_workbook, load_office, office_checked
 from ..office.write import write_review_xlsx
 from ..base.pools import MAX_WORKERS, Pool, parallel_from
@@ -127,6 +128,7 @@ def process(rules: Rules, input_dir: Path, output_dir: Path, hashes: dict[Path, 
                                      alongside=lambda: write_review_xlsx(summary, stage / REVIEW_FILE,
                                                                          office.review_rows(), now=now,
                                                                          refused=office.refused))
+            write_owner_list(summary, stage / OWNER_FILE)                       # §14 责任人清单
         with _timed(timings, "dashboard"):
             write_round(summary, stage, output_dir, templates_dir)                      # §15 看板
     started = now.isoformat(timespec="microseconds")
