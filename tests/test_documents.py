@@ -367,7 +367,9 @@ def test_gap_list_prints_the_gap_columns_and_keeps_the_rest_on_screen(run):
     wb = openpyxl.load_workbook(run / "问题清单.xlsx")
     ws = wb["问题清单"]
     titles = [c.value for c in ws[1]]
-    assert ws.print_area.endswith(f"${openpyxl.utils.get_column_letter(titles.index('完成时限') + 1)}${ws.max_row}")
+    # the gap and both dates (the first deadline and its extension) print; the office's own columns stay on screen
+    assert titles.index("延期至") == titles.index("完成时限") + 1
+    assert ws.print_area.endswith(f"${openpyxl.utils.get_column_letter(titles.index('延期至') + 1)}${ws.max_row}")
     assert "整改状态" in titles and not any(ws.column_dimensions[x].hidden for x in ws.column_dimensions)
     assert "&P" in wb["统计"].oddFooter.center.text
 

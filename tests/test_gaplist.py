@@ -36,7 +36,8 @@ def records(ws) -> list[dict]:
 def test_one_row_per_gap_in_order(workbook, summary):
     ws = workbook[GAP_SHEET]
     assert header(ws) == ["序号", "类型", "程度", "预警", "部门", "指标编号", "测评指标", "存在问题", "整改措施", "责任人",
-                          "完成时限", "完成情况", "状态", "说明", "问题编号", "整改状态", "整改情况", "销号日期", "核验人"]
+                          "完成时限", "延期至", "完成情况", "状态", "说明", "问题编号", "整改状态", "整改情况", "销号日期", "核验人",
+                          "延期理由"]
     rows = records(ws)
     assert len(rows) == len(summary["gaps"])
     assert [r["序号"] for r in rows] == list(range(1, len(rows) + 1))
@@ -65,7 +66,7 @@ def test_hostile_and_control_characters(workbook):
 def test_frozen_header_filter_and_widths(workbook):
     ws = workbook[GAP_SHEET]
     assert ws.freeze_panes == "A2"
-    assert ws.auto_filter.ref == f"A1:S{ws.max_row}"
+    assert ws.auto_filter.ref == f"A1:U{ws.max_row}"
     titles = header(ws)
     letter = {t: openpyxl.utils.get_column_letter(i) for i, t in enumerate(titles, 1)}
     assert ws.column_dimensions[letter["存在问题"]].width >= 30        # long Chinese text: wide and wrapped
@@ -131,13 +132,14 @@ def test_tracking_columns_keys_and_protection(workbook, summary):
     assert ws.protection.sheet and not ws.protection.autoFilter and not ws.protection.sort
     for r in range(2, ws.max_row + 1):
         assert ws.cell(r, col["问题编号"]).protection.locked and ws.cell(r, col["存在问题"]).protection.locked
-        for title in ("整改状态", "整改情况", "销号日期", "核验人"):
+        for title in ("整改状态", "整改情况", "销号日期", "核验人", "延期至", "延期理由"):
             assert not ws.cell(r, col[title]).protection.locked, (r, title)
     letter = openpyxl.utils.get_column_letter
     by_type = {dv.type: dv for dv in ws.data_validations.dataValidation}
     assert by_type["list"].formula1 == '"未整改,整改中,待核验,已销号"' and by_type["list"].errorStyle == "stop"
     assert str(by_type["list"].sqref) == f"{letter(col['整改状态'])}2:{letter(col['整改状态'])}{ws.max_row}"
-    assert str(by_type["date"].sqref) == f"{letter(col['销号日期'])}2:{letter(col['销号日期'])}{ws.max_row}"
+    dated = {str(r) for dv in ws.data_validations.dataValidation if dv.type == "date" for r in dv.sqref.ranges}
+    assert dated == {f"{letter(col[t])}2:{letter(col[t])}{ws.max_row}" for t in ("销号日期", "延期至")}
 
 
 def test_tracking_values_written_and_remembered_in_meta(tmp_path, summary):
@@ -154,7 +156,7 @@ def test_tracking_values_written_and_remembered_in_meta(tmp_path, summary):
     assert meta.sheet_state == "veryHidden"
     values = json.loads("".join(str(r[1]) for r in meta.iter_rows(values_only=True) if r[0] == "values"))
     assert values[tracked["gaps"][0]["key"]] == {"status": "已销号", "note": "已整改", "closed_on": "2027-01-08",
-                                                 "verifier": "赵验"}
+                                                 "verifier": "赵验", "extended_to": "", "extension_reason": ""}
     assert set(values) == {g["key"] for g in tracked["gaps"] + tracked["closed_gaps"]}
 
 

@@ -573,7 +573,8 @@ def test_every_office_rule_id_is_produced_by_a_test():
     produced = {"review.not_number", "review.out_of_range", "review.reason_missing", "review.date_invalid",
                 "review.unknown_row", "tracking.status_invalid", "tracking.close_incomplete",
                 "tracking.date_invalid", "tracking.unknown_gap", "tracking.closed_but_open",
-                "review.duplicate_row"}                 # tests/test_office_duplicates.py
+                "review.duplicate_row",                 # tests/test_office_duplicates.py
+                "tracking.extension_invalid"}           # tests/test_followup_extensions.py
     assert OFFICE_RULES == produced
     severity = {rule: CATALOGUE[rule][0] for rule in OFFICE_RULES}
     assert {r for r, s in severity.items() if s == "warning"} == {

@@ -49,8 +49,10 @@ def test_summary_json_has_exactly_the_record_fields(small_rules, save):
     assert list(data["unit"]) == result.field_names(result.Unit)
     assert list(data["departments"][0]) == result.field_names(result.DepartmentResult)
     gap = data["gaps"][0]
-    assert "state" not in gap and "departments" not in gap          # optional, no previous round, no veto
-    assert list(gap) == [n for n in result.field_names(result.Gap) if n not in ("state", "departments", "light")]
+    # optional: no previous round, no veto, no lights yet, no extension (§14)
+    assert "state" not in gap and "departments" not in gap and "deadline_original" not in gap
+    assert list(gap) == [n for n in result.field_names(result.Gap)
+                         if n not in ("state", "departments", "light", "deadline_original")]
     # §14: the lights come after the office's pass (scoring/lights.py), on every open gap
     from scorecard.scoring.lights import with_lights
     lit = json.loads(json.dumps(with_lights(summary, small_rules.schedule, dt.date(2026, 12, 31)).to_dict(),

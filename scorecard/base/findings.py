@@ -87,6 +87,7 @@ CATALOGUE: dict[str, tuple[str, str]] = {
     "tracking.status_invalid": (ERROR, "整改状态“{value}”无效。请从下拉列表中选择：未整改、整改中、待核验、已销号；该单元格未采用，仍按此前记录。"),
     "tracking.close_incomplete": (ERROR, "问题“{key}”标为“已销号”，但未填写{missing}。销号须同时填写销号日期和核验人；本次销号未采用，仍按此前记录。"),
     "tracking.date_invalid": (ERROR, "销号日期“{value}”不是有效日期。请按“2026-12-31”的格式填写；该单元格未采用，仍按此前记录。"),
+    "tracking.extension_invalid": (ERROR, "问题“{key}”的延期未采用：{reason}。延期须在“延期至”填写晚于原完成时限的日期（如“2027-01-31”），并在“延期理由”写明理由；仍按此前的完成时限计算逾期和预警。"),
     "tracking.unknown_gap": (WARNING, "问题编号“{value}”不是本轮或以往轮次的问题，本行已忽略。请不要修改“问题编号”列。"),
     "tracking.closed_but_open": (WARNING, "问题“{key}”已标为“已销号”（销号日期{closed_on}，核验人{verifier}），但本轮数据仍显示该问题存在。请核实整改情况，必要时改回“整改中”。"),
     # Data workbooks and computed indicators (CONTRACT.md §12). Row errors skip the row, never the file.

@@ -26,11 +26,12 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from . import store
+from .extensions import extend_row, extension_problem, is_iso
 from ..scoring.analysis import analyse
 from ..base.findings import FileProblem, Finding, finding
 from .gaplist import tracking_cell
-from .read import (CLOSED, FIELDS, GAP_FILE, GAP_SHEET, NOT_STARTED, REVIEW, REVIEW_FILE, TRACKING_STATES,
-                   Edit, OfficeCopy, Row, changed_cells, is_office_workbook, read_copies, review_key)
+from .read import (CLOSED, GAP_FILE, GAP_SHEET, NOT_STARTED, REVIEW, REVIEW_FILE, TRACKING_STATES,
+                   Edit, OfficeCopy, Row, changed_cells, is_office_workbook, read_copies, required_fields, review_key)
 from .store import Review, Tracking, edit_history, gap_key
 from ..scoring.result import (FindingRecord, ReviewResult, Summary, TrackingResult,
                               rectification)
@@ -84,6 +85,17 @@ class OfficeState:
             return self.previous_tracking[key]
         return Tracking()
 
+    def extensions(self) -> dict[str, str]:
+        """gap key -> 延期至 (ISO date) of every extension standing this run (§14), for scoring:
+        recorded this round, or carried from last round's gap while it persists."""
+        keys = set(self.tracking) | (self.previous_keys & set(self.previous_tracking))
+        out = {}
+        for key in keys:
+            to = self.effective(key).extended_to
+            if to and is_iso(to):
+                out[key] = to
+        return out
+
     def findings_of(self, file: str) -> list[Finding]:
         return [f for f in self.findings if f.file == file]
 
@@ -120,7 +132,8 @@ def load_office(rules: Rules, round_name: str, round_dir: Path, office_files: di
                 if k not in prev and isinstance(g.get("tracking"), dict):
                     t = g["tracking"]
                     prev[k] = Tracking(t.get("status") or NOT_STARTED, t.get("note", ""), t.get("closed_on", ""),
-                                       t.get("verifier", ""))
+                                       t.get("verifier", ""), extended_to=t.get("extended_to") or "",
+                                       extension_reason=t.get("extension_reason") or "")
             state.previous_tracking = prev
     sources = [(Path(round_dir) / REVIEW_FILE, (Path(round_dir) / REVIEW_FILE).as_posix()),
                (Path(round_dir) / GAP_FILE, state.round_file)]
@@ -138,7 +151,7 @@ def load_office(rules: Rules, round_name: str, round_dir: Path, office_files: di
         for copy in found:
             # One of our copies that lost an editable column: the office should know. A sheet of its
             # own making may hold only some columns, and a gap list from before §11 none: not a problem.
-            if copy.written is not None and copy.missing and len(copy.missing) < len(FIELDS[copy.kind]):
+            if copy.written is not None and copy.missing and len(copy.missing) < len(required_fields(copy.kind)):
                 for title in copy.missing:
                     state.findings.append(finding("header.missing", sheet=copy.sheet, cell=f"A{copy.header_row}",
                                                   file=label, column=title, what="列"))
@@ -175,10 +188,17 @@ def load_office(rules: Rules, round_name: str, round_dir: Path, office_files: di
         if conflicting:         # neither score is taken: the previous value stands (a review.* error)
             edits = [e for e in edits if not (e.copy is copy and e.key in conflicting)]
     edits.sort(key=lambda e: e.sort_key)
+    # Tracking edits of a gap already known are judged now, so that an extension (§14 延期) counts in
+    # this run's scoring (逾期) as a 核定得分 does; an edit of a gap not seen before waits for this
+    # run's gaps (apply_office), where it is judged or found unknown.
+    known = state.earlier_keys | set(state.tracking) | set(state.previous_tracking) | state.previous_keys
+    recorded = now.isoformat(timespec="seconds")
     with closing(store.connect(state.ledger_path)) as conn, conn:
         for edit in edits:
             if edit.kind == REVIEW:
                 _apply_review(conn, rules, state, edit)
+            elif edit.key in known:
+                _apply_tracking(conn, state, edit, known, recorded)
             else:
                 state.pending.append(edit)
     return state
@@ -254,7 +274,7 @@ def _apply_review(conn, rules: Rules, state: OfficeState, edit: Edit) -> None:
             problems.append(finding("review.out_of_range", cell=cells["score"], value=fmt_number(number),
                                     code=code, max=fmt_number(ind.max), **where))
         score = number
-    if "date" in edit.changes and edit.changes["date"] and not _is_iso(edit.changes["date"]):
+    if "date" in edit.changes and edit.changes["date"] and not is_iso(edit.changes["date"]):
         problems.append(finding("review.date_invalid", cell=cells["date"], value=raw.get("date"), **where))
     reason = edit.changes.get("reason", current.reason)
     self_score = state.self_scores.get(edit.key, 0.0)
@@ -283,14 +303,6 @@ def _apply_review(conn, rules: Rules, state: OfficeState, edit: Edit) -> None:
     state.reviews[edit.key] = new
 
 
-def _is_iso(text: str) -> bool:
-    try:
-        dt.date.fromisoformat(text)
-    except ValueError:
-        return False
-    return True
-
-
 # --- step 2: after scoring -------------------------------------------------------------------
 
 def apply_office(summary: Summary, state: OfficeState) -> Summary:
@@ -313,7 +325,8 @@ def apply_office(summary: Summary, state: OfficeState) -> Summary:
                 state.tracking[gap.key] = tracking
             if tracking.status == CLOSED:
                 state.findings.append(_closed_but_open(state, gap.key, tracking, tracking_cell(no, with_state)))
-    gaps = tuple(replace(g, tracking=_result(state.effective(g.key))) for g in gaps)
+        history = store.extension_history(conn, state.round, [g.key for g in gaps])   # kept when cleared too
+    gaps = tuple(replace(g, tracking=_result(state.effective(g.key), history, g.key)) for g in gaps)
     closed = summary.closed_gaps
     if closed is not None:
         closed = tuple(replace(g, tracking=_closed_tracking(state, g)) for g in closed)
@@ -328,8 +341,10 @@ def apply_office(summary: Summary, state: OfficeState) -> Summary:
     return replace(done, analysis=analyse(done.to_dict())) if summary.analysis is not None else done
 
 
-def _result(t: Tracking) -> TrackingResult:
-    return TrackingResult(t.status, t.note, t.closed_on, t.verifier)
+def _result(t: Tracking, history: dict[str, list[dict]] | None = None, key: str = "") -> TrackingResult:
+    extensions = tuple((history or {}).get(key, ())) or None
+    return TrackingResult(t.status, t.note, t.closed_on, t.verifier, t.extended_to or None,
+                          t.extension_reason or None, extensions)
 
 
 def _closed_tracking(state: OfficeState, gap) -> TrackingResult:
@@ -379,11 +394,17 @@ def _apply_tracking(conn, state: OfficeState, edit: Edit, known: set[str], recor
         problems.append(finding("tracking.status_invalid", cell=cells["status"], value=raw.get("status"), **where))
         refused_fields.append("status")
         del accepted["status"]
-    if accepted.get("closed_on") and not _is_iso(accepted["closed_on"]):
+    if accepted.get("closed_on") and not is_iso(accepted["closed_on"]):
         problems.append(finding("tracking.date_invalid", cell=cells["closed_on"], value=raw.get("closed_on"),
                                 **where))
         refused_fields.append("closed_on")
         del accepted["closed_on"]
+    extension = extension_problem(current, accepted, edit)
+    if extension is not None:
+        problems.append(extension)
+        for name in ("extended_to", "extension_reason"):
+            if accepted.pop(name, None) is not None:
+                refused_fields.append(name)
     merged = {**current.display(), **accepted}
     if merged["status"] == CLOSED and not (merged["closed_on"] and merged["verifier"]):
         missing = "、".join(t for name, t in (("closed_on", "销号日期"), ("verifier", "核验人")) if not merged[name])
@@ -409,6 +430,8 @@ def _apply_tracking(conn, state: OfficeState, edit: Edit, known: set[str], recor
     store.save_tracking(conn, state.round, key, new)
     store.log_edits(conn, state.round, edit, old, applied, recorded)
     state.tracking[key] = new
+    if {"extended_to", "extension_reason"} & set(applied):
+        extend_row(conn, state, key, new, known)
 
 
 def _closed_but_open(state: OfficeState, key: str, tracking: Tracking, cell: str) -> Finding:

@@ -40,10 +40,10 @@ THIN = Side(style="thin", color="A6A6A6")
 BORDER = Border(left=THIN, right=THIN, top=THIN, bottom=THIN)
 FONT = "宋体"
 MAX_WIDTH = {"存在问题": 34, "整改措施": 32, "说明": 44, "测评指标": 22, "部门": 16, "问题编号": 26, "整改情况": 30}
-# What a reader of the printed list needs: the gap itself, 序号 to 完成时限 (the first columns); the
-# rest (完成情况, 说明, 问题编号, the tracking columns) stays on screen for the office.
-PRINTED_TO = "完成时限"
-MIN_WIDTH = {"整改状态": 10, "整改情况": 24, "销号日期": 12, "核验人": 10}
+# What a reader of the printed list needs: the gap itself, 序号 to 完成时限 and its 延期至 (the first
+# columns); the rest (完成情况, 说明, 问题编号, the tracking columns) stays on screen for the office.
+PRINTED_TO = "延期至"
+MIN_WIDTH = {"整改状态": 10, "整改情况": 24, "销号日期": 12, "核验人": 10, "延期至": 11, "延期理由": 24}
 INPUT_FILL = PatternFill("solid", fgColor="FFFFFF")
 REFUSED_FILL = PatternFill("solid", fgColor="FFC7CE")     # a typed value that was not taken (§11)
 # §14 traffic lights: the 预警 cell in the light's colour (strong enough to tell apart when printed grey)
@@ -56,18 +56,24 @@ COLUMNS = [
     ("序号", None), ("类型", "kind"), ("程度", "severity"), ("预警", "light"), ("部门", "department"),
     ("指标编号", "indicator"),
     ("测评指标", "indicator_name"), ("存在问题", "problem"), ("整改措施", "measure"), ("责任人", "owner"),
-    ("完成时限", "deadline"), ("完成情况", "status"), ("状态", "state"), ("说明", "note"),
-    ("问题编号", "key"),
+    ("完成时限", "deadline"), ("延期至", "tracking.extended_to"), ("完成情况", "status"), ("状态", "state"),
+    ("说明", "note"), ("问题编号", "key"),
     ("整改状态", "tracking.status"), ("整改情况", "tracking.note"), ("销号日期", "tracking.closed_on"),
-    ("核验人", "tracking.verifier"),
+    ("核验人", "tracking.verifier"), ("延期理由", "tracking.extension_reason"),
 ]
-TRACKING_TITLES = ("整改状态", "整改情况", "销号日期", "核验人")
-TRACKING_NAMES = ("status", "note", "closed_on", "verifier")          # the fields of those columns
+TRACKING_TITLES = ("整改状态", "整改情况", "销号日期", "核验人", "延期至", "延期理由")
+TRACKING_NAMES = ("status", "note", "closed_on", "verifier", "extended_to", "extension_reason")   # their fields
+EXTENSION_KEYS = ("tracking.extended_to", "tracking.extension_reason")   # §14: only on open gaps
+DATE_TITLES = ("销号日期", "延期至")
 
 
 def _value(gap: dict, key: str):
     if key == "key":
         return key_of(gap)
+    if key == "deadline":               # §14: the 完成时限 first set; an extension is in 延期至
+        return gap.get("deadline_original") or gap.get("deadline")
+    if key == "tracking.extended_to" and gap.get("deadline_original"):
+        return gap.get("deadline")      # the row's standing extension, whichever of its gaps it was typed on
     if key.startswith("tracking."):
         tracking = gap.get("tracking") or {}
         name = key.split(".", 1)[1]
@@ -182,8 +188,10 @@ def _gap_sheet(ws, gaps: list[dict], titles: list[str], with_state: bool, empty:
         typed = refused.get(key_of(gap))
         if not typed:
             continue
-        columns = [titles.index(TRACKING_TITLES[TRACKING_NAMES.index(name)]) for name in typed["values"]]
-        for c, value in zip(columns, typed["values"].values()):
+        shown = {name: value for name, value in typed["values"].items()
+                 if TRACKING_TITLES[TRACKING_NAMES.index(name)] in titles}
+        columns = [titles.index(TRACKING_TITLES[TRACKING_NAMES.index(name)]) for name in shown]
+        for c, value in zip(columns, shown.values()):
             day = value.date() if isinstance(value, dt.datetime) else value
             rows[n][c] = day.isoformat() if isinstance(day, dt.date) else _text(value)
             marked.add((n + 2, c + 1))
@@ -191,15 +199,18 @@ def _gap_sheet(ws, gaps: list[dict], titles: list[str], with_state: bool, empty:
             comments[(n + 2, min(columns) + 1)] = typed["note"]
     _header(ws, titles)
     severity_col = titles.index("程度")
-    editable = {titles.index(t) + 1 for t in TRACKING_TITLES}
-    date_col = titles.index("销号日期") + 1
+    editable = {titles.index(t) + 1 for t in TRACKING_TITLES if t in titles}
+    date_cols = {titles.index(t) + 1 for t in DATE_TITLES if t in titles}
     if not rows and empty:
         ws.cell(row=2, column=1, value=empty).font = Font(name=FONT)
     last = max(2, len(rows) + 1)
-    col = {t: get_column_letter(titles.index(t) + 1) for t in TRACKING_TITLES}
+    col = {t: get_column_letter(titles.index(t) + 1) for t in TRACKING_TITLES if t in titles}
     stop_list(ws, f"{col['整改状态']}2:{col['整改状态']}{last}", '"' + ",".join(TRACKING_STATES) + '"', "整改状态",
               "请从下拉列表中选择：" + "、".join(TRACKING_STATES) + "。", prompt="销号时须同时填写销号日期和核验人")
     stop_date(ws, f"{col['销号日期']}2:{col['销号日期']}{last}", "销号日期", "请按 2026-12-31 的格式填写日期。")
+    if "延期至" in col:
+        stop_date(ws, f"{col['延期至']}2:{col['延期至']}{last}", "延期至",
+                  "请按 2027-01-31 的格式填写延期后的完成时限（须晚于原完成时限），并填写延期理由。")
     ws.freeze_panes = "A2"
     ws.auto_filter.ref = f"A1:{get_column_letter(len(titles))}{last}"
     _widths(ws, titles, rows)
@@ -228,10 +239,10 @@ def _gap_sheet(ws, gaps: list[dict], titles: list[str], with_state: bool, empty:
             for r, row in enumerate(rows, 2):
                 severity = row[severity_col]
                 cells = [_cell_value(v) for v in row]
-                yield height(cells), [(v, red[(c, c == date_col or isinstance(v, dt.date), quoted(v))]
+                yield height(cells), [(v, red[(c, c in date_cols or isinstance(v, dt.date), quoted(v))]
                                        if (r, c) in marked else
                                        lights[(v, False)] if c == light_col and v in LIGHT_FILL else
-                                       styles[(c, severity, c == date_col or isinstance(v, dt.date), quoted(v))])
+                                       styles[(c, severity, c in date_cols or isinstance(v, dt.date), quoted(v))])
                                       for c, v in enumerate(cells, 1)]
 
         body.rows = body_rows()
@@ -239,7 +250,7 @@ def _gap_sheet(ws, gaps: list[dict], titles: list[str], with_state: bool, empty:
         fit_row_heights(ws)
     ws.row_dimensions[1].height = 22
     print_a4(ws, 1, landscape=True, **OFFICE_PRINT)
-    print_columns(ws, titles.index(PRINTED_TO) + 1, last)
+    print_columns(ws, titles.index(PRINTED_TO if PRINTED_TO in titles else "完成时限") + 1, last)
     ws.oddHeader.center.text = heading
     ws.oddFooter.center.text = "第 &P 页，共 &N 页"
     protect(ws)
@@ -292,7 +303,8 @@ def write_gap_xlsx(summary: dict, path: Path, *, copy_id: str | None = None, ref
     if closed:
         # Last round's gaps that are gone: where the office signs them off (已销号, 销号日期, 核验人).
         cs = wb.create_sheet(CLOSED_SHEET)
-        bodies.append(_gap_sheet(cs, closed, [t for t, key in COLUMNS if key not in ("state", "light")], False, "",
+        bodies.append(_gap_sheet(cs, closed, [t for t, key in COLUMNS if key not in ("state", "light", *EXTENSION_KEYS)],
+                                 False, "",
                                  f"{_text(summary.get('title'))} 上轮问题本轮已消除（{_text(summary.get('round'))}）",
                                  refused))
     st = wb.create_sheet(STATS_SHEET)

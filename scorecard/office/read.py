@@ -36,13 +36,18 @@ TRACKING_STATES = (NOT_STARTED, IN_PROGRESS, TO_VERIFY, CLOSED)
 
 # Editable columns: title -> field. Locked columns are only read to find the row.
 REVIEW_FIELDS = {"核定得分": "score", "核定说明": "reason", "核定人": "reviewer", "核定日期": "date"}
-TRACKING_FIELDS = {"整改状态": "status", "整改情况": "note", "销号日期": "closed_on", "核验人": "verifier"}
+TRACKING_FIELDS = {"整改状态": "status", "整改情况": "note", "销号日期": "closed_on", "核验人": "verifier",
+                   "延期至": "extended_to", "延期理由": "extension_reason"}                  # §14 延期
+# Columns added after copies were already in use (§14): a copy without them is not missing anything.
+LATER_TITLES = {"延期至", "延期理由"}
 FIELDS = {REVIEW: REVIEW_FIELDS, TRACKING: TRACKING_FIELDS}
 SHEETS = {REVIEW: REVIEW_SHEET, TRACKING: GAP_SHEET}                 # what makes a file an office file
 READ_SHEETS = {REVIEW: (REVIEW_SHEET,), TRACKING: (GAP_SHEET, CLOSED_SHEET)}   # what is read from it
 KEY_TITLES = {REVIEW: ("部门", "指标编号"), TRACKING: ("问题编号",)}
+# Locked columns read for what the office saw beside its edit: a 延期至 must be after the 完成时限.
+CONTEXT_TITLES = {REVIEW: (), TRACKING: ("完成时限",)}
 NUMBER_FIELDS = {"score"}
-DATE_FIELDS = {"date", "closed_on"}
+DATE_FIELDS = {"date", "closed_on", "extended_to"}
 HEADER_SEARCH_ROWS = 10
 META_CHUNK = 30000               # characters per _meta cell (Excel's limit is 32767)
 _SHEET_NAME = re.compile(r'<(?:\w+:)?sheet\s[^>]*?\bname="([^"]*)"')
@@ -71,6 +76,11 @@ def norm(fieldname: str, value, epoch=None) -> str:
     return text
 
 
+def required_fields(kind: str) -> list[str]:
+    """The editable titles every copy of ours has had since it was first written."""
+    return [t for t in FIELDS[kind] if t not in LATER_TITLES]
+
+
 def fmt_canonical(number: float) -> str:
     number = round(float(number), 10)
     return str(int(number)) if number.is_integer() else repr(number)
@@ -90,6 +100,7 @@ class Row:
     raw: dict[str, object]                        # field -> value as typed
     cells: dict[str, str]                         # field -> A1 cell
     key_cells: dict[str, str] = field(default_factory=dict)
+    context: dict[str, object] = field(default_factory=dict)   # CONTEXT_TITLES title -> value as typed
 
 
 @dataclass
@@ -202,7 +213,7 @@ def read_copies(path: Path, label: str, limits: Limits) -> list[OfficeCopy]:
 
 def _read_sheet(ws, kind: str, epoch) -> OfficeCopy:
     fields = FIELDS[kind]
-    wanted = {title_key(t): t for t in (*KEY_TITLES[kind], *fields)}
+    wanted = {title_key(t): t for t in (*KEY_TITLES[kind], *CONTEXT_TITLES[kind], *fields)}
     header_row, columns = None, {}
     for r, row in enumerate(ws.iter_rows(min_row=1, max_row=HEADER_SEARCH_ROWS, values_only=True), 1):
         found = {}
@@ -217,7 +228,7 @@ def _read_sheet(ws, kind: str, epoch) -> OfficeCopy:
     if header_row is None:
         copy.missing = list(KEY_TITLES[kind])
         return copy
-    copy.missing = [t for t in fields if t not in columns]
+    copy.missing = [t for t in fields if t not in columns and t not in LATER_TITLES]
     copy.header_row = header_row
     for r, row in enumerate(ws.iter_rows(min_row=header_row + 1, values_only=True), header_row + 1):
         keys = {t: clean_text(row[columns[t] - 1]) if columns[t] - 1 < len(row) else "" for t in KEY_TITLES[kind]}
@@ -233,7 +244,9 @@ def _read_sheet(ws, kind: str, epoch) -> OfficeCopy:
             values[name] = norm(name, value, epoch)
             cells[name] = f"{openpyxl.utils.get_column_letter(col)}{r}"
         key_cells = {t: f"{openpyxl.utils.get_column_letter(columns[t])}{r}" for t in KEY_TITLES[kind]}
-        copy.rows.append(Row(number=r, keys=keys, values=values, raw=raw, cells=cells, key_cells=key_cells))
+        context = {t: row[columns[t] - 1] for t in CONTEXT_TITLES[kind] if t in columns and columns[t] - 1 < len(row)}
+        copy.rows.append(Row(number=r, keys=keys, values=values, raw=raw, cells=cells, key_cells=key_cells,
+                             context=context))
     return copy
 
 

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..base.ledgerfile import wait_seconds
-from ..scoring.result import key_of as gap_key
+from ..scoring.result import key_of as gap_key, split_key
 from .read import NOT_STARTED, REVIEW, Edit, fmt_canonical, review_key
 
 SCHEMA = """
@@ -44,6 +44,8 @@ CREATE TABLE IF NOT EXISTS office_tracking (
     stamp       REAL NOT NULL,
     file        TEXT NOT NULL,
     recorded    TEXT NOT NULL,
+    extended_to TEXT NOT NULL DEFAULT '',
+    extension_reason TEXT NOT NULL DEFAULT '',
     PRIMARY KEY (round, key)
 );
 CREATE TABLE IF NOT EXISTS office_edits (
@@ -61,6 +63,8 @@ CREATE TABLE IF NOT EXISTS office_edits (
     recorded    TEXT NOT NULL
 );
 """
+# Columns added to office_tracking after ledgers were in use (§14 延期): added to an older ledger.
+LATER_COLUMNS = {"office_tracking": ("extended_to", "extension_reason")}
 # --- the ledger ------------------------------------------------------------------------------
 
 @dataclass(frozen=True)
@@ -87,9 +91,12 @@ class Tracking:
     file: str = ""
     recorded: str = ""
     stamp: float = 0.0
+    extended_to: str = ""          # §14 延期至 (ISO date), accepted only with a reason, after the 完成时限
+    extension_reason: str = ""     # 延期理由
 
     def as_dict(self) -> dict:
-        return {"status": self.status, "note": self.note, "closed_on": self.closed_on, "verifier": self.verifier}
+        return {"status": self.status, "note": self.note, "closed_on": self.closed_on, "verifier": self.verifier,
+                "extended_to": self.extended_to, "extension_reason": self.extension_reason}
 
     def display(self) -> dict[str, str]:
         return self.as_dict()
@@ -99,6 +106,12 @@ def connect(path: Path) -> sqlite3.Connection:
     path.parent.mkdir(parents=True, exist_ok=True)
     conn = sqlite3.connect(path, timeout=wait_seconds())
     conn.executescript(SCHEMA)
+    for table, columns in LATER_COLUMNS.items():
+        have = {row[1] for row in conn.execute(f"PRAGMA table_info({table})")}
+        for column in columns:
+            if column not in have:
+                conn.execute(f"ALTER TABLE {table} ADD COLUMN {column} TEXT NOT NULL DEFAULT ''")
+    conn.commit()
     return conn
 
 
@@ -109,9 +122,9 @@ def load_reviews(conn, round_name: str) -> dict[tuple[str, str], Review]:
 
 
 def load_tracking(conn, round_name: str) -> dict[str, Tracking]:
-    rows = conn.execute("SELECT key, status, note, closed_on, verifier, file, recorded, stamp "
-                        "FROM office_tracking WHERE round = ?", (round_name,)).fetchall()
-    return {k: Tracking(s, n, c, v, f, rec, st) for k, s, n, c, v, f, rec, st in rows}
+    rows = conn.execute("SELECT key, status, note, closed_on, verifier, file, recorded, stamp, extended_to, "
+                        "extension_reason FROM office_tracking WHERE round = ?", (round_name,)).fetchall()
+    return {k: Tracking(s, n, c, v, f, rec, st, ext, why) for k, s, n, c, v, f, rec, st, ext, why in rows}
 
 
 def earlier_keys(conn) -> set[str]:
@@ -140,11 +153,14 @@ def save_review(conn, round_name: str, key: tuple[str, str], review: Review) -> 
 
 def save_tracking(conn, round_name: str, key: str, t: Tracking) -> None:
     conn.execute(
-        "INSERT INTO office_tracking (round, key, status, note, closed_on, verifier, stamp, file, recorded)"
-        " VALUES (?,?,?,?,?,?,?,?,?) ON CONFLICT(round, key) DO UPDATE SET status = excluded.status,"
+        "INSERT INTO office_tracking (round, key, status, note, closed_on, verifier, stamp, file, recorded,"
+        " extended_to, extension_reason)"
+        " VALUES (?,?,?,?,?,?,?,?,?,?,?) ON CONFLICT(round, key) DO UPDATE SET status = excluded.status,"
         " note = excluded.note, closed_on = excluded.closed_on, verifier = excluded.verifier,"
-        " stamp = excluded.stamp, file = excluded.file, recorded = excluded.recorded",
-        (round_name, key, t.status, t.note, t.closed_on, t.verifier, t.stamp, t.file, t.recorded))
+        " stamp = excluded.stamp, file = excluded.file, recorded = excluded.recorded,"
+        " extended_to = excluded.extended_to, extension_reason = excluded.extension_reason",
+        (round_name, key, t.status, t.note, t.closed_on, t.verifier, t.stamp, t.file, t.recorded, t.extended_to,
+         t.extension_reason))
 
 
 def log_edits(conn, round_name: str, edit: Edit, old: dict[str, str], applied: dict[str, str],
@@ -156,6 +172,29 @@ def log_edits(conn, round_name: str, edit: Edit, old: dict[str, str], applied: d
         " VALUES (?,?,?,?,?,?,?,?,?,?,?)",
         [(round_name, edit.kind, row, name, old.get(name, ""), value, edit.copy.file, edit.copy.sheet,
           edit.row.cells.get(name, ""), mtime, recorded) for name, value in applied.items()])
+
+
+def extension_history(conn, round_name: str, keys) -> dict[str, list[dict]]:
+    """gap key -> every accepted change of its row's 延期至 this round, oldest first:
+    {to, reason, file, recorded} (§14). The row is 部门 and 指标: an extension typed on the 逾期 gap
+    is the 低分 gap's history too. A cleared extension is a change to ""; the reason is the one
+    standing after that edit."""
+    rows = conn.execute(
+        "SELECT row, field, new, file, recorded FROM office_edits WHERE round = ? AND kind = 'tracking'"
+        " AND field IN ('extended_to', 'extension_reason') ORDER BY id", (round_name,)).fetchall()
+    by_row: dict[tuple, list[dict]] = {}
+    reason: dict[tuple, str] = {}
+    for row, field, new, file, recorded in rows:
+        where = split_key(row)[1:]
+        if field == "extension_reason":
+            reason[where] = new
+            history = by_row.get(where)
+            if history and (history[-1]["file"], history[-1]["recorded"]) == (file, recorded):
+                history[-1]["reason"] = new
+        else:
+            by_row.setdefault(where, []).append({"to": new, "reason": reason.get(where, ""), "file": file,
+                                                 "recorded": recorded})
+    return {key: by_row[split_key(key)[1:]] for key in keys if split_key(key)[1:] in by_row}
 
 
 def edit_history(ledger_path: Path, round_name: str | None = None) -> list[dict]:

@@ -107,7 +107,8 @@ def process(rules: Rules, input_dir: Path, output_dir: Path, hashes: dict[Path, 
         with _timed(timings, "score"):
             result = summarise(rules, placed, round_name=round_name, as_of=as_of, generated_at=now,
                                resubmit_by=resubmit_by, previous=previous,
-                               computation=computation, data_files=data_files, reviews=office.scores())
+                               computation=computation, data_files=data_files, reviews=office.scores(),
+                               extensions=office.extensions())
             result = apply_office(result, office)                               # §11
             result = with_lights(result, rules.schedule, as_of)                 # §14
             summary = result.to_dict()

@@ -222,7 +222,9 @@ class Shared:
             "department": s(gap.get("department")), "indicator": code, "indicator_name": name,
             "indicator_text": indicator_text, "problem": s(gap.get("problem")),
             "measure": shown("measure", s(gap.get("measure"))), "owner": shown("owner", s(gap.get("owner"))),
-            "deadline": shown("deadline", cn_date(deadline)), "defaulted": bool(defaults),
+            "deadline": shown("deadline", cn_date(deadline)) + (          # §14: an extension says so
+                f"\n（延期，原定{cn_date(gap['deadline_original'])}）" if gap.get("deadline_original") else ""),
+            "defaulted": bool(defaults),
             "deadline_passed": _passed(deadline, self.as_of), "status": s(gap.get("status")),
             "light": s(gap.get("light")), "light_color": LIGHT_COLORS.get(s(gap.get("light")), "FFFFFF"),   # §14
             "light_label": f"（{s(gap.get('light'))}灯）" if gap.get("light") else "",

@@ -18,9 +18,21 @@ from dataclasses import dataclass, field
 from typing import Any
 
 
+# The kinds of gap (CONTRACT §5) and their order in every list.
+LOW, OVERDUE, NO_EVIDENCE, NOT_SUBMITTED, RETURNED, VETO = "低分", "逾期", "佐证缺失", "未报送", "退回", "一票否决"
+KIND_ORDER = {VETO: 0, RETURNED: 1, NOT_SUBMITTED: 2, LOW: 3, OVERDUE: 4, NO_EVIDENCE: 5}
+
+
 def gap_key(kind: str, department: str, indicator: str | None) -> str:
     """A gap's identity across rounds (CONTRACT §11): 低分|办公室|1.1, 未报送|信用监管科|-."""
     return f"{kind}|{department}|{indicator or '-'}"
+
+
+def split_key(key: str) -> tuple[str, str, str | None]:
+    """(kind, department, indicator or None) of a gap key (gap_key's inverse)."""
+    kind, rest = key.split("|", 1)
+    department, indicator = rest.rsplit("|", 1)
+    return kind, department, None if indicator == "-" else indicator
 
 
 def key_of(gap: dict) -> str:
@@ -150,6 +162,9 @@ class TrackingResult:
     note: str = ""                  # 整改情况
     closed_on: str = ""             # 销号日期
     verifier: str = ""              # 核验人
+    extended_to: str | None = optional()          # §14 延期至, when an extension stands
+    extension_reason: str | None = optional()     # 延期理由
+    extensions: tuple[dict, ...] | None = optional()   # every change of 延期至, oldest first {to, reason, file, recorded}
 
 
 @dataclass(frozen=True, slots=True)
@@ -197,6 +212,7 @@ class Gap:
     state: str | None = optional()                        # 新增 | 持续, only when a previous round exists
     defaults: tuple[str, ...] = ()                        # measure/owner/deadline filled by default (gap_defaults)
     light: str | None = optional()                        # §14: 红 | 黄 | 绿 on an open gap (scoring/lights.py)
+    deadline_original: str | None = optional()            # §14: the first 完成时限, when an extension replaced it
 
 
 @dataclass(frozen=True, slots=True)

@@ -15,7 +15,8 @@ import pandas as pd
 
 from .analysis import analyse
 from .defaults import with_defaults
-from .result import gap_key
+from .extensions import with_extensions
+from .result import KIND_ORDER, LOW, NO_EVIDENCE, NOT_SUBMITTED, OVERDUE, RETURNED, VETO, gap_key
 from .result import (BelowTarget, BonusResult, ComputedResult, ComputedSpec, Counts, DepartmentResult, EntryResult,
                      FindingRecord, Gap, IndicatorResult, ItemResult, SubmissionResult, Summary,
                      Unit, VetoResult, rectification)
@@ -24,8 +25,6 @@ from ..base.text import chinese_date, fmt_number
 from ..intake.validation import ACCEPTED, REJECTED, SUPERSEDED, Checked
 
 SEVERE, NORMAL = "严重", "一般"
-LOW, OVERDUE, NO_EVIDENCE, NOT_SUBMITTED, RETURNED, VETO = "低分", "逾期", "佐证缺失", "未报送", "退回", "一票否决"
-KIND_ORDER = {VETO: 0, RETURNED: 1, NOT_SUBMITTED: 2, LOW: 3, OVERDUE: 4, NO_EVIDENCE: 5}
 # A department's standing this round (departments[].submission).
 SUB_ACCEPTED, SUB_RETURNED, SUB_MISSING = "accepted", "returned", "missing"
 FIRST_ERRORS = 3        # how many errors a 退回 gap's note quotes
@@ -67,11 +66,14 @@ def choose_latest(checked: Sequence[Checked]) -> list[Placed]:
 def summarise(rules: Rules, placed: Iterable[Placed], *, round_name: str, as_of: dt.date,
               generated_at: dt.datetime, resubmit_by: dt.date, previous: dict | None = None,
               computation=None, data_files: Sequence = (),
-              reviews: Mapping[tuple[str, str], float] | None = None) -> Summary:
+              reviews: Mapping[tuple[str, str], float] | None = None,
+              extensions: Mapping[str, str] | None = None) -> Summary:
     """The whole result. `previous` is the last round's summary.json (from the ledger), if any.
     `computation` (datasets.Computation) and `data_files` are the round's data workbooks (§12).
     `reviews`: the office's verified scores (核定得分) by (department, indicator); where one is
-    recorded it counts instead of the self-score (or computed score) in every figure (§11)."""
+    recorded it counts instead of the self-score (or computed score) in every figure (§11).
+    `extensions`: 延期至 (ISO date) by gap key, the office's extensions (§14): a gap's 完成时限 becomes
+    the later date (the first kept in deadline_original), for 逾期 and the lights."""
     placed = list(placed)
     chosen = {p.checked.department: p.checked for p in placed if p.status == ACCEPTED}
     standing = _standing(rules, placed, chosen)
@@ -99,6 +101,8 @@ def summarise(rules: Rules, placed: Iterable[Placed], *, round_name: str, as_of:
     gaps = _computed_problems(gaps, computation)
     gaps = with_defaults(gaps, {d.name: d.head for d in rules.departments}, as_of,
                          {(c.indicator, c.department) for c in computation.scores} if computation else set())
+    if extensions:
+        gaps = with_extensions(gaps, extensions, as_of)
     departments = _departments(rules, table, chosen, standing, gaps)
     previous_round = closed = None
     if previous is not None:
