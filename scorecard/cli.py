@@ -358,7 +358,8 @@ def cmd_remind(args) -> int:
         console.say("rules.yaml 中没有 schedule:（报送截止日期等），只督办超过完成时限的问题。")
     today = args.as_of or dt.date.today()
     try:
-        found, done = remind(rules, args.output, today, send=args.send, templates_dir=args.templates)
+        found, done = lifecycle.waiting(
+            lambda: remind(rules, args.output, today, send=args.send, templates_dir=args.templates), args.wait)
     except MailTemplateError as exc:
         console.error(f"{exc}。请修改 templates/mail/ 中的模板后重试。")
         return EXIT_CONFIG

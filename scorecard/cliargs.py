@@ -148,6 +148,7 @@ def _add_remind(sub) -> None:
                    help="folder of templates; mail/*.j2 there override the bundled e-mail wording")
     p.add_argument("--as-of", type=_date, help="the day to remind as of (default: today)")
     p.add_argument("--send", action="store_true", help="send what is queued (else it waits in the outbox)")
+    _add_run_wait(p)                                        # a run holding the lock at 09:00
 
 
 def _add_new_round(sub) -> None:

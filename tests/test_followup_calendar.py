@@ -190,3 +190,29 @@ def test_the_notice_numbers_its_pages_once(tmp_path):
                            as_of=day(25), red_gaps=[], overdue_days=3, submit_by=day(20), new_deadline=day(30))
     with zipfile.ZipFile(path) as z:
         assert all(z.read(n).decode("utf-8").count(" PAGE ") == 1 for n in z.namelist() if n.startswith("word/footer"))
+
+
+def test_remind_waits_for_a_run_holding_the_lock(world, tmp_path, monkeypatch):
+    """The 09:00 remind of the service meets a run still going: without --wait it exits 75 and sends
+    nothing; with --wait it waits for the run, then sends the day's steps once."""
+    import threading
+
+    from conftest import lock_held_elsewhere
+    from scorecard import cli
+
+    rules_file = tmp_path / "rules.yaml"
+    rules_file.write_text(RULES, encoding="utf-8")
+    out = world["output"]
+    args = ["remind", "--rules", str(rules_file), "--output", str(out), "--templates", str(tmp_path / "none"),
+            "--as-of", "2026-12-17", "--send"]
+    with smtp_server() as (server, port):
+        for key, value in env_for(port).items():
+            monkeypatch.setenv(key, value)
+        with lock_held_elsewhere(out) as release:
+            assert cli.main(args) == cli.EXIT_LOCKED
+            assert cli.main([*args, "--wait", "0.3"]) == cli.EXIT_LOCKED       # gave up
+            assert server.received == []
+            threading.Timer(0.8, release.set).start()
+            assert cli.main([*args, "--wait"]) == cli.EXIT_OK                  # waited, then sent
+        assert sorted(a for m in server.received for a in m.rcpt_tos) == sorted([PARTY, REGISTRY])
+        assert cli.main(args) == cli.EXIT_OK and len(server.received) == 2    # nothing twice

@@ -40,34 +40,58 @@ def timed_run(run, options: dict, *, wait: float | None, rules_path, progress=No
         if progress is not None:
             progress(stage, done, total)
     options = {**options, "progress": tick}
-    deadline = None if not wait else time.monotonic() + wait
-    waited = False
     log.info("开始运行：输入 %s，输出 %s，规则 %s，轮次 %s", options["input_dir"], options["output_dir"],
              rules_path, round_of(options))
+
+    def attempt():
+        started = time.monotonic()
+        try:
+            result = run(**options)
+        except LockHeld:                    # not a failure: waited for, or the operator is told
+            raise
+        except Exception as exc:            # logged (with its traceback) by main()
+            record_failure(options["output_dir"], exc, time.monotonic() - started, options)
+            raise
+        finally:
+            if progress is not None:
+                progress.close()
+        after_run(options["output_dir"], result, time.monotonic() - started)
+        return result
     try:
-        while True:
-            started = time.monotonic()
-            try:
-                result = run(**options)
-            except LockHeld:
-                if wait is None or (deadline is not None and time.monotonic() >= deadline) or stopper.stopped:
-                    raise
-                if not waited:
-                    console.say("另一个处理任务正在运行，等待其结束……")
-                    waited = True
-                if stopper.wait(WAIT_POLL):
-                    raise KeyboardInterrupt from None
-                continue
-            except Exception as exc:            # logged (with its traceback) by main()
-                record_failure(options["output_dir"], exc, time.monotonic() - started, options)
-                raise
-            finally:
-                if progress is not None:
-                    progress.close()
-            after_run(options["output_dir"], result, time.monotonic() - started)
-            return result
+        return _while_locked(attempt, wait, stopper)
     finally:
         stopper.restore()
+
+
+def waiting(fn, wait: float | None):
+    """fn() retried while another run holds the lock, as `run --wait` does, for the commands besides
+    run (remind)."""
+    from .watch import Stopper
+
+    stopper = Stopper()
+    stopper.install()
+    try:
+        return _while_locked(fn, wait, stopper)
+    finally:
+        stopper.restore()
+
+
+def _while_locked(attempt, wait: float | None, stopper):
+    """attempt() again every WAIT_POLL seconds while it meets a held lock: `wait` None not at all,
+    0 as long as it takes, else for at most that many seconds; a SIGTERM stops the waiting."""
+    deadline = None if not wait else time.monotonic() + wait
+    told = False
+    while True:
+        try:
+            return attempt()
+        except LockHeld:
+            if wait is None or (deadline is not None and time.monotonic() >= deadline) or stopper.stopped:
+                raise
+            if not told:
+                console.say("另一个处理任务正在运行，等待其结束……")
+                told = True
+            if stopper.wait(WAIT_POLL):
+                raise KeyboardInterrupt from None
 
 
 def after_run(output_dir: Path, result, seconds: float, report: bool = False) -> None:
