@@ -216,3 +216,38 @@ def test_remind_waits_for_a_run_holding_the_lock(world, tmp_path, monkeypatch):
             assert cli.main([*args, "--wait"]) == cli.EXIT_OK                  # waited, then sent
         assert sorted(a for m in server.received for a in m.rcpt_tos) == sorted([PARTY, REGISTRY])
         assert cli.main(args) == cli.EXIT_OK and len(server.received) == 2    # nothing twice
+
+
+def test_the_next_run_says_who_was_escalated_in_the_leaders_mail_and_the_next_steps(world):
+    """§14 item 6: once a 督办 copied to the head and the 分管领导 has gone, the summary's
+    followup.escalated names the department, and the leaders' mail and 汇总报告's 下一步工作 say so.
+    机关党委's late-workbook 督办 copies nobody (no head_email, no leader): not escalated."""
+    import json
+
+    from scorecard.mail import messages
+    from test_reports import paragraphs_text
+
+    rules, out = world["rules"], world["output"]
+    with smtp_server() as (server, port):
+        remind(rules, out, day(25), send=True, env=env_for(port), clock=lambda: dt.datetime(2026, 12, 25, 8))
+    done = run(rules, world["input"], out, as_of=day(25), clock=lambda: dt.datetime(2026, 12, 25, 9), workers=1)
+    summary = json.loads((done.round_dir / "summary.json").read_text(encoding="utf-8"))
+    assert summary["followup"]["escalated"] == ["办公室", "登记注册科"]
+    [leaders] = [d for d in messages.plan(rules, done.round_dir) if d.kind == "leaders"]
+    assert "已发督办通知并抄送部门负责人和分管领导的部门：办公室、登记注册科。" in leaders.text
+    assert "（红灯）2条，涉及办公室" in leaders.text
+    steps = paragraphs_text(done.round_dir / "汇总报告.docx")
+    steps = steps[steps.index("下一步工作"):]
+    assert "对登记注册科已发督办通知，抄送部门负责人和分管领导" in steps
+    assert "（红灯）" in steps and "对办公室已发督办通知，抄送部门负责人和分管领导" in steps
+    assert "对机关党委已发督办通知" not in steps
+
+
+def test_a_department_is_not_escalated_before_its_copy_has_gone():
+    from scorecard.operations.ledger import Ledger
+
+    queued = {"kind": "督办", "department": "办公室", "cc": ["wang@example.gov.cn"], "state": "pending"}
+    alone = {"kind": "督办", "department": "机关党委", "cc": [], "state": "sent"}
+    chased = {"kind": "催办", "department": "登记注册科", "cc": ["x@example.gov.cn"], "state": "sent"}
+    assert Ledger.escalated([queued, alone, chased]) == []
+    assert Ledger.escalated([dict(queued, state="sent"), alone, dict(queued, state="sent")]) == ["办公室"]

@@ -279,6 +279,7 @@ def _leaders_context(summary: dict) -> dict:
             # §14: the red items (完成时限 passed, not signed off) and whose they are
             "red_count": sum(g.get("light") == "红" for g in gaps),
             "red_departments": list(dict.fromkeys(g.get("department", "") for g in gaps if g.get("light") == "红")),
+            "escalated": (summary.get("followup") or {}).get("escalated") or [],     # §14: told above them
             "attachment_names": [SUMMARY_DOCX, GAPLIST_XLSX]}
 
 

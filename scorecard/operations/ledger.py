@@ -150,6 +150,13 @@ class Ledger:
             out.append(entry)
         return out
 
+    @staticmethod
+    def escalated(reminders: list[dict]) -> list[str]:
+        """§14 followup.escalated: the departments whose 督办 went to their head or 分管领导 too
+        (copied, and sent), in the order they were first escalated."""
+        return list(dict.fromkeys(r["department"] for r in reminders
+                                  if r["kind"] == "督办" and r["cc"] and r["state"] == "sent"))
+
     def counted_elsewhere(self, round_name: str) -> dict[str, str]:
         """sha256 -> the latest other round in which a file of that content was counted (accepted)."""
         with closing(self._connect()) as conn:

@@ -114,6 +114,7 @@ def process(rules: Rules, input_dir: Path, output_dir: Path, hashes: dict[Path, 
             summary = result.to_dict()
             if summary.get("followup") is not None:        # §14: what the follow-up has queued so far
                 summary["followup"]["reminders"] = ledger.reminders(round_name)
+                summary["followup"]["escalated"] = ledger.escalated(summary["followup"]["reminders"])
             counts = result.counts
             del result          # from here on only the dict is read: the typed records (140,000
             #                     entries at 10,000 departments) would double the peak memory

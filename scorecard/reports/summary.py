@@ -258,6 +258,7 @@ def _actions(shared: Shared) -> list[dict]:
     summary = shared.summary
     resubmit = cn_date(summary.get("resubmit_by"))
     gaps = shared.gap_rows
+    escalated = (summary.get("followup") or {}).get("escalated") or []
     out = []
     for act in shared.analysis["actions"]:
         depts, owner, kind = act["departments"], act.get("owner") or "", act["kind"]
@@ -285,7 +286,8 @@ def _actions(shared: Shared) -> list[dict]:
             text = f"其余{act['count']}项严重低分问题由{names_text(depts)}按问题清单所列措施逐项整改"
             owner, date = "各相关部门负责人", "按问题清单所列时限"
         elif kind == "overdue":
-            text = f"{act['count']}项问题已超过完成时限仍未整改到位，由{names_text(depts)}说明原因并重新明确完成时间"
+            text = (f"{act['count']}项问题已超过完成时限仍未整改到位（红灯），由{names_text(depts)}说明原因并重新明确"
+                    "完成时间")
             owner = owner or "各相关部门负责人"
         elif kind == "verify":
             text = "汇总重新报送的自评表和各部门整改情况，逐项核验、整改销号，下一轮测评时通报进展"
@@ -294,6 +296,9 @@ def _actions(shared: Shared) -> list[dict]:
             owner = owner or "创建办"
         else:
             continue
+        told = [d for d in escalated if d in depts] if kind in ("resubmit", "submit", "overdue") else []
+        if told:                    # §14: who has been told above the department
+            text += f"；对{names_text(told)}已发督办通知，抄送部门负责人和分管领导"
         out.append({"no": len(out) + 1, "no_cn": cn(len(out) + 1), "text": text, "owner": owner, "deadline": date or "尽快",
                     "sentence": f"{text}。责任人：{owner}；完成时间：{date or '尽快'}。"})
     if not out:

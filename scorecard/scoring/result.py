@@ -314,12 +314,14 @@ class Summary:
 @dataclass(frozen=True, slots=True)
 class FollowupResult:
     """§14 summary.json `followup`: the deadline, the warning window, the open gaps' lights counted,
-    and the reminders queued so far (the follow-up stage's; [] from a run)."""
+    the reminders queued so far and the departments escalated (both read from the outbox when the
+    run writes summary.json: ledger.reminders, ledger.escalated)."""
 
     submit_by: str | None
     warn_within: int
     lights: dict[str, int]
     reminders: tuple = ()
+    escalated: tuple = ()
 
 
 @dataclass(frozen=True, slots=True)
