@@ -251,3 +251,47 @@ def test_a_department_is_not_escalated_before_its_copy_has_gone():
     chased = {"kind": "催办", "department": "登记注册科", "cc": ["x@example.gov.cn"], "state": "sent"}
     assert Ledger.escalated([queued, alone, chased]) == []
     assert Ledger.escalated([dict(queued, state="sent"), alone, dict(queued, state="sent")]) == ["办公室"]
+
+
+def _notice_with(tmp_path, n: int):
+    from scorecard.reports.notice import notice_document
+
+    gaps = [{"indicator": f"1.{k + 1}", "indicator_name": "创建领导机构健全", "problem": "领导小组成员未按期调整，制度未及时修订完善" * 2,
+             "deadline": "2026-12-22", "owner": "王主任"} for k in range(n)]
+    return notice_document({"round": "第一轮", "title": "省级文明单位创建测评", "organization": "某局"}, "办公室",
+                           tmp_path / f"notice{n:02d}.docx", as_of=day(25), red_gaps=gaps,
+                           overdue_days=3 if n % 2 else None, submit_by=day(20), new_deadline=day(30),
+                           leader="局长（分管领导）")
+
+
+def test_the_notice_never_breaks_a_row_and_keeps_what_to_do_with_its_signature(tmp_path):
+    import docx
+    from docx.oxml.ns import qn
+
+    document = docx.Document(_notice_with(tmp_path, 6))
+    rows = document.tables[0].rows
+    assert all(r._tr.trPr is not None and r._tr.trPr.find(qn("w:cantSplit")) is not None for r in rows)
+    texts = [p.text for p in document.paragraphs]
+    end = texts.index("特此通知。")
+    kept = document.paragraphs[end - 1]
+    assert kept.text.startswith("请于") and kept.paragraph_format.keep_with_next
+    assert document.paragraphs[end].paragraph_format.keep_with_next
+
+
+@pytest.mark.skipif(not __import__("shutil").which("soffice") or not __import__("shutil").which("pdftotext"),
+                    reason="needs LibreOffice and poppler-utils")
+def test_the_notice_as_printed_has_what_to_do_on_the_page_of_its_signature(tmp_path):
+    """Printed by LibreOffice with 1 to 8 overdue items (the page breaks fall in the table, after
+    it and before the closing): the page with the signature always holds the sentence saying what
+    to do, never the closing and the signature alone."""
+    import subprocess
+
+    notices = [_notice_with(tmp_path, n) for n in range(1, 9)]
+    subprocess.run(["soffice", f"-env:UserInstallation={(tmp_path / 'profile').as_uri()}", "--headless",
+                    "--convert-to", "pdf", "--outdir", str(tmp_path), *map(str, notices)],
+                   check=True, capture_output=True, timeout=600)
+    for notice in notices:
+        text = subprocess.run(["pdftotext", str(notice.with_suffix(".pdf")), "-"], capture_output=True, text=True,
+                              check=True).stdout
+        page = next(p for p in text.split("\f") if "特此通知" in p)
+        assert "请于" in page.replace(" ", ""), f"{notice.name}: the signature without what to do"

@@ -24,8 +24,9 @@ def notice_document(summary: dict, department: str, path: Path, *, as_of: dt.dat
     doc.add_paragraph(f"根据{summary.get('round') or ''}{summary.get('title') or '测评'}工作安排，截至{cn_date(as_of.isoformat())}，"
                       + ("你部门存在以下需要督办的事项。" if red_gaps and overdue_days is not None else
                          "你部门以下问题超过完成时限仍未整改销号。" if red_gaps else "你部门仍未报送审核通过的自评表。"))
+    last = None
     if overdue_days is not None:
-        doc.add_paragraph(f"本轮自评表的报送截止日期为{cn_date(submit_by.isoformat()) if submit_by else '规定日期'}，"
+        last = doc.add_paragraph(f"本轮自评表的报送截止日期为{cn_date(submit_by.isoformat()) if submit_by else '规定日期'}，"
                           f"已逾期{overdue_days}天。请于{cn_date(new_deadline.isoformat())}前按模板填写并报送创建办。")
     if red_gaps:
         rows = []
@@ -35,8 +36,10 @@ def notice_document(summary: dict, department: str, path: Path, *, as_of: dt.dat
                          g.get("problem") or "（未填写）", cn_date(g["deadline"]), str((as_of - deadline).days),
                          g.get("owner") or "（未填写）"])
         _table(doc, ["序号", "测评指标", "存在问题", "原完成时限", "逾期天数", "责任人"], rows, [10, 30, 45, 33, 16, 22])
-        doc.add_paragraph(f"请于{cn_date(new_deadline.isoformat())}前完成上述问题的整改，并将整改情况和佐证材料报创建办，"
-                          "申请核验销号。")
+        last = doc.add_paragraph(f"请于{cn_date(new_deadline.isoformat())}前完成上述问题的整改，并将整改情况和佐证材料报创建办，"
+                                 "申请核验销号。")
+    if last is not None:        # what to do goes over with 特此通知 and the signature: never a page of signature alone
+        last.paragraph_format.keep_with_next = True
     doc.add_paragraph("特此通知。").paragraph_format.keep_with_next = True
     organization = summary.get("organization") or ""
     sign = doc.add_paragraph(f"{organization}创建工作办公室", style=ds.SIGNATURE)

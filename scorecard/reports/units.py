@@ -58,6 +58,8 @@ def _table(doc, titles, rows, widths):
             paragraph.style = header if r == 0 else center
             paragraph.add_run(str(value))
     ds.header_row(table.rows[0])
+    for row in table.rows[1:]:          # a row is never broken over two pages
+        ds.cant_split(row)
     ds.table_layout(table, widths)
     return table
 
