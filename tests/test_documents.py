@@ -354,7 +354,7 @@ def print_scale(ws) -> int:
 
 def test_every_sheet_prints_at_nine_points_or_more(run, tmp_path):
     assert main(["template", "--output", str(tmp_path / "t"), "--rules", str(ROOT / "rules.yaml")]) == 0
-    books = [run / "问题清单.xlsx", run / "核定表.xlsx", *sorted((run / "退回").glob("*.xlsx")),
+    books = [run / "问题清单.xlsx", run / "核定表.xlsx", run / "责任人清单.xlsx", *sorted((run / "退回").glob("*.xlsx")),
              *sorted((tmp_path / "t").glob("*.xlsx"))[:2]]
     for book in books:
         for ws in visible_sheets(book):

@@ -56,3 +56,16 @@ def test_a_run_writes_it_beside_the_gap_list(tmp_path):
     ws = openpyxl.load_workbook(done.round_dir / "责任人清单.xlsx")["全部"]
     assert ws.max_row - 1 == sum(len(owners_of(g.get("owner", ""))) for g in done.summary["gaps"]
                                  if g["tracking"]["status"] != "已销号")
+
+
+def test_long_problems_wrap_in_rows_as_tall_as_their_text(tmp_path):
+    """Printed as the gap list is: a row's height follows its wrapped 存在问题 (a library-written
+    row does not grow by itself in Excel), the header shaded, every cell bordered."""
+    long = dict(gap("办公室", "1.1", "王强", "2027-01-20", "绿"), problem="领导小组成员未按期调整，制度未及时修订完善。" * 6)
+    short = gap("办公室", "1.2", "李明", "2027-01-21", "绿")
+    ws = openpyxl.load_workbook(write_owner_list({"departments": SUMMARY["departments"], "gaps": [long, short]},
+                                                 tmp_path / "责任人清单.xlsx"))["全部"]
+    assert ws.cell(2, 1).value == "王强"
+    assert ws.row_dimensions[2].height >= 3 * ws.row_dimensions[3].height
+    assert ws.cell(2, 6).alignment.wrap_text and ws.cell(2, 6).border.left.style == "thin"
+    assert ws.cell(1, 1).fill.fgColor.rgb[-6:] == "D9D9D9"

@@ -11,8 +11,9 @@ from openpyxl.styles import Alignment, Font
 
 from ..base.fsutil import atomic_save_workbook
 from ..base.text import display_width, xml_safe
-from ..xlsx.util import print_a4
+from ..xlsx.util import print_a4, print_legibly
 from .gaplist import LIGHT_FILL
+from .write import BORDER, FONT, fit_row_heights, header
 
 OWNER_FILE = "责任人清单.xlsx"
 TITLES = ("责任人", "部门", "测评指标", "类型", "程度", "存在问题", "整改措施", "完成时限", "预警", "整改状态")
@@ -49,16 +50,14 @@ def owner_rows(summary: dict) -> list[dict]:
 
 
 def _sheet(ws, rows: list[dict]) -> None:
-    ws.append(list(TITLES))
-    for cell in ws[1]:
-        cell.font = Font(bold=True)
-        cell.alignment = Alignment(horizontal="center", vertical="center", wrap_text=True)
+    header(ws, list(TITLES))
+    font, top = Font(name=FONT), Alignment(vertical="top", wrap_text=True)
     for r in rows:
         ws.append([xml_safe(str(r[t])) for t in TITLES])
     light = TITLES.index("预警") + 1
     for row in ws.iter_rows(min_row=2):
         for cell in row:
-            cell.alignment = Alignment(vertical="top", wrap_text=True)
+            cell.font, cell.alignment, cell.border = font, top, BORDER
         fill = LIGHT_FILL.get(row[light - 1].value)
         if fill is not None:
             row[light - 1].fill = fill
@@ -68,6 +67,8 @@ def _sheet(ws, rows: list[dict]) -> None:
     ws.freeze_panes = "A2"
     ws.auto_filter.ref = f"A1:{ws.cell(1, len(TITLES)).column_letter}{max(2, len(rows) + 1)}"
     print_a4(ws, landscape=True, page_numbers=True)
+    print_legibly(ws)                   # 9 pt or more on paper: the widest columns wrap
+    fit_row_heights(ws)                 # rows as tall as their wrapped text (after the widths are final)
 
 
 def _title(name: str, used: set[str]) -> str:
