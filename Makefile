@@ -58,7 +58,9 @@ bench-scale: $(DEV_STAMP)
 ## MUTANT_JOBS=1 on a busy machine; results stay in build/mutants/ (a rerun only tries what is new).
 CORE_MODULES := scorecard/scoring/score.py scorecard/intake/validation.py scorecard/intake/checking.py scorecard/office/apply.py \
 	scorecard/office/read.py scorecard/office/store.py scorecard/office/write.py scorecard/mail/outbox.py \
-	scorecard/mail/delivery.py scorecard/operations/unchanged.py scorecard/intake/datasets.py
+	scorecard/mail/delivery.py scorecard/operations/unchanged.py scorecard/intake/datasets.py \
+	scorecard/followup/due.py scorecard/followup/remind.py scorecard/scoring/lights.py \
+	scorecard/scoring/extensions.py scorecard/office/extensions.py
 MODULE ?= $(CORE_MODULES)
 MUTANT_JOBS ?= 2
 mutants: $(DEV_STAMP)

@@ -85,7 +85,7 @@ def test_a_returned_department_is_still_chased():
     assert steps(21, registry="returned") == [("chase", REGISTRY, "1", 21, False)]
 
 
-GAP = {"key": "办公室|1.1|低分", "department": OFFICE, "indicator": "1.1", "kind": "低分", "deadline": "2026-12-22",
+GAP = {"key": "低分|办公室|1.1", "department": OFFICE, "indicator": "1.1", "kind": "低分", "deadline": "2026-12-22",
        "owner": "王主任", "problem": "领导小组成员未按期调整"}
 
 
@@ -108,3 +108,58 @@ def test_the_days_overdue_are_counted_to_the_steps_day_not_the_day_it_is_sent():
 def test_a_signed_off_gap_is_not_chased():
     closed = dict(GAP, tracking={"status": "已销号"})
     assert steps(30, registry="accepted", gaps=[closed]) == []
+
+
+# ---------------------------------------------------------------- every field of what is due
+
+from scorecard.followup.due import Due, RedGap  # noqa: E402
+
+
+def test_each_step_carries_the_deadline_its_days_and_the_departments_standing():
+    """What the messages are written from: the deadline, the days before or after it, whether the
+    workbook is missing or was sent back (the 提醒/催办 bodies differ), and escalation."""
+    assert due(RULES, summary(), day(19)) == [Due("remind", REGISTRY, "1", day(19), day(20), 1, "missing")]
+    assert due(RULES, summary(registry="returned"), day(24)) == [
+        Due("chase", REGISTRY, "3", day(23), day(20), 3, "returned"),
+        Due("escalate", REGISTRY, "submission", day(23), day(20), 3, "returned", escalated=True)]
+
+
+def test_red_gaps_are_listed_whole_oldest_first_with_days_overdue_to_the_steps_day():
+    older = {"key": "低分|办公室|1.2", "department": OFFICE, "indicator": "1.2", "indicator_name": "责任分解",
+             "kind": "低分", "deadline": "2026-12-21", "owner": "李明", "problem": "", "note": "自评4分，满分6分"}
+    returned = {"key": "退回|办公室|-", "department": OFFICE, "kind": "退回", "deadline": "2026-12-01"}
+    later = dict(GAP, indicator_name="创建领导机构健全")
+    (x,) = due(RULES, summary(registry="accepted", gaps=[returned, later, older]), day(23))
+    # escalation is due on the 24th (the oldest, 12-21, + 3): not yet; the step is the day the last turned red
+    assert x == Due("escalate", OFFICE, "gaps", day(23), state="accepted", red_gaps=(
+        RedGap("低分|办公室|1.2", "1.2", "责任分解", "低分", "自评4分，满分6分", "李明", day(21), 2),
+        RedGap("低分|办公室|1.1", "1.1", "创建领导机构健全", "低分", "领导小组成员未按期调整", "王主任", day(22), 1)))
+    (y,) = due(RULES, summary(registry="accepted", gaps=[later, older]), day(24))
+    assert (y.step, y.due_on, y.escalated) == ("gaps-escalated", day(24), True)
+    assert [g.days_overdue for g in y.red_gaps] == [3, 2]
+
+
+def test_a_returned_or_missing_workbooks_own_gap_is_chased_by_its_steps_not_as_a_red_gap():
+    missing = {"key": "未报送|登记注册科|-", "department": REGISTRY, "kind": "未报送", "deadline": "2026-12-01"}
+    assert [x.kind for x in due(RULES, summary(gaps=[missing]), day(21))] == ["chase"]
+
+
+def test_a_department_not_in_the_last_run_is_skipped_and_the_others_still_followed():
+    """A department of rules.yaml the last run did not have (no indicator this round) gets nothing;
+    the departments after it are still reminded."""
+    s = summary()
+    s["departments"] = s["departments"][1:]             # 办公室 (first in rules.yaml) not in the run
+    assert [x.department for x in due(RULES, s, day(17))] == [REGISTRY]
+
+
+def test_a_summary_from_before_submission_states_reads_submitted():
+    s = {"departments": [{"name": OFFICE, "submitted": True}, {"name": PARTY, "submitted": True},
+                         {"name": REGISTRY, "submitted": False}], "gaps": []}
+    assert [(x.department, x.state) for x in due(RULES, s, day(17))] == [(REGISTRY, "missing")]
+
+
+def test_red_gaps_due_the_same_day_are_in_key_order_and_a_gap_without_words_has_none():
+    a = dict(GAP, key="低分|办公室|1.2", indicator="1.2", problem="", note="")
+    b = dict(GAP, key="低分|办公室|1.1")
+    (x,) = due(RULES, summary(registry="accepted", gaps=[a, b]), day(23))
+    assert [(g.key, g.problem) for g in x.red_gaps] == [("低分|办公室|1.1", "领导小组成员未按期调整"), ("低分|办公室|1.2", "")]

@@ -46,6 +46,12 @@ TESTS = {
     "mail/delivery.py": ["tests/test_mail.py", "tests/test_mail_cli.py", "tests/test_boundaries.py"],
     "operations/unchanged.py": ["tests/test_unchanged.py"],
     "intake/datasets.py": ["tests/test_datasets.py", "tests/test_rules_computed.py", "tests/test_boundaries.py"],
+    # follow-up (§14)
+    "followup/due.py": ["tests/test_followup_due.py", "tests/test_followup_calendar.py"],
+    "followup/remind.py": ["tests/test_followup_calendar.py"],
+    "scoring/lights.py": ["tests/test_followup_lights.py", "tests/test_followup_extensions.py"],
+    "scoring/extensions.py": ["tests/test_followup_extensions.py"],
+    "office/extensions.py": ["tests/test_followup_extensions.py"],
 }
 # Lines not mutated: log and console messages (wording, not behaviour; what the office reads in
 # findings, reports and mail is mutated where it is built).
