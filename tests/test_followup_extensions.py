@@ -140,9 +140,9 @@ def test_a_cleared_extension_brings_the_first_deadline_back(rnd):
 
 
 @pytest.mark.parametrize("typed, reason_typed, why, refused_title", [
-    ("下月底", WHY, "不是有效日期", "延期至"),
-    (dt.date(2026, 11, 20), WHY, "不晚于原完成时限2026年12月1日", "延期至"),
-    (dt.date(2026, 12, 1), WHY, "不晚于原完成时限2026年12月1日", "延期至"),       # on the line: not after
+    ("下月底", WHY, "“延期至”的“下月底”不是有效日期", "延期至"),
+    (dt.date(2026, 11, 20), WHY, "“延期至”2026年11月20日不晚于原完成时限2026年12月1日", "延期至"),
+    (dt.date(2026, 12, 1), WHY, "“延期至”2026年12月1日不晚于原完成时限2026年12月1日", "延期至"),   # on the line: not after
     (dt.date(2027, 1, 20), None, "未填写“延期理由”", "延期理由"),
 ])
 def test_an_invalid_extension_is_refused_in_its_cell_and_changes_nothing(rnd, typed, reason_typed, why,
@@ -150,8 +150,11 @@ def test_an_invalid_extension_is_refused_in_its_cell_and_changes_nothing(rnd, ty
     cells = rnd.type({LATE: {"延期至": typed, "延期理由": reason_typed}})
     s = rnd.run()
     [f] = hits(s)
-    assert f["severity"] == "error" and f["sheet"] == "问题清单" and why in f["message"]
-    assert f["cell"] == cells[LATE][refused_title] and LATE in f["message"]
+    assert f["severity"] == "error" and f["sheet"] == "问题清单" and f["file"].endswith(GAP_FILE)
+    assert f["message"].startswith(f"问题“{LATE}”的延期未采用：{why}。")
+    assert f["cell"] == cells[LATE][refused_title]
+    typed_text = typed if isinstance(typed, str) else typed.isoformat()
+    assert f["value"].startswith(typed_text)               # what was typed in 延期至, quoted
     gaps = gaps_of(s)
     assert gaps[LATE]["light"] == gaps[LOW]["light"] == "红"          # the first deadline still counts
     assert gaps[LOW]["deadline"] == "2026-12-01" and "deadline_original" not in gaps[LOW]
@@ -177,6 +180,18 @@ def test_an_extension_one_day_after_the_first_deadline_is_taken(rnd):
     gaps = gaps_of(s)
     assert (gaps[LOW]["deadline"], gaps[LOW]["deadline_original"]) == ("2026-12-02", "2026-12-01")
     assert gaps[LATE]["light"] == "红" and "延期后的完成时限2026年12月2日已过" in gaps[LATE]["note"]
+
+
+def test_clearing_the_reason_of_a_taken_extension_is_refused_and_the_extension_stands(rnd):
+    rnd.type({LATE: {"延期至": dt.date(2027, 1, 20), "延期理由": WHY}})
+    rnd.run()
+    cells = rnd.type({LOW: {"延期理由": None}})
+    s = rnd.run()
+    [f] = hits(s)
+    assert f["message"].startswith(f"问题“{LOW}”的延期未采用：未填写“延期理由”。") and f["cell"] == cells[LOW]["延期理由"]
+    assert f["value"] == ""                                  # the cell that was cleared, not the date beside it
+    low = gaps_of(s)[LOW]
+    assert (low["deadline"], low["tracking"]["extension_reason"]) == ("2027-01-20", WHY)
 
 
 def test_an_extension_is_carried_into_the_next_round_while_the_gap_persists(rnd):
@@ -223,3 +238,59 @@ def test_a_ledger_from_before_extensions_gains_the_columns(tmp_path):
         conn.close()
     shutil.copy(path, tmp_path / "again.sqlite")
     store.connect(tmp_path / "again.sqlite").close()                 # connecting twice adds nothing twice
+
+
+# ---------------------------------------------------------------- with_extensions, on its lines
+
+from scorecard.scoring.extensions import with_extensions  # noqa: E402
+from scorecard.scoring.result import Gap  # noqa: E402
+
+
+def _gap(kind, dept="办公室", code="1.1", deadline="2026-12-01", status="推进中"):
+    return Gap(kind=kind, severity="一般", indicator=code, department=dept, key=f"{kind}|{dept}|{code}",
+               deadline=deadline, status=status, note="原说明")
+
+
+@pytest.mark.parametrize("to, overdue_left", [("2026-12-30", True), ("2026-12-31", False), ("2027-01-01", False)])
+def test_an_extended_overdue_gap_is_gone_from_exactly_as_of(to, overdue_left):
+    """逾期 is a 完成时限 before as_of (§5): extended to the day before as_of it stays (with the note
+    saying the extended date has passed), to as_of itself or later it is gone."""
+    out = with_extensions([_gap("低分"), _gap("逾期")], {"逾期|办公室|1.1": to}, AS_OF)
+    assert [g.kind for g in out] == (["低分", "逾期"] if overdue_left else ["低分"])
+    assert all(g.deadline == to and g.deadline_original == "2026-12-01" for g in out)
+
+
+def test_an_extension_on_the_first_deadline_changes_nothing_and_the_latest_of_a_row_counts():
+    on = with_extensions([_gap("低分")], {"低分|办公室|1.1": "2026-12-01"}, AS_OF)
+    assert on == [_gap("低分")]
+    later = with_extensions([_gap("低分"), _gap("逾期")], {"低分|办公室|1.1": "2027-01-20", "逾期|办公室|1.1": "2027-01-02"},
+                            AS_OF)
+    assert [(g.kind, g.deadline) for g in later] == [("低分", "2027-01-20")]
+    earlier_first = with_extensions([_gap("低分")], {"逾期|办公室|1.1": "2027-01-20", "低分|办公室|1.1": "2027-01-02"},
+                                    AS_OF)
+    assert earlier_first[0].deadline == "2027-01-20"
+
+
+def test_every_row_is_extended_not_only_the_first_and_an_empty_status_is_said():
+    gaps = [_gap("逾期", code="1.1"), _gap("逾期", code="1.2", status=""), _gap("低分", code="2.1")]
+    out = with_extensions(gaps, {"逾期|办公室|1.1": "2027-01-20", "逾期|办公室|1.2": "2026-12-20",
+                                 "低分|办公室|2.1": "2027-02-01"}, AS_OF)
+    assert [(g.kind, g.indicator, g.deadline) for g in out] == [("逾期", "1.2", "2026-12-20"), ("低分", "2.1", "2027-02-01")]
+    assert out[0].note == "延期后的完成时限2026年12月20日已过（原定2026年12月1日），完成情况为“未填写”"
+
+
+def test_an_extension_moves_its_own_row_only_whichever_row_sorts_first(tmp_path):
+    """Two rows of 办公室 (1.1 and 1.2), each 低分 and 逾期: the extension typed on 1.2's 逾期 row moves
+    1.2's 低分 gap too, and nothing of 1.1 (whose keys sort before 1.2's)."""
+    r = Round(tmp_path)
+    late = {"自评得分": 3, "完成情况": "推进中", "存在问题": "制度未更新", "整改措施": "修订制度", "责任人": "王强",
+            "完成时限": dt.date(2026, 12, 1)}
+    filled(r.rules, "办公室", rows=full_marks(r.rules, "办公室", **{"1.1": late, "1.2": dict(late, 自评得分=4)})).save(
+        r.input / "办公室.xlsx")
+    r.run()
+    r.type({"逾期|办公室|1.2": {"延期至": dt.date(2027, 1, 20), "延期理由": WHY}})
+    gaps = gaps_of(r.run())
+    assert gaps["低分|办公室|1.2"]["deadline"] == "2027-01-20" and "逾期|办公室|1.2" not in gaps
+    assert gaps["低分|办公室|1.2"]["tracking"]["extended_to"] == "2027-01-20"        # shown on its row too
+    assert r.rows()["低分|办公室|1.2"]["延期至"] == dt.datetime(2027, 1, 20)
+    assert gaps["低分|办公室|1.1"]["deadline"] == "2026-12-01" and "逾期|办公室|1.1" in gaps
