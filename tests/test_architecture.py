@@ -17,7 +17,7 @@ from scorecard.base.codekey import code_version, package_sources
 
 PACKAGE = ROOT / "scorecard"
 # lowest first: a room may import from itself and from rooms before it (docs/architecture.md)
-LAYERS = ["base", "rules", "xlsx", "intake", "scoring", "office", "forms", "reports", "operations", "mail", "followup", "cli"]
+LAYERS = ["base", "rules", "xlsx", "intake", "evidence", "scoring", "office", "forms", "reports", "operations", "mail", "followup", "cli"]
 
 
 def _modules() -> dict[str, Path]:
