@@ -44,7 +44,8 @@ def test_summary_json_has_exactly_the_record_fields(small_rules, save):
     data = json.loads(json.dumps(summary.to_dict(), ensure_ascii=False))
     absent = [f.name for f in dataclasses.fields(result.Summary)
               if f.metadata.get("omit_if_none") and getattr(summary, f.name) is None]
-    assert absent == ["previous_round", "closed_gaps", "followup"]          # no earlier round; no lights yet
+    # no earlier round; no lights yet; no evidence file and no `evidence:` in the rules (§13)
+    assert absent == ["previous_round", "closed_gaps", "followup", "evidence", "evidence_summary"]
     assert list(data) == [n for n in result.field_names(result.Summary) if n not in absent]
     assert list(data["unit"]) == result.field_names(result.Unit)
     assert list(data["departments"][0]) == result.field_names(result.DepartmentResult)
@@ -75,7 +76,9 @@ def test_a_large_round_is_written_one_record_per_line_with_the_same_content(tmp_
                "gaps": [], "previous_round": None, "counts": {"files": {"accepted": 3}}, "names": ["a\n\"b"]}
     small, large = io.StringIO(), io.StringIO()
     result.write_json(summary, small)
-    monkeypatch.setattr(result, "INDENTED_UP_TO", 10)
+    from scorecard.scoring import jsonout
+
+    monkeypatch.setattr(jsonout, "INDENTED_UP_TO", 10)
     result.write_json(summary, large)
     assert json.loads(small.getvalue()) == json.loads(large.getvalue()) == summary
     assert small.getvalue() == json.dumps(summary, ensure_ascii=False, indent=2)

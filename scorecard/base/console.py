@@ -183,6 +183,20 @@ def data_report(summary: dict) -> None:
             say(f"  [{SEVERITY[f['severity']]}] {f['rule']} {where}{f['message']}")
 
 
+def evidence_report(summary: dict) -> None:
+    """§13: the evidence files in one line, and where the office reads the rest."""
+    files = summary.get("evidence")
+    if files is None:
+        return
+    counted = sum(bool(e.get("counted")) for e in files)
+    doubtful = sum(1 for e in files if e.get("counted") and any(
+        f["rule"] in ("evidence.duplicate", "evidence.similar", "evidence.dated_before") for f in e.get("findings") or []))
+    short = sum(1 for t in summary.get("evidence_summary") or [] if t.get("required") and not t.get("ok"))
+    say(f"佐证材料：{len({e['department'] for e in files})} 个部门报送 {len(files)} 个文件，计入 {counted} 个"
+        f"（存疑 {doubtful} 个），未计入 {len(files) - counted} 个；{short} 项指标缺失或不足。"
+        "详见 佐证材料目录.xlsx / .docx，归档在 佐证材料/ 文件夹")
+
+
 def _schedule_line(rules) -> None:
     """§14: the follow-up dates, or how to set them."""
     s = rules.schedule
@@ -231,6 +245,7 @@ def run_report(summary: dict, round_dir: Path) -> None:
         say(f"被退回（须于 {summary['resubmit_by']} 前重新报送）：{'、'.join(summary['returned'])}")
     office_lines(summary)
     data_report(summary)
+    evidence_report(summary)
     say(f"输出：{round_dir}")
 
 

@@ -64,6 +64,20 @@ CATALOGUE: dict[str, tuple[str, str]] = {
     "status.invalid/empty": (ERROR, "未填写完成情况。请从下拉列表中选择：{allowed}。"),
     "date.invalid": (ERROR, "“{column}”的值“{value}”不是有效日期。请按“2026-12-31”的格式填写。"),
     "evidence.missing": (WARNING, "指标“{code}”得分{score}分，但未填写佐证材料。请写明佐证材料名称或存放位置。"),
+    # Evidence files (CONTRACT.md §13): sheet 佐证材料, cell = the file's path in the evidence folder.
+    # They go with the department's submission and never reject its workbook.
+    "evidence.missing/files": (WARNING, "指标“{code}”得分{score}分，但没有报送佐证材料文件（{need}）。{note}"
+                                        "请把材料放入“佐证材料”文件夹，文件名以指标编号开头（如“{code}_会议纪要.pdf”）后重新报送。"),
+    "evidence.too_few": (WARNING, "指标“{code}”的佐证材料不足：{need}，现有{have}。{note}请补充后重新报送。"),
+    "evidence.wrong_kind": (WARNING, "文件“{name}”是{actual}，指标“{code}”要求的佐证材料是{wanted}，本文件不计入。{note}"),
+    "evidence.type_mismatch": (ERROR, "文件“{name}”的内容与文件名不符：{reason}。本文件未计入佐证材料。"),
+    "evidence.unreadable": (ERROR, "文件“{name}”无法读取：{reason}。本文件未计入佐证材料，请重新报送完好的文件。"),
+    "evidence.too_large": (ERROR, "文件“{name}”{reason}，未计入佐证材料。请压缩（如照片缩小、PDF 降低分辨率）或删减后重新报送。"),
+    "evidence.unassigned": (WARNING, "文件“{name}”{reason}，未计入佐证材料。请在文件名或所在文件夹名开头写上本部门负责的指标编号"
+                                     "（如“1.1_会议纪要.pdf”“指标1.1/照片1.jpg”）。"),
+    "evidence.duplicate": (WARNING, "文件“{name}”与{other}的文件“{other_file}”内容完全相同。同一份材料不能重复使用，请核实并更换为本部门本轮的材料。"),
+    "evidence.similar": (WARNING, "图片“{name}”与{other}的图片“{other_file}”高度相似（疑为同一张照片经缩放、压缩或裁剪）。请核实是否为本部门本轮的照片。"),
+    "evidence.dated_before": (WARNING, "照片“{name}”的拍摄日期为{taken}，早于本轮材料起始日期{start}。请核实是否为本轮工作的照片，必要时更换。"),
     # 否决事项
     "veto.invalid": (ERROR, "否决事项“{code}”的“是否发生”填写为“{value}”。请从下拉列表中选择“是”或“否”。"),
     "veto.invalid/empty": (ERROR, "否决事项“{code}”的“是否发生”未填写。请从下拉列表中选择“是”或“否”。"),

@@ -18,6 +18,7 @@ from pathlib import Path
 from openpyxl import Workbook
 
 from ..intake import layout as L
+from .evidence_samples import write_evidence_samples
 from .template import build_template
 from ..base.fsutil import atomic_save_workbook
 from ..rules import Rules, load_rules
@@ -159,6 +160,7 @@ def write_samples(rules: Rules, out_dir: Path, *, seed: int = 2026) -> list[Path
         atomic_save_workbook(wb, path)
         written.append(path)
     written.extend(write_data_samples(rules, out_dir, seed=seed))
+    written.extend(write_evidence_samples(rules, out_dir, skip={roles["missing"], roles["mistakes"]}))   # §13
     owner = out_dir / f"~${safe_filename(names[1])}.xlsx"
     owner.write_bytes(b"\x06operator" + b"\x00" * 100)   # what Excel leaves beside an open workbook
     written.append(owner)

@@ -151,7 +151,7 @@ def _scores(ws, rules: Rules, department: str):
     indicators = rules.indicators_of(department)
     for r, ind in enumerate(indicators, start=2):
         values = {"code": ind.code, "item": f"{ind.item} {ind.item_name}", "name": ind.name, "max": ind.max,
-                  "criteria": ind.criteria, "method": ind.method}
+                  "criteria": _criteria(ind), "method": ind.method}
         for key, col in index.items():
             cell = ws.cell(row=r, column=col, value=values.get(key))
             cell.border = BORDER
@@ -180,7 +180,7 @@ def _scores(ws, rules: Rules, department: str):
         ws.column_dimensions[letter].width = SCORE_WIDTHS.get(key, 12)
     ws.auto_filter.ref = f"A1:{get_column_letter(len(columns))}{last}"
     for r, ind in enumerate(indicators, start=2):
-        texts = {"name": ind.name, "criteria": ind.criteria, "item": f"{ind.item} {ind.item_name}"}
+        texts = {"name": ind.name, "criteria": _criteria(ind), "item": f"{ind.item} {ind.item_name}"}
         ws.row_dimensions[r].height = max(48, *(row_height(t, SCORE_WIDTHS[k]) for k, t in texts.items()))
     print_landscape(ws, 1)
     ws.oddHeader.center.text = f"{rules.title} 自评表（{department}）"
@@ -188,6 +188,17 @@ def _scores(ws, rules: Rules, department: str):
 
 
 COMPUTED_FILL = PatternFill("solid", fgColor="E2EFDA")
+
+
+def _criteria(ind) -> str:
+    """测评标准, and (§13) the evidence the indicator asks for when its rule says more than the default:
+    the kinds, the minimum and the note, and where the files go."""
+    rule = ind.evidence
+    if ind.computed is not None or not rule.required or (rule.min_files == 1 and rule.kinds == ("any",)
+                                                         and not rule.note):
+        return ind.criteria
+    return (f"{ind.criteria}\n【佐证材料】{rule.text}。文件放入“佐证材料”文件夹，文件名以“{ind.code}”开头"
+            if ind.criteria else f"【佐证材料】{rule.text}")
 
 
 def _computed_row(ws, r: int, index: dict[str, int], ind) -> None:

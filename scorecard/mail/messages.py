@@ -189,10 +189,18 @@ def _report(round_dir, summary, dept, ranked, unit: dict | None = None):
              "rate": _percent(dept.get("rate")), "rank": dept.get("rank") or "", "ranked": len(ranked),
              "gaps": [_gap_line(g, i) for i, g in enumerate(gaps, 1)],
              "returned_files": [Path(s["returned"]).name for s in returned],
+             "evidence_problems": _evidence_problems(summary, name),
              "attachment_names": [a.name for a in files + extra_files]}
     if unit:
         extra.update(_unit_context(summary, unit))
     return REPORT, files + extra_files, extra
+
+
+def _evidence_problems(summary: dict, name: str) -> list[dict]:
+    """§13: the department's evidence findings (sheet 佐证材料), as its submission carries them."""
+    found = [f for sub in summary.get("submissions", []) if sub.get("department") == name
+             and sub.get("status") == "accepted" for f in sub.get("findings") or [] if f.get("sheet") == "佐证材料"]
+    return [{"no": k, "where": f.get("cell") or "", "message": f.get("message", "")} for k, f in enumerate(found, 1)]
 
 
 def _unit_context(summary: dict, unit: dict) -> dict:

@@ -32,7 +32,7 @@ from ..xlsx.util import fitted_scale, print_a4, print_columns, stop_date, stop_l
 
 GAP_SHEET = "问题清单"
 STATS_SHEET = "统计"
-KINDS = ("低分", "逾期", "佐证缺失", "未报送", "退回", "一票否决")
+KINDS = ("低分", "逾期", "佐证缺失", "佐证存疑", "未报送", "退回", "一票否决")
 TOTAL = "合计"
 FILL = {"严重": PatternFill("solid", fgColor="FFC7CE"), "一般": PatternFill("solid", fgColor="FFF2CC")}
 HEADER_FILL = PatternFill("solid", fgColor="D9D9D9")

@@ -26,6 +26,7 @@ from ..base import settings
 from ..base.console import ProgressFn as Progress
 from ..base.findings import FileProblem, finding
 from ..base.fsutil import file_sha256, staged_directory
+from .evidence import evidence_paths, file_binder, gather, without_answered_text_warnings
 from .ledger import Ledger
 from ..intake.listing import Refused, shown
 from ..scoring.lights import with_lights
@@ -33,6 +34,8 @@ from ..office.owners import OWNER_FILE, write_owner_list
 from ..office.apply import OFFICE, REVIEW_FILE, apply_office, is_office_workbook, load_office, office_checked
 from ..office.write import write_review_xlsx
 from ..base.pools import MAX_WORKERS, Pool, parallel_from
+from ..reports.evidence_doc import INDEX_DOCX, write_evidence_document
+from ..reports.evidence_index import INDEX_XLSX, write_evidence_index
 from ..reports.write import write_reports
 from ..rules import Rules
 from ..intake.safety import open_safely
@@ -70,6 +73,8 @@ def process(rules: Rules, input_dir: Path, output_dir: Path, hashes: dict[Path, 
     logger.info("开始处理 %s：在 %s 中找到 %d 个文件", round_name, input_dir, len(paths))
     # --- §11: the office's workbooks are its edits, never a department's submission ---
     refused = refused or {}
+    evidence_files = evidence_paths(paths, input_dir)          # §13: never read as workbooks
+    paths = [p for p in paths if p not in evidence_files]
     office_files = {p: _label(input_dir, p) for p in paths
                     if p not in refused and not hashes[p].startswith("file.too_large:")
                     and not ignore_reason(p) and _is_office_file(p)}
@@ -86,6 +91,9 @@ def process(rules: Rules, input_dir: Path, output_dir: Path, hashes: dict[Path, 
     placed = _name_returned(choose_latest(checked))
     placed += _carry_over(placed, ledger, rules, round_name)
     placed += placed_ignored
+    with _timed(timings, "evidence"):                           # §13
+        evidence = gather(rules, input_dir, placed, ledger, round_name, workers)
+        placed = without_answered_text_warnings(placed, evidence)
     previous = ledger.previous(round_name)
     round_dir = output_dir / safe_filename(round_name)
     # --- the office's own pass (CONTRACT.md §11): its edits are read and recorded before scoring ---
@@ -104,11 +112,13 @@ def process(rules: Rules, input_dir: Path, output_dir: Path, hashes: dict[Path, 
             for n, p in enumerate(rejected, 1):
                 _write_returned(p, stage, rules, round_name, resubmit_by)
                 progress("returned", n, len(rejected))
+        with _timed(timings, "evidence"):
+            binder = file_binder(evidence, stage, rules)            # §13 the 测评组's binder
         with _timed(timings, "score"):
             result = summarise(rules, placed, round_name=round_name, as_of=as_of, generated_at=now,
                                resubmit_by=resubmit_by, previous=previous,
                                computation=computation, data_files=data_files, reviews=office.scores(),
-                               extensions=office.extensions())
+                               extensions=office.extensions(), evidence=evidence, binder=binder)
             result = apply_office(result, office)                               # §11
             result = with_lights(result, rules.schedule, as_of)                 # §14
             summary = result.to_dict()
@@ -131,6 +141,8 @@ def process(rules: Rules, input_dir: Path, output_dir: Path, hashes: dict[Path, 
                                                                          office.review_rows(), now=now,
                                                                          refused=office.refused))
             write_owner_list(summary, stage / OWNER_FILE)                       # §14 责任人清单
+            write_evidence_index(summary, stage / INDEX_XLSX)                   # §13 佐证材料目录
+            write_evidence_document(summary, stage, stage / INDEX_DOCX)
         with _timed(timings, "dashboard"):
             write_round(summary, stage, output_dir, templates_dir)                      # §15 看板
     started = now.isoformat(timespec="microseconds")

@@ -142,7 +142,7 @@ def _next_steps(shared, dept, state, entries, gaps, errors, resubmit) -> list[st
     vetoes = [g for g in gaps if g["kind"] == "一票否决"]
     for g in vetoes:
         steps.append(f"针对一票否决事项{quote(g['indicator_text'])}，立即向局党组专题报告，配合做好调查处置，并制定防范措施。")
-    rectify = [g for g in gaps if set(g.get("kinds") or [g["kind"]]) & {"低分", "佐证缺失", "逾期"}]
+    rectify = [g for g in gaps if set(g.get("kinds") or [g["kind"]]) & {"低分", "佐证缺失", "佐证存疑", "逾期"}]
     if rectify:
         severe = sum(1 for g in rectify if g["severity"] == "严重")
         passed = [g for g in rectify if g["deadline_passed"]]

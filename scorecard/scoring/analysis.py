@@ -86,7 +86,7 @@ def _attribution(summary: dict, states: dict[str, str]) -> tuple[list[dict], flo
 
 # Kinds of gap that are one problem when they concern the same department and indicator: a low
 # score whose deadline also passed is one thing to fix, shown once with both kinds.
-MERGED_KINDS = ("低分", "逾期", "佐证缺失")
+MERGED_KINDS = ("低分", "逾期", "佐证缺失", "佐证存疑")
 
 
 def problem_groups(gaps: list[dict]) -> list[list[int]]:
@@ -117,7 +117,7 @@ def _gap_loss(gap: dict) -> float:
 
 def _worst_gaps(gaps: list[dict], top: int, keep=lambda g: True) -> list[dict]:
     """The top gaps, serious first, then by kind and points lost; index is the place in gaps."""
-    kind_rank = {"一票否决": 0, "退回": 1, "未报送": 2, "低分": 3, "逾期": 4, "佐证缺失": 5}
+    kind_rank = {"一票否决": 0, "退回": 1, "未报送": 2, "低分": 3, "逾期": 4, "佐证缺失": 5, "佐证存疑": 6}
     ordered = sorted(((k, g) for k, g in enumerate(gaps) if keep(g)), key=lambda p: (p[1].get("severity") != SEVERE,
                                                       kind_rank.get(p[1].get("kind"), 9), -_gap_loss(p[1]), p[0]))
     return [{"index": k, "key": g.get("key") or "", "kind": g.get("kind", ""), "severity": g.get("severity", ""),

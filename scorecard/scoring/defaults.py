@@ -21,6 +21,7 @@ DEFAULT_MEASURES = {
     "低分/computed": "对照平台数据督促未达到目标的人员按要求补足，下一轮达到目标",
     "逾期": "加快推进，完成后更新完成情况并报创建办",
     "佐证缺失": "补充佐证材料（写明名称或存放位置），报创建办备查",
+    "佐证存疑": "核实存疑材料的来源，更换为本部门本轮工作的原始材料后报创建办",
 }
 FALLBACK_OWNER = "部门负责人"
 DEFAULTED_KINDS = tuple(k for k in DEFAULT_MEASURES if "/" not in k)

@@ -15,6 +15,7 @@ import pandas as pd
 
 from .analysis import analyse
 from .defaults import with_defaults
+from .evidence import evidence_gaps, evidence_records
 from .extensions import with_extensions
 from .result import KIND_ORDER, LOW, NO_EVIDENCE, NOT_SUBMITTED, OVERDUE, RETURNED, VETO, gap_key
 from .result import (BelowTarget, BonusResult, ComputedResult, ComputedSpec, Counts, DepartmentResult, EntryResult,
@@ -67,13 +68,16 @@ def summarise(rules: Rules, placed: Iterable[Placed], *, round_name: str, as_of:
               generated_at: dt.datetime, resubmit_by: dt.date, previous: dict | None = None,
               computation=None, data_files: Sequence = (),
               reviews: Mapping[tuple[str, str], float] | None = None,
-              extensions: Mapping[str, str] | None = None) -> Summary:
+              extensions: Mapping[str, str] | None = None, evidence=None,
+              binder: Mapping[int, str] | None = None) -> Summary:
     """The whole result. `previous` is the last round's summary.json (from the ledger), if any.
     `computation` (datasets.Computation) and `data_files` are the round's data workbooks (§12).
     `reviews`: the office's verified scores (核定得分) by (department, indicator); where one is
     recorded it counts instead of the self-score (or computed score) in every figure (§11).
     `extensions`: 延期至 (ISO date) by gap key, the office's extensions (§14): a gap's 完成时限 becomes
-    the later date (the first kept in deadline_original), for 逾期 and the lights."""
+    the later date (the first kept in deadline_original), for 逾期 and the lights.
+    `evidence`: the round's evidence judged (scorecard.evidence.judge.Outcome, §13) and `binder`
+    where each counted file was filed; None when the round has no evidence to judge."""
     placed = list(placed)
     chosen = {p.checked.department: p.checked for p in placed if p.status == ACCEPTED}
     standing = _standing(rules, placed, chosen)
@@ -98,6 +102,10 @@ def summarise(rules: Rules, placed: Iterable[Placed], *, round_name: str, as_of:
                 rate=_num(unit_score / rules.total_max) if rules.total_max else 0, self_score=_num(self_score))
 
     gaps = _gaps(rules, table, placed, standing, vetoes, as_of, resubmit_by)
+    evidence_files = evidence_tallies = None
+    if evidence is not None:                                    # §13
+        gaps = _sorted(rules, evidence_gaps(gaps, table, evidence, _row_gap))
+        evidence_files, evidence_tallies = evidence_records(evidence, binder or {})
     gaps = _computed_problems(gaps, computation)
     gaps = with_defaults(gaps, {d.name: d.head for d in rules.departments}, as_of,
                          {(c.indicator, c.department) for c in computation.scores} if computation else set())
@@ -129,7 +137,7 @@ def summarise(rules: Rules, placed: Iterable[Placed], *, round_name: str, as_of:
         computed=tuple(_computed_result(c) for c in computation.scores) if computation else (),
         office_findings=_office_findings(computation, data_files), rectification=rectification(gaps),
         contact={"name": rules.contact.name, "phone": rules.contact.phone, "text": rules.contact.text}
-        if rules.contact else None)
+        if rules.contact else None, evidence=evidence_files, evidence_summary=evidence_tallies)
     if rules.units_mode:                                        # §17
         from .units import unit_results
 
@@ -309,7 +317,6 @@ def _row_gap(kind: str, severity: str, row, note: str) -> Gap:
 def _gaps(rules: Rules, table: pd.DataFrame, placed: list[Placed], standing: dict[str, str],
           vetoes: tuple[VetoResult, ...], as_of: dt.date, resubmit_by: dt.date) -> list[Gap]:
     gaps = []
-    dept_order = {d: i for i, d in enumerate(rules.department_names())}
     rows = table[(table["submitted"] | table["computed"]) & ~table["pending"]]
     # Only rows that may be a gap are looked at one by one (a superset; each test is made below).
     maybe = ((rows["score"] < rules.gap_ratio * rows["max"]) | rows["evidence_warning"].astype(bool)
@@ -349,6 +356,12 @@ def _gaps(rules: Rules, table: pd.DataFrame, placed: list[Placed], standing: dic
                             key=gap_key(VETO, veto.departments[0], veto.code), indicator_name=veto.name,
                             problem="；".join(veto.notes), note=f"发生否决事项“{veto.name}”",
                             departments=veto.departments))
+    return _sorted(rules, gaps)
+
+
+def _sorted(rules: Rules, gaps: list[Gap]) -> list[Gap]:
+    """Severe first, then in rules order of the departments and indicators, then by kind."""
+    dept_order = {d: i for i, d in enumerate(rules.department_names())}
     ind_order = {i.code: n for n, i in enumerate(rules.indicators)}
     gaps.sort(key=lambda g: (g.severity != SEVERE, dept_order.get(g.department, len(dept_order)),
                              ind_order.get(g.indicator, -1), KIND_ORDER[g.kind]))
