@@ -230,3 +230,18 @@ def test_the_template_shows_what_evidence_an_indicator_asks_for():
     assert criteria.startswith("成立领导小组\n【佐证材料】必需，照片≥2：活动照片不少于2张")
     assert "文件名以“1.1”开头" in criteria
     assert rows["1.2"][titles.index("测评标准")].value == "分解到人"       # the default rule: nothing added
+
+
+def test_the_department_report_lists_its_evidence_problems(world):
+    import docx
+
+    done, s = go(world)
+    doc = docx.Document(done.round_dir / "部门报告" / "机关党委.docx")
+    text = "\n".join(p.text for p in doc.paragraphs)
+    assert "你部门报送的佐证材料有3处需要补充或更换（不影响自评表的审核）：" in text
+    table = next(t for t in doc.tables if t.rows[0].cells[-1].text == "问题及要求")
+    rows = [[c.text for c in r.cells] for r in table.rows[1:]]
+    assert [r[1] for r in rows] == ["1.1-1 活动照片.jpg", "1.1-2 去年照片.jpg", "1.2_会议纪要.pdf"]
+    assert "内容与文件名不符" in rows[2][2]
+    office = docx.Document(done.round_dir / "部门报告" / "登记注册科.docx")
+    assert "佐证材料有" not in "\n".join(p.text for p in office.paragraphs)

@@ -302,6 +302,12 @@ def department_template(path: Path) -> None:
                      ("单元格", 16, "{{ x.cell }}", C), ("问题及修改要求", 79, "{{ x.message }}", L)],
                "x in dept.errors")
     tag(doc, "{%p endif %}")
+    tag(doc, "{%p if dept.evidence_problems %}")
+    para(doc, "{{ dept.evidence_text }}")
+    caption(doc, "佐证材料须补充或更换的情况")
+    loop_table(doc, [("序号", 11, "{{ x.no }}", C), ("文件", 45, "{{ x.file }}", L), ("问题及要求", 100, "{{ x.message }}", L)],
+               "x in dept.evidence_problems")
+    tag(doc, "{%p endif %}")
     tag(doc, "{%p if dept.reviews %}")
     para(doc, "{{ dept.review_text }}")
     caption(doc, "创建办核定情况")

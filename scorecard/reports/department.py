@@ -29,6 +29,8 @@ def department_context(shared: Shared, name: str) -> dict:
     if len({e["file"] for e in errors}) == 1:
         errors = [dict(e, file="") for e in errors]        # one file: named above, column dropped
     errors = [dict(e, no=k) for k, e in enumerate(errors, 1)]
+    evidence_problems = [{"no": k, "file": s(f.get("cell")) or "—", "message": s(f.get("message"))}
+                         for k, f in enumerate(shared.evidence_by_dept.get(name, []), 1)]
     reviews = {r.get("indicator"): r for r in shared.reviews_by_dept.get(name, [])}
     computed = {c.get("indicator"): c for c in shared.computed_by_dept.get(name, [])}
     resubmit = cn_date(summary.get("resubmit_by"))
@@ -111,6 +113,9 @@ def department_context(shared: Shared, name: str) -> dict:
         "phone": s(dept.get("phone")), "file": s(dept.get("file")), "returned": "；".join(returned_files),
         "errors": errors, "errors_text": (f"退回的自评表共有{len(errors)}处错误，须逐项修改："
                                           if errors else ""),
+        "evidence_problems": evidence_problems,                                 # §13
+        "evidence_text": (f"你部门报送的佐证材料有{len(evidence_problems)}处需要补充或更换（不影响自评表的审核）："
+                          if evidence_problems else ""),
         "resubmit_by": resubmit,
         "indicator_count": len(entries), "gap_count": len(mine), "overview": overview,
         "entries": entry_rows, "gaps": mine, "gaps_text": gaps_text,
