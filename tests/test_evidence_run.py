@@ -186,10 +186,17 @@ def test_the_binder_holds_the_counted_files_only_and_the_indexes_list_every_file
     assert "会议纪要.pdf" in table and "缺失或不足：计入0个，至少需1个" in table and "说明.jpg" in table
 
 
-def test_a_rerun_reads_nothing_again_and_one_more_file_counts(world):
+def test_a_rerun_reads_nothing_again_and_one_more_file_counts(world, monkeypatch):
+    from scorecard.operations import evidence as stage
+
     go(world)
+    typed = []
+    real = stage.inspect
+    monkeypatch.setattr(stage, "inspect", lambda name, data, **kw: typed.append(name) or real(name, data, **kw))
     (world["input"] / "办公室" / "佐证材料" / "1.2_会议记录.jpg").write_bytes(photo(9))
     done, s = go(world, NOW + dt.timedelta(minutes=5))
+    assert typed == ["1.2_会议记录.jpg"]                  # the others' types come from the ledger
+    assert (done.round_dir / "佐证材料目录.docx").is_file()
     files = by_file(s)
     assert files[("办公室", "1.2_会议记录.jpg")]["counted"]
     tallies = {(t["department"], t["indicator"]): t for t in s["evidence_summary"]}

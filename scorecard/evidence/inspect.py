@@ -37,7 +37,7 @@ import struct
 import warnings
 import zipfile
 import zlib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from .imagehash import IMAGE_ERRORS as _IMAGE_ERRORS, SIMILAR_BITS, dhash, exif_facts, hamming
 
@@ -102,6 +102,8 @@ class Inspection:
     height: int | None = None
     taken_on: str | None = None   # EXIF DateTimeOriginal (or DateTime) as "2026-11-03"
     dhash: str | None = None      # 64-bit dHash, 16 hex digits
+    # a small JPEG of the image (inspect(thumb_px=...)): made from the same reduced decode; not cached
+    thumbnail: bytes | None = field(default=None, compare=False, repr=False)
 
 
 class _Unreadable(Exception):
@@ -122,8 +124,10 @@ def _family(type_: str) -> str | None:
 
 
 def inspect(name: str, data: bytes, *, max_pixels: int = 100_000_000, max_members: int = 2000,
-            max_uncompressed: int = 200 * 1024 * 1024) -> Inspection:
-    """What the file `name` (only its extension is used) with content `data` really is."""
+            max_uncompressed: int = 200 * 1024 * 1024, thumb_px: int = 0) -> Inspection:
+    """What the file `name` (only its extension is used) with content `data` really is. thumb_px:
+    also a JPEG thumbnail of an image, at most that many pixels on its long side (decoded in colour
+    then, once for both the hash and the thumbnail)."""
     ext = _extension(name)
     claimed = _EXT_TYPES.get(ext, ext if ext in _KNOWN else None)
     if not data:
@@ -140,7 +144,7 @@ def inspect(name: str, data: bytes, *, max_pixels: int = 100_000_000, max_member
             raise _Unreadable(real, f"文件内容无法识别，不是有效的{_named(claimed)}（可能已损坏），请重新发送")
         details: dict = {}
         if real in _PIL_FORMATS:
-            details = _image(data, real, max_pixels)
+            details = _image(data, real, max_pixels, thumb_px)
         elif real == "pdf":
             details = _pdf(data)
     except _Unreadable as bad:
@@ -372,7 +376,7 @@ _TRANSPOSE = {2: "FLIP_LEFT_RIGHT", 3: "ROTATE_180", 4: "FLIP_TOP_BOTTOM", 5: "T
               7: "TRANSVERSE", 8: "ROTATE_90"}
 
 
-def _image(data: bytes, type_: str, max_pixels: int) -> dict:
+def _image(data: bytes, type_: str, max_pixels: int, thumb_px: int = 0) -> dict:
     from PIL import Image, UnidentifiedImageError
 
     fmt = _PIL_FORMATS[type_]
@@ -395,17 +399,27 @@ def _image(data: bytes, type_: str, max_pixels: int) -> dict:
         taken_on, orientation = exif_facts(im)
         try:
             if fmt == "JPEG":                       # libjpeg decodes at 1/8 scale: 4000x3000 -> 500x375
-                im.draft("L", (min(width, max(width // 8, 128)), min(height, max(height // 8, 128))))
+                im.draft("RGB" if thumb_px else "L",
+                         (min(width, max(width // 8, 128)), min(height, max(height // 8, 128))))
             im.load()
             if orientation in _TRANSPOSE:            # hash the photo as it is shown
                 im = im.transpose(getattr(Image.Transpose, _TRANSPOSE[orientation]))
             hashed = dhash(im)
+            small = _thumbnail(im, thumb_px) if thumb_px else None
         except Image.DecompressionBombError as exc:     # Pillow checks again on loading some formats
             raise _Unreadable(type_, _bomb(None)) from exc
         except _IMAGE_ERRORS as exc:
             cut = "截断" if "truncated" in str(exc) or isinstance(exc, EOFError) else "有错误"
             raise _Unreadable(type_, f"文件已损坏或不完整（{fmt} 数据{cut}），请重新发送原始文件") from exc
-    return {"width": width, "height": height, "taken_on": taken_on, "dhash": hashed}
+    return {"width": width, "height": height, "taken_on": taken_on, "dhash": hashed, "thumbnail": small}
+
+
+def _thumbnail(im, px: int) -> bytes:
+    small = im.convert("RGB")
+    small.thumbnail((px, px))
+    buf = io.BytesIO()
+    small.save(buf, "JPEG", quality=70)
+    return buf.getvalue()
 
 
 def _bomb(pixels: int | None) -> str:

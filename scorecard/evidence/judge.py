@@ -86,6 +86,7 @@ class Outcome:
     files: tuple[Judged, ...]
     tallies: tuple[Tally, ...]
     findings: Mapping[str, tuple[Finding, ...]]     # department -> every evidence finding of it
+    thumbnails: Mapping[str, bytes] = field(default_factory=dict)   # sha256 -> a JPEG made while typing
 
 
 def wanted(kinds: Sequence[str], count: int) -> str:

@@ -23,6 +23,7 @@ from ..base.text import safe_filename
 from ..evidence.find import TooLarge, find_evidence, is_evidence_path
 from ..evidence.inspect import Inspection, inspect
 from ..evidence.judge import Earlier, Outcome, Read, judge
+from ..reports.evidence_doc import THUMB_PX, THUMBS
 from ..rules import EvidenceSettings, Rules
 
 logger = logging.getLogger(__name__)
@@ -67,7 +68,9 @@ def gather(rules: Rules, input_dir: Path, placed, ledger, round_name: str, worke
                 texts[(dept, e.indicator)] = bool((e.evidence or "").strip())
     outcome = judge(rules, reads, scores=scores, texts=texts, earlier=_elsewhere(ledger, round_name))
     _keep(ledger, round_name, outcome, reads)
-    return outcome
+    thumbs = {r.sha256: r.inspection.thumbnail for r in reads
+              if r.sha256 and r.inspection is not None and r.inspection.thumbnail}
+    return replace(outcome, thumbnails=thumbs)
 
 
 def _read_all(sources, max_file: int, ledger, workers: int) -> list[Read]:
@@ -117,7 +120,7 @@ def _read_one(source, max_file: int) -> Read:
         return Read(source, problem="evidence.unreadable", reason=f"读取失败（{exc.strerror or exc}）")
     sha = hashlib.sha256(data).hexdigest()
     seen = _KNOWN.get(sha)
-    return Read(source, sha, seen if seen is not None else inspect(source.path, data))
+    return Read(source, sha, seen if seen is not None else inspect(source.path, data, thumb_px=THUMB_PX))
 
 
 # --- the ledger's evidence tables (added like the outbox's: CREATE TABLE IF NOT EXISTS) ---
@@ -136,23 +139,30 @@ def _conn(ledger):
     return conn
 
 
-def _seen(ledger) -> dict[str, Inspection]:
-    from ..base.codekey import code_version
+def _typing_code() -> str:
+    """What a cached type depends on: the code that typed it (evidence/inspect.py, imagehash.py)."""
+    from ..evidence import imagehash, inspect as typing
 
+    digest = hashlib.sha256()
+    for module in (typing, imagehash):
+        digest.update(Path(module.__file__).read_bytes())
+    return digest.hexdigest()
+
+
+def _seen(ledger) -> dict[str, Inspection]:
     with closing(_conn(ledger)) as conn:
-        rows = conn.execute("SELECT sha256, record FROM evidence_seen WHERE code = ?", (code_version(),)).fetchall()
+        rows = conn.execute("SELECT sha256, record FROM evidence_seen WHERE code = ?", (_typing_code(),)).fetchall()
     return {sha: Inspection(**json.loads(record)) for sha, record in rows}
 
 
 def _remember(ledger, reads: list[Read]) -> None:
     if not reads:
         return
-    from ..base.codekey import code_version
-
-    code = code_version()
+    code = _typing_code()
     with closing(_conn(ledger)) as conn, conn:
         conn.executemany("INSERT OR REPLACE INTO evidence_seen (sha256, code, record) VALUES (?, ?, ?)",
-                         [(r.sha256, code, json.dumps(asdict(r.inspection), ensure_ascii=False)) for r in reads])
+                         [(r.sha256, code, json.dumps({k: v for k, v in asdict(r.inspection).items() if k != "thumbnail"},
+                                                      ensure_ascii=False)) for r in reads])
 
 
 def _elsewhere(ledger, round_name: str) -> list[Earlier]:
@@ -204,6 +214,10 @@ def file_binder(outcome: Outcome | None, stage: Path, rules: Rules) -> dict[int,
     path of each filed file relative to the round folder, by its index in outcome.files."""
     if outcome is None:
         return {}
+    if outcome.thumbnails:              # made while typing, for 佐证材料目录.docx (and the next run)
+        (stage / THUMBS).mkdir(parents=True, exist_ok=True)
+        for sha, data in outcome.thumbnails.items():
+            (stage / THUMBS / f"{sha}.jpg").write_bytes(data)
     filed: dict[int, str] = {}
     used: dict[Path, set[str]] = {}
     for n, j in enumerate(outcome.files):

@@ -142,7 +142,8 @@ def process(rules: Rules, input_dir: Path, output_dir: Path, hashes: dict[Path, 
                                                                          refused=office.refused))
             write_owner_list(summary, stage / OWNER_FILE)                       # §14 责任人清单
             write_evidence_index(summary, stage / INDEX_XLSX)                   # §13 佐证材料目录
-            write_evidence_document(summary, stage, stage / INDEX_DOCX)
+            write_evidence_document(summary, stage, stage / INDEX_DOCX,
+                                    previous_dir=round_dir if round_dir.is_dir() else None)
         with _timed(timings, "dashboard"):
             write_round(summary, stage, output_dir, templates_dir)                      # §15 看板
     started = now.isoformat(timespec="microseconds")
