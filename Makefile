@@ -60,7 +60,8 @@ CORE_MODULES := scorecard/scoring/score.py scorecard/intake/validation.py scorec
 	scorecard/office/read.py scorecard/office/store.py scorecard/office/write.py scorecard/mail/outbox.py \
 	scorecard/mail/delivery.py scorecard/operations/unchanged.py scorecard/intake/datasets.py \
 	scorecard/followup/due.py scorecard/followup/remind.py scorecard/scoring/lights.py \
-	scorecard/scoring/extensions.py scorecard/office/extensions.py
+	scorecard/scoring/extensions.py scorecard/office/extensions.py \
+	scorecard/evidence/judge.py scorecard/evidence/find.py scorecard/evidence/inspect.py scorecard/scoring/evidence.py
 MODULE ?= $(CORE_MODULES)
 MUTANT_JOBS ?= 2
 mutants: $(DEV_STAMP)

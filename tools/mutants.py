@@ -52,6 +52,11 @@ TESTS = {
     "scoring/lights.py": ["tests/test_followup_lights.py", "tests/test_followup_extensions.py"],
     "scoring/extensions.py": ["tests/test_followup_extensions.py"],
     "office/extensions.py": ["tests/test_followup_extensions.py"],
+    # evidence (§13)
+    "evidence/judge.py": ["tests/test_evidence_judge.py", "tests/test_evidence_run.py"],
+    "evidence/find.py": ["tests/test_evidence_find.py", "tests/test_evidence_run.py"],
+    "evidence/inspect.py": ["tests/test_evidence_inspect.py"],
+    "scoring/evidence.py": ["tests/test_evidence_run.py"],
 }
 # Lines not mutated: log and console messages (wording, not behaviour; what the office reads in
 # findings, reports and mail is mutated where it is built).
