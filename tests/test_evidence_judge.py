@@ -141,3 +141,64 @@ def test_nothing_is_asked_of_a_zero_score_or_an_optional_rule():
 def test_wanted_words():
     assert wanted(["image"], 2) == "需照片2张" and wanted(["document"], 1) == "需文件1份"
     assert wanted(["image", "document"], 3) == "需照片或文件3个" and wanted(["any"], 1) == "需材料1个"
+
+
+# ---------------------------------------------------------------- what each finding says, whole
+
+def test_each_finding_says_what_is_wrong_and_what_to_send():
+    r = rules_with("evidence:\n  max_file_mb: 1\n  files: required\n")
+    reads = [photo(path="照片.jpg", indicator=None), photo(path="2.2_照片.jpg", indicator="2.2"),
+             photo(path="1.1_大图.jpg", size=2 * MB), photo(path="1.1_方案.pdf", kind="document", type_="pdf")]
+    out = run(r, reads)
+    said = {j.file: [f.message for f in j.findings] for j in out.files}
+    assert said["照片.jpg"] == ["文件“照片.jpg”的文件名和所在文件夹名都没有指标编号，未计入佐证材料。请在文件名或所在文件夹名开头"
+                               "写上本部门负责的指标编号（如“1.1_会议纪要.pdf”“指标1.1/照片1.jpg”）。"]
+    assert said["2.2_照片.jpg"][0].startswith("文件“2.2_照片.jpg”对应的指标“2.2”不是本部门负责的指标，未计入佐证材料。")
+    assert said["1.1_大图.jpg"] == ["文件“1.1_大图.jpg”大小为2 MB，超过单个文件1 MB的上限，未计入佐证材料。"
+                                   "请压缩（如照片缩小、PDF 降低分辨率）或删减后重新报送。"]
+    assert said["1.1_方案.pdf"] == ["文件“1.1_方案.pdf”是文件，指标“1.1”要求的佐证材料是照片，本文件不计入。要求：活动照片。"]
+    assert all(f.value == j.file.rsplit("/", 1)[-1] and f.cell == j.file for j in out.files for f in j.findings)
+    [missing] = [f for f in out.findings["办公室"] if f.rule == "evidence.missing" and "“1.1”" in f.message]
+    assert missing.message == ("指标“1.1”得分4分，但没有报送佐证材料文件（需照片2张）。要求：活动照片。请把材料放入“佐证材料”"
+                               "文件夹，文件名以指标编号开头（如“1.1_会议纪要.pdf”）后重新报送。")
+    assert missing.sheet == "佐证材料" and missing.severity == "warning"
+    few = run(rules_with(), [photo()]).findings["办公室"]
+    assert [f.message for f in few] == ["指标“1.1”的佐证材料不足：需照片2张，现有1张。要求：活动照片。请补充后重新报送。"]
+    assert few[0].sheet == "佐证材料"
+
+
+def test_a_file_not_counted_takes_nothing_of_the_departments_total():
+    """An unreadable 1.5 MB file does not use up max_total_mb 2: the 1 MB photo after it counts."""
+    r = rules_with("evidence:\n  max_file_mb: 2\n  max_total_mb: 2\n")
+    broken = Read(Source("办公室", "1.1_坏.jpg", "1.1", MB + MB // 2, Path("/nowhere")), "s0",
+                  Inspection(None, "jpg", "evidence.unreadable", "文件已损坏"))
+    out = run(r, [broken, photo(size=MB)])
+    assert [j.counted for j in out.files] == [False, True]
+
+
+def test_a_near_copy_of_an_earlier_rounds_photo_is_named():
+    base = 0x0123456789ABCDEF
+    earlier = [Earlier("第一轮", "机关党委", "1.1_去年.jpg", "old", f"{base ^ 0b111:016x}")]
+    out = run(rules_with(), [photo(dhash=f"{base:016x}")], earlier=earlier)
+    [f] = out.files[0].findings
+    assert f.rule == "evidence.similar" and "第一轮机关党委的图片“1.1_去年.jpg”" in f.message
+    far = run(rules_with(), [photo(dhash=f"{base:016x}")],
+              earlier=[Earlier("第一轮", "机关党委", "1.1_去年.jpg", "old", f"{base ^ ((1 << 12) - 1):016x}")])
+    assert far.files[0].findings == ()
+
+
+def test_a_duplicate_is_not_also_called_a_near_copy():
+    out = run(rules_with(), [photo(sha="s1"), photo("机关党委", "1.1_同.jpg", sha="s1"),
+                             photo("机关党委", "1.1_近.jpg", sha="s2", dhash="0f0f0f0f0f0f0f0e")])
+    assert rules_of(out, "1.1_照片1.jpg") == ["evidence.duplicate"]
+    assert rules_of(out, "1.1_同.jpg", "机关党委") == ["evidence.duplicate"]
+    assert rules_of(out, "1.1_近.jpg", "机关党委") == ["evidence.similar"]
+
+
+def test_a_score_below_one_still_asks_for_evidence_and_a_tally_is_whole():
+    t = tally(run(rules_with(), [], score=0.5, text=False))
+    assert (t.files, t.required, t.min_files, t.ok, t.missing) == (0, True, 2, False, "得分但未填写佐证材料")
+    zero = tally(run(rules_with(), [photo()], score=0))
+    assert (zero.files, zero.required, zero.min_files, zero.ok) == (1, True, 2, True)
+    optional = tally(run(rules_with(rule="optional"), [photo()]))
+    assert (optional.files, optional.required, optional.ok) == (1, False, True)
