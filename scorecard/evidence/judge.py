@@ -89,6 +89,17 @@ class Outcome:
     thumbnails: Mapping[str, bytes] = field(default_factory=dict)   # sha256 -> a JPEG made while typing
 
 
+def evidence_findings(summary: dict) -> dict[str, list[dict]]:
+    """department -> the evidence findings its accepted submission carries in summary.json (sheet
+    佐证材料), in order: what its report and its message list."""
+    found: dict[str, list[dict]] = {}
+    for sub in summary.get("submissions", []):
+        if sub.get("status") == "accepted" and sub.get("department"):
+            found.setdefault(sub["department"], []).extend(
+                f for f in sub.get("findings") or [] if f.get("sheet") == SHEET)
+    return found
+
+
 def wanted(kinds: Sequence[str], count: int) -> str:
     """需照片2张 / 需照片或文件2个 / 需材料1个."""
     kinds = [k for k in kinds if k in KIND_NAMES] or ["any"]

@@ -198,8 +198,9 @@ def _report(round_dir, summary, dept, ranked, unit: dict | None = None):
 
 def _evidence_problems(summary: dict, name: str) -> list[dict]:
     """§13: the department's evidence findings (sheet 佐证材料), as its submission carries them."""
-    found = [f for sub in summary.get("submissions", []) if sub.get("department") == name
-             and sub.get("status") == "accepted" for f in sub.get("findings") or [] if f.get("sheet") == "佐证材料"]
+    from ..evidence.judge import evidence_findings
+
+    found = evidence_findings(summary).get(name, [])
     return [{"no": k, "where": f.get("cell") or "", "message": f.get("message", "")} for k, f in enumerate(found, 1)]
 
 

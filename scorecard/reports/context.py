@@ -177,13 +177,12 @@ class Shared:
             self.rank_counts[d["rank"]] = self.rank_counts.get(d["rank"], 0) + 1
         self.departments = {d["name"]: d for d in summary.get("departments", [])}
         self.rejected_by_dept: dict[str, list[dict]] = {}
-        self.evidence_by_dept: dict[str, list[dict]] = {}      # §13: the evidence findings of each accepted submission
         for sub in summary.get("submissions", []):
             if sub.get("status") == "rejected" and sub.get("department"):
                 self.rejected_by_dept.setdefault(sub["department"], []).append(sub)
-            elif sub.get("status") == "accepted" and sub.get("department"):
-                self.evidence_by_dept.setdefault(sub["department"], []).extend(
-                    f for f in sub.get("findings") or [] if f.get("sheet") == "佐证材料")
+        from ..evidence.judge import evidence_findings      # here: the judge's imports are for runs, not every reader
+
+        self.evidence_by_dept = evidence_findings(summary)     # §13: each accepted submission's evidence findings
         self.gap_rows = [self.gap_row(g, k) for k, g in enumerate(summary.get("gaps", []), 1)]
         # One row per problem (analysis.problem_groups): a low score past its deadline is one row
         # "低分、逾期", counted once. problem_of[k]: the problem of gap k.

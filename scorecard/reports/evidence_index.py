@@ -11,6 +11,7 @@ from openpyxl.styles import Alignment, Font, PatternFill
 
 from ..base.fsutil import atomic_save_workbook
 from ..base.text import display_width, xml_safe
+from ..evidence.judge import DOUBTS
 from ..office.write import BORDER, FONT, fit_row_heights, header
 from ..xlsx.util import print_a4, print_legibly
 
@@ -20,14 +21,13 @@ WIDE = {"项目": 16, "指标": 22, "文件": 30, "问题": 48}
 KIND_TEXT = {"image": "图片", "document": "文档", "video": "视频"}
 NOT_COUNTED = PatternFill("solid", fgColor="FFC7CE")
 DOUBTFUL = PatternFill("solid", fgColor="FFE699")
-DOUBT_RULES = {"evidence.duplicate", "evidence.similar", "evidence.dated_before"}
 
 
 def status_of(entry: dict) -> str:
     """计入 / 计入（存疑） / 未计入, as the index and the 目录 document say it."""
     if not entry.get("counted"):
         return "未计入"
-    return "计入（存疑）" if any(f.get("rule") in DOUBT_RULES for f in entry.get("findings") or []) else "计入"
+    return "计入（存疑）" if any(f.get("rule") in DOUBTS for f in entry.get("findings") or []) else "计入"
 
 
 def size_text(entry: dict) -> str:
